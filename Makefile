@@ -1,0 +1,59 @@
+# The only entry points a person needs: make dev, make test, make lint, make build, make bench.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Find a Python 3.13 by itself: PATH, pyenv, then the usual prefixes; each candidate must really run 3.13.
+PYTHON313 ?= $(shell for c in python3.13 \
+	"$$(pyenv prefix 3.13 2>/dev/null)/bin/python3.13" "$$(pyenv prefix 3.13.0 2>/dev/null)/bin/python3.13" \
+	$$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do \
+	"$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
+
+REQS := requirements-dev.txt layers/common/requirements.txt functions/generation_worker/requirements.txt pyproject.toml
+
+.PHONY: help venv dev test test-fast lint format build bench openapi clean
+
+help:
+	@echo "make dev     run the whole system locally on http://127.0.0.1:$${PORT:-3000}"
+	@echo "make test    run the whole test suite (unit, integration, e2e)"
+	@echo "make lint    ruff check, ruff format --check, mypy, sam validate --lint"
+	@echo "make build   sam build (arm64 wheels for python3.13)"
+	@echo "make bench   benchmarks as ratios against in-run baselines"
+	@echo "make openapi regenerate docs/openapi.json"
+
+$(STAMP): $(REQS)
+	@test -n "$(PYTHON313)" || { echo "error: no Python 3.13 found (install python3.13 or pyenv install 3.13)"; exit 1; }
+	@test -x $(PY) || $(PYTHON313) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+dev: $(STAMP)
+	$(PY) -m devstack
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/common/python local functions migrations tests bench
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+openapi: $(STAMP)
+	$(PY) -m videogen.openapi > docs/openapi.json
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

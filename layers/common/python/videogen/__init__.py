@@ -1,0 +1,1 @@
+"""Shared package of every Lambda function: settings, database, models, repositories, services."""

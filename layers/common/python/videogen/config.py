@@ -1,0 +1,65 @@
+"""Settings of every function, read once from the environment (pydantic-settings).
+
+Every environment variable a function reads is a field here, and template.yaml sets
+only these names. Nothing else in videogen reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All settings; field ``foo_bar`` is environment variable ``FOO_BAR``."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    # Database: DATABASE_URL (local, tests) > DB_HOST + IAM token (RDS Proxy) > DB_SECRET_ARN.
+    database_url: SecretStr | None = None
+    db_host: str | None = None
+    db_port: int = 5432
+    db_name: str = "videogen"
+    db_user: str = "videogen_app"
+    db_secret_arn: str | None = None
+    db_connect_timeout_seconds: int = 5
+    # Under RDS Proxy's IdleClientTimeout (template: 1800 s) and the IAM token's 15 min life.
+    db_pool_recycle_seconds: int = 600
+
+    aws_region: str = "us-east-1"
+
+    # Queue, storage and key encryption.
+    generation_queue_url: str | None = None
+    videos_bucket: str | None = None
+    presign_expiry_seconds: int = Field(default=900, ge=60, le=43200)
+    api_keys_kms_key_id: str | None = None
+    # Keyed HMAC of provider API keys: the secret comes from Secrets Manager when deployed,
+    # from API_KEY_HMAC_SECRET in the local stack and tests.
+    api_key_hmac_secret_arn: str | None = None
+    api_key_hmac_secret: SecretStr | None = None
+
+    # HTTP limits and per-user quotas.
+    max_body_bytes: int = 256 * 1024
+    max_jobs_in_flight_per_user: int = 5
+    max_daily_spend_per_user_usd: Decimal = Decimal("50.00")
+
+    # Providers: base URLs are configurable so tests and the local stack use fakes.
+    sora_base_url: str = "https://api.openai.com/v1"
+    veo_base_url: str | None = None
+    provider_timeout_seconds: float = 30.0
+
+    # Generation worker pacing.
+    poll_initial_delay_seconds: int = 10
+    poll_max_delay_seconds: int = 60
+    generation_max_wait_seconds: int = 3600
+    # A job marked "submitting" longer than this had its worker die mid-call.
+    submit_stale_after_seconds: int = 300
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,167 @@
+"""One engine per process (Lambda container), reused across invocations.
+
+Connection sources, in order: ``DATABASE_URL`` (local stack, tests); ``DB_HOST`` with an
+RDS IAM auth token fetched per *new connection* (RDS Proxy); ``DB_SECRET_ARN`` with the
+credentials read from Secrets Manager. The pool is shaped for RDS Proxy: one connection,
+pre-ping, recycle under the proxy's idle timeout, and nothing that pins the proxy
+connection (no server-side prepared statements, no SET, no temp tables, no sequences).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from videogen.config import Settings, get_settings
+
+_lock = threading.Lock()
+_engine: Engine | None = None
+_session_factory: sessionmaker[Session] | None = None
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached; handlers answer 503."""
+
+
+def _connect_args(settings: Settings) -> dict[str, Any]:
+    # prepare_threshold=None: psycopg's automatic prepared statements pin RDS Proxy
+    # connections (and make it send DEALLOCATE ALL on rollback).
+    return {"prepare_threshold": None, "connect_timeout": settings.db_connect_timeout_seconds}
+
+
+def _url_from_secret(settings: Settings) -> URL:
+    import boto3  # noqa: PLC0415 (only the secret-based source needs it)
+
+    client = boto3.client("secretsmanager", region_name=settings.aws_region)
+    secret = json.loads(client.get_secret_value(SecretId=str(settings.db_secret_arn))["SecretString"])
+    return URL.create(
+        "postgresql+psycopg",
+        username=secret["username"],
+        password=secret["password"],
+        host=secret.get("host", settings.db_host),
+        port=int(secret.get("port", settings.db_port)),
+        database=secret.get("dbname", settings.db_name),
+        query={"sslmode": "require"},
+    )
+
+
+def _attach_iam_token(engine: Engine, settings: Settings) -> None:
+    """Generate a fresh IAM auth token for every new connection, never one per process."""
+    import boto3  # noqa: PLC0415
+
+    rds = boto3.client("rds", region_name=settings.aws_region)
+
+    @event.listens_for(engine, "do_connect")
+    def _provide_token(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams["password"] = rds.generate_db_auth_token(
+            DBHostname=str(settings.db_host),
+            Port=settings.db_port,
+            DBUsername=settings.db_user,
+            Region=settings.aws_region,
+        )
+
+
+def build_engine(settings: Settings) -> Engine:
+    """Create an engine for the first configured connection source."""
+    iam = False
+    if settings.database_url is not None:
+        url = make_url(settings.database_url.get_secret_value())
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+    elif settings.db_host:
+        url = URL.create(
+            "postgresql+psycopg",
+            username=settings.db_user,
+            host=settings.db_host,
+            port=settings.db_port,
+            database=settings.db_name,
+            query={"sslmode": "require"},
+        )
+        iam = True
+    elif settings.db_secret_arn:
+        url = _url_from_secret(settings)
+    else:
+        raise DatabaseUnavailable("no database configured: set DATABASE_URL, DB_HOST or DB_SECRET_ARN")
+
+    engine = create_engine(
+        url,
+        pool_size=1,
+        max_overflow=0,
+        pool_pre_ping=True,
+        pool_recycle=settings.db_pool_recycle_seconds,
+        pool_timeout=settings.db_connect_timeout_seconds,
+        connect_args=_connect_args(settings),
+    )
+    if iam:
+        _attach_iam_token(engine, settings)
+    return engine
+
+
+def get_engine() -> Engine:
+    """The process-wide engine, created on first use (not at import: cold starts stay cheap)."""
+    global _engine, _session_factory  # noqa: PLW0603 (one engine per container, by design)
+    if _engine is None:
+        with _lock:
+            if _engine is None:
+                engine = build_engine(get_settings())
+                _session_factory = sessionmaker(engine, expire_on_commit=False)
+                _engine = engine
+    return _engine
+
+
+def reset_engine() -> None:
+    """Dispose the engine so the next use builds a new one (tests, settings changes)."""
+    global _engine, _session_factory  # noqa: PLW0603
+    with _lock:
+        if _engine is not None:
+            _engine.dispose()
+        _engine = None
+        _session_factory = None
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A unit of work: commits when the block succeeds, rolls back when it raises."""
+    get_engine()
+    if _session_factory is None:  # reset_engine() raced us; build again
+        get_engine()
+    factory = _session_factory
+    if factory is None:
+        raise DatabaseUnavailable("database engine was reset during use")
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def check_database_connection() -> dict[str, Any]:
+    """``{"connected": bool, "error": str | None}``; never raises, never leaks credentials."""
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"connected": True, "error": None}
+    except (SQLAlchemyError, DatabaseUnavailable, OSError) as exc:
+        return {"connected": False, "error": _describe(exc)}
+    except Exception as exc:
+        return {"connected": False, "error": type(exc).__name__}
+
+
+def _describe(exc: BaseException) -> str:
+    """A short, credential-free reason: the exception class, never the DSN or SQL."""
+    if isinstance(exc, DatabaseUnavailable):
+        return str(exc)
+    orig = getattr(exc, "orig", None)
+    return type(orig).__name__ if orig is not None else type(exc).__name__

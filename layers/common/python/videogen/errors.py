@@ -1,0 +1,38 @@
+"""Domain exceptions. Raised by repositories and services, mapped to HTTP once in videogen.http."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of errors a user can be told about; ``message`` is safe to show."""
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    """Missing, or owned by someone else (both answer the same, so ids leak nothing)."""
+
+
+class StaleVersion(DomainError):
+    """An optimistic-locking write named a version that is no longer current."""
+
+    def __init__(self, message: str, current_version: int | None = None) -> None:
+        super().__init__(message, {"currentVersion": current_version} if current_version else None)
+        self.current_version = current_version
+
+
+class Conflict(DomainError):
+    """The request conflicts with current state (e.g. no active key for the provider)."""
+
+
+class QuotaExceeded(DomainError):
+    """A per-user cap would be exceeded."""
+
+
+class InvalidInput(DomainError):
+    """Input that passed schema validation but breaks a business rule (answers 400)."""

@@ -1,0 +1,96 @@
+"""Provider API keys: all SQL for ``user_api_keys``. Only sealed keys and HMACs are stored."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from videogen.errors import NotFound
+from videogen.models import UserApiKey
+
+
+def store(
+    session: Session,
+    user_id: str,
+    provider: str,
+    *,
+    encrypted_key: str,
+    key_hash: str,
+    last4: str,
+) -> UserApiKey:
+    """Insert or replace the user's key for ``provider`` (one per user and provider).
+
+    Replacing reactivates the key and refreshes its hash, last4 and ``last_used_at``.
+    """
+    new_row = insert(UserApiKey).values(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        provider=provider,
+        encrypted_key=encrypted_key,
+        key_hash=key_hash,
+        last4=last4,
+        is_active=True,
+    )
+    stmt = new_row.on_conflict_do_update(
+        index_elements=[UserApiKey.user_id, UserApiKey.provider],
+        set_={
+            "encrypted_key": new_row.excluded.encrypted_key,
+            "key_hash": new_row.excluded.key_hash,
+            "last4": new_row.excluded.last4,
+            "is_active": True,
+            "last_used_at": func.now(),
+        },
+    ).returning(UserApiKey)
+    return session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
+
+
+def get(session: Session, user_id: str, provider: str) -> UserApiKey | None:
+    """The user's key row for ``provider``, active or not."""
+    return session.execute(
+        select(UserApiKey).where(UserApiKey.user_id == user_id, UserApiKey.provider == provider)
+    ).scalar_one_or_none()
+
+
+def get_active(session: Session, user_id: str, provider: str) -> UserApiKey | None:
+    """The user's active key row for ``provider``, if any."""
+    return session.execute(
+        select(UserApiKey).where(
+            UserApiKey.user_id == user_id, UserApiKey.provider == provider, UserApiKey.is_active
+        )
+    ).scalar_one_or_none()
+
+
+def list_for_user(session: Session, user_id: str) -> list[UserApiKey]:
+    """All of the user's keys, by provider."""
+    return list(
+        session.execute(
+            select(UserApiKey).where(UserApiKey.user_id == user_id).order_by(UserApiKey.provider)
+        ).scalars()
+    )
+
+
+def touch_last_used(session: Session, key_id: uuid.UUID) -> None:
+    """Record that the worker used this key just now."""
+    session.execute(
+        update(UserApiKey)
+        .where(UserApiKey.id == key_id)
+        .values(last_used_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def deactivate(session: Session, user_id: str, provider: str) -> UserApiKey:
+    """Deactivate the user's key for ``provider``; ``NotFound`` if they have none."""
+    row = session.execute(
+        update(UserApiKey)
+        .where(UserApiKey.user_id == user_id, UserApiKey.provider == provider)
+        .values(is_active=False)
+        .returning(UserApiKey)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("No API key stored for this provider", {"provider": provider})
+    return row

@@ -1,0 +1,207 @@
+"""Video jobs: all SQL for ``video_jobs``.
+
+User-facing reads and writes are scoped by owner. The worker, sweeper and DLQ consumer act on
+job ids taken from the queue (only ids travel there), through the ``*_by_id`` and transition
+functions, whose conditional UPDATEs make every step idempotent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from videogen.errors import InvalidInput, NotFound
+from videogen.models import VideoJob
+
+UPDATABLE_FIELDS = frozenset(
+    {
+        "status",
+        "provider_job_id",
+        "video_url",
+        "thumbnail_url",
+        "progress",
+        "cost",
+        "error_message",
+        "attempts",
+        "completed_at",
+        "metadata_",
+    }
+)
+
+
+def _not_found(job_id: uuid.UUID) -> NotFound:
+    return NotFound("Video job not found", {"jobId": str(job_id)})
+
+
+def _check_fields(changes: dict[str, Any]) -> None:
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise InvalidInput("Unknown video job fields", {"fields": sorted(unknown)})
+
+
+def create(
+    session: Session,
+    user_id: str,
+    *,
+    storyboard_id: uuid.UUID,
+    scene_id: str,
+    provider: str,
+    model: str,
+    prompt: str,
+    duration_seconds: int | None = None,
+    size: str | None = None,
+    estimated_cost: Decimal | None = None,
+    idempotency_key: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> VideoJob:
+    """Insert a job in status ``pending`` (one statement)."""
+    stmt = (
+        insert(VideoJob)
+        .values(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            storyboard_id=storyboard_id,
+            scene_id=scene_id,
+            provider=provider,
+            model=model,
+            prompt=prompt,
+            duration_seconds=duration_seconds,
+            size=size,
+            estimated_cost=estimated_cost,
+            idempotency_key=idempotency_key,
+            metadata_=metadata or {},
+        )
+        .returning(VideoJob)
+    )
+    return session.execute(stmt).scalar_one()
+
+
+def get_for_user(session: Session, user_id: str, job_id: uuid.UUID) -> VideoJob:
+    """The caller's job; ``NotFound`` when missing or someone else's."""
+    job = session.execute(
+        select(VideoJob).where(VideoJob.id == job_id, VideoJob.user_id == user_id)
+    ).scalar_one_or_none()
+    if job is None:
+        raise _not_found(job_id)
+    return job
+
+
+def get_by_id(session: Session, job_id: uuid.UUID) -> VideoJob | None:
+    """A job by id alone, for the worker side (ids come from our own queue)."""
+    return session.get(VideoJob, job_id)
+
+
+def find_by_idempotency_key(session: Session, user_id: str, key: str) -> VideoJob | None:
+    """The job a previous request with the same ``Idempotency-Key`` created, if any."""
+    return session.execute(
+        select(VideoJob).where(VideoJob.user_id == user_id, VideoJob.idempotency_key == key)
+    ).scalar_one_or_none()
+
+
+def update_for_user(session: Session, user_id: str, job_id: uuid.UUID, changes: dict[str, Any]) -> VideoJob:
+    """Partial update of the caller's job; bumps ``updated_at``."""
+    _check_fields(changes)
+    job = session.execute(
+        update(VideoJob)
+        .where(VideoJob.id == job_id, VideoJob.user_id == user_id)
+        .values(**changes, updated_at=func.clock_timestamp())
+        .returning(VideoJob)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).scalar_one_or_none()
+    if job is None:
+        raise _not_found(job_id)
+    return job
+
+
+def list_for_storyboard(session: Session, user_id: str, storyboard_id: uuid.UUID) -> list[VideoJob]:
+    """A storyboard's jobs, oldest first."""
+    return list(
+        session.execute(
+            select(VideoJob)
+            .where(VideoJob.storyboard_id == storyboard_id, VideoJob.user_id == user_id)
+            .order_by(VideoJob.created_at, VideoJob.id)
+        ).scalars()
+    )
+
+
+def list_by_status(
+    session: Session,
+    statuses: Iterable[str],
+    *,
+    updated_before: datetime | None = None,
+    limit: int = 100,
+) -> list[VideoJob]:
+    """Jobs in any of ``statuses``, oldest first (worker side: sweeper, operations)."""
+    stmt = select(VideoJob).where(VideoJob.status.in_(list(statuses)))
+    if updated_before is not None:
+        stmt = stmt.where(VideoJob.updated_at < updated_before)
+    return list(session.execute(stmt.order_by(VideoJob.created_at, VideoJob.id).limit(limit)).scalars())
+
+
+def delete_for_user(session: Session, user_id: str, job_id: uuid.UUID) -> None:
+    """Delete the caller's job."""
+    deleted = session.execute(
+        sql_delete(VideoJob)
+        .where(VideoJob.id == job_id, VideoJob.user_id == user_id)
+        .returning(VideoJob.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if deleted is None:
+        raise _not_found(job_id)
+
+
+def transition(
+    session: Session,
+    job_id: uuid.UUID,
+    *,
+    from_statuses: Iterable[str],
+    to_status: str,
+    changes: dict[str, Any] | None = None,
+    increment_attempts: bool = False,
+) -> VideoJob | None:
+    """Move a job between statuses only if it is still in one of ``from_statuses``.
+
+    ``UPDATE ... WHERE id = :id AND status IN (...) RETURNING``: of two workers racing on the
+    same message, exactly one gets the row; the other gets ``None`` and must do nothing.
+    """
+    values: dict[str, Any] = dict(changes or {})
+    _check_fields(values)
+    values["status"] = to_status
+    values["updated_at"] = func.clock_timestamp()
+    if increment_attempts:
+        values["attempts"] = VideoJob.attempts + 1
+    return session.execute(
+        update(VideoJob)
+        .where(VideoJob.id == job_id, VideoJob.status.in_(list(from_statuses)))
+        .values(**values)
+        .returning(VideoJob)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def update_in_status(
+    session: Session, job_id: uuid.UUID, status: str, changes: dict[str, Any]
+) -> VideoJob | None:
+    """Change fields (progress, provider ids) only while the job is still in ``status``."""
+    _check_fields(changes)
+    return session.execute(
+        update(VideoJob)
+        .where(VideoJob.id == job_id, VideoJob.status == status)
+        .values(**changes, updated_at=func.clock_timestamp())
+        .returning(VideoJob)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def claim_for_submit(session: Session, job_id: uuid.UUID) -> VideoJob | None:
+    """pending -> submitting, attempts + 1. ``None`` when another delivery already claimed it."""
+    return transition(
+        session, job_id, from_statuses=("pending",), to_status="submitting", increment_attempts=True
+    )

@@ -1,0 +1,150 @@
+"""An embedded PostgreSQL from the machine's binaries, for the local stack and the test session.
+
+PostgreSQL refuses to run as root, so when we are root the cluster is created and started as
+the ``postgres`` user (``runuser``) in a directory that user owns. The cluster listens on
+loopback TCP only, with trust auth for local development (never used outside this machine).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SUPERUSER = "postgres"
+DEFAULT_DB = "videogen"
+
+
+class PostgresNotInstalled(RuntimeError):
+    """No initdb/pg_ctl on PATH or in the usual Debian location."""
+
+
+def _bin_dir() -> Path:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "pg_ctl").exists():
+            return candidate
+    raise PostgresNotInstalled(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found: install them, e.g. "
+        "`apt-get install postgresql-15` (Debian) or `brew install postgresql@15` (macOS)"
+    )
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as_db_user(cmd: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", SUPERUSER, "--", *cmd]
+    return cmd
+
+
+def _chown_for_db_user(path: Path) -> None:
+    if os.geteuid() == 0:
+        shutil.chown(path, SUPERUSER, SUPERUSER)
+
+
+@dataclass
+class EmbeddedPostgres:
+    """A PostgreSQL cluster in ``data_dir`` on ``port``; ``start()`` initialises it when new."""
+
+    data_dir: Path
+    port: int
+    log_file: Path | None = None
+
+    @property
+    def bin_dir(self) -> Path:
+        return _bin_dir()
+
+    def url(self, database: str = DEFAULT_DB) -> str:
+        """SQLAlchemy URL (psycopg 3) of ``database`` on this cluster."""
+        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            _as_db_user([str(self.bin_dir / args[0]), *args[1:]]), check=check, text=True, capture_output=True
+        )
+
+    def initialised(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def init(self) -> None:
+        """initdb (UTF8, trust auth on loopback) unless the data directory already holds a cluster."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        _chown_for_db_user(self.data_dir)
+        self.data_dir.chmod(0o700)
+        if self.initialised():
+            return
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            SUPERUSER,
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "-A",
+            "trust",
+        )
+
+    def start(self, *, timeout: float = 30.0) -> None:
+        """Start the server (after ``init``) and wait until it accepts connections."""
+        self.init()
+        log = self.log_file or (self.data_dir.parent / "postgres.log")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.touch()
+        _chown_for_db_user(log)
+        # Loopback only, no unix socket; durability traded for speed (a dev/test cluster).
+        options = (
+            f"-p {self.port} -k '' -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c max_connections=200"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            str(int(timeout)),
+            "start",
+        )
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._run("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), check=False).returncode == 0:
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"PostgreSQL did not accept connections on port {self.port}")
+
+    def create_database(self, name: str = DEFAULT_DB) -> None:
+        """Create ``name`` if it does not exist yet."""
+        exists = self._psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip()
+        if exists != "1":
+            self._psql("postgres", f'CREATE DATABASE "{name}"')
+
+    def _psql(self, database: str, sql: str) -> str:
+        return self._run(
+            "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-d", database, "-tAc", sql
+        ).stdout
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (``fast``: roll back open transactions, disconnect, shut down)."""
+        if (self.data_dir / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop", check=False)

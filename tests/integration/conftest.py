@@ -1,0 +1,56 @@
+"""Integration tests run against the session's real PostgreSQL, each from empty tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from devstack.postgres import EmbeddedPostgres
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(clean_db: EmbeddedPostgres) -> None:
+    """Empty tables before every integration test."""
+
+
+@pytest.fixture
+def make_storyboard() -> Callable[..., Any]:
+    """Factory: ``make_storyboard(user_id, name=..., scenes=...)`` inserts and returns a Storyboard."""
+    from videogen.db import session_scope  # noqa: PLC0415
+    from videogen.repositories import storyboards  # noqa: PLC0415
+
+    def make(user_id: str = "user-a", **overrides: Any) -> Any:
+        values: dict[str, Any] = {
+            "name": "Storyboard",
+            "preset_key": "cinematic",
+            "character": {"name": "Ada", "description": "a curious engineer"},
+            "scenes": [{"id": "s1", "prompt": "Ada opens the lab door"}],
+        } | overrides
+        with session_scope() as s:
+            return storyboards.create(s, user_id, **values)
+
+    return make
+
+
+@pytest.fixture
+def make_job(make_storyboard: Callable[..., Any]) -> Callable[..., Any]:
+    """Factory: ``make_job(user_id, storyboard_id=None, **fields)`` inserts a pending video job."""
+    from videogen.db import session_scope  # noqa: PLC0415
+    from videogen.repositories import video_jobs  # noqa: PLC0415
+
+    def make(user_id: str = "user-a", storyboard_id: uuid.UUID | None = None, **overrides: Any) -> Any:
+        if storyboard_id is None:
+            storyboard_id = make_storyboard(user_id).id
+        values: dict[str, Any] = {
+            "scene_id": "s1",
+            "provider": "sora",
+            "model": "sora-2",
+            "prompt": "Ada opens the lab door",
+        } | overrides
+        with session_scope() as s:
+            return video_jobs.create(s, user_id, storyboard_id=storyboard_id, **values)
+
+    return make

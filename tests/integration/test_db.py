@@ -1,0 +1,176 @@
+"""The engine, connection check, dbcheck CLI, migrations and round-trip budgets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, event, inspect
+
+from devstack.postgres import free_port
+from videogen.config import Settings
+from videogen.db import build_engine, check_database_connection, get_engine, session_scope
+from videogen.models import Base
+from videogen.repositories import storyboards
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _alembic_config() -> Config:
+    return Config(str(REPO / "migrations" / "alembic.ini"))
+
+
+def test_engine_is_shaped_for_rds_proxy():
+    engine = get_engine()
+
+    assert engine is get_engine()  # one engine per process, reused
+    assert engine.pool.size() == 1  # type: ignore[attr-defined]
+    assert engine.pool._max_overflow == 0  # type: ignore[attr-defined]
+    assert engine.pool._pre_ping is True
+    with engine.connect() as conn:
+        assert conn.connection.dbapi_connection.prepare_threshold is None  # type: ignore[union-attr]
+
+
+def test_iam_source_uses_tls_and_a_fresh_token_per_new_connection():
+    settings = Settings(
+        database_url=None, db_host="proxy.example.internal", db_user="app", db_name="videogen"
+    )
+    engine = build_engine(settings)
+    tokens: list[str] = []
+
+    class Captured(Exception):
+        pass
+
+    @event.listens_for(engine, "do_connect")  # runs after the token listener
+    def capture(dialect, conn_rec, cargs, cparams):
+        tokens.append(cparams["password"])
+        raise Captured
+
+    for _ in range(2):
+        with pytest.raises(Captured):
+            engine.connect()
+    engine.dispose()
+
+    assert engine.url.query["sslmode"] == "require"
+    assert engine.url.password is None  # the token never sits in the URL
+    assert len(tokens) == 2
+    assert all(t.startswith("proxy.example.internal:5432/?Action=connect&DBUser=app") for t in tokens)
+
+
+def test_check_database_connection_reports_connected():
+    assert check_database_connection() == {"connected": True, "error": None}
+
+
+def test_check_database_connection_never_raises_when_unreachable():
+    url = f"postgresql+psycopg://postgres:secret-password@127.0.0.1:{free_port()}/nothing"
+    engine = build_engine(Settings(database_url=url, db_connect_timeout_seconds=1))
+    from videogen import db  # noqa: PLC0415
+
+    original = db._engine
+    db._engine = engine
+    try:
+        result = check_database_connection()
+    finally:
+        db._engine = original
+        engine.dispose()
+
+    assert result["connected"] is False
+    assert "secret-password" not in str(result["error"])
+
+
+def test_session_scope_rolls_back_when_the_block_raises(make_storyboard):
+    board = make_storyboard("user-a", name="kept")
+
+    def update_then_fail() -> None:
+        with session_scope() as s:
+            storyboards.update(s, "user-a", board.id, {"name": "lost"})
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        update_then_fail()
+
+    with session_scope() as s:
+        assert storyboards.get(s, "user-a", board.id).name == "kept"
+
+
+def _dbcheck(database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "DB_CONNECT_TIMEOUT_SECONDS": "2"}
+    return subprocess.run(
+        [sys.executable, "-m", "videogen.dbcheck"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_dbcheck_prints_storyboard_count(make_storyboard):
+    make_storyboard("user-a")
+    make_storyboard("user-b")
+
+    result = _dbcheck(os.environ["DATABASE_URL"])
+
+    assert result.returncode == 0, result.stderr
+    assert "2 storyboard(s)" in result.stdout
+
+
+def test_dbcheck_exits_1_with_a_message_when_unreachable():
+    result = _dbcheck(f"postgresql+psycopg://postgres:hunter2@127.0.0.1:{free_port()}/videogen")
+
+    assert result.returncode == 1
+    assert "database unreachable" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_migrations_go_down_to_base_and_up_again_and_match_the_models(postgres):
+    postgres.create_database("videogen_migrations")
+    url = postgres.url("videogen_migrations")
+    engine = create_engine(url)
+    config = _alembic_config()
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+            command.downgrade(config, "base")
+            assert set(inspect(conn).get_table_names()) == {"alembic_version"}
+            command.upgrade(config, "head")
+        with engine.connect() as conn:
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+            )
+    finally:
+        engine.dispose()
+
+    assert diff == []
+
+
+class TestRoundTripBudgets:
+    """Statement counts from the architecture's performance budgets."""
+
+    def test_create_update_delete_are_one_statement_each(self, count_statements):
+        with count_statements() as c, session_scope() as s:
+            board = storyboards.create(s, "user-a", name="n", preset_key="p", character={}, scenes=[])
+        assert c.count == 1
+        with count_statements() as c, session_scope() as s:
+            storyboards.update(s, "user-a", board.id, {"name": "m"}, expected_version=1)
+        assert c.count == 1
+        with count_statements() as c, session_scope() as s:
+            storyboards.delete(s, "user-a", board.id)
+        assert c.count == 1
+
+    def test_get_with_jobs_is_at_most_two_and_list_is_one(self, count_statements, make_job):
+        job = make_job("user-a")
+        with count_statements() as c, session_scope() as s:
+            storyboards.get_with_jobs(s, "user-a", job.storyboard_id)
+        assert c.count <= 2
+        with count_statements() as c, session_scope() as s:
+            storyboards.list_for_user(s, "user-a")
+        assert c.count == 1

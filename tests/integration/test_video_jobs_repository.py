@@ -1,0 +1,146 @@
+"""Video jobs repository against the real PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from videogen.db import session_scope
+from videogen.errors import InvalidInput, NotFound
+from videogen.repositories import video_jobs
+
+
+def test_create_starts_pending_with_zero_progress(make_job):
+    job = make_job("user-a", estimated_cost=Decimal("0.4000"), duration_seconds=4, size="1280x720")
+
+    assert job.status == "pending"
+    assert job.progress == 0
+    assert job.attempts == 0
+    assert job.estimated_cost == Decimal("0.4000")
+
+
+def test_get_for_user_hides_other_users_jobs(make_job):
+    job = make_job("owner")
+
+    with session_scope() as s:
+        assert video_jobs.get_for_user(s, "owner", job.id).id == job.id
+        with pytest.raises(NotFound):
+            video_jobs.get_for_user(s, "intruder", job.id)
+        with pytest.raises(NotFound):
+            video_jobs.update_for_user(s, "intruder", job.id, {"progress": 50})
+        with pytest.raises(NotFound):
+            video_jobs.delete_for_user(s, "intruder", job.id)
+    with session_scope() as s:
+        assert video_jobs.get_for_user(s, "owner", job.id).progress == 0
+
+
+def test_partial_update_changes_only_given_fields(make_job):
+    job = make_job("user-a")
+
+    with session_scope() as s:
+        updated = video_jobs.update_for_user(s, "user-a", job.id, {"progress": 40})
+
+    assert updated.progress == 40
+    assert updated.status == "pending"
+    assert updated.updated_at > job.updated_at
+
+
+def test_update_refuses_unknown_fields(make_job):
+    job = make_job("user-a")
+
+    with session_scope() as s, pytest.raises(InvalidInput):
+        video_jobs.update_for_user(s, "user-a", job.id, {"user_id": "someone-else"})
+
+
+def test_list_for_storyboard_and_by_status_are_oldest_first(make_storyboard, make_job):
+    board = make_storyboard("user-a")
+    first = make_job("user-a", board.id)
+    second = make_job("user-a", board.id)
+    make_job("user-b")
+
+    with session_scope() as s:
+        assert [j.id for j in video_jobs.list_for_storyboard(s, "user-a", board.id)] == [first.id, second.id]
+        video_jobs.transition(s, second.id, from_statuses=("pending",), to_status="failed")
+        pending = video_jobs.list_by_status(s, ["pending"])
+
+    assert first.id in [j.id for j in pending]
+    assert second.id not in [j.id for j in pending]
+    assert [j.created_at for j in pending] == sorted(j.created_at for j in pending)
+
+
+def test_delete_removes_the_job(make_job):
+    job = make_job("user-a")
+
+    with session_scope() as s:
+        video_jobs.delete_for_user(s, "user-a", job.id)
+    with session_scope() as s:
+        assert video_jobs.get_by_id(s, job.id) is None
+
+
+def test_claim_for_submit_succeeds_once(make_job):
+    job = make_job("user-a")
+
+    with session_scope() as s:
+        claimed = video_jobs.claim_for_submit(s, job.id)
+    with session_scope() as s:
+        duplicate = video_jobs.claim_for_submit(s, job.id)
+
+    assert claimed is not None
+    assert (claimed.status, claimed.attempts) == ("submitting", 1)
+    assert duplicate is None
+
+
+def test_transition_from_wrong_status_changes_nothing(make_job):
+    job = make_job("user-a")
+
+    with session_scope() as s:
+        moved = video_jobs.transition(s, job.id, from_statuses=("processing",), to_status="completed")
+    with session_scope() as s:
+        current = video_jobs.get_by_id(s, job.id)
+
+    assert moved is None
+    assert current is not None
+    assert current.status == "pending"
+
+
+def test_update_in_status_only_while_status_holds(make_job):
+    job = make_job("user-a")
+    with session_scope() as s:
+        video_jobs.transition(s, job.id, from_statuses=("pending",), to_status="processing")
+        assert video_jobs.update_in_status(s, job.id, "processing", {"progress": 30}) is not None
+        video_jobs.transition(s, job.id, from_statuses=("processing",), to_status="failed")
+        assert video_jobs.update_in_status(s, job.id, "processing", {"progress": 60}) is None
+
+
+def test_idempotency_key_is_unique_per_user(make_storyboard, make_job):
+    board_a = make_storyboard("user-a")
+    board_b = make_storyboard("user-b")
+    make_job("user-a", board_a.id, idempotency_key="k1")
+    make_job("user-b", board_b.id, idempotency_key="k1")  # another user may reuse a key
+
+    with pytest.raises(IntegrityError):
+        make_job("user-a", board_a.id, idempotency_key="k1")
+    with session_scope() as s:
+        found = video_jobs.find_by_idempotency_key(s, "user-a", "k1")
+    assert found is not None
+    assert found.user_id == "user-a"
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("status", "'exploded'"), ("provider", "'runway'"), ("progress", "101")],
+)
+def test_database_rejects_bad_status_provider_and_progress(make_job, column, value):
+    job = make_job("user-a")
+
+    with pytest.raises(IntegrityError), session_scope() as s:
+        s.execute(text(f"UPDATE video_jobs SET {column} = {value} WHERE id = :id"), {"id": job.id})
+
+
+def test_job_for_missing_storyboard_is_rejected_by_foreign_key(make_job):
+    with pytest.raises(IntegrityError):
+        make_job("user-a", uuid.uuid4())

@@ -261,7 +261,8 @@ def available_models(today: date, provider: Provider | None = None) -> list[Mode
     return [m for m in MODELS if not m.is_retired(today) and (provider is None or m.provider == provider)]
 
 
-def _check_provider(provider: str) -> Provider:
+def check_provider(provider: str) -> Provider:
+    """``provider`` as a ``Provider``; ``CatalogError`` (field ``provider``) when it is not one."""
     if provider not in PROVIDERS:
         raise CatalogError("provider", f"unknown provider '{provider}'; allowed: {', '.join(PROVIDERS)}")
     return provider
@@ -303,7 +304,7 @@ def resolve(
     ``durationSeconds``, ``size``) with a message listing what is allowed, or naming the
     replacement of a retired model.
     """
-    prov = _check_provider(provider)
+    prov = check_provider(provider)
     spec = _model_for(prov, model, today)
     defaults = DEFAULTS[prov]
 
@@ -391,7 +392,7 @@ def provider_size(provider: str, size: str) -> str:
     Sora takes ``"1280x720"`` unchanged; Veo gets ``"<aspect_ratio>@<resolution>"``, e.g.
     ``"16:9@720p"`` (split it with ``str.partition("@")``).
     """
-    if _check_provider(provider) == "sora":
+    if check_provider(provider) == "sora":
         return size
     aspect_ratio, resolution = veo_config(size)
     return f"{aspect_ratio}@{resolution}"

@@ -1,0 +1,333 @@
+"""Provider API keys sealed with KMS (moto) + AES-GCM, and opened for the worker (PostgreSQL)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import boto3
+import pytest
+from moto import mock_aws
+from pydantic import SecretStr
+
+from videogen import keys
+from videogen.config import get_settings
+from videogen.db import session_scope
+from videogen.errors import Conflict, InvalidInput
+from videogen.keys import (
+    InvalidApiKey,
+    KeyConfigurationError,
+    KeyServiceUnavailable,
+    SealedKeyUnreadable,
+    open_sealed,
+    seal,
+    verify,
+)
+from videogen.repositories import api_keys
+
+PLAINTEXT = "sk-test-Zx81pQ7vLm3Nc2Rt9Wd4"
+HMAC_SECRET = "keys-test-hmac-secret-0123456789"
+
+
+@dataclass
+class Kms:
+    key_id: str
+    monkeypatch: pytest.MonkeyPatch
+
+    def configure(self, **env: str | None) -> None:
+        """Change settings for the rest of the test."""
+        for name, value in env.items():
+            if value is None:
+                self.monkeypatch.delenv(name, raising=False)
+            else:
+                self.monkeypatch.setenv(name, value)
+        _forget_settings()
+
+
+def _forget_settings() -> None:
+    get_settings.cache_clear()
+    keys.reset_clients()
+
+
+@pytest.fixture
+def kms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Kms]:
+    """Moto KMS with one symmetric key, configured as the API-key encryption key."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("API_KEY_HMAC_SECRET_ARN", raising=False)
+    monkeypatch.setenv("API_KEY_HMAC_SECRET", HMAC_SECRET)
+    with mock_aws():
+        key_id = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["KeyId"]
+        monkeypatch.setenv("API_KEYS_KMS_KEY_ID", key_id)
+        _forget_settings()
+        yield Kms(key_id, monkeypatch)
+    _forget_settings()
+
+
+def _tamper(blob: str, part: int) -> str:
+    parts = blob.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(parts[part] + "=" * (-len(parts[part]) % 4)))
+    raw[len(raw) // 2] ^= 0x01
+    parts[part] = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    return ".".join(parts)
+
+
+# --- seal / open ------------------------------------------------------------------------------
+
+
+def test_a_sealed_key_opens_for_its_user_and_provider(kms: Kms) -> None:
+    sealed = seal("user-a", "sora", PLAINTEXT)
+
+    assert open_sealed("user-a", "sora", sealed.encrypted_key) == PLAINTEXT
+    assert sealed.last4 == "9Wd4"
+    assert sealed.encrypted_key.startswith("v1.")
+    assert len(sealed.encrypted_key.split(".")) == 4
+
+
+def test_the_stored_blob_and_summary_reveal_nothing_of_the_key(kms: Kms) -> None:
+    sealed = seal("user-a", "sora", PLAINTEXT)
+
+    stored = f"{sealed.encrypted_key} {sealed.key_hash} {sealed!r}"
+    assert PLAINTEXT not in stored
+    assert base64.urlsafe_b64encode(PLAINTEXT.encode()).decode().rstrip("=") not in stored
+    assert PLAINTEXT[:-4] not in stored
+
+
+def test_each_seal_uses_a_fresh_data_key_and_nonce(kms: Kms) -> None:
+    first = seal("user-a", "veo", PLAINTEXT)
+    second = seal("user-a", "veo", PLAINTEXT)
+
+    assert first.encrypted_key != second.encrypted_key
+    assert first.encrypted_key.split(".")[2] != second.encrypted_key.split(".")[2]
+    assert first.key_hash == second.key_hash  # dedup still works
+
+
+def test_a_row_copied_to_another_user_does_not_decrypt(kms: Kms) -> None:
+    sealed = seal("user-a", "sora", PLAINTEXT)
+
+    with pytest.raises(SealedKeyUnreadable) as caught:
+        open_sealed("user-b", "sora", sealed.encrypted_key)
+
+    assert "store the key again" in caught.value.message
+    assert PLAINTEXT not in str(caught.value)
+
+
+def test_a_key_sealed_for_one_provider_does_not_open_for_the_other(kms: Kms) -> None:
+    # KMS's encryption context names only the user: this is the AES-GCM associated data at work.
+    sealed = seal("user-a", "sora", PLAINTEXT)
+
+    with pytest.raises(SealedKeyUnreadable):
+        open_sealed("user-a", "veo", sealed.encrypted_key)
+
+
+@pytest.mark.parametrize(("part", "what"), [(1, "wrapped data key"), (2, "nonce"), (3, "ciphertext")])
+def test_a_tampered_blob_fails_to_decrypt(kms: Kms, part: int, what: str) -> None:
+    sealed = seal("user-a", "sora", PLAINTEXT)
+
+    with pytest.raises(SealedKeyUnreadable):
+        open_sealed("user-a", "sora", _tamper(sealed.encrypted_key, part))
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda b: b.replace("v1.", "v2.", 1),
+        lambda b: b.rsplit(".", 1)[0],
+        lambda b: b + ".extra",
+        lambda b: b[:-6],
+        lambda b: b.replace(".", ".!", 1),
+        lambda b: "",
+        lambda b: "v1...",
+    ],
+)
+def test_a_malformed_blob_fails_cleanly(kms: Kms, mangle) -> None:
+    sealed = seal("user-a", "sora", PLAINTEXT)
+
+    with pytest.raises(SealedKeyUnreadable):
+        open_sealed("user-a", "sora", mangle(sealed.encrypted_key))
+
+
+def test_seal_accepts_a_secret_str(kms: Kms) -> None:
+    sealed = seal("user-a", "veo", SecretStr(PLAINTEXT))
+
+    assert open_sealed("user-a", "veo", sealed.encrypted_key) == PLAINTEXT
+
+
+def test_an_unknown_provider_is_refused(kms: Kms) -> None:
+    with pytest.raises(ValueError, match="unknown provider"):
+        seal("user-a", "runway", PLAINTEXT)
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("candidate", "reason"),
+    [
+        ("", "empty"),
+        ("sk-1234", "8 to 512"),
+        ("sk-" + "x" * 510, "8 to 512"),
+        ("sk-abc def-1234", "spaces"),
+        (PLAINTEXT + "\n", "line breaks"),
+        ("\t" + PLAINTEXT, "tabs"),
+        ("sk-abc\x00def-1234", "control"),
+        ("sk-abc\x7fdef-1234", "control"),
+        ("sk-abcdéf-1234", "ASCII"),
+        ("sk-abc\u200bdef-1234", "ASCII"),
+    ],
+)
+def test_an_implausible_key_is_refused_without_echoing_it(kms: Kms, candidate: str, reason: str) -> None:
+    with pytest.raises(InvalidApiKey) as caught:
+        seal("user-a", "sora", candidate)
+
+    error = caught.value
+    assert reason in error.message
+    assert isinstance(error, ValueError)
+    assert isinstance(error, InvalidInput)
+    assert error.details == {"apiKey": error.message}
+    if candidate.strip():
+        assert candidate.strip() not in f"{error} {error!r} {error.details}"
+
+
+def test_keys_at_the_length_limits_are_accepted(kms: Kms) -> None:
+    for candidate in ("12345678", "k" * 512):
+        assert open_sealed("user-a", "sora", seal("user-a", "sora", candidate).encrypted_key) == candidate
+
+
+# --- the keyed hash ---------------------------------------------------------------------------
+
+
+def test_key_hash_is_a_keyed_hmac_not_a_bare_hash(kms: Kms) -> None:
+    sealed = seal("user-a", "sora", PLAINTEXT)
+
+    assert sealed.key_hash != hashlib.sha256(PLAINTEXT.encode()).hexdigest()
+    assert sealed.key_hash == hmac.new(HMAC_SECRET.encode(), PLAINTEXT.encode(), hashlib.sha256).hexdigest()
+    assert verify(PLAINTEXT, sealed.key_hash)
+    assert verify(SecretStr(PLAINTEXT), sealed.key_hash)
+    assert not verify(PLAINTEXT + "x", sealed.key_hash)
+    assert not verify(PLAINTEXT, "")
+
+
+def test_key_hash_changes_with_the_secret(kms: Kms) -> None:
+    before = seal("user-a", "sora", PLAINTEXT).key_hash
+
+    kms.configure(API_KEY_HMAC_SECRET="another-secret-of-sufficient-length")
+
+    assert seal("user-a", "sora", PLAINTEXT).key_hash != before
+    assert not verify(PLAINTEXT, before)
+
+
+def test_hmac_secret_is_fetched_once_from_secrets_manager(kms: Kms) -> None:
+    sm = boto3.client("secretsmanager", region_name="us-east-1")
+    secret = "from-secrets-manager-0123456789"
+    arn = sm.create_secret(Name="videogen/api-key-hmac", SecretString=secret)["ARN"]
+    kms.configure(API_KEY_HMAC_SECRET=None, API_KEY_HMAC_SECRET_ARN=arn)
+
+    first = keys.key_hash(PLAINTEXT)
+    sm.put_secret_value(SecretId=arn, SecretString="rotated-but-not-yet-picked-up-0123")
+    second = keys.key_hash(PLAINTEXT)
+
+    expected = hmac.new(secret.encode(), PLAINTEXT.encode(), hashlib.sha256).hexdigest()
+    assert first == second == expected
+
+
+def test_missing_configuration_is_reported_before_anything_is_stored(kms: Kms) -> None:
+    kms.configure(API_KEY_HMAC_SECRET=None, API_KEY_HMAC_SECRET_ARN=None)
+    with pytest.raises(KeyConfigurationError, match="API_KEY_HMAC_SECRET"):
+        seal("user-a", "sora", PLAINTEXT)
+
+    kms.configure(API_KEY_HMAC_SECRET="short")
+    with pytest.raises(KeyConfigurationError, match="at least 16"):
+        seal("user-a", "sora", PLAINTEXT)
+
+    kms.configure(API_KEY_HMAC_SECRET=HMAC_SECRET, API_KEYS_KMS_KEY_ID=None)
+    with pytest.raises(KeyConfigurationError, match="API_KEYS_KMS_KEY_ID"):
+        seal("user-a", "sora", PLAINTEXT)
+
+
+def test_kms_out_of_reach_is_a_retryable_unavailability(kms: Kms) -> None:
+    sealed = seal("user-a", "sora", PLAINTEXT)
+    kms.configure(AWS_ENDPOINT_URL_KMS="http://127.0.0.1:1")  # nothing listens there
+
+    with pytest.raises(KeyServiceUnavailable):
+        seal("user-a", "sora", PLAINTEXT)
+    with pytest.raises(KeyServiceUnavailable):
+        open_sealed("user-a", "sora", sealed.encrypted_key)
+
+
+# --- the worker's view: decrypt_for_user ------------------------------------------------------
+
+
+def _store(user_id: str, provider: str, plaintext: str = PLAINTEXT) -> None:
+    sealed = seal(user_id, provider, plaintext)
+    with session_scope() as s:
+        api_keys.store(
+            s,
+            user_id,
+            provider,
+            encrypted_key=sealed.encrypted_key,
+            key_hash=sealed.key_hash,
+            last4=sealed.last4,
+        )
+
+
+def test_worker_gets_the_users_key_and_its_use_is_recorded(kms: Kms) -> None:
+    _store("user-a", "veo")
+    with session_scope() as s:
+        assert api_keys.get_active(s, "user-a", "veo").last_used_at is None  # type: ignore[union-attr]
+
+    with session_scope() as s:
+        plaintext = keys.decrypt_for_user(s, "user-a", "veo")
+
+    assert plaintext == PLAINTEXT
+    with session_scope() as s:
+        assert api_keys.get_active(s, "user-a", "veo").last_used_at is not None  # type: ignore[union-attr]
+
+
+def test_worker_without_an_active_key_gets_a_conflict_saying_how_to_add_one(kms: Kms) -> None:
+    _store("user-a", "sora")
+    with session_scope() as s:
+        api_keys.deactivate(s, "user-a", "sora")
+
+    for user_id, provider in (("user-a", "sora"), ("user-a", "veo"), ("user-b", "sora")):
+        with session_scope() as s, pytest.raises(Conflict) as caught:
+            keys.decrypt_for_user(s, user_id, provider)
+        assert f"PUT /api/keys/{provider}" in caught.value.message
+
+
+def test_a_key_row_moved_to_another_user_is_unreadable_for_the_worker(kms: Kms) -> None:
+    sealed = seal("user-a", "sora", PLAINTEXT)
+    with session_scope() as s:
+        api_keys.store(
+            s,
+            "user-b",
+            "sora",
+            encrypted_key=sealed.encrypted_key,
+            key_hash=sealed.key_hash,
+            last4=sealed.last4,
+        )
+
+    with session_scope() as s, pytest.raises(SealedKeyUnreadable):
+        keys.decrypt_for_user(s, "user-b", "sora")
+    with session_scope() as s:
+        assert api_keys.get_active(s, "user-b", "sora").last_used_at is None  # type: ignore[union-attr]
+
+
+def test_sealing_and_using_a_key_never_logs_it(kms: Kms, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    _store("user-a", "sora")
+    with session_scope() as s:
+        keys.decrypt_for_user(s, "user-a", "sora")
+    with pytest.raises(InvalidApiKey):
+        seal("user-a", "sora", PLAINTEXT + " ")
+    with pytest.raises(SealedKeyUnreadable):
+        open_sealed("user-b", "sora", seal("user-a", "sora", PLAINTEXT).encrypted_key)
+
+    assert caplog.records  # botocore and SQLAlchemy did log at DEBUG
+    for record in caplog.records:
+        assert PLAINTEXT not in record.getMessage()
+    assert PLAINTEXT not in caplog.text

@@ -1,0 +1,175 @@
+"""Generation queue messages and sending them.
+
+A message is ``{"jobId": "<uuid>", "step": "submit" | "poll"}`` and nothing else, ever: no
+prompt, no key, no user data. Everything the worker needs it reads from the job row.
+
+Handlers take a :class:`QueueSender` as an optional parameter defaulting to
+:func:`default_sender` (SQS), so tests pass an :class:`InMemoryQueueSender` instead of
+patching boto3.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from videogen.config import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+Step = Literal["submit", "poll"]
+MAX_DELAY_SECONDS = 900
+"""SQS's ceiling for ``DelaySeconds`` (15 minutes)."""
+
+_AWS_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
+
+
+class StepMessage(BaseModel):
+    """One generation step for one job; the whole body of a queue message."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+    job_id: uuid.UUID
+    step: Step
+
+    def to_body(self) -> str:
+        """The message body as sent: ``{"jobId": "...", "step": "..."}``."""
+        return self.model_dump_json(by_alias=True)
+
+    @classmethod
+    def from_body(cls, body: str | bytes) -> StepMessage:
+        """Parse a received body; only the camelCase wire names are accepted.
+
+        Raises ``pydantic.ValidationError`` (a ``ValueError``) for anything else, including
+        extra fields: such a message is poison, not a job.
+        """
+        return cls.model_validate_json(body, by_alias=True, by_name=False)
+
+
+class QueueUnavailable(Exception):
+    """The queue could not take the message (not configured, unreachable, refused): answer 503."""
+
+
+def clamp_delay(delay_seconds: float) -> int:
+    """``delay_seconds`` as whole seconds within SQS's 0..900."""
+    return max(0, min(MAX_DELAY_SECONDS, int(delay_seconds)))
+
+
+class QueueSender(Protocol):
+    """Sends step messages. The real one is SQS; tests pass an in-memory recorder."""
+
+    def send(self, message: StepMessage, delay_seconds: int = 0) -> str:
+        """Send ``message`` visible after ``delay_seconds``; return its message id.
+
+        Raises ``QueueUnavailable`` when the message could not be sent.
+        """
+        ...
+
+
+@lru_cache(maxsize=1)
+def _sqs() -> SQSClient:
+    return boto3.client("sqs", region_name=get_settings().aws_region, config=_AWS_CONFIG)
+
+
+def reset_clients() -> None:
+    """Forget the cached SQS client (tests, settings changes)."""
+    _sqs.cache_clear()
+
+
+class SqsQueueSender:
+    """Sends to SQS, to ``queue_url`` or else ``settings.generation_queue_url``."""
+
+    def __init__(self, queue_url: str | None = None) -> None:
+        self._queue_url = queue_url
+
+    def send(self, message: StepMessage, delay_seconds: int = 0) -> str:
+        """Send one message with ``DelaySeconds`` clamped to 0..900; return the SQS message id."""
+        queue_url = self._queue_url or get_settings().generation_queue_url
+        if not queue_url:
+            raise QueueUnavailable("the generation queue is not configured (GENERATION_QUEUE_URL)")
+        try:
+            response = _sqs().send_message(
+                QueueUrl=queue_url,
+                MessageBody=message.to_body(),
+                DelaySeconds=clamp_delay(delay_seconds),
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise QueueUnavailable("the generation queue is unavailable") from exc
+        return response["MessageId"]
+
+
+def default_sender() -> QueueSender:
+    """The sender handlers use when none is passed: SQS at the configured queue."""
+    return SqsQueueSender()
+
+
+def send_step(
+    job_id: uuid.UUID | str,
+    step: Step,
+    delay_seconds: int = 0,
+    queue_url: str | None = None,
+) -> str:
+    """Send ``{"jobId", "step"}`` for one job to the generation queue; return the message id.
+
+    ``delay_seconds`` is clamped to 0..900. Raises ``QueueUnavailable`` on any SQS failure.
+    """
+    message = StepMessage(job_id=uuid.UUID(str(job_id)), step=step)
+    return SqsQueueSender(queue_url).send(message, delay_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """One message an :class:`InMemoryQueueSender` took."""
+
+    message_id: str
+    message: StepMessage
+    delay_seconds: int
+
+    @property
+    def body(self) -> str:
+        """The body SQS would have carried."""
+        return self.message.to_body()
+
+
+class InMemoryQueueSender:
+    """A working in-memory queue sender for tests and local tools.
+
+    Records every message (with its clamped delay) in ``sent``; with ``fail=True`` every
+    send raises ``QueueUnavailable``, as an SQS outage would.
+    """
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.fail = fail
+        self.sent: list[SentMessage] = []
+        self._lock = threading.Lock()
+
+    def send(self, message: StepMessage, delay_seconds: int = 0) -> str:
+        """Record ``message``; return a fresh message id (or raise when ``fail`` is set)."""
+        if self.fail:
+            raise QueueUnavailable("the generation queue is unavailable")
+        sent = SentMessage(str(uuid.uuid4()), message, clamp_delay(delay_seconds))
+        with self._lock:
+            self.sent.append(sent)
+        return sent.message_id
+
+    def bodies(self) -> list[str]:
+        """The bodies sent so far, in order."""
+        with self._lock:
+            return [s.body for s in self.sent]

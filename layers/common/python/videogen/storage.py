@@ -1,0 +1,232 @@
+"""Videos in S3: object keys, streaming uploads, presigned GET URLs, and file sniffing.
+
+Keys are ``videos/<user>/<job id>/video.mp4`` and ``.../thumbnail.<ext>``, where ``<user>``
+is a SHA-256 digest of the user id: user ids (JWT ``sub``) may hold characters that are
+awkward in keys (``|``, ``/``, ``..``, non-ASCII) and need not be readable in bucket listings
+or URLs. One prefix per user keeps per-user cleanup a single prefix delete.
+
+The client follows boto3's endpoint resolution, so ``AWS_ENDPOINT_URL`` (the local stack's
+moto server) also applies to presigned URLs: they point where the client points.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from collections.abc import Buffer, Callable, Iterable, Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import boto3
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from videogen.config import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+VIDEOS_PREFIX = "videos/"
+VIDEO_CONTENT_TYPE = "video/mp4"
+IMAGE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+"""Thumbnail content types we store, and the key extension for each."""
+
+_HEAD_BYTES = 16  # enough for every signature sniffed below
+_TRANSFER = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024)
+_AWS_CONFIG = Config(
+    signature_version="s3v4",
+    connect_timeout=5,
+    read_timeout=60,
+    retries={"mode": "standard", "max_attempts": 3},
+)
+
+
+class StorageError(Exception):
+    """Base of storage failures; messages are safe to show."""
+
+
+class StorageUnavailable(StorageError):
+    """S3 could not be reached, refused the call, or no bucket is configured: retry later."""
+
+
+class EmptyUpload(StorageError):
+    """The stream held no bytes: the provider delivered nothing (a failure, not a success)."""
+
+
+class InvalidMedia(StorageError):
+    """The stream's first bytes are not what was expected (e.g. not an MP4)."""
+
+
+@lru_cache(maxsize=1)
+def _s3() -> S3Client:
+    return boto3.client("s3", region_name=get_settings().aws_region, config=_AWS_CONFIG)
+
+
+def reset_clients() -> None:
+    """Forget the cached S3 client (tests, settings changes)."""
+    _s3.cache_clear()
+
+
+def _bucket() -> str:
+    bucket = get_settings().videos_bucket
+    if not bucket:
+        raise StorageUnavailable("the videos bucket is not configured (VIDEOS_BUCKET)")
+    return bucket
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+def user_prefix(user_id: str) -> str:
+    """``videos/<sha256 of user id>/``: every object of one user lives under it."""
+    if not user_id:
+        raise ValueError("user_id must not be empty")
+    return f"{VIDEOS_PREFIX}{hashlib.sha256(user_id.encode()).hexdigest()}/"
+
+
+def _job_prefix(user_id: str, job_id: uuid.UUID | str) -> str:
+    # Through UUID so that only a real job id can shape the key (no "..", no "/").
+    return f"{user_prefix(user_id)}{uuid.UUID(str(job_id))}/"
+
+
+def video_key(user_id: str, job_id: uuid.UUID | str) -> str:
+    """The S3 key of a job's video: ``videos/<user digest>/<job id>/video.mp4``."""
+    return f"{_job_prefix(user_id, job_id)}video.mp4"
+
+
+def thumbnail_key(user_id: str, job_id: uuid.UUID | str, content_type: str = "image/jpeg") -> str:
+    """The S3 key of a job's thumbnail, its extension following ``content_type``."""
+    extension = IMAGE_EXTENSIONS.get(content_type)
+    if extension is None:
+        raise ValueError(f"unsupported thumbnail content type {content_type!r}")
+    return f"{_job_prefix(user_id, job_id)}thumbnail.{extension}"
+
+
+def is_storage_key(value: str) -> bool:
+    """Whether a stored ``video_url``/``thumbnail_url`` is one of our S3 keys (not a URL)."""
+    return value.startswith(VIDEOS_PREFIX)
+
+
+# --- sniffing ---------------------------------------------------------------------------------
+
+
+def is_mp4(first_bytes: bytes) -> bool:
+    """Whether a file starts like an ISO-BMFF/MP4 file: an ``ftyp`` box at offset 4."""
+    return len(first_bytes) >= 12 and first_bytes[4:8] == b"ftyp"
+
+
+def image_content_type(first_bytes: bytes) -> str | None:
+    """``image/jpeg``, ``image/png`` or ``image/webp`` from the magic bytes, else ``None``."""
+    if first_bytes.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if first_bytes.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if first_bytes[:4] == b"RIFF" and first_bytes[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+# --- upload -----------------------------------------------------------------------------------
+
+
+class _IteratorReader(io.RawIOBase):
+    """A read-only file over an iterator of byte chunks, counting what it hands out."""
+
+    def __init__(self, head: bytes, rest: Iterator[bytes]) -> None:
+        self._buffer = head
+        self._rest = rest
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Buffer) -> int:
+        while not self._buffer:
+            chunk = next(self._rest, None)
+            if chunk is None:
+                return 0
+            self._buffer = bytes(chunk)
+        target = memoryview(buffer).cast("B")
+        n = min(len(target), len(self._buffer))
+        target[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        self.size += n
+        return n
+
+
+def _read_head(chunks: Iterator[bytes]) -> bytes:
+    head = b""
+    while len(head) < _HEAD_BYTES:
+        chunk = next(chunks, None)
+        if chunk is None:
+            break
+        head += chunk
+    return head
+
+
+def upload_stream(
+    key: str,
+    chunks: Iterable[bytes],
+    content_type: str,
+    *,
+    validate_head: Callable[[bytes], bool] | None = None,
+) -> int:
+    """Stream ``chunks`` into the videos bucket at ``key``; return the bytes written.
+
+    Nothing is uploaded when the stream is empty (``EmptyUpload``) or when
+    ``validate_head`` (e.g. :func:`is_mp4`) rejects its first bytes (``InvalidMedia``).
+    Large streams go up as a multipart upload without being held in memory. S3 failures
+    raise ``StorageUnavailable``; an exception from ``chunks`` itself (e.g. the provider's
+    download failing) propagates unchanged.
+    """
+    bucket = _bucket()
+    iterator = iter(chunks)
+    head = _read_head(iterator)
+    if not head:
+        raise EmptyUpload("the file is empty (0 bytes)")
+    if validate_head is not None and not validate_head(head):
+        raise InvalidMedia(f"the file is not a valid {content_type} file")
+    reader = _IteratorReader(head, iterator)
+    try:
+        _s3().upload_fileobj(
+            io.BufferedReader(reader, buffer_size=1024 * 1024),
+            bucket,
+            key,
+            ExtraArgs={"ContentType": content_type},
+            Config=_TRANSFER,
+        )
+    except (BotoCoreError, ClientError, S3UploadFailedError) as exc:
+        raise StorageUnavailable("could not store the file in S3") from exc
+    return reader.size
+
+
+# --- download URLs ----------------------------------------------------------------------------
+
+
+def presign_get(key: str, expires: int | None = None) -> str:
+    """A presigned GET URL (SigV4) for ``key``, valid ``expires`` seconds.
+
+    ``expires`` defaults to ``settings.presign_expiry_seconds``. Signing is local: no call
+    to S3 is made, and the key is not checked for existence.
+    """
+    seconds = get_settings().presign_expiry_seconds if expires is None else expires
+    try:
+        return _s3().generate_presigned_url(
+            "get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=seconds
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise StorageUnavailable("could not sign a download URL") from exc
+
+
+def url_for(stored: str | None, expires: int | None = None) -> str | None:
+    """What a client may fetch for a stored ``video_url``/``thumbnail_url``.
+
+    Our S3 keys become presigned URLs; anything else (``None``, a legacy absolute URL) is
+    returned as is.
+    """
+    if stored is None or not is_storage_key(stored):
+        return stored
+    return presign_get(stored, expires)

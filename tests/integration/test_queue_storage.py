@@ -1,0 +1,333 @@
+"""Queue messages on SQS and videos in S3, against a moto server on loopback.
+
+A real server (not in-process mocking) so that presigned URLs are fetched over HTTP exactly
+as a browser would fetch them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+from pydantic import ValidationError
+
+from videogen import queue, storage
+from videogen.config import get_settings
+from videogen.queue import InMemoryQueueSender, QueueUnavailable, StepMessage, send_step
+from videogen.storage import EmptyUpload, InvalidMedia, StorageUnavailable
+
+REGION = "us-east-1"
+# The smallest plausible MP4 start: a 24-byte ftyp box, then payload.
+MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+
+
+@dataclass
+class Aws:
+    endpoint: str
+    bucket: str
+    queue_url: str
+    s3: Any
+    sqs: Any
+
+    def receive(self, queue_url: str | None = None) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=queue_url or self.queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            MessageAttributeNames=["All"],
+        )
+        return list(response.get("Messages", []))
+
+    def delay_of_stored_message(self) -> int:
+        """The DelaySeconds moto recorded for the one message on the queue."""
+        from moto.sqs.models import sqs_backends  # noqa: PLC0415 (moto internals, tests only)
+
+        name = self.queue_url.rsplit("/", 1)[1]
+        messages = sqs_backends["123456789012"][REGION].queues[name]._messages
+        assert len(messages) == 1
+        message = messages[0]
+        if not message.delayed_until:
+            return 0
+        return round((message.delayed_until - int(message.sent_timestamp or 0)) / 1000)
+
+    def object_keys(self) -> list[str]:
+        return [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])]
+
+
+def _forget_settings() -> None:
+    get_settings.cache_clear()
+    queue.reset_clients()
+    storage.reset_clients()
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on an ephemeral loopback port, for this module."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    """Fresh moto state with a videos bucket and a generation queue, configured in settings."""
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=5).raise_for_status()
+    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    s3 = boto3.client("s3", region_name=REGION, endpoint_url=moto_endpoint)
+    sqs = boto3.client("sqs", region_name=REGION, endpoint_url=moto_endpoint)
+    bucket = f"videos-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    queue_url = sqs.create_queue(QueueName=f"generation-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    monkeypatch.setenv("VIDEOS_BUCKET", bucket)
+    monkeypatch.setenv("GENERATION_QUEUE_URL", queue_url)
+    _forget_settings()
+    yield Aws(moto_endpoint, bucket, queue_url, s3, sqs)
+    _forget_settings()
+
+
+def _chunks(data: bytes, size: int) -> Iterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+# --- queue ------------------------------------------------------------------------------------
+
+
+def test_a_step_message_holds_the_job_id_and_step_and_nothing_else(aws: Aws) -> None:
+    job_id = uuid.uuid4()
+
+    message_id = send_step(job_id, "submit")
+
+    [received] = aws.receive()
+    assert received["MessageId"] == message_id
+    assert json.loads(received["Body"]) == {"jobId": str(job_id), "step": "submit"}
+    assert "MessageAttributes" not in received
+    assert StepMessage.from_body(received["Body"]) == StepMessage(job_id=job_id, step="submit")
+
+
+def test_a_delayed_poll_stays_invisible_until_its_delay(aws: Aws) -> None:
+    send_step(str(uuid.uuid4()), "poll", delay_seconds=30)
+
+    assert aws.receive() == []
+    assert aws.delay_of_stored_message() == 30
+
+
+@pytest.mark.parametrize(("asked", "stored"), [(5000, 900), (900, 900), (-5, 0)])
+def test_delays_are_clamped_to_what_sqs_accepts(aws: Aws, asked: int, stored: int) -> None:
+    send_step(uuid.uuid4(), "poll", delay_seconds=asked)
+
+    assert aws.delay_of_stored_message() == stored
+
+
+def test_an_explicit_queue_url_wins_over_the_setting(aws: Aws) -> None:
+    other = aws.sqs.create_queue(QueueName="other-queue")["QueueUrl"]
+
+    send_step(uuid.uuid4(), "submit", queue_url=other)
+
+    assert aws.receive() == []
+    assert len(aws.receive(other)) == 1
+
+
+def test_a_missing_queue_is_reported_as_unavailable(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(QueueUnavailable):
+        send_step(uuid.uuid4(), "submit", queue_url=aws.queue_url + "-gone")
+
+    monkeypatch.delenv("GENERATION_QUEUE_URL")
+    _forget_settings()
+    with pytest.raises(QueueUnavailable, match="not configured"):
+        send_step(uuid.uuid4(), "submit")
+
+
+def test_an_unreachable_queue_is_reported_as_unavailable(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:1")  # nothing listens there
+    _forget_settings()
+
+    with pytest.raises(QueueUnavailable):
+        send_step(uuid.uuid4(), "submit")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"job_id": "%s", "step": "submit"}',
+        '{"jobId": "%s", "step": "submit", "apiKey": "sk-secret"}',
+        '{"jobId": "%s", "step": "download"}',
+        '{"jobId": "%s"}',
+        '{"jobId": "not-a-uuid", "step": "poll"}',
+        "not json %s",
+    ],
+)
+def test_anything_but_the_exact_message_shape_is_refused(body: str) -> None:
+    with pytest.raises(ValidationError):
+        StepMessage.from_body(body.replace("%s", str(uuid.uuid4())))
+
+
+def test_the_in_memory_sender_records_like_the_queue_and_can_fail() -> None:
+    sender = InMemoryQueueSender()
+    job_id = uuid.uuid4()
+
+    sender.send(StepMessage(job_id=job_id, step="poll"), delay_seconds=1200)
+
+    [sent] = sender.sent
+    assert (sent.message.job_id, sent.delay_seconds) == (job_id, 900)
+    assert sender.bodies() == [json.dumps({"jobId": str(job_id), "step": "poll"}, separators=(",", ":"))]
+    with pytest.raises(QueueUnavailable):
+        InMemoryQueueSender(fail=True).send(sent.message)
+
+
+# --- storage keys -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user_id", ["auth0|abc", "../../etc", "a/b", "名前", "user with spaces", "x" * 128])
+def test_keys_are_safe_whatever_the_user_id(user_id: str) -> None:
+    job_id = uuid.uuid4()
+
+    video = storage.video_key(user_id, job_id)
+    thumbnail = storage.thumbnail_key(user_id, job_id, "image/webp")
+
+    assert re.fullmatch(rf"videos/[0-9a-f]{{64}}/{job_id}/video\.mp4", video)
+    assert thumbnail == video.replace("video.mp4", "thumbnail.webp")
+    assert video.startswith(storage.user_prefix(user_id))
+    assert storage.is_storage_key(video)
+
+
+def test_each_user_and_job_has_its_own_key() -> None:
+    job_id = uuid.uuid4()
+
+    assert storage.video_key("a", job_id) != storage.video_key("b", job_id)
+    assert storage.video_key("a", job_id) != storage.video_key("a", uuid.uuid4())
+    assert storage.video_key("a", job_id) == storage.video_key("a", str(job_id))
+
+
+@pytest.mark.parametrize(("user_id", "job_id"), [("", str(uuid.uuid4())), ("a", "../x"), ("a", "1/2")])
+def test_a_key_needs_a_user_and_a_real_job_id(user_id: str, job_id: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 (any ValueError: the message is the caller's)
+        storage.video_key(user_id, job_id)
+
+
+def test_sniffing_tells_mp4_and_images_apart() -> None:
+    assert storage.is_mp4(MP4_HEAD)
+    assert not storage.is_mp4(b"<html><body>expired</body></html>")
+    assert not storage.is_mp4(b"")
+    assert storage.image_content_type(b"\xff\xd8\xff\xe0\x00\x10JFIF") == "image/jpeg"
+    assert storage.image_content_type(b"\x89PNG\r\n\x1a\n\x00\x00") == "image/png"
+    assert storage.image_content_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert storage.image_content_type(MP4_HEAD) is None
+    with pytest.raises(ValueError, match="unsupported"):
+        storage.thumbnail_key("a", uuid.uuid4(), "image/gif")
+
+
+# --- uploads and presigned URLs ---------------------------------------------------------------
+
+
+def test_a_streamed_video_lands_in_s3_and_its_presigned_url_returns_it(aws: Aws) -> None:
+    data = MP4_HEAD + os.urandom(300_000)
+    key = storage.video_key("user-a", uuid.uuid4())
+
+    written = storage.upload_stream(key, _chunks(data, 7_000), "video/mp4", validate_head=storage.is_mp4)
+
+    assert written == len(data)
+    url = storage.presign_get(key)
+    assert url.startswith(aws.endpoint)
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
+    assert "X-Amz-Expires=900" in url
+    response = requests.get(url, timeout=10)
+    assert response.status_code == 200
+    assert response.content == data
+    assert response.headers["Content-Type"] == "video/mp4"
+
+
+def test_a_large_video_goes_up_in_parts_without_changing_a_byte(aws: Aws) -> None:
+    data = MP4_HEAD + os.urandom(17 * 1024 * 1024)
+    key = storage.video_key("user-a", uuid.uuid4())
+
+    written = storage.upload_stream(key, _chunks(data, 64 * 1024), "video/mp4")
+
+    assert written == len(data)
+    head = aws.s3.head_object(Bucket=aws.bucket, Key=key)
+    assert head["ContentLength"] == len(data)
+    assert head["ETag"].strip('"').endswith("-3")  # three 8 MiB parts
+    assert requests.get(storage.presign_get(key, expires=60), timeout=30).content == data
+
+
+def test_a_head_split_over_tiny_chunks_is_still_recognised(aws: Aws) -> None:
+    data = MP4_HEAD + b"payload"
+    key = storage.video_key("user-a", uuid.uuid4())
+
+    written = storage.upload_stream(key, _chunks(data, 1), "video/mp4", validate_head=storage.is_mp4)
+
+    assert written == len(data)
+    assert aws.s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read() == data
+
+
+def test_an_empty_download_is_refused_and_nothing_is_stored(aws: Aws) -> None:
+    key = storage.video_key("user-a", uuid.uuid4())
+
+    with pytest.raises(EmptyUpload):
+        storage.upload_stream(key, iter([b"", b""]), "video/mp4")
+
+    assert aws.object_keys() == []
+
+
+def test_a_download_that_is_not_an_mp4_is_refused_and_nothing_is_stored(aws: Aws) -> None:
+    key = storage.video_key("user-a", uuid.uuid4())
+    page = b"<?xml version='1.0'?><Error><Code>AccessDenied</Code></Error>"
+
+    with pytest.raises(InvalidMedia):
+        storage.upload_stream(key, [page], "video/mp4", validate_head=storage.is_mp4)
+
+    assert aws.object_keys() == []
+
+
+def test_a_download_failing_midway_propagates_and_leaves_nothing_behind(aws: Aws) -> None:
+    class ProviderDropped(Exception):
+        pass
+
+    def dropping() -> Iterator[bytes]:
+        yield MP4_HEAD + os.urandom(9 * 1024 * 1024)
+        raise ProviderDropped("connection reset by provider")
+
+    with pytest.raises(ProviderDropped):
+        storage.upload_stream(storage.video_key("user-a", uuid.uuid4()), dropping(), "video/mp4")
+
+    assert aws.object_keys() == []
+    assert aws.s3.list_multipart_uploads(Bucket=aws.bucket).get("Uploads", []) == []
+
+
+def test_s3_trouble_is_reported_as_unavailable(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIDEOS_BUCKET", "no-such-bucket")
+    _forget_settings()
+    with pytest.raises(StorageUnavailable):
+        storage.upload_stream("videos/x/y/video.mp4", [MP4_HEAD], "video/mp4")
+
+    monkeypatch.delenv("VIDEOS_BUCKET")
+    _forget_settings()
+    with pytest.raises(StorageUnavailable, match="not configured"):
+        storage.presign_get("videos/x/y/video.mp4")
+
+
+def test_stored_urls_become_fetchable_links(aws: Aws) -> None:
+    key = storage.thumbnail_key("user-a", uuid.uuid4(), "image/png")
+    storage.upload_stream(key, [b"\x89PNG\r\n\x1a\n" + b"\x00" * 32], "image/png")
+
+    link = storage.url_for(key)
+
+    assert link is not None
+    assert requests.get(link, timeout=10).headers["Content-Type"] == "image/png"
+    assert storage.url_for(None) is None
+    assert storage.url_for("https://cdn.example.com/v.mp4") == "https://cdn.example.com/v.mp4"

@@ -1,0 +1,130 @@
+"""The one small interface every video provider implements (submit, poll, download).
+
+Only the generation worker imports ``videogen.providers.sora`` / ``.veo`` (and so the
+SDKs); API functions import nothing from this package but this module's plain types.
+
+Error contract: every adapter method raises only ``RetryableProviderError`` (try again
+later) or ``PermanentProviderError`` (fail the job with this message); SDK exceptions
+never leak to the worker. Messages never contain the API key.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+ProviderState = Literal["processing", "completed", "failed"]
+Variant = Literal["video", "thumbnail"]
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    """What the worker asks a provider to generate (no secrets: the key is passed separately)."""
+
+    job_id: str
+    model: str
+    prompt: str
+    duration_seconds: int
+    # The catalog's "WIDTHxHEIGHT" for both providers; veo also accepts "16:9@720p".
+    size: str
+    negative_prompt: str | None = None
+    # When the worker set its "submitting" mark; only provider jobs created at or after it
+    # can be this job's (crash recovery in ``find_existing``).
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    provider_job_id: str
+    poll_after_seconds: float | None = None  # provider's hint (openai-poll-after-ms), if any
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    state: ProviderState
+    progress: int = 0
+    error: str | None = None  # provider's message, readable by the user, when failed
+    duration_seconds: float | None = None  # actual seconds when completed (cost); None: not reported
+    poll_after_seconds: float | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. sora's "expires_at" (ISO 8601)
+
+
+class ProviderError(Exception):
+    """Base of provider failures the worker must classify."""
+
+
+class RetryableProviderError(ProviderError):
+    """429, 5xx, timeouts, connection errors: try again later (``retry_after`` seconds if known)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentProviderError(ProviderError):
+    """Rejected key (401/403), refused prompt (400), not found: fail the job with this message."""
+
+
+class VideoProvider(Protocol):
+    name: str
+    # False when the provider makes no thumbnail (veo): the worker then stores none.
+    has_thumbnails: bool
+
+    def submit(self, request: GenerationRequest) -> Submission:
+        """Start one paid generation. Never retried inside: a retried create is a second job."""
+        ...
+
+    def find_existing(self, request: GenerationRequest) -> Submission | None:
+        """The provider job a crashed submit may already have started for this request.
+
+        ``None`` when there is none, it cannot be told apart from others, or the provider
+        cannot list jobs: the worker must then not resubmit blindly.
+        """
+        ...
+
+    def poll(self, provider_job_id: str) -> PollResult:
+        """The job's current state (reads are retried inside on transient failures)."""
+        ...
+
+    def download(self, provider_job_id: str, variant: Variant) -> Iterator[bytes]:
+        """Stream the finished asset's bytes in chunks (may yield nothing for an empty file)."""
+        ...
+
+    def close(self) -> None:
+        """Release the HTTP connections (the key leaves memory with the object)."""
+        ...
+
+
+def retry_after_seconds(headers: object) -> float | None:
+    """Seconds from ``Retry-After-Ms`` / ``Retry-After`` (number or HTTP date), if sent.
+
+    ``headers`` is any mapping-like object with ``get`` (httpx, requests, dict).
+    """
+    get = getattr(headers, "get", None)
+    if get is None:
+        return None
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = get(name)
+        if value is None:
+            continue
+        seconds: float | None
+        try:
+            seconds = float(value) / divisor
+        except ValueError:
+            seconds = _http_date_delay(str(value)) if name == "retry-after" else None
+        if seconds is not None and math.isfinite(seconds):
+            return max(0.0, seconds)
+    return None
+
+
+def _http_date_delay(value: str) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when.timestamp() - time.time()

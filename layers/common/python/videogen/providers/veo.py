@@ -1,0 +1,259 @@
+"""Veo through the official ``google-genai`` SDK.
+
+google-genai 3.x offers ``models.generate_videos`` only in Gemini Enterprise Agent
+Platform (Vertex AI) mode, so the client runs with ``enterprise=True`` and the user's
+API key (Vertex AI express mode): create is ``POST {base}/v1beta1/publishers/google/
+models/{model}:predictLongRunning`` and polling is ``POST {base}/v1beta1/{resource}:
+fetchPredictOperation``. The provider job id is the operation name.
+
+Size encoding (``GenerationRequest.size``): the catalog's pixel sizes map to Veo's
+aspect ratio and resolution through ``catalog.VEO_SIZES`` (1280x720 -> 16:9 720p,
+720x1280 -> 9:16 720p, 1920x1080 -> 16:9 1080p, 1080x1920 -> 9:16 1080p);
+``"<aspect>@<resolution>"`` (e.g. ``"9:16@1080p"``, what ``catalog.provider_size``
+produces) passes both through unchanged. Anything else fails before any call.
+``duration_seconds`` is sent as ``durationSeconds``.
+
+Thumbnails: Veo makes none (``has_thumbnails = False``); ``download(..., "thumbnail")``
+raises ``PermanentProviderError``. The worker stores the job without a thumbnail.
+
+Crash recovery: the API cannot list operations, so ``find_existing`` returns ``None``
+and the worker fails such a job as "outcome unknown, not resubmitted".
+
+Duration: the finished operation does not report the clip's length, so ``PollResult.
+duration_seconds`` is ``None`` and the worker bills the requested seconds.
+
+Retries: the SDK retries nothing by default and the client says so explicitly
+(``attempts=1``) for create; polls and downloads pass their own retry options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import httpx2
+from google import genai
+from google.genai import errors, types
+
+from videogen.catalog import VEO_SIZES
+from videogen.config import Settings
+from videogen.providers.base import (
+    GenerationRequest,
+    PermanentProviderError,
+    PollResult,
+    ProviderError,
+    RetryableProviderError,
+    Submission,
+    Variant,
+    retry_after_seconds,
+)
+
+_DEFAULT_BASE_URL = "https://aiplatform.googleapis.com/"
+_READ_OPTIONS = types.HttpOptions(
+    retry_options=types.HttpRetryOptions(attempts=3, initial_delay=1.0, max_delay=8.0)
+)
+_DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+_KEY_REJECTED = "the provider rejected your API key; update it with PUT /api/keys/veo"
+
+
+def veo_format(size: str) -> tuple[str, str]:
+    """``(aspect_ratio, resolution)`` for a request size (see the module docstring)."""
+    if size in VEO_SIZES:
+        return VEO_SIZES[size]
+    aspect, sep, resolution = size.partition("@")
+    if sep and aspect and resolution:
+        return aspect, resolution
+    raise PermanentProviderError(
+        f"veo cannot make size {size!r}; use one of {', '.join(VEO_SIZES)} or '<aspect>@<resolution>'"
+    )
+
+
+class VeoProvider:
+    """Veo long-running operations behind the ``VideoProvider`` interface."""
+
+    name = "veo"
+    has_thumbnails = False
+
+    def __init__(self, api_key: str, settings: Settings) -> None:
+        self._api_key = api_key
+        self._timeout = settings.provider_timeout_seconds
+        base_url = settings.veo_base_url or _DEFAULT_BASE_URL
+        # The key may follow a video uri only to the API's own host or Google's API hosts.
+        self._trusted_host = urlsplit(base_url).hostname or ""
+        self._client = genai.Client(
+            enterprise=True,
+            api_key=api_key,
+            http_options=types.HttpOptions(
+                base_url=base_url,
+                timeout=int(self._timeout * 1000),
+                # One attempt: a retried create is a second paid job; the worker decides.
+                retry_options=types.HttpRetryOptions(attempts=1),
+            ),
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the HTTP connection pool."""
+        self._client.close()
+
+    def submit(self, request: GenerationRequest) -> Submission:
+        """Start one operation (exactly one HTTP request, never retried here)."""
+        aspect_ratio, resolution = veo_format(request.size)
+        try:
+            operation = self._client.models.generate_videos(
+                model=request.model,
+                source=types.GenerateVideosSource(prompt=request.prompt),
+                config=types.GenerateVideosConfig(
+                    number_of_videos=1,
+                    duration_seconds=request.duration_seconds,
+                    aspect_ratio=aspect_ratio,
+                    resolution=resolution,
+                    negative_prompt=request.negative_prompt,
+                ),
+            )
+        except (errors.APIError, httpx2.TransportError) as exc:
+            raise _provider_error(exc) from None
+        if not operation.name:
+            raise PermanentProviderError("veo accepted the request but returned no operation name")
+        return Submission(provider_job_id=operation.name)
+
+    def find_existing(self, request: GenerationRequest) -> Submission | None:
+        """Always ``None``: the Veo API has no way to list a key's operations."""
+        return None
+
+    def poll(self, provider_job_id: str) -> PollResult:
+        """processing until done; then completed, or failed with the error or filter reasons."""
+        operation = self._operation(provider_job_id)
+        if not operation.done:
+            return PollResult(state="processing")
+        failure = _failure(operation)
+        if failure is not None:
+            return PollResult(state="failed", error=failure)
+        return PollResult(state="completed", progress=100)
+
+    def download(self, provider_job_id: str, variant: Variant) -> Iterator[bytes]:
+        """Stream the video: inline bytes in chunks, or its https uri fetched with the key."""
+        if variant != "video":
+            raise PermanentProviderError("veo makes no thumbnail")
+        operation = self._operation(provider_job_id)
+        video = _video(operation)
+        if video is None:
+            raise PermanentProviderError(_failure(operation) or "veo's operation holds no video")
+        if video.video_bytes is not None:
+            data = memoryview(video.video_bytes)
+            for start in range(0, len(data), _DOWNLOAD_CHUNK_BYTES):
+                yield bytes(data[start : start + _DOWNLOAD_CHUNK_BYTES])
+            return
+        if video.uri and urlsplit(video.uri).scheme in ("https", "http"):
+            yield from self._fetch(video.uri)
+            return
+        raise PermanentProviderError(
+            "veo stored the video in Cloud Storage, which an API key cannot read; "
+            "generate without an output bucket"
+        )
+
+    def _operation(self, name: str) -> types.GenerateVideosOperation:
+        try:
+            return self._client.operations.get(
+                types.GenerateVideosOperation.model_validate({"name": name}),
+                config=types.GetOperationConfig(http_options=_READ_OPTIONS),
+            )
+        except (errors.APIError, httpx2.TransportError) as exc:
+            raise _provider_error(exc) from None
+
+    def _fetch(self, uri: str) -> Iterator[bytes]:
+        def drop_key_off_trusted_hosts(request: httpx2.Request) -> None:
+            if not _trusted(request.url.host, self._trusted_host):
+                request.headers.pop("x-goog-api-key", None)
+
+        try:
+            with (
+                httpx2.Client(
+                    timeout=self._timeout,
+                    follow_redirects=True,
+                    # Runs before every hop, redirects included, so a foreign host never sees the key.
+                    event_hooks={"request": [drop_key_off_trusted_hosts]},
+                ) as http,
+                http.stream("GET", uri, headers={"x-goog-api-key": self._api_key}) as response,
+            ):
+                if response.status_code != 200:
+                    response.read()
+                    raise _status_error(response.status_code, _http_reason(response), response.headers)
+                yield from response.iter_bytes(_DOWNLOAD_CHUNK_BYTES)
+        except httpx2.TransportError as exc:
+            raise _provider_error(exc) from None
+
+
+def _trusted(host: str, api_host: str) -> bool:
+    return host == api_host or host.endswith(".googleapis.com")
+
+
+def _video(operation: types.GenerateVideosOperation) -> types.Video | None:
+    response = operation.response or operation.result
+    if response is None or not response.generated_videos:
+        return None
+    return response.generated_videos[0].video
+
+
+def _failure(operation: types.GenerateVideosOperation) -> str | None:
+    """The user-readable reason a finished operation has no video, or None if it has one."""
+    if operation.error:
+        message = operation.error.get("message") or "no message"
+        return f"veo failed the operation: {message} (code {operation.error.get('code')})"
+    response = operation.response or operation.result
+    reasons = (response.rai_media_filtered_reasons or []) if response else []
+    filtered = (response.rai_media_filtered_count or 0) if response else 0
+    if _video(operation) is None:
+        if reasons or filtered:
+            detail = "; ".join(reasons) if reasons else f"{filtered} video(s) filtered"
+            return f"veo's safety filter blocked the video: {detail}"
+        return "veo finished without a video"
+    return None
+
+
+def _provider_error(exc: errors.APIError | httpx2.TransportError) -> ProviderError:
+    """Classify an SDK or transport exception; the message never holds the key."""
+    if isinstance(exc, httpx2.TimeoutException):
+        return RetryableProviderError("the video provider did not answer in time")
+    if isinstance(exc, httpx2.TransportError):
+        return RetryableProviderError("could not reach the video provider")
+    headers = getattr(exc.response, "headers", None)
+    return _status_error(exc.code, _api_reason(exc), headers, details=exc.details)
+
+
+def _status_error(status: int, reason: str, headers: object, details: Any = None) -> ProviderError:
+    if status == 429 or status >= 500 or status == 408:
+        return RetryableProviderError(
+            f"the video provider is busy ({status}): {reason}", retry_after_seconds(headers)
+        )
+    # Google answers a bad key with 400 INVALID_ARGUMENT and reason API_KEY_INVALID.
+    if status in (401, 403) or "API_KEY_INVALID" in str(details) or "API key not valid" in reason:
+        suffix = f" (it lacks access: {reason})" if status == 403 else ""
+        return PermanentProviderError(_KEY_REJECTED + suffix)
+    if status == 404:
+        return PermanentProviderError(f"the video provider has no such job: {reason}")
+    return PermanentProviderError(f"the video provider refused the request: {reason}")
+
+
+def _api_reason(exc: errors.APIError) -> str:
+    message = exc.message or f"HTTP {exc.code}"
+    return f"{message} ({exc.status})" if exc.status else message
+
+
+def _http_reason(response: httpx2.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return message if isinstance(message, str) and message else f"HTTP {response.status_code}"
+
+
+__all__ = ["VeoProvider", "veo_format"]

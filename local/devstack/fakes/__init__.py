@@ -1,0 +1,15 @@
+"""Fake Sora (OpenAI videos API) and Veo (google-genai long-running operations) servers.
+
+Small working HTTP servers on loopback that the real SDK adapters talk to in tests and
+in the local stack; ``python -m devstack.fakes`` runs both. See ``_server`` for the
+scripting (prompt markers such as ``[fail]``, ``script()``, ``fail_next()``) and records
+(``creates``, ``create_count()``, ``count()``).
+"""
+
+from __future__ import annotations
+
+from devstack.fakes._server import MARKERS, CreateRecord, FakeProviderServer, Script
+from devstack.fakes.sora import FakeSoraServer
+from devstack.fakes.veo import FakeVeoServer
+
+__all__ = ["MARKERS", "CreateRecord", "FakeProviderServer", "FakeSoraServer", "FakeVeoServer", "Script"]

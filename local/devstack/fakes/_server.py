@@ -1,0 +1,375 @@
+"""What both fake providers share: a loopback HTTP server thread, scripts, records.
+
+A fake is a small working implementation, not a mock: it keeps jobs in memory, answers
+the SDKs' real requests over HTTP, and records what it was asked so tests can assert
+"exactly one create". Nothing secret is recorded or logged: only whether a key was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar, Literal, Self
+from urllib.parse import parse_qsl, urlsplit
+
+logger = logging.getLogger("devstack.fakes")
+
+Outcome = Literal["completed", "failed", "filtered", "never", "empty"]
+Route = Literal["create", "poll", "list", "content"]
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """How a job (or the creates of a prompt) behaves.
+
+    ``complete_after_polls`` / ``complete_after_seconds`` left ``None`` take the server's
+    defaults. ``create_status`` answers creates with that HTTP error instead of starting a
+    job: the first ``create_status_times`` creates of the prompt (``None``: every one).
+    """
+
+    outcome: Outcome = "completed"
+    complete_after_polls: int | None = None
+    complete_after_seconds: float | None = None
+    create_status: int | None = None
+    create_status_times: int | None = 1
+    retry_after: float | None = None
+    message: str | None = None
+
+
+# Prompt markers: a prompt containing one behaves so (handy for e2e through the real API).
+MARKERS: dict[str, Script] = {
+    "[fail]": Script(outcome="failed"),
+    "[filtered]": Script(outcome="filtered"),
+    "[never]": Script(outcome="never"),
+    "[empty]": Script(outcome="empty"),
+    "[refused]": Script(create_status=400, create_status_times=None),
+    "[429]": Script(create_status=429, retry_after=2),
+    "[500]": Script(create_status=500),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRecord:
+    """One create request as received (whatever it was answered)."""
+
+    prompt: str
+    params: dict[str, Any]
+    status: int
+    job_id: str | None
+    key_sent: bool
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Any request the fake answered: which route and with what status."""
+
+    route: str
+    status: int
+
+
+@dataclass(slots=True)
+class FakeJob:
+    """A job the fake started; its script decides when and how it finishes."""
+
+    id: str
+    prompt: str
+    params: dict[str, Any]
+    script: Script
+    created_at: float = field(default_factory=time.time)
+    started: float = field(default_factory=time.monotonic)
+    polls: int = 0
+    completed_at: float | None = None
+
+    def advance(self, default_polls: int, default_seconds: float | None) -> bool:
+        """Count one poll; True once the job has finished (whatever its outcome)."""
+        self.polls += 1
+        if self.completed_at is None and self._due(default_polls, default_seconds):
+            self.completed_at = time.time()
+        return self.completed_at is not None
+
+    def progress(self, default_polls: int, default_seconds: float | None) -> int:
+        """Percent done while running, from polls seen or time elapsed."""
+        seconds = self.script.complete_after_seconds or default_seconds
+        if seconds:
+            fraction = (time.monotonic() - self.started) / seconds
+        else:
+            polls = self._polls_needed(default_polls)
+            fraction = self.polls / (polls + 1)
+        return max(0, min(99, int(fraction * 100)))
+
+    def _due(self, default_polls: int, default_seconds: float | None) -> bool:
+        if self.script.outcome == "never":
+            return False
+        seconds = self.script.complete_after_seconds or default_seconds
+        if seconds is not None:
+            return time.monotonic() - self.started >= seconds
+        return self.polls > self._polls_needed(default_polls)
+
+    def _polls_needed(self, default_polls: int) -> int:
+        polls = self.script.complete_after_polls
+        return default_polls if polls is None else polls
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+    def json(self) -> dict[str, Any]:
+        """The body parsed as a JSON object (empty when there is none)."""
+        if not self.body:
+            return {}
+        value = json.loads(self.body)
+        return value if isinstance(value, dict) else {}
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(status: int, payload: object, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response with the given status."""
+    return Response(status, json.dumps(payload).encode(), headers=headers or {})
+
+
+@dataclass(frozen=True, slots=True)
+class _Injected:
+    status: int
+    retry_after: float | None
+    times: int
+
+
+class FakeProviderServer:
+    """A ThreadingHTTPServer on loopback in a background thread; subclasses route requests.
+
+    ``with Fake(...) as fake:`` starts it; ``fake.base_url`` is what the SDK's base URL
+    setting takes. Scripts: prompt markers (``MARKERS``), ``script(marker, Script)``, and
+    ``fail_next(route, status)``. Records: ``creates``, ``create_count()``, ``count()``.
+    """
+
+    base_path: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        *,
+        complete_after_polls: int = 2,
+        complete_after_seconds: float | None = None,
+        rejected_keys: tuple[str, ...] | frozenset[str] = (),
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.complete_after_polls = complete_after_polls
+        self.complete_after_seconds = complete_after_seconds
+        # Held only in memory to compare; keys containing "invalid" are rejected too.
+        self.rejected_keys = set(rejected_keys)
+        self._address = (host, port)
+        self._lock = threading.RLock()
+        self._scripts: dict[str, Script] = dict(MARKERS)
+        self._injected: dict[str, list[_Injected]] = {}
+        self._create_attempts: dict[str, int] = {}
+        self._creates: list[CreateRecord] = []
+        self._calls: list[Call] = []
+        self.jobs: dict[str, FakeJob] = {}
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # Lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> str:
+        """Bind and serve in a daemon thread; returns ``base_url``."""
+        if self._server is None:
+            server = ThreadingHTTPServer(self._address, _handler_for(self))
+            server.daemon_threads = True
+            self._server = server
+            self._thread = threading.Thread(
+                # A short poll interval keeps stop() (and each test's teardown) quick.
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=type(self).__name__,
+                daemon=True,
+            )
+            self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def origin(self) -> str:
+        """``http://127.0.0.1:<port>`` of the running server."""
+        if self._server is None:
+            raise RuntimeError("the fake server is not running; call start() first")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        """The base URL an SDK client takes (origin plus the API's path prefix)."""
+        return self.origin + self.base_path
+
+    # Scripting ---------------------------------------------------------------------------
+
+    def script(self, marker: str, script: Script) -> None:
+        """Prompts containing ``marker`` follow ``script`` (overrides a built-in marker)."""
+        with self._lock:
+            self._scripts[marker] = script
+
+    def fail_next(
+        self, route: Route, status: int, *, retry_after: float | None = None, times: int = 1
+    ) -> None:
+        """Answer the next ``times`` requests to ``route`` with HTTP ``status``."""
+        with self._lock:
+            self._injected.setdefault(route, []).append(_Injected(status, retry_after, times))
+
+    def script_for(self, prompt: str) -> Script:
+        """The script a prompt selects (the last matching marker wins), else the default."""
+        with self._lock:
+            chosen = Script()
+            for marker, script in self._scripts.items():
+                if marker in prompt:
+                    chosen = script
+            return chosen
+
+    # Records -----------------------------------------------------------------------------
+
+    @property
+    def creates(self) -> list[CreateRecord]:
+        """Every create request received, in order (including those answered with errors)."""
+        with self._lock:
+            return list(self._creates)
+
+    def create_count(self, prompt: str | None = None) -> int:
+        """How many create requests arrived (for ``prompt`` only, if given)."""
+        return sum(1 for record in self.creates if prompt is None or record.prompt == prompt)
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every routed request with the status it got, in order."""
+        with self._lock:
+            return list(self._calls)
+
+    def count(self, route: str) -> int:
+        """How many requests ``route`` answered ("create", "poll", "list", "content", ...)."""
+        with self._lock:
+            return sum(1 for call in self._calls if call.route == route)
+
+    # For subclasses ----------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request (subclasses route by method and path)."""
+        raise NotImplementedError
+
+    def rejects(self, key: str) -> bool:
+        """Whether this (present) key is refused."""
+        return key in self.rejected_keys or "invalid" in key
+
+    def new_id(self) -> str:
+        """A fresh opaque id."""
+        return uuid.uuid4().hex
+
+    def injected(self, route: Route) -> _Injected | None:
+        """Consume one programmatic failure queued for ``route``, if any."""
+        with self._lock:
+            queue = self._injected.get(route)
+            if not queue:
+                return None
+            head = queue[0]
+            if head.times <= 1:
+                queue.pop(0)
+            else:
+                queue[0] = replace(head, times=head.times - 1)
+            return head
+
+    def scripted_create_status(self, prompt: str, script: Script) -> int | None:
+        """The error status this create of ``prompt`` must answer, counting attempts per prompt."""
+        with self._lock:
+            attempt = self._create_attempts.get(prompt, 0) + 1
+            self._create_attempts[prompt] = attempt
+        if script.create_status is None:
+            return None
+        if script.create_status_times is None or attempt <= script.create_status_times:
+            return script.create_status
+        return None
+
+    def record_create(self, record: CreateRecord) -> None:
+        """Remember a create request."""
+        with self._lock:
+            self._creates.append(record)
+
+    def record_call(self, route: str, status: int) -> None:
+        """Remember a request's route and status."""
+        with self._lock:
+            self._calls.append(Call(route, status))
+
+
+def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the SDKs' pools expect
+        # Headers and body go out in two writes; without this, Nagle + delayed ACK add 40 ms.
+        disable_nagle_algorithm = True
+
+        def do_GET(self) -> None:
+            self._serve()
+
+        def do_POST(self) -> None:
+            self._serve()
+
+        def do_DELETE(self) -> None:
+            self._serve()
+
+        def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            request = Request(
+                method=self.command,
+                path=parts.path,
+                query=dict(parse_qsl(parts.query)),
+                headers={name.lower(): value for name, value in self.headers.items()},
+                body=self.rfile.read(length) if length else b"",
+            )
+            try:
+                response = fake.handle(request)
+            except Exception:
+                logger.exception("fake provider failed on %s %s", request.method, request.path)
+                response = json_response(500, {"error": {"message": "fake provider crashed"}})
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # Method, path and status only: headers (and so keys) are never logged.
+            logger.debug("%s " + format, type(fake).__name__, *args)
+
+    return Handler

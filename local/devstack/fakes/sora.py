@@ -1,0 +1,248 @@
+"""A fake of the OpenAI videos API, exactly the subset the ``openai`` SDK calls.
+
+Routes (under ``/v1``, as in ``base_url``): ``POST /videos`` (multipart or JSON),
+``GET /videos`` (list, newest first, ``limit``/``after``/``order``), ``GET /videos/{id}``
+(a poll), ``GET /videos/{id}/content?variant=video|thumbnail``. Every request needs
+``Authorization: Bearer <key>``; rejected keys get 401 ``invalid_api_key``.
+
+Behaviour: see ``FakeProviderServer`` and ``MARKERS``. A "filtered" job fails with
+code ``moderation_blocked``; "[refused]" answers the create with 400 ``moderation_blocked``.
+Polls carry ``openai-poll-after-ms`` while a job runs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl
+
+from devstack.fakes import media
+from devstack.fakes._server import (
+    CreateRecord,
+    FakeJob,
+    FakeProviderServer,
+    Request,
+    Response,
+    Route,
+    Script,
+    json_response,
+)
+
+SECONDS = ("4", "8", "12")
+SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
+_EXPIRY_SECONDS = 3600
+_VIDEO_PATH = re.compile(r"^/videos/(?P<id>[^/]+)(?P<content>/content)?$")
+# status -> (message, type, code) as OpenAI words them.
+_INVALID = "invalid_request_error"
+_CREATE_ERRORS = {
+    400: ("Your request was blocked by our moderation system.", _INVALID, "moderation_blocked"),
+    401: ("Incorrect API key provided.", _INVALID, "invalid_api_key"),
+    404: ("Video not found.", _INVALID, "not_found"),
+    429: ("Rate limit reached for video generation requests.", "requests", "rate_limit_exceeded"),
+}
+_FAILURES = {
+    "failed": ("video_generation_failed", "The video could not be generated. Please try again."),
+    "filtered": ("moderation_blocked", "The generated video was blocked by our moderation system."),
+}
+
+
+class FakeSoraServer(FakeProviderServer):
+    """OpenAI videos API on loopback; ``poll_after_ms`` is the hint sent while a job runs."""
+
+    base_path: ClassVar[str] = "/v1"
+
+    def __init__(self, *, poll_after_ms: int | None = 1000, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.poll_after_ms = poll_after_ms
+
+    def handle(self, request: Request) -> Response:
+        """Route one request of the videos API."""
+        path = request.path.removeprefix(self.base_path) or "/"
+        if path == "/videos" and request.method == "POST":
+            return self._create(request)
+        match = _VIDEO_PATH.match(path)
+        if request.method != "GET" or (path != "/videos" and match is None):
+            return _error(404, f"no route {request.method} {path}", "not_found")
+        route: Route = "list" if match is None else "content" if match["content"] else "poll"
+        response = self._guard(request, route)
+        if response is None:
+            if match is None:
+                response = self._list(request)
+            elif route == "poll":
+                response = self._retrieve(match["id"])
+            else:
+                response = self._content(match["id"], request.query.get("variant", "video"))
+        self.record_call(route, response.status)
+        return response
+
+    # Routes ------------------------------------------------------------------------------
+
+    def _create(self, request: Request) -> Response:
+        fields = _form_fields(request)
+        prompt = fields.get("prompt", "")
+        params = {
+            "model": fields.get("model", "sora-2"),
+            "seconds": fields.get("seconds", "4"),
+            "size": fields.get("size", "720x1280"),
+        }
+        script = self.script_for(prompt)
+        scripted = self.scripted_create_status(prompt, script)
+        response = self._guard(request, "create") or self._create_error(prompt, params, scripted, script)
+        job_id = None
+        if response is None:
+            job = FakeJob(id=f"video_{self.new_id()}", prompt=prompt, params=params, script=script)
+            with self._lock:
+                self.jobs[job.id] = job
+            job_id = job.id
+            response = json_response(200, self._video(job, "queued"), self._poll_headers())
+        self.record_create(
+            CreateRecord(
+                prompt=prompt,
+                params=params,
+                status=response.status,
+                job_id=job_id,
+                key_sent="authorization" in request.headers,
+                idempotency_key=request.headers.get("idempotency-key"),
+            )
+        )
+        self.record_call("create", response.status)
+        return response
+
+    def _create_error(
+        self, prompt: str, params: dict[str, str], scripted: int | None, script: Script
+    ) -> Response | None:
+        if not prompt:
+            return _error(400, "Missing required parameter: 'prompt'.")
+        if params["seconds"] not in SECONDS:
+            return _error(400, f"Invalid value for 'seconds': {params['seconds']!r}.")
+        if params["size"] not in SIZES:
+            return _error(400, f"Invalid value for 'size': {params['size']!r}.")
+        if scripted is None:
+            return None
+        return _status_error(scripted, script.retry_after, script.message)
+
+    def _list(self, request: Request) -> Response:
+        limit = max(1, min(100, int(request.query.get("limit", "20"))))
+        with self._lock:
+            jobs = sorted(self.jobs.values(), key=lambda job: job.started)
+        if request.query.get("order", "desc") == "desc":
+            jobs.reverse()
+        after = request.query.get("after")
+        if after:
+            ids = [job.id for job in jobs]
+            jobs = jobs[ids.index(after) + 1 :] if after in ids else []
+        page = [self._video(job, self._status(job)) for job in jobs[:limit]]
+        return json_response(
+            200,
+            {
+                "object": "list",
+                "data": page,
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+                "has_more": len(jobs) > limit,
+            },
+        )
+
+    def _retrieve(self, video_id: str) -> Response:
+        with self._lock:
+            job = self.jobs.get(video_id)
+            if job is None:
+                return _error(404, f"Video with id '{video_id}' not found.", "not_found")
+            job.advance(self.complete_after_polls, self.complete_after_seconds)
+            status = self._status(job)
+            body = self._video(job, status)
+        headers = self._poll_headers() if status in ("queued", "in_progress") else {}
+        return json_response(200, body, headers)
+
+    def _content(self, video_id: str, variant: str) -> Response:
+        with self._lock:
+            job = self.jobs.get(video_id)
+            status = self._status(job) if job else None
+        if job is None:
+            return _error(404, f"Video with id '{video_id}' not found.", "not_found")
+        if status != "completed":
+            return _error(400, "Video is not ready yet.", "video_not_ready")
+        if variant == "thumbnail":
+            return Response(200, media.render_thumbnail(job.prompt), content_type="image/png")
+        if variant != "video":
+            return _error(400, f"Unsupported variant {variant!r}.")
+        body = b"" if job.script.outcome == "empty" else media.render_video(job.prompt)
+        return Response(200, body, content_type="video/mp4")
+
+    # Helpers -----------------------------------------------------------------------------
+
+    def _guard(self, request: Request, route: Route) -> Response | None:
+        """Auth, then any failure queued with ``fail_next``."""
+        authorization = request.headers.get("authorization", "")
+        key = authorization.removeprefix("Bearer ").strip()
+        if not key:
+            return _error(401, "You didn't provide an API key.", "missing_api_key")
+        if self.rejects(key):
+            return _status_error(401)
+        injected = self.injected(route)
+        if injected is not None:
+            return _status_error(injected.status, injected.retry_after)
+        return None
+
+    def _status(self, job: FakeJob) -> str:
+        if job.completed_at is None:
+            return "in_progress" if job.polls else "queued"
+        return "failed" if job.script.outcome in _FAILURES else "completed"
+
+    def _video(self, job: FakeJob, status: str) -> dict[str, Any]:
+        error = None
+        if status == "failed":
+            code, message = _FAILURES[job.script.outcome]
+            error = {"code": code, "message": job.script.message or message}
+        completed_at = int(job.completed_at) if job.completed_at and status == "completed" else None
+        return {
+            "id": job.id,
+            "object": "video",
+            "created_at": int(job.created_at),
+            "status": status,
+            "progress": 100
+            if status == "completed"
+            else job.progress(self.complete_after_polls, self.complete_after_seconds),
+            "model": job.params["model"],
+            "prompt": job.prompt,
+            "seconds": job.params["seconds"],
+            "size": job.params["size"],
+            "completed_at": completed_at,
+            "expires_at": completed_at + _EXPIRY_SECONDS if completed_at else None,
+            "error": error,
+            "remixed_from_video_id": None,
+        }
+
+    def _poll_headers(self) -> dict[str, str]:
+        return {} if self.poll_after_ms is None else {"openai-poll-after-ms": str(self.poll_after_ms)}
+
+
+def _status_error(status: int, retry_after: float | None = None, message: str | None = None) -> Response:
+    default, kind, code = _CREATE_ERRORS.get(
+        status, ("The server had an error while processing your request.", "server_error", None)
+    )
+    response = _error(status, message or default, code, kind)
+    if retry_after is not None:
+        response.headers["retry-after"] = f"{retry_after:g}"
+    return response
+
+
+def _error(status: int, message: str, code: str | None = None, kind: str = _INVALID) -> Response:
+    return json_response(status, {"error": {"message": message, "type": kind, "param": None, "code": code}})
+
+
+def _form_fields(request: Request) -> dict[str, str]:
+    """Text fields of a multipart/form-data, urlencoded or JSON body."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        return {name: str(value) for name, value in request.json().items()}
+    boundary = re.search(r'boundary="?([^";]+)"?', content_type)
+    if boundary is None:
+        return dict(parse_qsl(request.body.decode()))
+    fields: dict[str, str] = {}
+    for part in request.body.split(b"--" + boundary[1].encode()):
+        head, sep, value = part.partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]*)"', head)
+        if sep and name:
+            fields[name[1].decode()] = value.removesuffix(b"\r\n").decode()
+    return fields

@@ -11,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,99 @@ def count_statements(clean_db: EmbeddedPostgres) -> Callable[[], Any]:
         return StatementCounter().watch(engine)
 
     return start
+
+
+@dataclass
+class AwsResources:
+    """What the moto server holds for one test: queue + DLQ, bucket, KMS key."""
+
+    endpoint: str
+    queue_url: str
+    dlq_url: str
+    bucket: str
+    kms_key_id: str
+
+    def client(self, service: Any) -> Any:
+        import boto3  # noqa: PLC0415
+
+        return boto3.client(service, region_name="us-east-1", endpoint_url=self.endpoint)
+
+    def queued_bodies(self, queue_url: str | None = None) -> list[str]:
+        """Drain the queue (delayed messages included) and return the message bodies."""
+        sqs = self.client("sqs")
+        url = queue_url or self.queue_url
+        bodies: list[str] = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            messages = got.get("Messages", [])
+            if not messages:
+                return bodies
+            for m in messages:
+                bodies.append(m["Body"])
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """A moto server on loopback for the session (presigned URLs must be fetchable over HTTP)."""
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResources]:
+    """Fresh SQS queue + DLQ, S3 bucket and KMS key in moto; settings pointed at them."""
+    import json  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    import boto3  # noqa: PLC0415
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))  # noqa: S310
+    kwargs: dict[str, Any] = {"region_name": "us-east-1", "endpoint_url": moto_server}
+    sqs = boto3.client("sqs", **kwargs)
+    dlq_url = sqs.create_queue(QueueName="generation-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName="generation",
+        Attributes={
+            "VisibilityTimeout": "30",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
+        },
+    )["QueueUrl"]
+    boto3.client("s3", **kwargs).create_bucket(Bucket="videos")
+    key_id = boto3.client("kms", **kwargs).create_key(Description="api keys")["KeyMetadata"]["KeyId"]
+    resources = AwsResources(moto_server, queue_url, dlq_url, "videos", key_id)
+    for name, value in {
+        "AWS_ENDPOINT_URL": moto_server,
+        "GENERATION_QUEUE_URL": queue_url,
+        "VIDEOS_BUCKET": "videos",
+        "API_KEYS_KMS_KEY_ID": key_id,
+    }.items():
+        monkeypatch.setenv(name, value)
+    reset_process_state()
+    yield resources
+    monkeypatch.undo()
+    reset_process_state()
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """``configure(max_jobs_in_flight_per_user=2)``: set settings through the environment."""
+
+    def apply(**settings: object) -> None:
+        for name, value in settings.items():
+            monkeypatch.setenv(name.upper(), str(value))
+        reset_process_state()
+
+    yield apply
+    monkeypatch.undo()
+    reset_process_state()

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     db_pool_recycle_seconds: int = 600
 
     aws_region: str = "us-east-1"
+    # Powertools reads its own POWERTOOLS_* variables; the namespace also has a default here
+    # so metrics never fail for want of one.
+    powertools_metrics_namespace: str = "Videogen"
 
     # Queue, storage and key encryption.
     generation_queue_url: str | None = None

@@ -21,13 +21,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from videogen.config import Settings, get_settings
+from videogen.errors import ServiceUnavailable
 
 _lock = threading.Lock()
 _engine: Engine | None = None
 _session_factory: sessionmaker[Session] | None = None
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(ServiceUnavailable):
     """The database could not be reached; handlers answer 503."""
 
 

@@ -36,3 +36,7 @@ class QuotaExceeded(DomainError):
 
 class InvalidInput(DomainError):
     """Input that passed schema validation but breaks a business rule (answers 400)."""
+
+
+class ServiceUnavailable(Exception):
+    """A dependency (database, queue, KMS, S3) is out of reach: answer 503, retry later."""

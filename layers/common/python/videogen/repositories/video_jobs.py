@@ -60,12 +60,13 @@ def create(
     estimated_cost: Decimal | None = None,
     idempotency_key: str | None = None,
     metadata: dict[str, Any] | None = None,
+    job_id: uuid.UUID | None = None,
 ) -> VideoJob:
     """Insert a job in status ``pending`` (one statement)."""
     stmt = (
         insert(VideoJob)
         .values(
-            id=uuid.uuid4(),
+            id=job_id or uuid.uuid4(),
             user_id=user_id,
             storyboard_id=storyboard_id,
             scene_id=scene_id,
@@ -205,3 +206,14 @@ def claim_for_submit(session: Session, job_id: uuid.UUID) -> VideoJob | None:
     return transition(
         session, job_id, from_statuses=("pending",), to_status="submitting", increment_attempts=True
     )
+
+
+def withdraw_pending(session: Session, user_id: str, job_id: uuid.UUID) -> bool:
+    """Delete the caller's job only while it is still ``pending`` (its message never left)."""
+    deleted = session.execute(
+        sql_delete(VideoJob)
+        .where(VideoJob.id == job_id, VideoJob.user_id == user_id, VideoJob.status == "pending")
+        .returning(VideoJob.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    return deleted is not None

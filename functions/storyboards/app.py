@@ -1,0 +1,102 @@
+"""/api/storyboards: create, list and search, get with jobs, patch (If-Match), delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+
+from videogen.db import session_scope
+from videogen.errors import InvalidInput
+from videogen.http import api_handler, current_user, make_resolver, metrics
+from videogen.repositories import storyboards
+from videogen.schemas import (
+    DeleteResult,
+    StoryboardCreate,
+    StoryboardDetailEnvelope,
+    StoryboardEnvelope,
+    StoryboardList,
+    StoryboardOut,
+    StoryboardPatch,
+    StoryboardWithJobsOut,
+    VideoJobOut,
+    scenes_json,
+)
+
+app = make_resolver()
+
+
+@app.post("/api/storyboards", status_code=201)
+def create_storyboard(body: Annotated[StoryboardCreate, Body()]) -> StoryboardEnvelope:
+    user_id = current_user(app)
+    with session_scope() as s:
+        board = storyboards.create(
+            s,
+            user_id,
+            name=body.name,
+            preset_key=body.preset_key,
+            character=body.character,
+            scenes=scenes_json(body.scenes),
+        )
+    metrics.add_metric(name="StoryboardsCreated", unit="Count", value=1)
+    return StoryboardEnvelope(storyboard=StoryboardOut.from_row(board))
+
+
+@app.get("/api/storyboards")
+def list_storyboards(
+    limit: Annotated[int, Query(ge=1, le=storyboards.MAX_PAGE_SIZE)] = storyboards.DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> StoryboardList:
+    user_id = current_user(app)
+    with session_scope() as s:
+        page = storyboards.list_for_user(s, user_id, limit=limit, cursor=cursor, name_contains=q or None)
+    return StoryboardList(
+        storyboards=[StoryboardOut.from_row(b) for b in page.items], next_cursor=page.next_cursor
+    )
+
+
+@app.get("/api/storyboards/<storyboard_id>")
+def get_storyboard(storyboard_id: uuid.UUID) -> StoryboardDetailEnvelope:
+    user_id = current_user(app)
+    with session_scope() as s:
+        found = storyboards.get_with_jobs(s, user_id, storyboard_id)
+    out = StoryboardOut.from_row(found.storyboard)
+    jobs = [VideoJobOut.from_row(j) for j in found.video_jobs]
+    return StoryboardDetailEnvelope(storyboard=StoryboardWithJobsOut(**out.__dict__, video_jobs=jobs))
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    """``If-Match: 3`` or ``If-Match: "3"`` (an ETag-style quoted version)."""
+    if if_match is None:
+        return None
+    raw = if_match.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise InvalidInput("If-Match must be the storyboard version", {"ifMatch": if_match})
+    return int(raw)
+
+
+@app.patch("/api/storyboards/<storyboard_id>")
+def patch_storyboard(
+    storyboard_id: uuid.UUID,
+    body: Annotated[StoryboardPatch, Body()],
+    if_match: Annotated[str | None, Header(alias="if-match")] = None,
+) -> StoryboardEnvelope:
+    user_id = current_user(app)
+    with session_scope() as s:
+        board = storyboards.update(
+            s, user_id, storyboard_id, body.changes(), expected_version=_expected_version(if_match)
+        )
+    return StoryboardEnvelope(storyboard=StoryboardOut.from_row(board))
+
+
+@app.delete("/api/storyboards/<storyboard_id>")
+def delete_storyboard(storyboard_id: uuid.UUID) -> DeleteResult:
+    user_id = current_user(app)
+    with session_scope() as s:
+        storyboards.delete(s, user_id, storyboard_id)
+    return DeleteResult(message="Storyboard deleted")
+
+
+lambda_handler = api_handler(app)

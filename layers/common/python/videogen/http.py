@@ -1,0 +1,204 @@
+"""What every API function shares: the resolver factory, identity, error mapping, and the
+decorated Lambda entry point (Logger with the request id as correlation id, Tracer, Metrics).
+
+Errors are JSON ``{error, details?}`` and never carry a stack trace, SQL or a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any, cast
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from videogen.config import get_settings
+from videogen.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    QuotaExceeded,
+    ServiceUnavailable,
+    StaleVersion,
+)
+
+# Functions that emit no business metric on a request are normal, not worth a warning per call.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace=get_settings().powertools_metrics_namespace)
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_DOMAIN_STATUS: dict[type[DomainError], HTTPStatus] = {
+    NotFound: HTTPStatus.NOT_FOUND,
+    StaleVersion: HTTPStatus.PRECONDITION_FAILED,
+    Conflict: HTTPStatus.CONFLICT,
+    QuotaExceeded: HTTPStatus.TOO_MANY_REQUESTS,
+    InvalidInput: HTTPStatus.BAD_REQUEST,
+}
+
+
+class Unauthenticated(Exception):
+    """No verified identity on the request."""
+
+
+def error_response(status: HTTPStatus | int, error: str, details: Any = None) -> Response[dict[str, Any]]:
+    """The one error shape: ``{"error": ..., "details": ...}`` (details only when present)."""
+    body: dict[str, Any] = {"error": error}
+    if details is not None:
+        body["details"] = details
+    return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _raw_error(status: HTTPStatus, error: str, details: Any = None) -> dict[str, Any]:
+    """An API Gateway v2 result built before the resolver runs (size and media-type checks)."""
+    body: dict[str, Any] = {"error": error}
+    if details is not None:
+        body["details"] = details
+    return {
+        "statusCode": int(status),
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Field errors without the rejected input (it may hold a secret such as an API key)."""
+    details = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ()) if part not in ("body",)]
+        details.append(
+            {"field": ".".join(loc) or "body", "message": err.get("msg", "invalid"), "type": err.get("type")}
+        )
+    return details
+
+
+def precheck(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Refuse, before routing, what no route accepts: bodies too large (413), non-JSON (415)."""
+    method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+    body = event.get("body") or ""
+    if len(body) > get_settings().max_body_bytes * (4 / 3 if event.get("isBase64Encoded") else 1):
+        return _raw_error(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "Request body too large",
+            {"maxBytes": get_settings().max_body_bytes},
+        )
+    if method in BODY_METHODS and body:
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != content_types.APPLICATION_JSON:
+            return _raw_error(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                "Content-Type must be application/json",
+                {"contentType": content_type or None},
+            )
+    return None
+
+
+def _claimed_sub(event: Mapping[str, Any]) -> str | None:
+    claims = (((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get("claims")
+    sub = (claims or {}).get("sub")
+    return sub if isinstance(sub, str) and sub else None
+
+
+class ApiResolver(APIGatewayHttpResolver):
+    """HTTP API resolver with validation on and the shared pre-routing checks.
+
+    Unless built with ``require_identity=False`` (health), a request without a verified
+    identity is answered 401 before anything else looks at it.
+    """
+
+    def __init__(self, *, require_identity: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.require_identity = require_identity
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if self.require_identity and _claimed_sub(event) is None:
+            return _raw_error(HTTPStatus.UNAUTHORIZED, "Authentication required")
+        refused = precheck(event)
+        if refused is not None:
+            return refused
+        return super().resolve(event, context)
+
+
+def current_user(app: APIGatewayHttpResolver) -> str:
+    """The caller's id: the JWT ``sub`` claim verified by API Gateway's authorizer, nothing else."""
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise Unauthenticated
+    return sub
+
+
+def _register_error_handlers(app: ApiResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def _validation(exc: RequestValidationError) -> Response[dict[str, Any]]:
+        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+            return error_response(HTTPStatus.BAD_REQUEST, "Malformed JSON body")
+        return error_response(HTTPStatus.BAD_REQUEST, "Validation failed", _field_errors(exc))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _media_type(exc: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+        return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
+
+    @app.exception_handler(Unauthenticated)
+    def _unauthenticated(exc: Unauthenticated) -> Response[dict[str, Any]]:
+        return error_response(HTTPStatus.UNAUTHORIZED, "Authentication required")
+
+    @app.exception_handler(DomainError)
+    def _domain(exc: DomainError) -> Response[dict[str, Any]]:
+        status = next(
+            (code for cls, code in _DOMAIN_STATUS.items() if isinstance(exc, cls)), HTTPStatus.BAD_REQUEST
+        )
+        return error_response(status, exc.message, exc.details)
+
+    @app.exception_handler([ServiceUnavailable, OperationalError])
+    def _database_down(exc: Exception) -> Response[dict[str, Any]]:
+        logger.error("dependency unavailable", extra={"error_type": type(exc).__name__})
+        return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "Service temporarily unavailable, try again")
+
+    @app.not_found
+    def _no_route(exc: NotFoundError) -> Response[dict[str, Any]]:
+        return error_response(HTTPStatus.NOT_FOUND, "Not found")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[dict[str, Any]]:
+        # DBAPIError text can hold SQL and parameters: log the class only, answer a generic 500.
+        if isinstance(exc, DBAPIError):
+            logger.error("database error", extra={"error_type": type(exc.orig).__name__})
+        else:
+            logger.exception("unhandled error")
+        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
+
+
+def make_resolver(*, require_identity: bool = True) -> ApiResolver:
+    """The resolver every API function uses: validation on, errors mapped once."""
+    app = ApiResolver(require_identity=require_identity, enable_validation=True)
+    _register_error_handlers(app)
+    return app
+
+
+def api_handler(app: ApiResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point over ``app``, with logging, tracing and metrics wired."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return cast(Callable[[dict[str, Any], LambdaContext], dict[str, Any]], lambda_handler)

@@ -1,0 +1,269 @@
+"""Request and response models: camelCase on the wire, wire-compatible with the earlier
+Next.js front end (``{success, storyboard}`` envelopes, ``{error, details}`` errors).
+
+Request models forbid unknown fields; response models are built from ORM rows with
+``from_row`` so handlers stay thin.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from videogen.models import Storyboard, UserApiKey, VideoJob
+
+MAX_SCENES = 200
+Provider = Literal["sora", "veo"]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PresetKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class WireModel(BaseModel):
+    """camelCase aliases on the wire; Python names in code."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class RequestModel(WireModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid"
+    )
+
+
+class Scene(BaseModel):
+    """A scene: a unique string ``id`` plus whatever the front end keeps (prompt, notes...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+def _unique_scene_ids(scenes: list[Scene] | None) -> list[Scene] | None:
+    if scenes is None:
+        return None
+    seen: set[str] = set()
+    for scene in scenes:
+        if scene.id in seen:
+            raise ValueError(f"scene ids must be unique; {scene.id!r} appears more than once")
+        seen.add(scene.id)
+    return scenes
+
+
+class StoryboardCreate(RequestModel):
+    name: Name
+    preset_key: PresetKey
+    character: dict[str, Any] = Field(default_factory=dict)
+    scenes: list[Scene] = Field(default_factory=list, max_length=MAX_SCENES)
+
+    _unique = field_validator("scenes")(_unique_scene_ids)
+
+
+class StoryboardPatch(RequestModel):
+    name: Name | None = None
+    preset_key: PresetKey | None = None
+    character: dict[str, Any] | None = None
+    scenes: list[Scene] | None = Field(default=None, max_length=MAX_SCENES)
+
+    _unique = field_validator("scenes")(_unique_scene_ids)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> StoryboardPatch:
+        if not self.model_fields_set:
+            raise ValueError("a patch must change at least one of name, presetKey, character, scenes")
+        for field in self.model_fields_set:
+            if getattr(self, field) is None:
+                raise ValueError(f"{to_camel(field)} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """Column values for the repository (scenes as plain JSON)."""
+        data = self.model_dump(include=self.model_fields_set, by_alias=False)
+        return data
+
+
+def scenes_json(scenes: list[Scene]) -> list[dict[str, Any]]:
+    """Scenes as stored in JSONB (extra keys kept)."""
+    return [s.model_dump() for s in scenes]
+
+
+class VideoJobOut(WireModel):
+    id: uuid.UUID
+    storyboard_id: uuid.UUID
+    scene_id: str
+    provider: str
+    model: str
+    status: str
+    prompt: str
+    progress: int
+    cost: float | None
+    estimated_cost: float | None
+    error_message: str | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, job: VideoJob) -> VideoJobOut:
+        return cls(
+            id=job.id,
+            storyboard_id=job.storyboard_id,
+            scene_id=job.scene_id,
+            provider=job.provider,
+            model=job.model,
+            status=public_status(job.status),
+            prompt=job.prompt,
+            progress=job.progress,
+            cost=_num(job.cost),
+            estimated_cost=_num(job.estimated_cost),
+            error_message=job.error_message,
+            attempts=job.attempts,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            completed_at=job.completed_at,
+        )
+
+
+class StoryboardOut(WireModel):
+    id: uuid.UUID
+    user_id: str
+    name: str
+    preset_key: str
+    character: dict[str, Any]
+    scenes: list[dict[str, Any]]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, board: Storyboard) -> StoryboardOut:
+        return cls(
+            id=board.id,
+            user_id=board.user_id,
+            name=board.name,
+            preset_key=board.preset_key,
+            character=board.character,
+            scenes=board.scenes,
+            version=board.version,
+            created_at=board.created_at,
+            updated_at=board.updated_at,
+        )
+
+
+class StoryboardWithJobsOut(StoryboardOut):
+    video_jobs: list[VideoJobOut]
+
+
+class StoryboardEnvelope(WireModel):
+    success: bool = True
+    storyboard: StoryboardOut
+
+
+class StoryboardDetailEnvelope(WireModel):
+    storyboard: StoryboardWithJobsOut
+
+
+class StoryboardList(WireModel):
+    storyboards: list[StoryboardOut]
+    next_cursor: str | None
+
+
+class DeleteResult(WireModel):
+    success: bool = True
+    message: str
+
+
+class GenerateRequest(RequestModel):
+    storyboard_id: uuid.UUID
+    scene_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    provider: Provider
+    model: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] | None = (
+        None
+    )
+    duration_seconds: Annotated[int, Field(ge=1, le=60)] | None = None
+    size: Annotated[str, StringConstraints(min_length=3, max_length=16)] | None = None
+
+
+class GenerateAccepted(WireModel):
+    success: bool = True
+    job_id: uuid.UUID
+    prompt: str
+    estimated_cost: float
+    status: Literal["queued"] = "queued"
+
+
+class JobStatus(WireModel):
+    job_id: uuid.UUID
+    status: str
+    progress: int
+    video_url: str | None
+    thumbnail_url: str | None
+    cost: float | None
+    error: str | None
+    created_at: datetime
+    completed_at: datetime | None
+
+
+class ApiKeyPut(RequestModel):
+    api_key: SecretStr = Field(min_length=8, max_length=512)
+
+
+class ApiKeySummary(WireModel):
+    provider: str
+    is_active: bool
+    last4: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def from_row(cls, key: UserApiKey) -> ApiKeySummary:
+        return cls(
+            provider=key.provider,
+            is_active=key.is_active,
+            last4=key.last4,
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+        )
+
+
+class ApiKeyList(WireModel):
+    keys: list[ApiKeySummary]
+
+
+class ApiKeyDeleted(WireModel):
+    success: bool = True
+    provider: str
+    is_active: bool = False
+
+
+class Health(WireModel):
+    status: Literal["healthy", "unhealthy"]
+    database: Literal["connected", "disconnected"]
+
+
+class ErrorBody(WireModel):
+    error: str
+    details: Any = None
+
+
+def public_status(status: str) -> str:
+    """The front end knows pending/processing/completed/failed; ``submitting`` is internal."""
+    return "processing" if status == "submitting" else status
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)

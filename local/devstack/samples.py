@@ -1,0 +1,183 @@
+"""The sample events in events/: ``python -m devstack.samples`` (re)writes them.
+
+File names are ``<function>.<case>.<status>.json``: the function folder the event is for, what
+it shows, and the HTTP status its handler answers once the seed data below exists (the
+events test seeds it and checks every file). Use one with
+``sam local invoke StoryboardsFunction -e events/storyboards.create.201.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from devstack.events import json_request, write_event
+
+SAMPLE_USER = "user-123"
+SAMPLE_STORYBOARD_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+SAMPLE_JOB_ID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+SAMPLE_SCENE_ID = "scene-1"
+MISSING_ID = "3b241101-e2bb-4255-8caf-4136c566a962"
+
+_BOARD = f"/api/storyboards/{SAMPLE_STORYBOARD_ID}"
+_BOARD_ROUTE = "/api/storyboards/{id}"
+_NEW_STORYBOARD = {
+    "name": "Pilot episode",
+    "presetKey": "cinematic",
+    "character": {"name": "Ada", "description": "a curious engineer in a yellow raincoat"},
+    "scenes": [
+        {"id": "scene-1", "prompt": "Ada opens the lab door at dawn"},
+        {"id": "scene-2", "prompt": "Ada watches the prototype take off"},
+    ],
+}
+
+
+def _storyboards() -> dict[str, dict[str, Any]]:
+    get = ("GET", "/api/storyboards")
+    post = ("POST", "/api/storyboards")
+    return {
+        "create.201": json_request(*post, f"POST {post[1]}", body=_NEW_STORYBOARD),
+        "create-unauthenticated.401": json_request(*post, f"POST {post[1]}", body=_NEW_STORYBOARD, sub=None),
+        "create-invalid.400": json_request(
+            *post,
+            f"POST {post[1]}",
+            body={"name": "", "presetKey": "x", "scenes": [{"id": "a"}, {"id": "a"}]},
+        ),
+        "create-unknown-field.400": json_request(
+            *post, f"POST {post[1]}", body=_NEW_STORYBOARD | {"userId": "x"}
+        ),
+        "create-malformed-json.400": json_request(*post, f"POST {post[1]}", body='{"name": "Pilot",'),
+        "create-not-json.415": json_request(
+            *post, f"POST {post[1]}", body="name=Pilot", headers={"content-type": "text/plain"}
+        ),
+        "list.200": json_request(*get, f"GET {get[1]}", query={"limit": "10"}),
+        "search.200": json_request(*get, f"GET {get[1]}", query={"q": "pilot"}),
+        "list-bad-limit.400": json_request(*get, f"GET {get[1]}", query={"limit": "1000"}),
+        "get.200": json_request(
+            "GET", _BOARD, f"GET {_BOARD_ROUTE}", path_parameters={"id": SAMPLE_STORYBOARD_ID}
+        ),
+        "get-other-user.404": json_request(
+            "GET", _BOARD, f"GET {_BOARD_ROUTE}", path_parameters={"id": SAMPLE_STORYBOARD_ID}, sub="user-999"
+        ),
+        "patch.200": json_request(
+            "PATCH",
+            _BOARD,
+            f"PATCH {_BOARD_ROUTE}",
+            path_parameters={"id": SAMPLE_STORYBOARD_ID},
+            body={"name": "Pilot episode (v2)"},
+            headers={"if-match": "1"},
+        ),
+        "patch-stale-version.412": json_request(
+            "PATCH",
+            _BOARD,
+            f"PATCH {_BOARD_ROUTE}",
+            path_parameters={"id": SAMPLE_STORYBOARD_ID},
+            body={"name": "Lost update"},
+            headers={"if-match": "99"},
+        ),
+        "patch-empty.400": json_request(
+            "PATCH", _BOARD, f"PATCH {_BOARD_ROUTE}", path_parameters={"id": SAMPLE_STORYBOARD_ID}, body={}
+        ),
+        "delete.200": json_request(
+            "DELETE", _BOARD, f"DELETE {_BOARD_ROUTE}", path_parameters={"id": SAMPLE_STORYBOARD_ID}
+        ),
+        "delete-missing.404": json_request(
+            "DELETE",
+            f"/api/storyboards/{MISSING_ID}",
+            f"DELETE {_BOARD_ROUTE}",
+            path_parameters={"id": MISSING_ID},
+        ),
+    }
+
+
+def _generate() -> dict[str, dict[str, Any]]:
+    path = "/api/video/generate"
+    route = f"POST {path}"
+    body = {"storyboardId": SAMPLE_STORYBOARD_ID, "sceneId": SAMPLE_SCENE_ID, "provider": "sora"}
+    return {
+        "sora.202": json_request("POST", path, route, body=body, headers={"idempotency-key": "sample-1"}),
+        "unauthenticated.401": json_request("POST", path, route, body=body, sub=None),
+        "invalid-duration.400": json_request("POST", path, route, body=body | {"durationSeconds": 5}),
+        "retired-model.400": json_request(
+            "POST", path, route, body=body | {"provider": "veo", "model": "veo-3.0-generate-001"}
+        ),
+        "missing-scene.400": json_request("POST", path, route, body=body | {"sceneId": "no-such-scene"}),
+        "no-active-key.409": json_request("POST", path, route, body=body | {"provider": "veo"}),
+        "other-users-storyboard.404": json_request("POST", path, route, body=body, sub="user-999"),
+    }
+
+
+def _status() -> dict[str, dict[str, Any]]:
+    route = "GET /api/video/status/{jobId}"
+
+    def call(job_id: str, sub: str | None = SAMPLE_USER) -> dict[str, Any]:
+        return json_request(
+            "GET", f"/api/video/status/{job_id}", route, path_parameters={"jobId": job_id}, sub=sub
+        )
+
+    return {
+        "get.200": call(SAMPLE_JOB_ID),
+        "unauthenticated.401": call(SAMPLE_JOB_ID, sub=None),
+        "other-user.404": call(SAMPLE_JOB_ID, sub="user-999"),
+        "invalid-id.400": call("not-a-uuid"),
+    }
+
+
+def _api_keys() -> dict[str, dict[str, Any]]:
+    def put(body: Any, sub: str | None = SAMPLE_USER) -> dict[str, Any]:
+        return json_request(
+            "PUT",
+            "/api/keys/sora",
+            "PUT /api/keys/{provider}",
+            path_parameters={"provider": "sora"},
+            body=body,
+            sub=sub,
+        )
+
+    return {
+        "put.200": put({"apiKey": "sk-sample-0000000000000000wxyz"}),
+        "put-invalid.400": put({"apiKey": "short"}),
+        "put-unauthenticated.401": put({"apiKey": "sk-sample-0000000000000000wxyz"}, sub=None),
+        "list.200": json_request("GET", "/api/keys", "GET /api/keys"),
+        "delete.200": json_request(
+            "DELETE", "/api/keys/sora", "DELETE /api/keys/{provider}", path_parameters={"provider": "sora"}
+        ),
+        "delete-unknown-provider.400": json_request(
+            "DELETE",
+            "/api/keys/runway",
+            "DELETE /api/keys/{provider}",
+            path_parameters={"provider": "runway"},
+        ),
+    }
+
+
+def _health() -> dict[str, dict[str, Any]]:
+    return {"get.200": json_request("GET", "/api/health", "GET /api/health", sub=None)}
+
+
+def api_samples() -> dict[str, dict[str, Any]]:
+    """Every API sample event by file stem."""
+    groups = {
+        "storyboards": _storyboards(),
+        "generate": _generate(),
+        "status": _status(),
+        "api_keys": _api_keys(),
+        "health": _health(),
+    }
+    return {f"{fn}.{case}": event for fn, cases in groups.items() for case, event in cases.items()}
+
+
+def main(argv: list[str]) -> int:
+    """Write every sample to the directory given (default: events/)."""
+    directory = Path(argv[0] if argv else "events")
+    directory.mkdir(exist_ok=True)
+    for name, event in api_samples().items():
+        write_event(directory, name, event)
+    print(json.dumps({"written": len(api_samples()), "directory": str(directory)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,78 @@
+"""Every HTTP sample in events/ answers, through its function's handler, the status its name
+promises (``<function>.<case>.<status>.json``), as ``sam local invoke -e`` would run it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from devstack import samples
+from tests.support import EVENTS, invoke, load_event, load_function
+from videogen import keys
+from videogen.db import session_scope
+from videogen.models import Storyboard
+from videogen.repositories import api_keys, video_jobs
+
+HTTP_SAMPLE = re.compile(r"^(?P<function>[a-z_]+)\.(?P<case>[a-z0-9-]+)\.(?P<status>\d{3})$")
+HTTP_EVENTS = sorted(p.stem for p in EVENTS.glob("*.json") if HTTP_SAMPLE.match(p.stem))
+
+
+@pytest.fixture
+def seeded(aws):
+    """The data the samples refer to: the sample user's storyboard, a job of it, a Sora key."""
+    with session_scope() as s:
+        s.add(
+            Storyboard(
+                id=uuid.UUID(samples.SAMPLE_STORYBOARD_ID),
+                user_id=samples.SAMPLE_USER,
+                name="Pilot episode",
+                preset_key="cinematic",
+                character={"name": "Ada"},
+                scenes=[{"id": samples.SAMPLE_SCENE_ID, "prompt": "Ada opens the lab door"}],
+            )
+        )
+        s.flush()
+        video_jobs.create(
+            s,
+            samples.SAMPLE_USER,
+            storyboard_id=uuid.UUID(samples.SAMPLE_STORYBOARD_ID),
+            scene_id=samples.SAMPLE_SCENE_ID,
+            provider="sora",
+            model="sora-2",
+            prompt="Ada opens the lab door",
+            job_id=uuid.UUID(samples.SAMPLE_JOB_ID),
+        )
+        sealed = keys.seal(samples.SAMPLE_USER, "sora", "sk-sample-0000000000000000wxyz")
+        api_keys.store(
+            s,
+            samples.SAMPLE_USER,
+            "sora",
+            encrypted_key=sealed.encrypted_key,
+            key_hash=sealed.key_hash,
+            last4=sealed.last4,
+        )
+
+
+def test_every_api_route_has_samples():
+    functions = {HTTP_SAMPLE.match(name)["function"] for name in HTTP_EVENTS}  # type: ignore[index]
+    assert functions == {"storyboards", "generate", "status", "api_keys", "health"}
+
+
+def test_sample_files_are_what_the_generator_writes():
+    """events/ is written by `python -m devstack.samples`; a hand edit would drift from it."""
+    for name, event in samples.api_samples().items():
+        assert load_event(name) == event, f"events/{name}.json is stale: run python -m devstack.samples"
+
+
+@pytest.mark.parametrize("name", HTTP_EVENTS)
+def test_sample_event_answers_the_status_in_its_name(seeded, name):
+    match = HTTP_SAMPLE.match(name)
+    assert match is not None
+    handler = load_function(match["function"]).lambda_handler
+
+    result = invoke(handler, load_event(name))
+
+    assert result.status == int(match["status"]), result.body
+    assert result.headers["content-type"] == "application/json"

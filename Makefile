@@ -5,6 +5,11 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# aws-sam-cli pins boto3/click versions that clash with the runtime pins: it gets its own venv.
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_ENV = PATH="$(dir $(PYTHON313)):$$PATH" AWS_DEFAULT_REGION="$${AWS_DEFAULT_REGION:-us-east-1}" SAM_CLI_TELEMETRY=0
 
 # Find a Python 3.13 by itself: PATH, pyenv, then the usual prefixes; each candidate must really run 3.13.
 PYTHON313 ?= $(shell for c in python3.13 \
@@ -32,25 +37,38 @@ $(STAMP): $(REQS)
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
+$(SAM_STAMP): requirements-sam.txt
+	@test -n "$(PYTHON313)" || { echo "error: no Python 3.13 found (install python3.13 or pyenv install 3.13)"; exit 1; }
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON313) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	@touch $(SAM_STAMP)
+
 venv: $(STAMP)
 
 dev: $(STAMP)
 	$(PY) -m devstack
 
-test: $(STAMP)
+test: $(STAMP) $(SAM_STAMP)
 	$(PY) -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP) $(SAM_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/common/python local functions migrations tests bench
+	$(SAM_ENV) $(SAM) validate --lint
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+build: $(SAM_STAMP)
+	@test -n "$(PYTHON313)" || { echo "error: no Python 3.13 found (sam build needs python3.13 on PATH)"; exit 1; }
+	$(SAM_ENV) $(SAM) build
+	@echo "built (unzipped):"; du -sh .aws-sam/build/*/ | sed 's|.aws-sam/build/||'
+
 openapi: $(STAMP)
-	$(PY) -m videogen.openapi > docs/openapi.json
+	$(PY) -m devstack.openapi > docs/openapi.json
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -57,11 +57,11 @@ def list_storyboards(
     )
 
 
-@app.get("/api/storyboards/<storyboard_id>")
-def get_storyboard(storyboard_id: uuid.UUID) -> StoryboardDetailEnvelope:
+@app.get("/api/storyboards/<id>")
+def get_storyboard(id: uuid.UUID) -> StoryboardDetailEnvelope:
     user_id = current_user(app)
     with session_scope() as s:
-        found = storyboards.get_with_jobs(s, user_id, storyboard_id)
+        found = storyboards.get_with_jobs(s, user_id, id)
     out = StoryboardOut.from_row(found.storyboard)
     jobs = [VideoJobOut.from_row(j) for j in found.video_jobs]
     return StoryboardDetailEnvelope(storyboard=StoryboardWithJobsOut(**out.__dict__, video_jobs=jobs))
@@ -77,25 +77,25 @@ def _expected_version(if_match: str | None) -> int | None:
     return int(raw)
 
 
-@app.patch("/api/storyboards/<storyboard_id>")
+@app.patch("/api/storyboards/<id>")
 def patch_storyboard(
-    storyboard_id: uuid.UUID,
+    id: uuid.UUID,
     body: Annotated[StoryboardPatch, Body()],
     if_match: Annotated[str | None, Header(alias="if-match")] = None,
 ) -> StoryboardEnvelope:
     user_id = current_user(app)
     with session_scope() as s:
         board = storyboards.update(
-            s, user_id, storyboard_id, body.changes(), expected_version=_expected_version(if_match)
+            s, user_id, id, body.changes(), expected_version=_expected_version(if_match)
         )
     return StoryboardEnvelope(storyboard=StoryboardOut.from_row(board))
 
 
-@app.delete("/api/storyboards/<storyboard_id>")
-def delete_storyboard(storyboard_id: uuid.UUID) -> DeleteResult:
+@app.delete("/api/storyboards/<id>")
+def delete_storyboard(id: uuid.UUID) -> DeleteResult:
     user_id = current_user(app)
     with session_scope() as s:
-        storyboards.delete(s, user_id, storyboard_id)
+        storyboards.delete(s, user_id, id)
     return DeleteResult(message="Storyboard deleted")
 
 

@@ -11,8 +11,10 @@ Provider landscape this data reflects (update the tuples below, nothing else, wh
 - ``sora`` means *any endpoint speaking the OpenAI videos API* (base URL from settings).
   OpenAI shut its own Sora API down on 2026-09-24; the ids and prices below are the ones
   OpenAI published while it ran and are what compatible endpoints accept.
-- ``veo`` is Google's Gemini API. Google retired the veo-3.0 and veo-2.0 ids on
-  2026-06-30 in favour of the veo-3.1 ``-001`` ids.
+- ``veo`` is Google Veo through the google-genai SDK. The pinned SDK (3.6.1) offers
+  ``generate_videos`` only in its Vertex AI mode, so a user's Veo key is a Vertex AI
+  (express mode) API key. Google retired the veo-3.0 and veo-2.0 ids on 2026-06-30 in
+  favour of the veo-3.1 ``-001`` ids.
 
 Sizes are always ``"<width>x<height>"`` on our API. The OpenAI videos API takes them as is;
 for Veo they map to the SDK's ``aspect_ratio`` and ``resolution`` (see :func:`veo_config`).
@@ -114,7 +116,7 @@ _SORA_SOURCE = (
     "OpenAI's own Sora API shut down 2026-09-24"
 )
 _VEO_31_SOURCE = (
-    "Google Gemini API pricing page, as of 2025-10 for the veo-3.1 preview ids; "
+    "Google Veo pricing page (Gemini API / Vertex AI), as of 2025-10 for the veo-3.1 preview ids; "
     "verify (not re-verified for the -001 ids when this catalog was written, offline)"
 )
 _VEO_LEGACY_SOURCE = (

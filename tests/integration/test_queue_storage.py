@@ -1,4 +1,4 @@
-"""Queue messages on SQS and videos in S3, against a moto server on loopback.
+"""Queue messages on SQS and videos in S3, against the session's moto server on loopback.
 
 A real server (not in-process mocking) so that presigned URLs are fetched over HTTP exactly
 as a browser would fetch them.
@@ -14,10 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 from pydantic import ValidationError
 
 from videogen import queue, storage
@@ -69,35 +67,10 @@ def _forget_settings() -> None:
     storage.reset_clients()
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """A moto server on an ephemeral loopback port, for this module."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
-    """Fresh moto state with a videos bucket and a generation queue, configured in settings."""
-    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=5).raise_for_status()
-    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    s3 = boto3.client("s3", region_name=REGION, endpoint_url=moto_endpoint)
-    sqs = boto3.client("sqs", region_name=REGION, endpoint_url=moto_endpoint)
-    bucket = f"videos-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket)
-    queue_url = sqs.create_queue(QueueName=f"generation-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    monkeypatch.setenv("VIDEOS_BUCKET", bucket)
-    monkeypatch.setenv("GENERATION_QUEUE_URL", queue_url)
-    _forget_settings()
-    yield Aws(moto_endpoint, bucket, queue_url, s3, sqs)
-    _forget_settings()
+def cloud(aws: Any) -> Aws:
+    """The session's moto server (conftest ``aws``: fresh queue, bucket, settings) seen from here."""
+    return Aws(aws.endpoint, aws.bucket, aws.queue_url, aws.client("s3"), aws.client("sqs"))
 
 
 def _chunks(data: bytes, size: int) -> Iterator[bytes]:
@@ -108,44 +81,44 @@ def _chunks(data: bytes, size: int) -> Iterator[bytes]:
 # --- queue ------------------------------------------------------------------------------------
 
 
-def test_a_step_message_holds_the_job_id_and_step_and_nothing_else(aws: Aws) -> None:
+def test_a_step_message_holds_the_job_id_and_step_and_nothing_else(cloud: Aws) -> None:
     job_id = uuid.uuid4()
 
     message_id = send_step(job_id, "submit")
 
-    [received] = aws.receive()
+    [received] = cloud.receive()
     assert received["MessageId"] == message_id
     assert json.loads(received["Body"]) == {"jobId": str(job_id), "step": "submit"}
     assert "MessageAttributes" not in received
     assert StepMessage.from_body(received["Body"]) == StepMessage(job_id=job_id, step="submit")
 
 
-def test_a_delayed_poll_stays_invisible_until_its_delay(aws: Aws) -> None:
+def test_a_delayed_poll_stays_invisible_until_its_delay(cloud: Aws) -> None:
     send_step(str(uuid.uuid4()), "poll", delay_seconds=30)
 
-    assert aws.receive() == []
-    assert aws.delay_of_stored_message() == 30
+    assert cloud.receive() == []
+    assert cloud.delay_of_stored_message() == 30
 
 
 @pytest.mark.parametrize(("asked", "stored"), [(5000, 900), (900, 900), (-5, 0)])
-def test_delays_are_clamped_to_what_sqs_accepts(aws: Aws, asked: int, stored: int) -> None:
+def test_delays_are_clamped_to_what_sqs_accepts(cloud: Aws, asked: int, stored: int) -> None:
     send_step(uuid.uuid4(), "poll", delay_seconds=asked)
 
-    assert aws.delay_of_stored_message() == stored
+    assert cloud.delay_of_stored_message() == stored
 
 
-def test_an_explicit_queue_url_wins_over_the_setting(aws: Aws) -> None:
-    other = aws.sqs.create_queue(QueueName="other-queue")["QueueUrl"]
+def test_an_explicit_queue_url_wins_over_the_setting(cloud: Aws) -> None:
+    other = cloud.sqs.create_queue(QueueName="other-queue")["QueueUrl"]
 
     send_step(uuid.uuid4(), "submit", queue_url=other)
 
-    assert aws.receive() == []
-    assert len(aws.receive(other)) == 1
+    assert cloud.receive() == []
+    assert len(cloud.receive(other)) == 1
 
 
-def test_a_missing_queue_is_reported_as_unavailable(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_queue_is_reported_as_unavailable(cloud: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(QueueUnavailable):
-        send_step(uuid.uuid4(), "submit", queue_url=aws.queue_url + "-gone")
+        send_step(uuid.uuid4(), "submit", queue_url=cloud.queue_url + "-gone")
 
     monkeypatch.delenv("GENERATION_QUEUE_URL")
     _forget_settings()
@@ -153,7 +126,7 @@ def test_a_missing_queue_is_reported_as_unavailable(aws: Aws, monkeypatch: pytes
         send_step(uuid.uuid4(), "submit")
 
 
-def test_an_unreachable_queue_is_reported_as_unavailable(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreachable_queue_is_reported_as_unavailable(cloud: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:1")  # nothing listens there
     _forget_settings()
 
@@ -235,7 +208,7 @@ def test_sniffing_tells_mp4_and_images_apart() -> None:
 # --- uploads and presigned URLs ---------------------------------------------------------------
 
 
-def test_a_streamed_video_lands_in_s3_and_its_presigned_url_returns_it(aws: Aws) -> None:
+def test_a_streamed_video_lands_in_s3_and_its_presigned_url_returns_it(cloud: Aws) -> None:
     data = MP4_HEAD + os.urandom(300_000)
     key = storage.video_key("user-a", uuid.uuid4())
 
@@ -243,7 +216,7 @@ def test_a_streamed_video_lands_in_s3_and_its_presigned_url_returns_it(aws: Aws)
 
     assert written == len(data)
     url = storage.presign_get(key)
-    assert url.startswith(aws.endpoint)
+    assert url.startswith(cloud.endpoint)
     assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
     assert "X-Amz-Expires=900" in url
     response = requests.get(url, timeout=10)
@@ -252,49 +225,49 @@ def test_a_streamed_video_lands_in_s3_and_its_presigned_url_returns_it(aws: Aws)
     assert response.headers["Content-Type"] == "video/mp4"
 
 
-def test_a_large_video_goes_up_in_parts_without_changing_a_byte(aws: Aws) -> None:
+def test_a_large_video_goes_up_in_parts_without_changing_a_byte(cloud: Aws) -> None:
     data = MP4_HEAD + os.urandom(17 * 1024 * 1024)
     key = storage.video_key("user-a", uuid.uuid4())
 
     written = storage.upload_stream(key, _chunks(data, 64 * 1024), "video/mp4")
 
     assert written == len(data)
-    head = aws.s3.head_object(Bucket=aws.bucket, Key=key)
+    head = cloud.s3.head_object(Bucket=cloud.bucket, Key=key)
     assert head["ContentLength"] == len(data)
     assert head["ETag"].strip('"').endswith("-3")  # three 8 MiB parts
     assert requests.get(storage.presign_get(key, expires=60), timeout=30).content == data
 
 
-def test_a_head_split_over_tiny_chunks_is_still_recognised(aws: Aws) -> None:
+def test_a_head_split_over_tiny_chunks_is_still_recognised(cloud: Aws) -> None:
     data = MP4_HEAD + b"payload"
     key = storage.video_key("user-a", uuid.uuid4())
 
     written = storage.upload_stream(key, _chunks(data, 1), "video/mp4", validate_head=storage.is_mp4)
 
     assert written == len(data)
-    assert aws.s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read() == data
+    assert cloud.s3.get_object(Bucket=cloud.bucket, Key=key)["Body"].read() == data
 
 
-def test_an_empty_download_is_refused_and_nothing_is_stored(aws: Aws) -> None:
+def test_an_empty_download_is_refused_and_nothing_is_stored(cloud: Aws) -> None:
     key = storage.video_key("user-a", uuid.uuid4())
 
     with pytest.raises(EmptyUpload):
         storage.upload_stream(key, iter([b"", b""]), "video/mp4")
 
-    assert aws.object_keys() == []
+    assert cloud.object_keys() == []
 
 
-def test_a_download_that_is_not_an_mp4_is_refused_and_nothing_is_stored(aws: Aws) -> None:
+def test_a_download_that_is_not_an_mp4_is_refused_and_nothing_is_stored(cloud: Aws) -> None:
     key = storage.video_key("user-a", uuid.uuid4())
     page = b"<?xml version='1.0'?><Error><Code>AccessDenied</Code></Error>"
 
     with pytest.raises(InvalidMedia):
         storage.upload_stream(key, [page], "video/mp4", validate_head=storage.is_mp4)
 
-    assert aws.object_keys() == []
+    assert cloud.object_keys() == []
 
 
-def test_a_download_failing_midway_propagates_and_leaves_nothing_behind(aws: Aws) -> None:
+def test_a_download_failing_midway_propagates_and_leaves_nothing_behind(cloud: Aws) -> None:
     class ProviderDropped(Exception):
         pass
 
@@ -305,11 +278,11 @@ def test_a_download_failing_midway_propagates_and_leaves_nothing_behind(aws: Aws
     with pytest.raises(ProviderDropped):
         storage.upload_stream(storage.video_key("user-a", uuid.uuid4()), dropping(), "video/mp4")
 
-    assert aws.object_keys() == []
-    assert aws.s3.list_multipart_uploads(Bucket=aws.bucket).get("Uploads", []) == []
+    assert cloud.object_keys() == []
+    assert cloud.s3.list_multipart_uploads(Bucket=cloud.bucket).get("Uploads", []) == []
 
 
-def test_s3_trouble_is_reported_as_unavailable(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_s3_trouble_is_reported_as_unavailable(cloud: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIDEOS_BUCKET", "no-such-bucket")
     _forget_settings()
     with pytest.raises(StorageUnavailable):
@@ -321,7 +294,7 @@ def test_s3_trouble_is_reported_as_unavailable(aws: Aws, monkeypatch: pytest.Mon
         storage.presign_get("videos/x/y/video.mp4")
 
 
-def test_stored_urls_become_fetchable_links(aws: Aws) -> None:
+def test_stored_urls_become_fetchable_links(cloud: Aws) -> None:
     key = storage.thumbnail_key("user-a", uuid.uuid4(), "image/png")
     storage.upload_stream(key, [b"\x89PNG\r\n\x1a\n" + b"\x00" * 32], "image/png")
 

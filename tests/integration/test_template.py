@@ -1,0 +1,473 @@
+"""template.yaml against the code it deploys, and `sam validate` / `sam build` on it.
+
+The template is read with a YAML loader that understands CloudFormation's short tags. Every
+function's handler is imported the way Lambda does (its folder first on the path, the layer
+package installed in the venv); API routes are compared with the Powertools resolver's own.
+`sam` comes from .venv-sam, which `make test` creates (requirements-sam.txt).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+from videogen.config import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+SAM = REPO_ROOT / ".venv-sam" / "bin" / "sam"
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+PROVIDER_SDKS = ("openai", "google/genai")
+
+
+class CfnLoader(yaml.SafeLoader):
+    """SafeLoader that turns CloudFormation short tags (!Ref, !GetAtt, !Sub, ...) into long form."""
+
+
+def _construct_cfn_tag(loader: CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if suffix in ("Ref", "Condition"):
+        return {suffix: value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+CfnLoader.add_multi_constructor("!", _construct_cfn_tag)
+
+
+def load_template() -> dict[str, Any]:
+    with TEMPLATE_PATH.open(encoding="utf-8") as f:
+        template: dict[str, Any] = yaml.load(f, Loader=CfnLoader)  # noqa: S506 (a SafeLoader subclass)
+    return template
+
+
+TEMPLATE = load_template()
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+GLOBAL_FUNCTION: dict[str, Any] = TEMPLATE.get("Globals", {}).get("Function", {})
+FUNCTIONS = {
+    name: resource["Properties"]
+    for name, resource in RESOURCES.items()
+    if resource["Type"] == "AWS::Serverless::Function"
+}
+
+
+def events_of(function: str, event_type: str) -> list[dict[str, Any]]:
+    events = FUNCTIONS[function].get("Events", {}).values()
+    return [event["Properties"] for event in events if event["Type"] == event_type]
+
+
+API_FUNCTIONS = sorted(name for name in FUNCTIONS if events_of(name, "HttpApi"))
+
+
+def handler_path(function: str) -> tuple[Path, str]:
+    """(file, attribute) of a function's Handler, e.g. (functions/status/app.py, lambda_handler)."""
+    props = FUNCTIONS[function]
+    module, _, attribute = props.get("Handler", GLOBAL_FUNCTION.get("Handler", "")).rpartition(".")
+    return REPO_ROOT / props["CodeUri"] / f"{module.replace('.', '/')}.py", attribute
+
+
+def import_in_isolation(path: Path, name: str) -> ModuleType:
+    """Import ``path`` as Lambda would (its folder first on sys.path) under a unique module name."""
+    folder = str(path.parent)
+    before = set(sys.modules)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # as a real import does (dataclasses look their module up)
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
+        # Sibling modules of this function must not leak into another function's import.
+        for extra in set(sys.modules) - before - {name}:
+            if (getattr(sys.modules[extra], "__file__", None) or "").startswith(folder + os.sep):
+                del sys.modules[extra]
+    return module
+
+
+def normalized(path: str) -> str:
+    """``/api/storyboards/{id}`` and ``/api/storyboards/<storyboard_id>`` compare equal."""
+    return re.sub(r"\{[^}]+\}|<[^>]+>", "{}", path)
+
+
+def template_routes(function: str) -> set[tuple[str, str]]:
+    return {(event["Method"].upper(), normalized(event["Path"])) for event in events_of(function, "HttpApi")}
+
+
+def resolver_routes(module: ModuleType) -> set[tuple[str, str]]:
+    resolvers = [value for value in vars(module).values() if isinstance(value, ApiGatewayResolver)]
+    assert len(resolvers) == 1, f"{module.__name__} should define exactly one resolver"
+    routes = resolvers[0]._static_routes + resolvers[0]._dynamic_routes
+    return {(route.method.upper(), normalized(route.path)) for route in routes}
+
+
+def policy_statements(node: Any) -> Iterator[dict[str, Any]]:
+    """Every IAM statement anywhere in the template (roles, SAM Policies, key and bucket policies)."""
+    if isinstance(node, dict):
+        statements = node.get("Statement")
+        if isinstance(statements, list):
+            yield from (s for s in statements if isinstance(s, dict))
+        elif isinstance(statements, dict):
+            yield statements
+        for value in node.values():
+            yield from policy_statements(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from policy_statements(value)
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# --- the functions and their code ----------------------------------------------------------------
+
+
+def test_every_function_folder_is_deployed_by_the_template() -> None:
+    # Given the function folders that hold a handler
+    folders = {p.parent.name for p in (REPO_ROOT / "functions").glob("*/app.py")}
+    # Then each is some function's CodeUri, and every CodeUri exists
+    code_uris = {Path(props["CodeUri"]).name for props in FUNCTIONS.values()}
+    assert folders <= code_uris
+    for name, props in FUNCTIONS.items():
+        assert (REPO_ROOT / props["CodeUri"]).is_dir(), name
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_function_handler_file_exists_and_imports(function: str) -> None:
+    # Given the Handler of the function in the template
+    path, attribute = handler_path(function)
+    assert path.is_file(), f"{function}: {path.relative_to(REPO_ROOT)} is missing"
+    # When its module is imported the way Lambda imports it
+    module = import_in_isolation(path, f"_template_check_{function}")
+    # Then the entry point is there
+    assert callable(getattr(module, attribute, None)), f"{function}: no callable {attribute}"
+
+
+@pytest.mark.parametrize("function", API_FUNCTIONS)
+def test_http_api_routes_match_the_resolver_routes(function: str) -> None:
+    # Given the HttpApi routes that the template wires to this function
+    wired = template_routes(function)
+    # When its resolver is imported
+    path, _ = handler_path(function)
+    declared = resolver_routes(import_in_isolation(path, f"_route_check_{function}"))
+    # Then every wired route reaches a resolver route and every resolver route is wired
+    assert wired - declared == set(), "routes in template.yaml with no resolver route"
+    assert declared - wired == set(), "resolver routes that template.yaml does not wire"
+
+
+def test_only_health_is_reachable_without_the_jwt_authorizer() -> None:
+    api = RESOURCES["HttpApi"]["Properties"]
+    assert api["Auth"]["DefaultAuthorizer"] == "JwtAuthorizer"
+    open_routes = {
+        (name, event["Path"])
+        for name in API_FUNCTIONS
+        for event in events_of(name, "HttpApi")
+        if event.get("Auth", {}).get("Authorizer") == "NONE"
+    }
+    assert open_routes == {("HealthFunction", "/api/health")}
+
+
+def test_http_api_has_cors_and_stage_throttling() -> None:
+    api = RESOURCES["HttpApi"]["Properties"]
+    assert api["CorsConfiguration"]["AllowOrigins"] == {"Ref": "CorsAllowedOrigins"}
+    assert {"ThrottlingRateLimit", "ThrottlingBurstLimit"} <= set(api["DefaultRouteSettings"])
+
+
+def test_function_environments_use_only_settings_names() -> None:
+    # Given the settings videogen.config reads (field foo_bar = env FOO_BAR)
+    settings_names = {name.upper() for name in Settings.model_fields}
+    # Then every variable the template sets is one of them, or Powertools' own
+    for name, props in FUNCTIONS.items():
+        variables = GLOBAL_FUNCTION["Environment"]["Variables"] | props.get("Environment", {}).get(
+            "Variables", {}
+        )
+        unknown = {v for v in variables if v not in settings_names and not v.startswith("POWERTOOLS_")}
+        assert unknown == set(), f"{name} sets variables no setting reads"
+
+
+def test_every_function_logs_to_a_log_group_with_retention() -> None:
+    for name, props in FUNCTIONS.items():
+        group = props["LoggingConfig"]["LogGroup"]["Ref"]
+        assert RESOURCES[group]["Type"] == "AWS::Logs::LogGroup", name
+        assert "RetentionInDays" in RESOURCES[group]["Properties"], name
+
+
+def test_functions_run_python313_on_arm64_with_the_common_layer() -> None:
+    assert GLOBAL_FUNCTION["Runtime"] == "python3.13"
+    assert GLOBAL_FUNCTION["Architectures"] == ["arm64"]
+    assert GLOBAL_FUNCTION["Layers"] == [{"Ref": "CommonLayer"}]
+    for name, props in FUNCTIONS.items():
+        assert set(props) & {"Runtime", "Architectures", "Layers"} == set(), name
+
+
+# --- generation queue --------------------------------------------------------------------------
+
+
+def test_queue_visibility_timeout_is_at_least_six_times_the_worker_timeout() -> None:
+    worker_timeout = FUNCTIONS["GenerationWorkerFunction"].get("Timeout", GLOBAL_FUNCTION["Timeout"])
+    visibility = RESOURCES["GenerationQueue"]["Properties"]["VisibilityTimeout"]
+    assert visibility >= 6 * worker_timeout
+
+
+def test_generation_queue_redrives_to_the_dlq() -> None:
+    redrive = RESOURCES["GenerationQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["GenerationDLQ", "Arn"]}
+    assert 3 <= redrive["maxReceiveCount"] <= 10
+
+
+def test_sqs_consumers_report_batch_item_failures() -> None:
+    # Given every SQS trigger in the template
+    triggers = {
+        (name, event["Queue"]["Fn::GetAtt"][0]): event
+        for name in FUNCTIONS
+        for event in events_of(name, "SQS")
+    }
+    # Then the worker reads the queue, the DLQ consumer reads the DLQ, and both report partial failures
+    assert set(triggers) == {
+        ("GenerationWorkerFunction", "GenerationQueue"),
+        ("GenerationDlqFunction", "GenerationDLQ"),
+    }
+    for event in triggers.values():
+        assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert 1 <= event["BatchSize"] <= 10
+    # And no SQS consumer relies on a function-level DeadLetterQueue (it only covers async invokes)
+    for name, _ in triggers:
+        assert "DeadLetterQueue" not in FUNCTIONS[name]
+
+
+def test_sweeper_runs_every_five_minutes() -> None:
+    (schedule,) = events_of("GenerationSweeperFunction", "Schedule")
+    assert schedule["Schedule"] == "rate(5 minutes)"
+
+
+# --- database ----------------------------------------------------------------------------------
+
+
+def test_rds_proxy_requires_tls_and_iam_auth() -> None:
+    proxy = RESOURCES["DBProxy"]["Properties"]
+    assert proxy["EngineFamily"] == "POSTGRESQL"
+    assert proxy["RequireTLS"] is True
+    assert proxy["Auth"]
+    assert all(auth["IAMAuth"] == "REQUIRED" for auth in proxy["Auth"])
+    assert proxy["IdleClientTimeout"] == 1800
+    target_group = RESOURCES["DBProxyTargetGroup"]["Properties"]
+    assert target_group["DBClusterIdentifiers"] == [{"Ref": "DBCluster"}]
+
+
+def test_aurora_is_serverless_v2_postgresql_in_private_subnets() -> None:
+    cluster = RESOURCES["DBCluster"]["Properties"]
+    assert cluster["Engine"] == "aurora-postgresql"
+    assert "ServerlessV2ScalingConfiguration" in cluster
+    assert cluster["StorageEncrypted"] is True
+    assert RESOURCES["DBInstance"]["Properties"]["DBInstanceClass"] == "db.serverless"
+    assert RESOURCES["DBInstance"]["Properties"]["PubliclyAccessible"] is False
+    assert RESOURCES["DBSubnetGroup"]["Properties"]["SubnetIds"] == {"Ref": "PrivateSubnetIds"}
+
+
+def test_only_functions_reach_the_proxy_and_only_the_proxy_reaches_the_cluster() -> None:
+    rules = [r["Properties"] for r in RESOURCES.values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"]
+    ingress = {(p["GroupId"]["Ref"], p["SourceSecurityGroupId"]["Ref"], p["FromPort"]) for p in rules}
+    assert ingress == {
+        ("ProxySecurityGroup", "LambdaSecurityGroup", 5432),
+        ("ClusterSecurityGroup", "ProxySecurityGroup", 5432),
+    }
+    for group in ("ProxySecurityGroup", "ClusterSecurityGroup"):
+        assert "SecurityGroupIngress" not in RESOURCES[group]["Properties"]
+
+
+def test_every_function_connects_with_iam_as_exactly_one_database_user() -> None:
+    app_policy = RESOURCES["AppDbConnectPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert [s["Action"] for s in app_policy] == ["rds-db:connect"]
+    for name, props in FUNCTIONS.items():
+        policies = props["Policies"]
+        connects = [s for s in policy_statements(policies) if "rds-db:connect" in as_list(s["Action"])]
+        uses_app_policy = {"Ref": "AppDbConnectPolicy"} in policies
+        assert uses_app_policy != bool(connects), f"{name}: one database user, app or schema owner"
+
+
+def test_migrations_run_on_deploy_through_a_custom_resource() -> None:
+    migration = RESOURCES["SchemaMigration"]
+    props = migration["Properties"]
+    assert props["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
+    # A new migrate code version (app.py or migrations/ changed) re-runs it
+    assert FUNCTIONS["MigrateFunction"]["AutoPublishAlias"]
+    assert props["CodeVersion"] == {"Ref": "MigrateFunction.Version"}
+    # CloudFormation stops waiting well before its one-hour default
+    assert FUNCTIONS["MigrateFunction"]["Timeout"] < props["ServiceTimeout"] <= 3600
+    # The schema is at head before the new code of any other function goes live
+    for name in FUNCTIONS.keys() - {"MigrateFunction"}:
+        assert RESOURCES[name].get("DependsOn") == "SchemaMigration", name
+
+
+# --- IAM, keys, storage ------------------------------------------------------------------------
+
+
+def test_no_iam_statement_allows_every_action_on_every_resource() -> None:
+    statements = list(policy_statements(RESOURCES))
+    assert statements
+    for statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        assert not ("*" in as_list(statement.get("Action")) and "*" in as_list(statement.get("Resource")))
+
+
+def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> None:
+    def functions_allowed(action: str) -> set[str]:
+        return {
+            name
+            for name, props in FUNCTIONS.items()
+            if any(action in as_list(s["Action"]) for s in policy_statements(props["Policies"]))
+        }
+
+    assert functions_allowed("sqs:SendMessage") == {
+        "GenerateFunction",
+        "GenerationWorkerFunction",
+        "GenerationSweeperFunction",
+    }
+    assert functions_allowed("kms:GenerateDataKey") == {"ApiKeysFunction"}
+    assert functions_allowed("kms:Decrypt") == {
+        "ApiKeysFunction",
+        "GenerationWorkerFunction",
+        "GenerationSweeperFunction",
+    }
+    assert functions_allowed("s3:PutObject") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
+    assert functions_allowed("s3:GetObject") == {"StatusFunction"}
+
+
+def test_kms_key_rotates() -> None:
+    assert RESOURCES["ApiKeysKey"]["Properties"]["EnableKeyRotation"] is True
+    assert RESOURCES["ApiKeysKeyAlias"]["Properties"]["TargetKeyId"] == {"Ref": "ApiKeysKey"}
+
+
+def test_videos_bucket_is_private_encrypted_and_tls_only() -> None:
+    bucket = RESOURCES["VideosBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    rules = bucket["LifecycleConfiguration"]["Rules"]
+    assert any("AbortIncompleteMultipartUpload" in rule for rule in rules)
+    (deny,) = RESOURCES["VideosBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_outputs_name_the_api_queue_bucket_and_proxy() -> None:
+    assert {"ApiUrl", "GenerationQueueUrl", "VideosBucketName", "DbProxyEndpoint"} <= set(TEMPLATE["Outputs"])
+
+
+# --- sam ------------------------------------------------------------------------------------------
+
+
+def run_sam(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    assert SAM.exists(), f"{SAM.relative_to(REPO_ROOT)} is missing: `make test` installs it"
+    # sam's python builder and layers/common/Makefile run `python3.13`: the venv's interpreter.
+    python_dir = Path(os.path.realpath(sys.executable)).parent
+    env = os.environ | {
+        "PATH": f"{python_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "SAM_CLI_TELEMETRY": "0",
+    }
+    return subprocess.run(
+        [str(SAM), *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_sam_validate_transforms_and_lints_cleanly() -> None:
+    translated = run_sam("validate", "--template", str(TEMPLATE_PATH), timeout=120)
+    assert translated.returncode == 0, translated.stdout + translated.stderr
+    linted = run_sam("validate", "--lint", "--template", str(TEMPLATE_PATH), timeout=120)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def tree_size(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def dist_versions(root: Path) -> dict[str, str]:
+    """{normalized project name: version} of the packages installed in ``root``."""
+    versions = {}
+    for info in root.glob("*.dist-info"):
+        name, _, version = info.name.removesuffix(".dist-info").rpartition("-")
+        versions[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return versions
+
+
+def test_sam_build_packages_the_layer_and_keeps_provider_sdks_out_of_api_functions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # When the whole template is built (arm64 wheels for python3.13)
+    build = tmp_path / "build"
+    result = run_sam("build", "--template", str(TEMPLATE_PATH), "--build-dir", str(build), timeout=900)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+    # Then the layer holds /opt/python/videogen and its dependencies, built for arm64
+    layer = build / "CommonLayer" / "python"
+    assert (layer / "videogen" / "__init__.py").is_file()
+    for package in ("aws_lambda_powertools", "pydantic", "pydantic_settings", "sqlalchemy", "psycopg"):
+        assert (layer / package).is_dir(), package
+    binaries = [p.name for p in layer.rglob("*.so")]
+    assert binaries
+    assert not [name for name in binaries if "x86_64" in name]
+    layer_size = tree_size(build / "CommonLayer")
+    with capsys.disabled():
+        print(f"\nsam build: common layer {layer_size / 2**20:.1f} MiB unzipped")
+
+    # And the API functions carry no provider SDK, while the worker and sweeper do
+    for function in API_FUNCTIONS:
+        for sdk in PROVIDER_SDKS:
+            assert not (build / function / sdk).exists(), f"{function} carries {sdk}"
+    for function in ("GenerationWorkerFunction", "GenerationSweeperFunction"):
+        for sdk in PROVIDER_SDKS:
+            assert (build / function / sdk).is_dir(), f"{function} lacks {sdk}"
+        # A package in both the function and the layer shadows the layer's: same version only
+        layer_versions = dist_versions(layer)
+        skew = {
+            name: (version, layer_versions[name])
+            for name, version in dist_versions(build / function).items()
+            if layer_versions.get(name, version) != version
+        }
+        assert skew == {}, f"{function} shadows layer packages with other versions"
+
+    # And every function with the layer stays under Lambda's 250 MB unzipped limit
+    for function in FUNCTIONS:
+        assert tree_size(build / function) + layer_size < LAMBDA_UNZIPPED_LIMIT, function
+
+    # And the migrate function is packaged with the Alembic environment
+    migrate = build / "MigrateFunction"
+    assert (migrate / "app.py").is_file()
+    assert (migrate / "migrations" / "alembic.ini").is_file()
+    assert (migrate / "migrations" / "env.py").is_file()
+    assert sorted(p.name for p in (migrate / "migrations" / "versions").glob("*.py")) == sorted(
+        p.name for p in (REPO_ROOT / "migrations" / "versions").glob("*.py")
+    )

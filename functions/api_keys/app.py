@@ -39,7 +39,7 @@ def put_key(provider: ProviderName, body: Annotated[ApiKeyPut, Body()]) -> ApiKe
 @app.get("/api/keys")
 def list_keys() -> ApiKeyList:
     user_id = current_user(app)
-    with session_scope() as s:
+    with session_scope(read_only=True) as s:
         rows = api_keys.list_for_user(s, user_id)
     return ApiKeyList(keys=[ApiKeySummary.from_row(r) for r in rows])
 

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 
 from devstack.postgres import free_port
 from videogen.config import Settings
@@ -33,9 +33,43 @@ def test_engine_is_shaped_for_rds_proxy():
     assert engine is get_engine()  # one engine per process, reused
     assert engine.pool.size() == 1  # type: ignore[attr-defined]
     assert engine.pool._max_overflow == 0  # type: ignore[attr-defined]
-    assert engine.pool._pre_ping is True
     with engine.connect() as conn:
         assert conn.connection.dbapi_connection.prepare_threshold is None  # type: ignore[union-attr]
+
+
+def _kill_pooled_backend() -> None:
+    with get_engine().connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with create_engine(get_engine().url).connect() as killer:
+        killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+def test_a_connection_that_died_while_idle_is_replaced_before_use(configure, make_storyboard):
+    configure(db_ping_after_idle_seconds=0)
+    board = make_storyboard("user-a")
+    _kill_pooled_backend()
+
+    with session_scope(read_only=True) as s:
+        assert storyboards.get(s, "user-a", board.id).id == board.id
+
+
+def test_read_only_scope_sends_no_begin_or_commit(make_storyboard):
+    board = make_storyboard("user-a")
+    sent: list[str] = []
+
+    def trace(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    event.listen(get_engine(), "before_cursor_execute", trace)
+    try:
+        with session_scope(read_only=True) as s:
+            storyboards.get(s, "user-a", board.id)
+            in_transaction = s.connection().connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", trace)
+
+    assert len(sent) == 1
+    assert in_transaction == 0  # psycopg TransactionStatus.IDLE: autocommit, no BEGIN sent
 
 
 def test_iam_source_uses_tls_and_a_fresh_token_per_new_connection():

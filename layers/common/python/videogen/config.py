@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: int = 5
     # Under RDS Proxy's IdleClientTimeout (template: 1800 s) and the IAM token's 15 min life.
     db_pool_recycle_seconds: int = 600
+    # Ping a pooled connection before use only after it sat idle this long (frozen container).
+    db_ping_after_idle_seconds: float = 5.0
 
     aws_region: str = "us-east-1"
     # Powertools reads its own POWERTOOLS_* variables; the namespace also has a default here

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from videogen.config import Settings, get_settings
@@ -26,6 +27,8 @@ from videogen.errors import ServiceUnavailable
 _lock = threading.Lock()
 _engine: Engine | None = None
 _session_factory: sessionmaker[Session] | None = None
+_read_session_factory: sessionmaker[Session] | None = None
+_CHECKED_IN_AT = "videogen_checked_in_at"
 
 
 class DatabaseUnavailable(ServiceUnavailable):
@@ -96,45 +99,81 @@ def build_engine(settings: Settings) -> Engine:
         url,
         pool_size=1,
         max_overflow=0,
-        pool_pre_ping=True,
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_timeout=settings.db_connect_timeout_seconds,
         connect_args=_connect_args(settings),
     )
+    _attach_pre_ping(engine, settings.db_ping_after_idle_seconds)
     if iam:
         _attach_iam_token(engine, settings)
     return engine
 
 
+def _attach_pre_ping(engine: Engine, idle_seconds: float) -> None:
+    """Pre-ping a pooled connection before use when it sat idle (a frozen Lambda container,
+    a proxy that dropped it), not between back-to-back invocations of a warm one.
+
+    SQLAlchemy's own ``pool_pre_ping`` pings on every checkout, and through psycopg in a
+    transaction, which costs a BEGIN plus a SELECT 1: two round trips per request. This ping
+    is one round trip, in autocommit, and only after ``idle_seconds`` of idleness. A dead
+    connection raises ``DisconnectionError`` and the pool reconnects, as with pre-ping.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _stamp(dbapi_conn: Any, record: Any) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        checked_in_at = record.info.get(_CHECKED_IN_AT)
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+            return  # fresh from connect, or used moments ago
+        autocommit = dbapi_conn.autocommit
+        try:
+            dbapi_conn.autocommit = True
+            dbapi_conn.execute("SELECT 1")
+            dbapi_conn.autocommit = autocommit
+        except Exception as exc:
+            raise DisconnectionError("pre-ping failed") from exc
+
+
 def get_engine() -> Engine:
     """The process-wide engine, created on first use (not at import: cold starts stay cheap)."""
-    global _engine, _session_factory  # noqa: PLW0603 (one engine per container, by design)
+    global _engine, _session_factory, _read_session_factory  # noqa: PLW0603 (one per container)
     if _engine is None:
         with _lock:
             if _engine is None:
                 engine = build_engine(get_settings())
                 _session_factory = sessionmaker(engine, expire_on_commit=False)
+                # Reads skip BEGIN/COMMIT: two round trips fewer. Autocommit is a psycopg
+                # client flag, not session state, so it does not pin an RDS Proxy connection.
+                _read_session_factory = sessionmaker(
+                    engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+                )
                 _engine = engine
     return _engine
 
 
 def reset_engine() -> None:
     """Dispose the engine so the next use builds a new one (tests, settings changes)."""
-    global _engine, _session_factory  # noqa: PLW0603
+    global _engine, _session_factory, _read_session_factory  # noqa: PLW0603
     with _lock:
         if _engine is not None:
             _engine.dispose()
         _engine = None
         _session_factory = None
+        _read_session_factory = None
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A unit of work: commits when the block succeeds, rolls back when it raises."""
+def session_scope(*, read_only: bool = False) -> Iterator[Session]:
+    """A unit of work: commits when the block succeeds, rolls back when it raises.
+
+    ``read_only=True`` runs each statement in autocommit (no BEGIN/COMMIT round trips); use
+    it for requests that only read.
+    """
     get_engine()
-    if _session_factory is None:  # reset_engine() raced us; build again
-        get_engine()
-    factory = _session_factory
+    factory = _read_session_factory if read_only else _session_factory
     if factory is None:
         raise DatabaseUnavailable("database engine was reset during use")
     session = factory()

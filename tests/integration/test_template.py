@@ -385,10 +385,9 @@ def test_outputs_name_the_api_queue_bucket_and_proxy() -> None:
 
 def run_sam(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     assert SAM.exists(), f"{SAM.relative_to(REPO_ROOT)} is missing: `make test` installs it"
-    # sam's python builder and layers/common/Makefile run `python3.13`: the venv's interpreter.
-    python_dir = Path(os.path.realpath(sys.executable)).parent
+    # sam's python builder and layers/common/Makefile run `python3.13`: the sam venv's, which has pip.
     env = os.environ | {
-        "PATH": f"{python_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{SAM.parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         "SAM_CLI_TELEMETRY": "0",
     }

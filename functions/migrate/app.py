@@ -270,7 +270,9 @@ def handle(
         event.get("PhysicalResourceId") or f"schema-{event.get('LogicalResourceId', 'migration')}"
     )
     log_hint = f" (log stream {context.log_stream_name})"
-    budget = context.get_remaining_time_in_millis() / 1000 - RESPONSE_MARGIN_SECONDS
+    remaining = context.get_remaining_time_in_millis() / 1000
+    # Keep the margin for the response; with less time than that, still give quick work a second.
+    budget = max(remaining - RESPONSE_MARGIN_SECONDS, min(remaining / 2, 1.0))
     outcome = Outcome("FAILED", physical_id, "the migration did not finish" + log_hint)
 
     def work() -> Outcome:
@@ -286,7 +288,7 @@ def handle(
             logger.exception("migration failed")
             return Outcome("FAILED", physical_id, describe_failure(exc) + log_hint)
 
-    timed_out = Outcome("FAILED", physical_id, f"timed out after {max(budget, 0):.0f} s" + log_hint)
+    timed_out = Outcome("FAILED", physical_id, f"timed out after {budget:.0f} s" + log_hint)
     try:
         outcome = run_bounded(work, budget, timed_out)
     finally:

@@ -164,6 +164,44 @@ def test_function_handler_file_exists_and_imports(function: str) -> None:
     assert callable(getattr(module, attribute, None)), f"{function}: no callable {attribute}"
 
 
+# Run in a fresh interpreter: a module cached by an earlier test would hide an import of the SDKs.
+IMPORT_WITHOUT_SDKS = """
+import importlib.util, sys
+class NoProviderSdks:
+    def find_spec(self, name, path=None, target=None):
+        if name == "openai" or name.startswith(("openai.", "google.genai")):
+            raise ImportError(f"{name} is not in this function's package")
+sys.meta_path.insert(0, NoProviderSdks())
+for i, path in enumerate(sys.argv[1:]):
+    sys.path.insert(0, path.rsplit("/", 1)[0])
+    spec = importlib.util.spec_from_file_location(f"function_{i}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+"""
+
+
+def test_functions_packaged_without_provider_sdks_import_without_them() -> None:
+    # Given the functions whose folder brings no requirements.txt: in Lambda they have the layer only
+    bare = [
+        name
+        for name in FUNCTIONS
+        if not (REPO_ROOT / FUNCTIONS[name]["CodeUri"] / "requirements.txt").exists()
+    ]
+    assert set(API_FUNCTIONS) <= set(bare)
+    # When their handlers are imported where openai and google-genai cannot be found
+    paths = [str(handler_path(name)[0]) for name in sorted(bare)]
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_WITHOUT_SDKS, *paths],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Then they all import
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
 @pytest.mark.parametrize("function", API_FUNCTIONS)
 def test_http_api_routes_match_the_resolver_routes(function: str) -> None:
     # Given the HttpApi routes that the template wires to this function

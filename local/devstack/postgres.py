@@ -144,6 +144,12 @@ class EmbeddedPostgres:
             "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-d", database, "-tAc", sql
         ).stdout
 
+    def running(self) -> bool:
+        """Whether a server runs on this data directory (e.g. one left behind by a killed stack)."""
+        if not (self.data_dir / "postmaster.pid").exists():
+            return False
+        return self._run("pg_ctl", "-D", str(self.data_dir), "status", check=False).returncode == 0
+
     def stop(self, mode: str = "fast") -> None:
         """Stop the server (``fast``: roll back open transactions, disconnect, shut down)."""
         if (self.data_dir / "postmaster.pid").exists():

@@ -1,0 +1,446 @@
+"""template.yaml as the local stack reads it: the one list of functions, routes, environment,
+SQS and schedule events, queues, buckets and keys. Nothing here is a second copy of it.
+
+The loader is tolerant: CloudFormation short tags (``!Ref``, ``!GetAtt``, ``!Sub``, ``!If``, ...)
+become their long-form dicts, and :class:`Resolver` evaluates the few intrinsics an environment
+value uses against local stand-ins (queue URLs, bucket names, key ARNs). A value that only means
+something in AWS (``!GetAtt DBProxy.Endpoint``) is :data:`UNRESOLVED`; the stack drops or
+replaces it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+FUNCTION_TYPE = "AWS::Serverless::Function"
+
+
+class CfnLoader(yaml.SafeLoader):
+    """SafeLoader that turns CloudFormation short tags into their long form (``{"Ref": x}``)."""
+
+
+def _construct_tag(loader: CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if suffix in ("Ref", "Condition"):
+        return {suffix: value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """The template as plain dicts (short tags in long form)."""
+    with path.open(encoding="utf-8") as f:
+        document = yaml.load(f, Loader=CfnLoader)  # noqa: S506 (a SafeLoader subclass)
+    if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
+        raise ValueError(f"{path} is not a CloudFormation template (no Resources)")
+    return document
+
+
+# --- the parts the local stack uses -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One HttpApi event: ``GET /api/storyboards/{id}`` served by ``function``."""
+
+    method: str
+    path: str
+    function: str
+    requires_auth: bool
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return tuple(name.rstrip("+") for name in re.findall(r"{([^}]+)}", self.path))
+
+    def pattern(self) -> re.Pattern[str]:
+        """The path as a regex: ``{name}`` is one segment, ``{name+}`` the rest of the path."""
+        parts = re.split(r"({[^}]+})", self.path)
+        regex = "".join(
+            ("(.+)" if part.endswith("+}") else "([^/]+)") if part.startswith("{") else re.escape(part)
+            for part in parts
+        )
+        return re.compile(f"^{regex}$")
+
+
+@dataclass(frozen=True, slots=True)
+class SqsSource:
+    """One SQS event of a function: Lambda's event source mapping settings."""
+
+    function: str
+    queue: str
+    batch_size: int = 10
+    batching_window_seconds: float = 0.0
+    report_batch_item_failures: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSource:
+    """One Schedule event (EventBridge rule) of a function."""
+
+    function: str
+    name: str
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """An ``AWS::Serverless::Function`` with Globals applied."""
+
+    logical_id: str
+    code_uri: Path
+    handler: str
+    timeout: int
+    memory_size: int
+    environment: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        """The folder name (``functions/storyboards`` -> ``storyboards``): how logs name it."""
+        return self.code_uri.name
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """An ``AWS::SQS::Queue`` and the attributes the local copy keeps."""
+
+    logical_id: str
+    visibility_timeout: int = 30
+    message_retention_period: int = 345600
+    delay_seconds: int = 0
+    dead_letter_target: str | None = None
+    max_receive_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cors:
+    """An HttpApi's CorsConfiguration."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool = False
+
+
+@dataclass
+class Template:
+    """What the local stack needs from template.yaml."""
+
+    root: Path
+    raw: dict[str, Any]
+    functions: dict[str, Function] = field(default_factory=dict)
+    routes: list[Route] = field(default_factory=list)
+    sqs_sources: list[SqsSource] = field(default_factory=list)
+    schedules: list[ScheduleSource] = field(default_factory=list)
+    queues: dict[str, Queue] = field(default_factory=dict)
+    buckets: list[str] = field(default_factory=list)
+    kms_keys: list[str] = field(default_factory=list)
+    cors: Cors | None = None
+
+    def resources_of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        resources: dict[str, dict[str, Any]] = self.raw["Resources"]
+        return {name: r for name, r in resources.items() if r.get("Type") == kind}
+
+    def invoked_functions(self) -> list[Function]:
+        """Functions something invokes locally (a route, a queue or a schedule)."""
+        used = {r.function for r in self.routes}
+        used |= {s.function for s in self.sqs_sources} | {s.function for s in self.schedules}
+        return [f for name, f in self.functions.items() if name in used]
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _function(root: Path, logical_id: str, props: dict[str, Any], globals_: dict[str, Any]) -> Function:
+    env = dict(globals_.get("Environment", {}).get("Variables", {}))
+    env |= props.get("Environment", {}).get("Variables", {})
+    return Function(
+        logical_id=logical_id,
+        code_uri=(root / str(props["CodeUri"])).resolve(),
+        handler=str(props.get("Handler", globals_.get("Handler", "app.lambda_handler"))),
+        timeout=_int(props.get("Timeout", globals_.get("Timeout")), 3),
+        memory_size=_int(props.get("MemorySize", globals_.get("MemorySize")), 128),
+        environment=env,
+    )
+
+
+def _ref_target(value: Any) -> str | None:
+    """The logical id a ``!Ref X`` or ``!GetAtt X.Arn`` points at."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return str(value["Ref"])
+        if "Fn::GetAtt" in value:
+            return str(value["Fn::GetAtt"][0])
+    return None
+
+
+def _events(
+    template: Template, logical_id: str, props: dict[str, Any], auth_by_default: dict[str, bool]
+) -> None:
+    for event_name, event in (props.get("Events") or {}).items():
+        kind, ev = event.get("Type"), event.get("Properties", {})
+        if kind == "HttpApi":
+            api = _ref_target(ev.get("ApiId")) or ""
+            authorizer = (ev.get("Auth") or {}).get("Authorizer")
+            requires_auth = auth_by_default.get(api, False) if authorizer is None else authorizer != "NONE"
+            method = str(ev.get("Method", "ANY")).upper()
+            template.routes.append(Route(method, str(ev["Path"]), logical_id, requires_auth))
+        elif kind == "SQS":
+            template.sqs_sources.append(
+                SqsSource(
+                    function=logical_id,
+                    queue=_ref_target(ev.get("Queue")) or str(ev.get("Queue")),
+                    batch_size=_int(ev.get("BatchSize"), 10),
+                    batching_window_seconds=float(ev.get("MaximumBatchingWindowInSeconds", 0)),
+                    report_batch_item_failures="ReportBatchItemFailures"
+                    in (ev.get("FunctionResponseTypes") or []),
+                )
+            )
+        elif kind == "Schedule":
+            template.schedules.append(ScheduleSource(logical_id, event_name, str(ev.get("Schedule"))))
+
+
+def _queue(logical_id: str, props: dict[str, Any]) -> Queue:
+    redrive = props.get("RedrivePolicy") or {}
+    max_receive = redrive.get("maxReceiveCount")
+    return Queue(
+        logical_id=logical_id,
+        visibility_timeout=_int(props.get("VisibilityTimeout"), 30),
+        message_retention_period=_int(props.get("MessageRetentionPeriod"), 345600),
+        delay_seconds=_int(props.get("DelaySeconds"), 0),
+        dead_letter_target=_ref_target(redrive.get("deadLetterTargetArn")),
+        max_receive_count=None if max_receive is None else _int(max_receive, 0),
+    )
+
+
+def _strings(value: Any, resolver: Resolver) -> tuple[str, ...]:
+    resolved = resolver.resolve(value) if value is not None else []
+    if resolved is UNRESOLVED or resolved is NO_VALUE:
+        return ()
+    items = resolved if isinstance(resolved, list) else [resolved]
+    return tuple(str(item) for item in items)
+
+
+def _cors(props: dict[str, Any], resolver: Resolver) -> Cors | None:
+    config = props.get("CorsConfiguration")
+    if not isinstance(config, dict):
+        return None
+    max_age = config.get("MaxAge")
+    return Cors(
+        allow_origins=_strings(config.get("AllowOrigins"), resolver),
+        allow_methods=tuple(m.upper() for m in _strings(config.get("AllowMethods"), resolver)),
+        allow_headers=tuple(h.lower() for h in _strings(config.get("AllowHeaders"), resolver)),
+        expose_headers=tuple(h.lower() for h in _strings(config.get("ExposeHeaders"), resolver)),
+        max_age=None if max_age is None else _int(max_age, 0),
+        allow_credentials=bool(config.get("AllowCredentials", False)),
+    )
+
+
+def load(path: Path) -> Template:
+    """Read ``path`` (template.yaml); relative CodeUri paths resolve against its folder."""
+    raw = load_yaml(path)
+    template = Template(root=path.parent.resolve(), raw=raw)
+    globals_ = (raw.get("Globals") or {}).get("Function") or {}
+    apis = template.resources_of_type("AWS::Serverless::HttpApi")
+    auth_by_default = {
+        name: bool(((api.get("Properties") or {}).get("Auth") or {}).get("DefaultAuthorizer"))
+        for name, api in apis.items()
+    }
+    for logical_id, resource in template.resources_of_type(FUNCTION_TYPE).items():
+        props = resource.get("Properties") or {}
+        template.functions[logical_id] = _function(template.root, logical_id, props, globals_)
+        _events(template, logical_id, props, auth_by_default)
+    for logical_id, resource in template.resources_of_type("AWS::SQS::Queue").items():
+        template.queues[logical_id] = _queue(logical_id, resource.get("Properties") or {})
+    template.buckets.extend(template.resources_of_type("AWS::S3::Bucket"))
+    template.kms_keys.extend(template.resources_of_type("AWS::KMS::Key"))
+    resolver = Resolver(template)
+    for api in apis.values():
+        cors = _cors(api.get("Properties") or {}, resolver)
+        if cors is not None:
+            template.cors = cors
+    return template
+
+
+# --- intrinsic functions --------------------------------------------------------------------------
+
+
+class _Sentinel:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+UNRESOLVED: Any = _Sentinel("UNRESOLVED")
+"""A value that exists only in AWS (a proxy endpoint, a secret ARN not created locally)."""
+NO_VALUE: Any = _Sentinel("NO_VALUE")
+"""``!Ref AWS::NoValue``: the property (environment variable) is left out."""
+
+
+class Resolver:
+    """Evaluates ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``, ``Fn::If``, ``Fn::Join``, ``Fn::Select``.
+
+    ``refs`` maps a logical id to what ``!Ref`` gives locally (queue URL, bucket name, key id);
+    ``attributes`` maps ``(logical id, attribute)`` to what ``!GetAtt`` gives. Parameters take
+    their defaults; pseudo parameters are the local account and region.
+    """
+
+    def __init__(
+        self,
+        template: Template,
+        refs: Mapping[str, str] | None = None,
+        attributes: Mapping[tuple[str, str], str] | None = None,
+    ) -> None:
+        self.template = template
+        self.refs = dict(refs or {})
+        self.attributes = dict(attributes or {})
+        self.parameters: dict[str, Any] = template.raw.get("Parameters") or {}
+        self.conditions: dict[str, Any] = template.raw.get("Conditions") or {}
+
+    def resolve(self, value: Any) -> Any:
+        """``value`` with every intrinsic evaluated; ``UNRESOLVED`` if one cannot be."""
+        if isinstance(value, list):
+            items = [self.resolve(v) for v in value]
+            return UNRESOLVED if UNRESOLVED in items else [i for i in items if i is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) != 1:
+            return UNRESOLVED
+        [(name, arg)] = value.items()
+        handler = {
+            "Ref": self._ref,
+            "Fn::GetAtt": self._get_att,
+            "Fn::Sub": self._sub,
+            "Fn::If": self._if,
+            "Fn::Join": self._join,
+            "Fn::Select": self._select,
+        }.get(name)
+        return UNRESOLVED if handler is None else handler(arg)
+
+    def resolve_string(self, value: Any) -> str | None:
+        """An environment value as a string; ``None`` when it is left out or AWS-only."""
+        resolved = self.resolve(value)
+        if resolved is UNRESOLVED or resolved is NO_VALUE:
+            return None
+        if isinstance(resolved, bool):
+            return "true" if resolved else "false"
+        if isinstance(resolved, list):
+            return ",".join(str(v) for v in resolved)
+        return str(resolved)
+
+    def _ref(self, name: Any) -> Any:
+        pseudo = {
+            "AWS::NoValue": NO_VALUE,
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": "videogen-local",
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.refs:
+            return self.refs[name]
+        parameter = self.parameters.get(name)
+        if parameter is None or "Default" not in parameter:
+            return UNRESOLVED
+        default = parameter["Default"]
+        if str(parameter.get("Type", "")).startswith(("CommaDelimitedList", "List<")):
+            return [item.strip() for item in str(default).split(",") if item.strip()]
+        return default
+
+    def _get_att(self, arg: Any) -> Any:
+        if isinstance(arg, str):
+            arg = arg.split(".", 1)
+        if isinstance(arg, list) and len(arg) == 2:
+            return self.attributes.get((str(arg[0]), str(arg[1])), UNRESOLVED)
+        return UNRESOLVED
+
+    def _sub(self, arg: Any) -> Any:
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+        unresolved = False
+
+        def replace(match: re.Match[str]) -> str:
+            nonlocal unresolved
+            name = match.group(1)
+            if name in variables:
+                value = self.resolve(variables[name])
+            elif "." in name:
+                value = self._get_att(name.split(".", 1))
+            else:
+                value = self._ref(name)
+            if value is UNRESOLVED or value is NO_VALUE:
+                unresolved = True
+                return ""
+            return str(value)
+
+        result = re.sub(r"\${([^}!]+)}", replace, str(text))
+        return UNRESOLVED if unresolved else result
+
+    def _if(self, arg: Any) -> Any:
+        condition, when_true, when_false = arg
+        return self.resolve(when_true if self.condition(condition) else when_false)
+
+    def _join(self, arg: Any) -> Any:
+        items = self.resolve(arg[1])
+        return UNRESOLVED if items is UNRESOLVED else str(arg[0]).join(str(i) for i in items)
+
+    def _select(self, arg: Any) -> Any:
+        items = self.resolve(arg[1])
+        if items is UNRESOLVED or not isinstance(items, list):
+            return UNRESOLVED
+        return items[int(arg[0])]
+
+    def condition(self, value: Any) -> bool:
+        """Evaluate a named condition or a condition expression with parameter defaults."""
+        if isinstance(value, str):
+            return self.condition(self.conditions.get(value, False))
+        if not isinstance(value, dict):
+            return bool(value)
+        [(name, arg)] = value.items()
+        evaluate: dict[str, Callable[[Any], bool]] = {
+            "Condition": self.condition,
+            "Fn::Equals": lambda a: bool(self.resolve(a[0]) == self.resolve(a[1])),
+            "Fn::Not": lambda a: not self.condition(a[0]),
+            "Fn::And": lambda a: all(self.condition(c) for c in a),
+            "Fn::Or": lambda a: any(self.condition(c) for c in a),
+        }
+        return evaluate[name](arg) if name in evaluate else False
+
+
+def rate_seconds(expression: str) -> int | None:
+    """``rate(5 minutes)`` in seconds; ``None`` for a cron expression."""
+    match = re.fullmatch(r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)", expression.strip())
+    if match is None:
+        return None
+    unit = {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]
+    return int(match.group(1)) * unit

@@ -1,0 +1,127 @@
+"""The local stack reads template.yaml, not a second list: routes, queues, event sources, and
+each function's environment (the template's names, local values). No sockets here."""
+
+from __future__ import annotations
+
+import pytest
+
+from devstack.poller import failed_message_ids
+from devstack.stack import DEV_HMAC_SECRET, Endpoints, base_environment, function_environment
+from devstack.template import Resolver, load, rate_seconds
+from tests.support import REPO
+from videogen.config import Settings
+
+TEMPLATE = load(REPO / "template.yaml")
+ENDPOINTS = Endpoints(
+    database_url="postgresql+psycopg://postgres@127.0.0.1:5999/videogen",
+    aws="http://127.0.0.1:5000",
+    sora="http://127.0.0.1:5001/v1",
+    veo="http://127.0.0.1:5002",
+    log_level="DEBUG",
+)
+RESOLVER = Resolver(
+    TEMPLATE,
+    refs={"GenerationQueue": "http://127.0.0.1:5000/123456789012/GenerationQueue", "VideosBucket": "videos"},
+    attributes={("ApiKeysKey", "Arn"): "arn:aws:kms:us-east-1:123456789012:key/k-1"},
+)
+SETTINGS_NAMES = {name.upper() for name in Settings.model_fields}
+
+
+def env_of(name: str) -> dict[str, str]:
+    function = next(f for f in TEMPLATE.functions.values() if f.name == name)
+    return function_environment(function, RESOLVER, ENDPOINTS)
+
+
+def test_every_api_route_and_event_source_comes_from_the_template():
+    keys = {r.route_key for r in TEMPLATE.routes}
+
+    assert {"GET /api/health", "GET /api/storyboards/{id}", "PUT /api/keys/{provider}"} <= keys
+    assert not next(r for r in TEMPLATE.routes if r.path == "/api/health").requires_auth
+    assert all(r.requires_auth for r in TEMPLATE.routes if r.path != "/api/health")
+    worker = next(s for s in TEMPLATE.sqs_sources if s.queue == "GenerationQueue")
+    assert worker.report_batch_item_failures
+    assert 1 <= worker.batch_size <= 10
+    queue = TEMPLATE.queues["GenerationQueue"]
+    assert queue.dead_letter_target in TEMPLATE.queues
+    assert queue.max_receive_count
+    assert TEMPLATE.schedules
+
+
+def test_functions_get_only_settings_names_with_local_values():
+    for function in TEMPLATE.invoked_functions():
+        env = function_environment(function, RESOLVER, ENDPOINTS)
+
+        invented = {n for n in env if n not in SETTINGS_NAMES and not n.startswith("POWERTOOLS_")}
+        assert not invented, f"{function.name}: {invented}"
+        assert env["DATABASE_URL"] == ENDPOINTS.database_url
+        assert not {"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER"} & set(env)
+        assert env["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
+
+
+def test_function_environment_resolves_template_references_to_local_resources():
+    generate, status, keys = env_of("generate"), env_of("status"), env_of("api_keys")
+
+    assert generate["GENERATION_QUEUE_URL"] == "http://127.0.0.1:5000/123456789012/GenerationQueue"
+    assert "VIDEOS_BUCKET" not in generate  # the template does not give it one
+    assert status["VIDEOS_BUCKET"] == "videos"
+    assert keys["API_KEYS_KMS_KEY_ID"] == "arn:aws:kms:us-east-1:123456789012:key/k-1"
+
+
+def test_hmac_secret_arn_becomes_a_local_dev_secret():
+    keys = env_of("api_keys")
+
+    assert keys["API_KEY_HMAC_SECRET"] == DEV_HMAC_SECRET
+    assert "API_KEY_HMAC_SECRET_ARN" not in keys
+
+
+def test_provider_base_urls_point_at_the_fakes():
+    worker = env_of("generation_worker")
+
+    assert worker["SORA_BASE_URL"] == ENDPOINTS.sora
+    assert worker["VEO_BASE_URL"] == ENDPOINTS.veo
+
+
+def test_children_never_inherit_app_settings_or_aws_identity(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://prod")
+    monkeypatch.setenv("AWS_PROFILE", "prod")
+    monkeypatch.setenv("GENERATION_QUEUE_URL", "https://sqs.prod")
+
+    env = base_environment("http://127.0.0.1:5000")
+
+    assert "DATABASE_URL" not in env
+    assert "GENERATION_QUEUE_URL" not in env
+    assert "AWS_PROFILE" not in env
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5000"
+
+
+def test_resolver_evaluates_conditions_with_parameter_defaults():
+    # VeoBaseUrl defaults to "": HasVeoBaseUrl is false, so the variable is left out (AWS::NoValue).
+    veo = TEMPLATE.functions["GenerationWorkerFunction"].environment["VEO_BASE_URL"]
+
+    assert RESOLVER.resolve_string(veo) is None
+    assert RESOLVER.resolve_string({"Fn::Sub": "${AWS::Region}-${VideosBucket}"}) == "us-east-1-videos"
+    assert RESOLVER.resolve_string({"Fn::GetAtt": ["DBProxy", "Endpoint"]}) is None
+
+
+def test_rate_expressions():
+    assert rate_seconds("rate(5 minutes)") == 300
+    assert rate_seconds("rate(1 hour)") == 3600
+    assert rate_seconds("cron(0 12 * * ? *)") is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "failed"),
+    [
+        (None, set()),
+        ({}, set()),
+        ({"batchItemFailures": []}, set()),
+        ({"batchItemFailures": None}, set()),
+        ({"batchItemFailures": [{"itemIdentifier": "b"}]}, {"b"}),
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"a", "b"}),
+        ({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, {"a", "b"}),
+        ({"batchItemFailures": [{"id": "a"}]}, {"a", "b"}),
+        ("not an object", {"a", "b"}),
+    ],
+)
+def test_batch_item_failures_are_read_as_lambda_reads_them(payload, failed):
+    assert failed_message_ids(payload, ["a", "b"]) == failed

@@ -271,6 +271,8 @@ def _python(module: str, *args: str) -> list[str]:
 
 def _port_is_free(port: int) -> bool:
     with socket.socket() as s:
+        # As the gateway binds it: connections of a previous run in TIME_WAIT do not count.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -528,9 +528,10 @@ class Stack:
             if child.process is not None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     child.process.wait(timeout=2)
-        if self.postgres is not None and self.postgres.running():
-            self.postgres.stop("immediate" if self.forced.is_set() else "fast")
-            self.say("postgres stopped")
+        with contextlib.suppress(PostgresNotInstalled):
+            if self.postgres is not None and self.postgres.running():
+                self.postgres.stop("immediate" if self.forced.is_set() else "fast")
+                self.say("postgres stopped")
         if self.children or self.postgres is not None:
             self.say("stopped")
 

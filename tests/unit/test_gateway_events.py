@@ -1,0 +1,259 @@
+"""The local stack's gateway and poller build the same events as the samples in events/ (the
+shape `sam local invoke -e` and Lambda use), and answer as API Gateway does before a function
+runs: 401 without an identity, 404 without a route, CORS preflight. No sockets here."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from devstack import samples
+from devstack.gateway import Gateway, Request, Router, build_event, http_response
+from devstack.poller import scheduled_event, sqs_record
+from devstack.template import load
+from tests.support import REPO, load_event
+
+TEMPLATE = load(REPO / "template.yaml")
+# Maps whose keys are data (header names, parameter names), not part of the event's shape.
+DATA_MAPS = frozenset({"headers", "queryStringParameters", "pathParameters", "claims"})
+
+
+def key_paths(value: Any, prefix: str = "") -> set[str]:
+    """Every key path of a JSON value (``requestContext.http.method``); list items share ``[]``."""
+    paths: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{prefix}.{key}" if prefix else key
+            paths.add(path)
+            if key not in DATA_MAPS:
+                paths |= key_paths(item, path)
+    elif isinstance(value, list):
+        for item in value:
+            paths |= key_paths(item, f"{prefix}[]")
+    return paths
+
+
+def gateway_event(
+    method: str, path: str, *, query: str = "", body: bytes = b"", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    request = Request(
+        method,
+        path,
+        query,
+        headers=tuple({"Host": "127.0.0.1:3000", "User-Agent": "curl/8", **(headers or {})}.items()),
+        body=body,
+    )
+    matched = Router(TEMPLATE.routes).match(method, path)
+    assert matched is not None
+    route, parameters = matched
+    return build_event(request, route, parameters, sub=request.header("x-dev-user"), request_id="r-1")
+
+
+@pytest.mark.parametrize(
+    ("sample", "method", "path", "query", "body"),
+    [
+        ("storyboards.get.200", "GET", f"/api/storyboards/{samples.SAMPLE_STORYBOARD_ID}", "", b""),
+        ("storyboards.list.200", "GET", "/api/storyboards", "limit=10", b""),
+        ("storyboards.create.201", "POST", "/api/storyboards", "", b'{"name": "Pilot"}'),
+        ("status.get.200", "GET", f"/api/video/status/{samples.SAMPLE_JOB_ID}", "", b""),
+        ("api_keys.put.200", "PUT", "/api/keys/sora", "", b'{"apiKey": "sk-x"}'),
+    ],
+)
+def test_gateway_event_has_the_shape_of_the_sample(sample, method, path, query, body):
+    expected = load_event(sample)
+
+    event = gateway_event(method, path, query=query, body=body, headers={"X-Dev-User": "alice"})
+
+    assert key_paths(event) == key_paths(expected)
+    assert event["routeKey"] == expected["routeKey"]
+    assert set(event.get("pathParameters", {})) == set(expected.get("pathParameters", {}))
+
+
+def test_health_event_has_no_authorizer_like_the_sample():
+    expected = load_event("health.get.200")
+
+    event = gateway_event("GET", "/api/health")
+
+    assert key_paths(event) == key_paths(expected)
+    assert "authorizer" not in event["requestContext"]
+
+
+def test_dev_user_header_becomes_the_jwt_sub_and_is_not_passed_on():
+    event = gateway_event("GET", "/api/storyboards", headers={"X-Dev-User": "alice"})
+
+    assert event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] == "alice"
+    assert "x-dev-user" not in event["headers"]
+
+
+def test_event_keeps_raw_query_joins_repeated_values_and_lifts_cookies():
+    event = gateway_event(
+        "GET",
+        "/api/storyboards",
+        query="q=pilot%20one&tag=a&tag=b",
+        headers={"Cookie": "a=1; b=2", "X-Dev-User": "u"},
+    )
+
+    assert event["rawQueryString"] == "q=pilot%20one&tag=a&tag=b"
+    assert event["queryStringParameters"] == {"q": "pilot one", "tag": "a,b"}
+    assert event["cookies"] == ["a=1", "b=2"]
+    assert "cookie" not in event["headers"]
+    assert event["headers"]["x-forwarded-proto"] == "http"
+
+
+def test_binary_body_is_base64_encoded():
+    event = gateway_event("PUT", "/api/keys/sora", body=b"\xff\x00\xfe", headers={"X-Dev-User": "u"})
+
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == b"\xff\x00\xfe"
+
+
+def test_literal_route_wins_over_a_parameter_and_path_parameters_are_decoded():
+    router = Router(TEMPLATE.routes)
+
+    list_route = router.match("GET", "/api/storyboards")
+    one = router.match("GET", "/api/storyboards/a%20b")
+
+    assert list_route is not None
+    assert list_route[0].path == "/api/storyboards"
+    assert one is not None
+    assert one[1] == {"id": "a b"}
+    assert router.match("PUT", "/api/storyboards") is None
+    assert router.match("GET", "/api/storyboards/") is None
+
+
+# --- answers the gateway gives without invoking a function ----------------------------------------
+
+
+def gateway() -> Gateway:
+    return Gateway(TEMPLATE, function_urls={})
+
+
+def test_protected_route_without_dev_user_is_401_like_the_jwt_authorizer():
+    response = gateway().handle(Request("GET", "/api/storyboards"))
+
+    assert response.status == 401
+    assert json.loads(response.body) == {"message": "Unauthorized"}
+
+
+def test_unknown_route_is_404_like_api_gateway():
+    response = gateway().handle(Request("GET", "/api/nothing-here", headers=(("X-Dev-User", "alice"),)))
+
+    assert response.status == 404
+    assert json.loads(response.body) == {"message": "Not Found"}
+
+
+def test_preflight_is_answered_by_the_gateway_from_the_cors_configuration():
+    headers = (("Origin", "http://localhost:3000"), ("Access-Control-Request-Method", "PATCH"))
+
+    response = gateway().handle(Request("OPTIONS", "/api/storyboards/x", headers=headers))
+
+    assert response.status == 204
+    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert "PATCH" in response.headers["access-control-allow-methods"].split(",")
+    allowed = response.headers["access-control-allow-headers"].split(",")
+    assert {"if-match", "idempotency-key", "x-dev-user"} <= set(allowed)
+
+
+def test_preflight_from_another_origin_gets_no_cors_headers():
+    headers = (("Origin", "https://evil.example"), ("Access-Control-Request-Method", "GET"))
+
+    response = gateway().handle(Request("OPTIONS", "/api/storyboards", headers=headers))
+
+    assert not [h for h in response.headers if h.startswith("access-control-")]
+
+
+def test_gateway_errors_carry_cors_headers_for_an_allowed_origin():
+    response = gateway().handle(
+        Request("GET", "/api/storyboards", headers=(("Origin", "http://localhost:3000"),))
+    )
+
+    assert response.status == 401
+    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert response.headers["access-control-expose-headers"] == "etag"
+
+
+# --- function results ---------------------------------------------------------------------------------
+
+
+def test_function_result_is_written_back_with_headers_cookies_and_base64_body():
+    response = http_response(
+        {
+            "statusCode": 201,
+            "headers": {"Content-Type": "video/mp4", "Content-Length": "999"},
+            "cookies": ["a=1; Path=/"],
+            "body": base64.b64encode(b"\x00mp4").decode(),
+            "isBase64Encoded": True,
+        }
+    )
+
+    assert response.status == 201
+    assert response.headers == {"content-type": "video/mp4"}
+    assert response.cookies == ["a=1; Path=/"]
+    assert response.body == b"\x00mp4"
+
+
+def test_result_without_status_code_is_a_200_json_body():
+    response = http_response({"ok": True})
+
+    assert response.status == 200
+    assert json.loads(response.body) == {"ok": True}
+
+
+# --- poller events --------------------------------------------------------------------------------------
+
+
+def test_sqs_record_has_the_shape_of_the_worker_sample():
+    expected = load_event("generation_worker.sqs-batch")
+    message = {
+        "MessageId": "m-1",
+        "ReceiptHandle": "r-1",
+        "Body": '{"jobId": "x", "step": "submit"}',
+        "MD5OfBody": "d41d8cd98f00b204e9800998ecf8427e",
+        "Attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1",
+            "SenderId": "AIDA",
+            "ApproximateFirstReceiveTimestamp": "2",
+        },
+    }
+
+    event = {"Records": [sqs_record(message, "arn:aws:sqs:us-east-1:123456789012:GenerationQueue")]}
+
+    assert key_paths(event) == key_paths(expected)
+    assert event["Records"][0]["eventSource"] == "aws:sqs"
+
+
+def test_sqs_record_carries_message_attributes_as_lambda_does():
+    message = {
+        "MessageId": "m-1",
+        "ReceiptHandle": "r-1",
+        "Body": "{}",
+        "MD5OfBody": "x",
+        "MessageAttributes": {
+            "kind": {"DataType": "String", "StringValue": "poll"},
+            "blob": {"DataType": "Binary", "BinaryValue": b"\x01"},
+        },
+    }
+
+    record = sqs_record(message, "arn")
+
+    assert record["messageAttributes"]["kind"] == {
+        "stringValue": "poll",
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": "String",
+    }
+    assert record["messageAttributes"]["blob"]["binaryValue"] == "AQ=="
+
+
+def test_scheduled_event_has_the_shape_of_the_sweeper_sample():
+    expected = load_event("generation_sweeper.scheduled")
+
+    event = scheduled_event("Sweep", now=datetime(2026, 11, 1, 12, 5, tzinfo=UTC))
+
+    assert key_paths(event) == key_paths(expected)
+    assert event["time"] == "2026-11-01T12:05:00Z"

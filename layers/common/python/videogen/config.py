@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     generation_max_wait_seconds: int = 3600
     # A job marked "submitting" longer than this had its worker die mid-call.
     submit_stale_after_seconds: int = 300
+    # Creates the provider refused (429/5xx) before the job fails as "provider stayed busy".
+    submit_max_attempts: int = Field(default=5, ge=1)
+    # A job still "pending" this long lost its submit message: the sweeper sends it again.
+    pending_stale_after_seconds: int = 600
+    # Jobs the sweeper looks at per kind (overdue, stale submitting/processing/pending) per run.
+    sweep_batch_size: int = Field(default=100, ge=1, le=1000)
 
 
 @lru_cache(maxsize=1)

@@ -7,12 +7,10 @@ Errors are JSON ``{error, details?}`` and never carry a stack trace, SQL or a se
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, cast
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -33,13 +31,7 @@ from videogen.errors import (
     ServiceUnavailable,
     StaleVersion,
 )
-
-# Functions that emit no business metric on a request are normal, not worth a warning per call.
-warnings.filterwarnings("ignore", message="No application metrics to publish")
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace=get_settings().powertools_metrics_namespace)
+from videogen.observability import logger, metrics, tracer
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _DOMAIN_STATUS: dict[type[DomainError], HTTPStatus] = {
@@ -202,3 +194,19 @@ def api_handler(app: ApiResolver) -> Callable[[dict[str, Any], LambdaContext], d
         return app.resolve(event, context)
 
     return cast(Callable[[dict[str, Any], LambdaContext], dict[str, Any]], lambda_handler)
+
+
+# logger, metrics and tracer live in videogen.observability; API functions keep importing them here.
+__all__ = [
+    "BODY_METHODS",
+    "ApiResolver",
+    "Unauthenticated",
+    "api_handler",
+    "current_user",
+    "error_response",
+    "logger",
+    "make_resolver",
+    "metrics",
+    "precheck",
+    "tracer",
+]

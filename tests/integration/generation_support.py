@@ -1,0 +1,168 @@
+"""What the generation worker tests share: SQS events built from events/, a clock the test moves,
+stored provider keys, fake provider servers configured in settings, and a pipeline that feeds
+queued steps back to the worker's handler the way Lambda's SQS trigger does."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from devstack.fakes import FakeSoraServer, FakeVeoServer
+from tests.support import FakeLambdaContext, load_event, load_function
+from videogen import keys
+from videogen.db import session_scope
+from videogen.models import VideoJob
+from videogen.queue import InMemoryQueueSender, SentMessage, StepMessage
+from videogen.repositories import api_keys, video_jobs
+from videogen.worker import GenerationWorker
+
+SORA_KEY = "sk-worker-test-0123456789abcdef"
+VEO_KEY = "AIza-worker-test-0123456789abcdef"
+KEYS = {"sora": SORA_KEY, "veo": VEO_KEY}
+MODELS = {"sora": "sora-2", "veo": "veo-3.1-fast-generate-001"}
+DURATIONS = {"sora": 4, "veo": 8}
+
+
+def sqs_record(
+    body: str, *, receive_count: int = 1, template: str = "generation_worker.sqs-batch"
+) -> dict[str, Any]:
+    """A copy of the sample record of ``events/<template>.json`` carrying ``body``."""
+    record: dict[str, Any] = copy.deepcopy(load_event(template)["Records"][0])
+    record["messageId"] = str(uuid.uuid4())
+    record["receiptHandle"] = f"AQEB{uuid.uuid4().hex}"
+    record["body"] = body
+    record["md5OfBody"] = hashlib.md5(body.encode()).hexdigest()  # noqa: S324 (SQS's own checksum)
+    record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
+    return record
+
+
+def sqs_event(bodies: Iterable[str], **kwargs: Any) -> dict[str, Any]:
+    """An SQS event as Lambda's trigger delivers it, one record per body."""
+    return {"Records": [sqs_record(body, **kwargs) for body in bodies]}
+
+
+def step_body(job_id: uuid.UUID | str, step: str) -> str:
+    return StepMessage.model_validate({"jobId": str(job_id), "step": step}).to_body()
+
+
+class FakeClock:
+    """Real time at construction, then only what the test adds."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def store_key(user_id: str, provider: str, plaintext: str | None = None) -> str:
+    """Seal and store a provider key for ``user_id`` (KMS in moto); returns the plaintext."""
+    plaintext = plaintext or KEYS[provider]
+    sealed = keys.seal(user_id, provider, plaintext)
+    with session_scope() as s:
+        api_keys.store(
+            s,
+            user_id,
+            provider,
+            encrypted_key=sealed.encrypted_key,
+            key_hash=sealed.key_hash,
+            last4=sealed.last4,
+        )
+    return plaintext
+
+
+def job_row(job_id: uuid.UUID | str) -> VideoJob:
+    with session_scope() as s:
+        job = video_jobs.get_by_id(s, uuid.UUID(str(job_id)))
+    assert job is not None
+    return job
+
+
+@dataclass
+class Fakes:
+    sora: FakeSoraServer
+    veo: FakeVeoServer
+
+    def __getitem__(self, provider: str) -> FakeSoraServer | FakeVeoServer:
+        return self.sora if provider == "sora" else self.veo
+
+
+def start_fakes(*, poll_after_ms: int | None = None, complete_after_polls: int = 2) -> Iterator[Fakes]:
+    """Both fake providers on loopback for one test."""
+    with (
+        FakeSoraServer(complete_after_polls=complete_after_polls, poll_after_ms=poll_after_ms) as sora,
+        FakeVeoServer(complete_after_polls=complete_after_polls) as veo,
+    ):
+        yield Fakes(sora, veo)
+
+
+def settings_for(fakes: Fakes, **overrides: object) -> dict[str, object]:
+    """Settings pointing both providers at the fakes (for the ``configure`` fixture)."""
+    return {
+        "sora_base_url": fakes.sora.base_url,
+        "veo_base_url": fakes.veo.base_url,
+        "provider_timeout_seconds": 5,
+    } | overrides
+
+
+@dataclass
+class Pipeline:
+    """The worker's handler fed from an in-memory queue, with a clock the test moves.
+
+    ``drain()`` delivers every queued step, advancing the clock by each message's delay first
+    (SQS would have held it that long), until the queue is empty.
+    """
+
+    clock: FakeClock = field(default_factory=FakeClock)
+    sender: InMemoryQueueSender = field(default_factory=InMemoryQueueSender)
+    providers: Callable[[str, str], Any] | None = None
+    delivered: int = 0
+
+    @property
+    def worker(self) -> GenerationWorker:
+        if self.providers is None:
+            return GenerationWorker(sender=self.sender, clock=self.clock)
+        return GenerationWorker(providers=self.providers, sender=self.sender, clock=self.clock)
+
+    def handler(self) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+        return load_function("generation_worker").build_handler(self.worker)  # type: ignore[no-any-return]
+
+    def deliver(self, *bodies: str) -> list[str]:
+        """Run one SQS batch through the worker's handler; returns the failed bodies."""
+        event = sqs_event(bodies)
+        result = self.handler()(event, FakeLambdaContext())
+        failed = {item["itemIdentifier"] for item in result["batchItemFailures"]}
+        return [r["body"] for r in event["Records"] if r["messageId"] in failed]
+
+    def queued(self) -> list[SentMessage]:
+        """Messages sent since the last ``take``."""
+        return self.sender.sent[self.delivered :]
+
+    def take(self) -> list[SentMessage]:
+        messages = self.queued()
+        self.delivered = len(self.sender.sent)
+        return messages
+
+    def drain(self, *, times: int = 1, reverse: bool = False, rounds: int = 40) -> None:
+        """Deliver queued steps (each ``times`` times, optionally newest first) until none are left."""
+        for _ in range(rounds):
+            messages = self.take()
+            if not messages:
+                return
+            self.clock.advance(max(m.delay_seconds for m in messages))
+            bodies = [m.body for m in messages for _ in range(times)]
+            assert self.deliver(*(reversed(bodies) if reverse else bodies)) == []
+        raise AssertionError(f"the queue did not drain in {rounds} rounds")
+
+
+def bodies(messages: Iterable[SentMessage]) -> list[dict[str, Any]]:
+    return [json.loads(m.body) for m in messages]

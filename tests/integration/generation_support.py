@@ -16,8 +16,16 @@ from typing import Any
 from devstack.fakes import FakeSoraServer, FakeVeoServer
 from tests.support import FakeLambdaContext, load_event, load_function
 from videogen import keys
+from videogen.config import get_settings
 from videogen.db import session_scope
 from videogen.models import VideoJob
+from videogen.providers import (
+    GenerationRequest,
+    RetryableProviderError,
+    Submission,
+    VideoProvider,
+    get_provider,
+)
 from videogen.queue import InMemoryQueueSender, SentMessage, StepMessage
 from videogen.repositories import api_keys, video_jobs
 from videogen.worker import GenerationWorker
@@ -162,6 +170,43 @@ class Pipeline:
             bodies = [m.body for m in messages for _ in range(times)]
             assert self.deliver(*(reversed(bodies) if reverse else bodies)) == []
         raise AssertionError(f"the queue did not drain in {rounds} rounds")
+
+
+class WorkerCrash(BaseException):
+    """The Lambda dying mid-call (not an Exception: nothing in the worker may swallow it)."""
+
+
+class CrashAfterCreate:
+    """A real provider whose ``submit`` reaches the provider and then kills the worker."""
+
+    def __init__(self, inner: VideoProvider) -> None:
+        self._inner = inner
+        self.name = inner.name
+        self.has_thumbnails = inner.has_thumbnails
+
+    def submit(self, request: GenerationRequest) -> Submission:
+        self._inner.submit(request)
+        raise WorkerCrash
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class TimeoutAfterCreate(CrashAfterCreate):
+    """The provider accepts the create but the answer never arrives (a read timeout)."""
+
+    def submit(self, request: GenerationRequest) -> Submission:
+        self._inner.submit(request)
+        raise RetryableProviderError("the video provider did not answer in time")
+
+
+def wrapped_providers(wrapper: type[CrashAfterCreate]) -> Callable[[str, str], VideoProvider]:
+    """A provider factory handing out real providers inside ``wrapper``."""
+
+    def build(name: str, api_key: str) -> VideoProvider:
+        return wrapper(get_provider(name, api_key, get_settings()))
+
+    return build
 
 
 def bodies(messages: Iterable[SentMessage]) -> list[dict[str, Any]]:

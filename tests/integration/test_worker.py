@@ -17,26 +17,23 @@ from tests.integration.generation_support import (
     DURATIONS,
     KEYS,
     MODELS,
+    CrashAfterCreate,
     Fakes,
     Pipeline,
+    TimeoutAfterCreate,
+    WorkerCrash,
     bodies,
     job_row,
     settings_for,
     start_fakes,
     step_body,
     store_key,
+    wrapped_providers,
 )
 from videogen import storage
 from videogen.config import get_settings
 from videogen.db import session_scope
 from videogen.models import VideoJob
-from videogen.providers import (
-    GenerationRequest,
-    RetryableProviderError,
-    Submission,
-    VideoProvider,
-    get_provider,
-)
 from videogen.worker import OUTCOME_UNKNOWN
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
@@ -226,46 +223,11 @@ def test_a_provider_busy_past_the_attempt_limit_fails_the_job(pipeline, new_job,
 # --- crash and ambiguity: never a second create ----------------------------------------------
 
 
-class WorkerCrash(BaseException):
-    """The Lambda dying mid-call (not an Exception: nothing in the worker may swallow it)."""
-
-
-class CrashAfterCreate:
-    """A real provider whose ``submit`` reaches the provider and then kills the worker."""
-
-    def __init__(self, inner: VideoProvider) -> None:
-        self._inner = inner
-        self.name = inner.name
-        self.has_thumbnails = inner.has_thumbnails
-
-    def submit(self, request: GenerationRequest) -> Submission:
-        self._inner.submit(request)
-        raise WorkerCrash
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
-class TimeoutAfterCreate(CrashAfterCreate):
-    """The provider accepts the create but the answer never arrives (a read timeout)."""
-
-    def submit(self, request: GenerationRequest) -> Submission:
-        self._inner.submit(request)
-        raise RetryableProviderError("the video provider did not answer in time")
-
-
-def _providers(wrapper: type[CrashAfterCreate]) -> Any:
-    def build(name: str, api_key: str) -> VideoProvider:
-        return wrapper(get_provider(name, api_key, get_settings()))
-
-    return build
-
-
 @pytest.mark.parametrize(("provider", "outcome"), [("sora", "completed"), ("veo", "failed")])
 def test_a_crash_between_create_and_storing_the_id_never_creates_twice(new_job, env, provider, outcome):
     # Given a worker that dies right after the provider accepted the job
     job = new_job(provider)
-    crashing = Pipeline(providers=_providers(CrashAfterCreate))
+    crashing = Pipeline(providers=wrapped_providers(CrashAfterCreate))
     with pytest.raises(WorkerCrash):
         crashing.deliver(step_body(job.id, "submit"))
     assert job_row(job.id).status == "submitting"
@@ -290,7 +252,7 @@ def test_a_crash_between_create_and_storing_the_id_never_creates_twice(new_job, 
 def test_a_submit_arriving_while_another_worker_is_mid_create_does_nothing(new_job, env):
     job = new_job("sora")
     with pytest.raises(WorkerCrash):
-        Pipeline(providers=_providers(CrashAfterCreate)).deliver(step_body(job.id, "submit"))
+        Pipeline(providers=wrapped_providers(CrashAfterCreate)).deliver(step_body(job.id, "submit"))
 
     # A duplicate arriving before the mark is stale: that worker may still be in its call
     pipeline = Pipeline()
@@ -305,7 +267,7 @@ def test_a_submit_arriving_while_another_worker_is_mid_create_does_nothing(new_j
 def test_a_create_timeout_goes_to_recovery_not_to_a_second_create(new_job, env, provider, outcome):
     # Given a create whose answer timed out (the provider did accept it)
     job = new_job(provider)
-    pipeline = Pipeline(providers=_providers(TimeoutAfterCreate))
+    pipeline = Pipeline(providers=wrapped_providers(TimeoutAfterCreate))
     pipeline.deliver(step_body(job.id, "submit"))
 
     # Then the job waits in submitting, and a submit comes back once the mark is stale

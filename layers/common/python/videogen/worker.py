@@ -161,13 +161,15 @@ def next_poll_delay(
     hint: float | None = None,
     retry_after: float | None = None,
 ) -> int:
-    """Seconds until the next poll: the provider's hint if it gave one, else the backoff.
+    """Seconds until the next poll: the provider's hint if it gave one (at least 1 s), else
+    the backoff ``min(maximum, initial * 1.5**polls_done)``.
 
     A ``Retry-After`` is a floor (polling sooner would only be refused again). Rounded up to
     whole seconds (SQS delays are whole seconds) and capped at SQS's 900 s.
     """
     if hint is not None and math.isfinite(hint):
-        delay = math.ceil(max(0.0, hint))
+        # At least a second: a provider hinting 0 must not turn the poll chain into a busy loop.
+        delay = max(1, math.ceil(hint))
     else:
         delay = backoff_seconds(polls_done, initial=initial, maximum=maximum)
     if retry_after is not None and math.isfinite(retry_after):

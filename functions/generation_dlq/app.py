@@ -1,0 +1,70 @@
+"""Dead-letter consumer: a step message SQS gave up on fails its job, unless it already finished.
+
+Idempotent (a conditional UPDATE from the active statuses), so a redelivered dead letter
+changes nothing. A dead letter that is not a step message names no job: it is logged and
+dropped, since failing it here would only send it round this queue until it expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from videogen.observability import logger, tracer
+from videogen.queue import StepMessage
+from videogen.worker import GenerationWorker
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def _receive_count(record: SQSRecord) -> int:
+    try:
+        return max(1, int(record.attributes.approximate_receive_count))
+    except (KeyError, TypeError, ValueError):
+        return 1
+
+
+def build_handler(worker: GenerationWorker | None = None) -> Handler:
+    """The Lambda entry point; ``worker`` defaults to the real one."""
+    runner = worker or GenerationWorker()
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    def record_handler(record: SQSRecord) -> None:
+        try:
+            message = StepMessage.from_body(record.body)
+        except ValueError:
+            logger.error(
+                "dead letter is not a generation step; dropped", extra={"message_id": record.message_id}
+            )
+            return
+        # SQS keeps counting receives across the move, so this is how often the step was tried.
+        attempts = _receive_count(record)
+        outcome = runner.give_up(message.job_id, attempts)
+        logger.info(
+            "dead letter handled",
+            extra={
+                "job_id": str(message.job_id),
+                "step": message.step,
+                "attempts": attempts,
+                "outcome": outcome,
+            },
+        )
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler(capture_response=False)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return cast(
+            dict[str, Any],
+            process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            ),
+        )
+
+    return cast(Handler, lambda_handler)
+
+
+lambda_handler = build_handler()

@@ -1,0 +1,35 @@
+"""Scheduled sweeper (EventBridge, every few minutes): moves on generation jobs that got stuck.
+
+Overdue active jobs fail; stale ``submitting`` jobs go through recovery; stale ``processing``
+jobs get a poll and stale ``pending`` ones their submit again (their message was lost). The
+rules and thresholds are in videogen.worker and the "Generation worker pacing" settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from videogen.observability import logger, tracer
+from videogen.worker import GenerationWorker
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, int]]
+
+
+def build_handler(worker: GenerationWorker | None = None) -> Handler:
+    """The Lambda entry point; ``worker`` defaults to the real providers, SQS and clock."""
+    runner = worker or GenerationWorker()
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler(capture_response=False)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+        report = runner.sweep().as_dict()
+        logger.info("sweep done", extra={"schedule_event_id": event.get("id"), **report})
+        return report
+
+    return cast(Handler, lambda_handler)
+
+
+lambda_handler = build_handler()

@@ -1,0 +1,94 @@
+"""Every non-HTTP sample in events/ (SQS batches, the schedule) through its function's real
+Lambda entry point, as ``sam local invoke -e`` would run it, against the samples' seed data."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from devstack import samples
+from tests.integration.generation_support import Fakes, job_row, settings_for, start_fakes, store_key
+from tests.support import EVENTS, FakeLambdaContext, load_event, load_function
+from videogen.queue import StepMessage
+
+pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
+
+SAMPLE_JOB = uuid.UUID(samples.SAMPLE_JOB_ID)
+
+
+def _worker_batch(result: Any, fakes: Fakes) -> None:
+    # The submit reached the provider once; the poll in the same batch came before its time.
+    assert result == {"batchItemFailures": []}
+    job = job_row(SAMPLE_JOB)
+    assert job.status == "processing"
+    assert job.provider_job_id == fakes.sora.creates[0].job_id
+    assert fakes.sora.create_count() == 1
+
+
+def _dead_letter(result: Any, fakes: Fakes) -> None:
+    assert result == {"batchItemFailures": []}
+    job = job_row(SAMPLE_JOB)
+    assert (job.status, job.error_message) == ("failed", "generation gave up after 6 attempts")
+
+
+def _sweep(result: Any, fakes: Fakes) -> None:
+    # The sample job was just queued: nothing is stuck.
+    assert result == {"expired": 0, "recovered": 0, "repolled": 0, "resubmitted": 0, "errors": 0}
+    assert job_row(SAMPLE_JOB).status == "pending"
+
+
+EXPECTATIONS: dict[str, Callable[[Any, Fakes], None]] = {
+    "generation_worker.sqs-batch": _worker_batch,
+    "generation_dlq.sqs": _dead_letter,
+    "generation_sweeper.scheduled": _sweep,
+}
+NON_HTTP_EVENTS = sorted(p.stem for p in EVENTS.glob("generation_*.json"))
+
+
+@pytest.fixture
+def fakes() -> Iterator[Fakes]:
+    yield from start_fakes()
+
+
+@pytest.fixture
+def seeded(aws: Any, fakes: Fakes, configure: Any, make_storyboard: Any, make_job: Any) -> Fakes:
+    """The samples' user, storyboard and pending job, a Sora key, and the fakes configured."""
+    configure(**settings_for(fakes))
+    board = make_storyboard(samples.SAMPLE_USER, scenes=[{"id": samples.SAMPLE_SCENE_ID, "prompt": "Ada"}])
+    make_job(
+        samples.SAMPLE_USER,
+        storyboard_id=board.id,
+        scene_id=samples.SAMPLE_SCENE_ID,
+        job_id=SAMPLE_JOB,
+        duration_seconds=4,
+        size="1280x720",
+    )
+    store_key(samples.SAMPLE_USER, "sora")
+    return fakes
+
+
+def test_every_generation_sample_has_an_expected_outcome():
+    assert sorted(EXPECTATIONS) == NON_HTTP_EVENTS
+
+
+@pytest.mark.parametrize("name", NON_HTTP_EVENTS)
+def test_sample_event_runs_through_its_handler(seeded, name):
+    handler = load_function(name.split(".", 1)[0]).lambda_handler
+
+    result = handler(load_event(name), FakeLambdaContext())
+
+    EXPECTATIONS[name](result, seeded)
+
+
+@pytest.mark.parametrize("name", ["generation_worker.sqs-batch", "generation_dlq.sqs"])
+def test_sqs_samples_carry_step_messages_as_sqs_delivers_them(name):
+    for record in load_event(name)["Records"]:
+        assert StepMessage.from_body(record["body"]).job_id == SAMPLE_JOB
+        assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
+        assert record["eventSource"] == "aws:sqs"
+        assert record["eventSourceARN"].startswith("arn:aws:sqs:us-east-1:123456789012:")
+        assert int(record["attributes"]["ApproximateReceiveCount"]) >= 1

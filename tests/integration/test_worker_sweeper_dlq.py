@@ -1,0 +1,285 @@
+"""The sweeper and the dead-letter consumer through their handlers: no job stays pending,
+submitting or processing forever, and a job that already finished is never touched."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from tests.integration.generation_support import (
+    DURATIONS,
+    MODELS,
+    CrashAfterCreate,
+    Fakes,
+    Pipeline,
+    WorkerCrash,
+    job_row,
+    settings_for,
+    sqs_event,
+    start_fakes,
+    step_body,
+    store_key,
+    wrapped_providers,
+)
+from tests.support import FakeLambdaContext, load_event, load_function
+from videogen.config import get_settings
+from videogen.db import session_scope
+from videogen.models import VideoJob
+from videogen.worker import OUTCOME_UNKNOWN, GenerationWorker
+
+pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
+
+USER = "user-a"
+
+
+@pytest.fixture
+def fakes() -> Iterator[Fakes]:
+    yield from start_fakes()
+
+
+@pytest.fixture
+def env(aws: Any, fakes: Fakes, configure: Any) -> Fakes:
+    configure(**settings_for(fakes))
+    store_key(USER, "sora")
+    store_key(USER, "veo")
+    return fakes
+
+
+@pytest.fixture
+def new_job(make_job: Any, env: Fakes) -> Any:
+    def make(provider: str = "sora", prompt: str = "Ada opens the lab door") -> VideoJob:
+        return make_job(  # type: ignore[no-any-return]
+            USER,
+            provider=provider,
+            model=MODELS[provider],
+            prompt=prompt,
+            duration_seconds=DURATIONS[provider],
+            size="1280x720",
+        )
+
+    return make
+
+
+def _sweep(pipeline: Pipeline) -> dict[str, int]:
+    handler = load_function("generation_sweeper").build_handler(pipeline.worker)
+    return handler(load_event("generation_sweeper.scheduled"), FakeLambdaContext())  # type: ignore[no-any-return]
+
+
+def _dead_letters(worker: GenerationWorker, *bodies: str, receive_count: int = 6) -> dict[str, Any]:
+    handler = load_function("generation_dlq").build_handler(worker)
+    event = sqs_event(bodies, receive_count=receive_count, template="generation_dlq.sqs")
+    return handler(event, FakeLambdaContext())  # type: ignore[no-any-return]
+
+
+def _age(job_id: Any, seconds: int) -> None:
+    """Move a job's timestamps back, as if it had been waiting that long."""
+    shift = timedelta(seconds=seconds)
+    with session_scope() as s:
+        s.execute(
+            update(VideoJob)
+            .where(VideoJob.id == job_id)
+            .values(created_at=VideoJob.created_at - shift, updated_at=VideoJob.updated_at - shift)
+        )
+
+
+def _set_status(job_id: Any, status: str) -> None:
+    with session_scope() as s:
+        s.execute(update(VideoJob).where(VideoJob.id == job_id).values(status=status))
+
+
+# --- sweeper ----------------------------------------------------------------------------------
+
+
+def _crash_after_create(*jobs: VideoJob) -> None:
+    """Submit each job with a worker that dies once the provider accepted it."""
+    crashing = Pipeline(providers=wrapped_providers(CrashAfterCreate))
+    for job in jobs:
+        with pytest.raises(WorkerCrash):
+            crashing.deliver(step_body(job.id, "submit"))
+
+
+@pytest.mark.parametrize(("provider", "outcome"), [("sora", "processing"), ("veo", "failed")])
+def test_sweeper_recovers_a_job_stuck_submitting_without_creating_it_again(new_job, env, provider, outcome):
+    # Given a worker that died after the provider accepted the job, its message gone, and
+    # the submit mark now stale
+    job = new_job(provider)
+    _crash_after_create(job)
+    _age(job.id, get_settings().submit_stale_after_seconds + 1)
+
+    # When the sweeper runs
+    sweeper = Pipeline()
+    report = _sweep(sweeper)
+
+    # Then recovery settled it: sora's job was found and is polled; veo's fails honestly
+    assert report["recovered"] == 1
+    assert env[provider].create_count() == 1
+    settled = job_row(job.id)
+    assert settled.status == outcome
+    if provider == "sora":
+        assert settled.provider_job_id == env.sora.creates[0].job_id
+        assert [json.loads(m.body)["step"] for m in sweeper.queued()] == ["poll"]
+        sweeper.drain()
+        assert job_row(job.id).status == "completed"
+    else:
+        assert settled.error_message == OUTCOME_UNKNOWN
+    assert env[provider].create_count() == 1
+
+
+def test_sweeper_leaves_a_fresh_submit_mark_alone(new_job, env):
+    job = new_job("sora")
+    _crash_after_create(job)
+
+    report = _sweep(Pipeline())
+
+    assert report["recovered"] == 0
+    assert job_row(job.id).status == "submitting"
+
+
+def test_sweeper_keeps_going_when_one_recovery_fails(new_job, env):
+    # Given two stuck sora jobs, and the provider's job list failing for a while
+    jobs = [new_job("sora", "scene one"), new_job("sora", "scene two")]
+    _crash_after_create(*jobs)
+    for job in jobs:
+        _age(job.id, get_settings().submit_stale_after_seconds + 1)
+    env.sora.fail_next("list", 503, retry_after=0.01, times=3)  # the first lookup's three tries
+
+    # When the sweeper runs
+    report = _sweep(Pipeline())
+
+    # Then the failing lookup is left for the next sweep and the other job was recovered
+    assert (report["recovered"], report["errors"]) == (1, 1)
+    assert sorted(job_row(job.id).status for job in jobs) == ["processing", "submitting"]
+    assert env.sora.create_count() == 2
+
+
+def test_sweeper_re_polls_a_processing_job_whose_poll_was_lost(new_job, env):
+    job = new_job("sora")
+    pipeline = Pipeline()
+    pipeline.deliver(step_body(job.id, "submit"))
+    pipeline.take()  # the poll message is lost
+    pipeline.clock.advance(3 * get_settings().poll_max_delay_seconds + 1)
+
+    report = _sweep(pipeline)
+
+    assert report["repolled"] == 1
+    [poll] = pipeline.queued()
+    assert (json.loads(poll.body), poll.delay_seconds) == ({"jobId": str(job.id), "step": "poll"}, 0)
+    pipeline.drain()
+    assert job_row(job.id).status == "completed"
+
+
+def test_sweeper_does_not_re_poll_a_job_whose_polls_are_on_time(new_job, env):
+    job = new_job("sora")
+    pipeline = Pipeline()
+    pipeline.deliver(step_body(job.id, "submit"))
+    pipeline.take()
+
+    report = _sweep(pipeline)
+
+    assert report["repolled"] == 0
+    assert pipeline.queued() == []
+
+
+def test_sweeper_re_sends_the_submit_of_a_job_left_pending(new_job, env):
+    job, fresh = new_job("veo"), new_job("sora")
+    _age(job.id, get_settings().pending_stale_after_seconds + 1)
+    pipeline = Pipeline()
+
+    report = _sweep(pipeline)
+
+    assert report["resubmitted"] == 1
+    assert [json.loads(m.body) for m in pipeline.queued()] == [{"jobId": str(job.id), "step": "submit"}]
+    pipeline.drain()
+    assert job_row(job.id).status == "completed"
+    assert job_row(fresh.id).status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        ("pending", "generation did not start within 60 minutes"),
+        ("submitting", "the provider did not finish within 60 minutes"),
+        ("processing", "the provider did not finish within 60 minutes"),
+    ],
+)
+def test_sweeper_fails_active_jobs_past_the_maximum_wait(new_job, env, status, message):
+    job = new_job("sora")
+    _set_status(job.id, status)
+    pipeline = Pipeline()
+    pipeline.clock.advance(get_settings().generation_max_wait_seconds + 1)
+
+    report = _sweep(pipeline)
+
+    assert report["expired"] == 1
+    failed = job_row(job.id)
+    assert (failed.status, failed.error_message) == ("failed", message)
+    assert env.sora.create_count() == 0
+
+
+@pytest.mark.parametrize("status", ["completed", "failed"])
+def test_sweeper_never_touches_finished_jobs(new_job, env, status):
+    job = new_job("sora")
+    _set_status(job.id, status)
+    pipeline = Pipeline()
+    pipeline.clock.advance(get_settings().generation_max_wait_seconds * 2)
+
+    report = _sweep(pipeline)
+
+    assert report == {"expired": 0, "recovered": 0, "repolled": 0, "resubmitted": 0, "errors": 0}
+    assert job_row(job.id).status == status
+    assert pipeline.take() == []
+
+
+# --- dead-letter consumer ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["pending", "submitting", "processing"])
+def test_a_dead_letter_fails_its_active_job_with_the_attempts(new_job, env, status):
+    job = new_job("veo")
+    _set_status(job.id, status)
+
+    result = _dead_letters(GenerationWorker(), step_body(job.id, "poll"), receive_count=6)
+
+    assert result == {"batchItemFailures": []}
+    failed = job_row(job.id)
+    assert (failed.status, failed.error_message) == ("failed", "generation gave up after 6 attempts")
+
+
+@pytest.mark.parametrize("status", ["completed", "failed"])
+def test_a_dead_letter_for_a_finished_job_changes_nothing(new_job, env, status):
+    job = new_job("sora")
+    _set_status(job.id, status)
+
+    _dead_letters(GenerationWorker(), step_body(job.id, "submit"), step_body(job.id, "submit"))
+
+    assert job_row(job.id).status == status
+    assert job_row(job.id).error_message is None
+
+
+def test_a_redelivered_dead_letter_keeps_the_first_reason(new_job, env):
+    job = new_job("sora")
+
+    _dead_letters(GenerationWorker(), step_body(job.id, "submit"), receive_count=6)
+    _dead_letters(GenerationWorker(), step_body(job.id, "submit"), receive_count=7)
+
+    assert job_row(job.id).error_message == "generation gave up after 6 attempts"
+
+
+def test_a_dead_letter_that_is_not_a_step_is_dropped_and_the_rest_handled(new_job, env):
+    job = new_job("sora")
+
+    result = _dead_letters(GenerationWorker(), "not json", step_body(job.id, "poll"), '{"jobId": 1}')
+
+    assert result == {"batchItemFailures": []}
+    assert job_row(job.id).status == "failed"
+
+
+def test_a_dead_letter_for_a_deleted_job_is_acknowledged(env):
+    result = _dead_letters(GenerationWorker(), step_body("3b241101-e2bb-4255-8caf-4136c566a962", "poll"))
+
+    assert result == {"batchItemFailures": []}

@@ -21,9 +21,13 @@ from videogen.worker import GenerationWorker
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def _receive_count(record: SQSRecord) -> int:
+def _worker_attempts(record: SQSRecord) -> int:
+    """How often the worker was handed the message before SQS moved it here.
+
+    SQS keeps counting receives across the move to the DLQ, and this receive is one of them.
+    """
     try:
-        return max(1, int(record.attributes.approximate_receive_count))
+        return max(1, int(record.attributes.approximate_receive_count) - 1)
     except (KeyError, TypeError, ValueError):
         return 1
 
@@ -41,8 +45,7 @@ def build_handler(worker: GenerationWorker | None = None) -> Handler:
                 "dead letter is not a generation step; dropped", extra={"message_id": record.message_id}
             )
             return
-        # SQS keeps counting receives across the move, so this is how often the step was tried.
-        attempts = _receive_count(record)
+        attempts = _worker_attempts(record)
         outcome = runner.give_up(message.job_id, attempts)
         logger.info(
             "dead letter handled",

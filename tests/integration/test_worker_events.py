@@ -32,7 +32,7 @@ def _worker_batch(result: Any, fakes: Fakes) -> None:
 def _dead_letter(result: Any, fakes: Fakes) -> None:
     assert result == {"batchItemFailures": []}
     job = job_row(SAMPLE_JOB)
-    assert (job.status, job.error_message) == ("failed", "generation gave up after 6 attempts")
+    assert (job.status, job.error_message) == ("failed", "generation gave up after 5 attempts")
 
 
 def _sweep(result: Any, fakes: Fakes) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from devstack.poller import sqs_record
 from tests.integration.generation_support import (
     DURATIONS,
     MODELS,
@@ -247,7 +248,30 @@ def test_a_dead_letter_fails_its_active_job_with_the_attempts(new_job, env, stat
 
     assert result == {"batchItemFailures": []}
     failed = job_row(job.id)
-    assert (failed.status, failed.error_message) == ("failed", "generation gave up after 6 attempts")
+    assert (failed.status, failed.error_message) == ("failed", "generation gave up after 5 attempts")
+
+
+def test_a_step_sqs_gave_up_on_reaches_the_dlq_consumer_which_fails_the_job(new_job, env, aws):
+    # Given a poll whose every delivery failed (the template's maxReceiveCount is 5, as here)
+    job = new_job("sora")
+    _set_status(job.id, "processing")
+    sqs = aws.client("sqs")
+    sqs.send_message(QueueUrl=aws.queue_url, MessageBody=step_body(job.id, "poll"))
+    for _ in range(5):
+        got = sqs.receive_message(QueueUrl=aws.queue_url, VisibilityTimeout=0, AttributeNames=["All"])
+        assert len(got["Messages"]) == 1  # received, not deleted: it comes back
+    assert sqs.receive_message(QueueUrl=aws.queue_url).get("Messages", []) == []  # moved to the DLQ
+
+    # When the DLQ consumer gets it, as Lambda's trigger hands it over
+    [dead] = sqs.receive_message(QueueUrl=aws.dlq_url, AttributeNames=["All"])["Messages"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=aws.dlq_url, AttributeNames=["QueueArn"])["Attributes"]
+    event = {"Records": [sqs_record(dead, dlq_arn["QueueArn"])]}
+    result = load_function("generation_dlq").lambda_handler(event, FakeLambdaContext())
+
+    # Then the job failed, counting the worker's five attempts
+    assert result == {"batchItemFailures": []}
+    failed = job_row(job.id)
+    assert (failed.status, failed.error_message) == ("failed", "generation gave up after 5 attempts")
 
 
 @pytest.mark.parametrize("status", ["completed", "failed"])
@@ -267,7 +291,7 @@ def test_a_redelivered_dead_letter_keeps_the_first_reason(new_job, env):
     _dead_letters(GenerationWorker(), step_body(job.id, "submit"), receive_count=6)
     _dead_letters(GenerationWorker(), step_body(job.id, "submit"), receive_count=7)
 
-    assert job_row(job.id).error_message == "generation gave up after 6 attempts"
+    assert job_row(job.id).error_message == "generation gave up after 5 attempts"
 
 
 def test_a_dead_letter_that_is_not_a_step_is_dropped_and_the_rest_handled(new_job, env):

@@ -113,6 +113,7 @@ def test_rate_limited_create_is_retryable_with_retry_after_and_sent_only_once(
 
     # Then our worker, not the SDK, decides when to retry: one create reached the provider
     assert raised.value.retry_after == 2.0
+    assert raised.value.answered  # the provider replied: this create was refused, not accepted
     assert fake.create_count(prompt) == 1
 
 
@@ -121,9 +122,10 @@ def test_server_error_on_create_is_retryable_and_sent_only_once(
 ) -> None:
     prompt = "a stormy harbour [500]"
 
-    with pytest.raises(RetryableProviderError):
+    with pytest.raises(RetryableProviderError) as raised:
         sora.submit(request_for(prompt))
 
+    assert raised.value.answered
     assert fake.create_count(prompt) == 1
 
 
@@ -253,9 +255,10 @@ def test_unreachable_provider_is_retryable() -> None:
         closed_port = probe.getsockname()[1]
     with (
         SoraProvider(KEY, settings_for(f"http://127.0.0.1:{closed_port}/v1")) as sora,
-        pytest.raises(RetryableProviderError, match="could not reach"),
+        pytest.raises(RetryableProviderError, match="could not reach") as raised,
     ):
         sora.submit(request_for())
+    assert not raised.value.answered  # no reply: the create may or may not have started
 
 
 def test_find_existing_recovers_the_job_a_crashed_submit_started(sora: SoraProvider) -> None:

@@ -160,6 +160,7 @@ def test_rate_limited_create_is_retryable_with_retry_after_and_sent_only_once(
         veo.submit(request_for(prompt))
 
     assert raised.value.retry_after == 2.0
+    assert raised.value.answered  # the provider replied: this create was refused, not accepted
     assert fake.create_count(prompt) == 1
 
 
@@ -168,9 +169,10 @@ def test_server_error_on_create_is_retryable_and_sent_only_once(
 ) -> None:
     prompt = "a stormy harbour [500]"
 
-    with pytest.raises(RetryableProviderError):
+    with pytest.raises(RetryableProviderError) as raised:
         veo.submit(request_for(prompt))
 
+    assert raised.value.answered
     assert fake.create_count(prompt) == 1
 
 
@@ -265,9 +267,10 @@ def test_unreachable_provider_is_retryable() -> None:
         closed_port = probe.getsockname()[1]
     with (
         VeoProvider(KEY, settings_for(f"http://127.0.0.1:{closed_port}")) as veo,
-        pytest.raises(RetryableProviderError, match="could not reach"),
+        pytest.raises(RetryableProviderError, match="could not reach") as raised,
     ):
         veo.submit(request_for())
+    assert not raised.value.answered  # no reply: the create may or may not have started
 
 
 def test_find_existing_is_none_because_veo_cannot_list_operations(veo: VeoProvider) -> None:

@@ -187,21 +187,9 @@ def provider_refused_create(error: RetryableProviderError) -> bool:
     """Whether a failed create was answered with an HTTP status (429, 5xx): not accepted.
 
     A timeout or a dropped connection gets no answer, so the provider may have started (and
-    will bill) the job: such a create must go through recovery, never be repeated. The
-    adapters raise from the SDK exception, so the status is found on the exception chain
-    (``status_code`` on openai's, ``code`` on google-genai's); a ``Retry-After`` also proves
-    an answer.
+    will bill) the job: such a create must go through recovery, never be repeated.
     """
-    if error.retry_after is not None:
-        return True
-    cause = error.__cause__ or error.__context__
-    for _ in range(8):  # exception chains are short; the bound guards against cycles
-        if cause is None:
-            return False
-        if any(isinstance(getattr(cause, name, None), int) for name in ("status_code", "code")):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
+    return error.answered
 
 
 def _parse_time(value: object) -> datetime | None:

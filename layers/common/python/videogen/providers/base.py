@@ -59,11 +59,17 @@ class ProviderError(Exception):
 
 
 class RetryableProviderError(ProviderError):
-    """429, 5xx, timeouts, connection errors: try again later (``retry_after`` seconds if known)."""
+    """429, 5xx, timeouts, connection errors: try again later (``retry_after`` seconds if known).
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    ``answered`` is True when the provider replied with an HTTP status (429, 5xx): a create
+    so answered was not accepted. A timeout or a dropped connection got no answer, so the
+    provider may have started (and will bill) the job.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, *, answered: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.answered = answered
 
 
 class PermanentProviderError(ProviderError):

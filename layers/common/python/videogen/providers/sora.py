@@ -193,7 +193,9 @@ def _status_error(exc: openai.APIStatusError) -> ProviderError:
     # 408 and 409 (lock timeout) are what the SDK itself deems transient, with 429 and 5xx.
     if status == 429 or status >= 500 or status in (408, 409):
         return RetryableProviderError(
-            f"the video provider is busy ({status}): {reason}", retry_after_seconds(exc.response.headers)
+            f"the video provider is busy ({status}): {reason}",
+            retry_after_seconds(exc.response.headers),
+            answered=True,
         )
     messages = {
         401: _KEY_REJECTED,

@@ -230,7 +230,7 @@ def _provider_error(exc: errors.APIError | httpx2.TransportError) -> ProviderErr
 def _status_error(status: int, reason: str, headers: object, details: Any = None) -> ProviderError:
     if status == 429 or status >= 500 or status == 408:
         return RetryableProviderError(
-            f"the video provider is busy ({status}): {reason}", retry_after_seconds(headers)
+            f"the video provider is busy ({status}): {reason}", retry_after_seconds(headers), answered=True
         )
     # Google answers a bad key with 400 INVALID_ARGUMENT and reason API_KEY_INVALID.
     if status in (401, 403) or "API_KEY_INVALID" in str(details) or "API key not valid" in reason:

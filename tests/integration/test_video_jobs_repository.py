@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from videogen.db import session_scope
+from videogen.db import get_engine, session_scope
 from videogen.errors import InvalidInput, NotFound
 from videogen.repositories import video_jobs
 
@@ -144,3 +146,28 @@ def test_database_rejects_bad_status_provider_and_progress(make_job, column, val
 def test_job_for_missing_storyboard_is_rejected_by_foreign_key(make_job):
     with pytest.raises(IntegrityError):
         make_job("user-a", uuid.uuid4())
+
+
+def test_lock_by_id_makes_a_second_locker_wait_for_the_first(make_job):
+    job = make_job("user-a")
+    engine = create_engine(get_engine().url, pool_size=2)
+    order: list[str] = []
+    try:
+        with Session(engine) as first:
+            assert video_jobs.lock_by_id(first, job.id) is not None
+
+            def second_locker() -> None:
+                with Session(engine) as second:
+                    video_jobs.lock_by_id(second, job.id)
+                    order.append("second")
+
+            thread = threading.Thread(target=second_locker)
+            thread.start()
+            thread.join(0.5)  # blocked on the row lock meanwhile
+            order.append("first")
+            first.commit()
+        thread.join(10)
+    finally:
+        engine.dispose()
+
+    assert order == ["first", "second"]

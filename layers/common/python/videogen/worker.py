@@ -506,7 +506,7 @@ class GenerationWorker:
         with session_scope() as s:
             # Row lock: concurrent duplicates of one poll message take turns, and the second
             # finds the lease the first wrote.
-            job = s.get(VideoJob, job_id, with_for_update=True, populate_existing=True)
+            job = video_jobs.lock_by_id(s, job_id)
             if job is None:
                 return "unknown-job"
             if job.status != "processing":

@@ -217,3 +217,12 @@ def withdraw_pending(session: Session, user_id: str, job_id: uuid.UUID) -> bool:
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     return deleted is not None
+
+
+def lock_by_id(session: Session, job_id: uuid.UUID) -> VideoJob | None:
+    """The job, row-locked until the transaction ends (``SELECT ... FOR UPDATE``).
+
+    Duplicate deliveries of one poll message take turns on this lock, so the second sees
+    what the first wrote. A row lock lasts one transaction and does not pin RDS Proxy.
+    """
+    return session.get(VideoJob, job_id, with_for_update=True, populate_existing=True)

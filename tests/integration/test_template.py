@@ -268,6 +268,13 @@ def test_queue_visibility_timeout_is_at_least_six_times_the_worker_timeout() -> 
     assert visibility >= 6 * worker_timeout
 
 
+def test_a_submit_mark_goes_stale_only_after_any_worker_holding_it_has_timed_out() -> None:
+    # Recovery treats a "submitting" job older than submit_stale_after_seconds as abandoned;
+    # a worker still inside its provider call must have been stopped by then.
+    worker_timeout = FUNCTIONS["GenerationWorkerFunction"].get("Timeout", GLOBAL_FUNCTION["Timeout"])
+    assert Settings.model_fields["submit_stale_after_seconds"].default > worker_timeout
+
+
 def test_generation_queue_redrives_to_the_dlq() -> None:
     redrive = RESOURCES["GenerationQueue"]["Properties"]["RedrivePolicy"]
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["GenerationDLQ", "Arn"]}

@@ -19,9 +19,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import yaml
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
+from devstack.template import load_yaml
 from videogen.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -31,32 +31,8 @@ LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 PROVIDER_SDKS = ("openai", "google/genai")
 
 
-class CfnLoader(yaml.SafeLoader):
-    """SafeLoader that turns CloudFormation short tags (!Ref, !GetAtt, !Sub, ...) into long form."""
-
-
-def _construct_cfn_tag(loader: CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    if suffix in ("Ref", "Condition"):
-        return {suffix: value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-CfnLoader.add_multi_constructor("!", _construct_cfn_tag)
-
-
 def load_template() -> dict[str, Any]:
-    with TEMPLATE_PATH.open(encoding="utf-8") as f:
-        template: dict[str, Any] = yaml.load(f, Loader=CfnLoader)  # noqa: S506 (a SafeLoader subclass)
-    return template
+    return load_yaml(TEMPLATE_PATH)
 
 
 TEMPLATE = load_template()

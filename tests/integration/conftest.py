@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -54,3 +54,22 @@ def make_job(make_storyboard: Callable[..., Any]) -> Callable[..., Any]:
             return video_jobs.create(s, user_id, storyboard_id=storyboard_id, **values)
 
     return make
+
+
+@pytest.fixture
+def fakes() -> Iterator[Any]:
+    """Both fake providers (Sora, Veo) on loopback for one test."""
+    from tests.integration.generation_support import start_fakes  # noqa: PLC0415
+
+    yield from start_fakes()
+
+
+@pytest.fixture
+def provider_env(aws: Any, fakes: Any, configure: Callable[..., None]) -> Any:
+    """Settings pointed at moto and the fakes; ``user-a`` holds a key for each provider."""
+    from tests.integration.generation_support import settings_for, store_key  # noqa: PLC0415
+
+    configure(**settings_for(fakes))
+    store_key("user-a", "sora")
+    store_key("user-a", "veo")
+    return fakes

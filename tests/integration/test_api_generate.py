@@ -10,13 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from tests.integration.generation_support import store_key
 from tests.support import invoke, load_event, load_function, with_changes
-from videogen import keys
 from videogen.db import session_scope
 from videogen.http import api_handler
 from videogen.models import VideoJob
 from videogen.queue import InMemoryQueueSender
-from videogen.repositories import api_keys
 
 generate_module = load_function("generate")
 SAMPLE_USER = "user-123"
@@ -31,21 +30,8 @@ def board(aws, make_storyboard):
         character={"name": "Ada", "description": "a curious engineer"},
         scenes=[{"id": "scene-1", "prompt": "Ada opens the lab door at dawn"}, {"id": "bare"}],
     )
-    _store_key(SAMPLE_USER, "sora")
+    store_key(SAMPLE_USER, "sora")
     return board
-
-
-def _store_key(user_id: str, provider: str) -> None:
-    sealed = keys.seal(user_id, provider, "sk-test-abcdefghijklmnop1234")
-    with session_scope() as s:
-        api_keys.store(
-            s,
-            user_id,
-            provider,
-            encrypted_key=sealed.encrypted_key,
-            key_hash=sealed.key_hash,
-            last4=sealed.last4,
-        )
 
 
 def _handler(sender):
@@ -162,7 +148,7 @@ def test_no_active_key_is_409_saying_how_to_add_one(board):
 
 
 def test_another_users_storyboard_is_404_and_creates_nothing(board):
-    _store_key("intruder", "sora")
+    store_key("intruder", "sora")
 
     result = invoke(_handler(InMemoryQueueSender()), _request(board, sub="intruder"))
 

@@ -9,11 +9,11 @@ import uuid
 import pytest
 
 from devstack import samples
+from tests.integration.generation_support import store_key
 from tests.support import EVENTS, invoke, load_event, load_function
-from videogen import keys
 from videogen.db import session_scope
 from videogen.models import Storyboard
-from videogen.repositories import api_keys, video_jobs
+from videogen.repositories import video_jobs
 
 HTTP_SAMPLE = re.compile(r"^(?P<function>[a-z_]+)\.(?P<case>[a-z0-9-]+)\.(?P<status>\d{3})$")
 HTTP_EVENTS = sorted(p.stem for p in EVENTS.glob("*.json") if HTTP_SAMPLE.match(p.stem))
@@ -44,15 +44,7 @@ def seeded(aws):
             prompt="Ada opens the lab door",
             job_id=uuid.UUID(samples.SAMPLE_JOB_ID),
         )
-        sealed = keys.seal(samples.SAMPLE_USER, "sora", "sk-sample-0000000000000000wxyz")
-        api_keys.store(
-            s,
-            samples.SAMPLE_USER,
-            "sora",
-            encrypted_key=sealed.encrypted_key,
-            key_hash=sealed.key_hash,
-            last4=sealed.last4,
-        )
+    store_key(samples.SAMPLE_USER, "sora")
 
 
 def test_every_api_route_has_samples():

@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 from pydantic import SecretStr
 
+from tests.integration.generation_support import store_key
 from videogen import keys
 from videogen.config import get_settings
 from videogen.db import session_scope
@@ -261,21 +262,8 @@ def test_kms_out_of_reach_is_a_retryable_unavailability(kms: Kms) -> None:
 # --- the worker's view: decrypt_for_user ------------------------------------------------------
 
 
-def _store(user_id: str, provider: str, plaintext: str = PLAINTEXT) -> None:
-    sealed = seal(user_id, provider, plaintext)
-    with session_scope() as s:
-        api_keys.store(
-            s,
-            user_id,
-            provider,
-            encrypted_key=sealed.encrypted_key,
-            key_hash=sealed.key_hash,
-            last4=sealed.last4,
-        )
-
-
 def test_worker_gets_the_users_key_and_its_use_is_recorded(kms: Kms) -> None:
-    _store("user-a", "veo")
+    store_key("user-a", "veo", PLAINTEXT)
     with session_scope() as s:
         assert api_keys.get_active(s, "user-a", "veo").last_used_at is None  # type: ignore[union-attr]
 
@@ -288,7 +276,7 @@ def test_worker_gets_the_users_key_and_its_use_is_recorded(kms: Kms) -> None:
 
 
 def test_worker_without_an_active_key_gets_a_conflict_saying_how_to_add_one(kms: Kms) -> None:
-    _store("user-a", "sora")
+    store_key("user-a", "sora", PLAINTEXT)
     with session_scope() as s:
         api_keys.deactivate(s, "user-a", "sora")
 
@@ -319,7 +307,7 @@ def test_a_key_row_moved_to_another_user_is_unreadable_for_the_worker(kms: Kms) 
 def test_sealing_and_using_a_key_never_logs_it(kms: Kms, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
 
-    _store("user-a", "sora")
+    store_key("user-a", "sora", PLAINTEXT)
     with session_scope() as s:
         keys.decrypt_for_user(s, "user-a", "sora")
     with pytest.raises(InvalidApiKey):

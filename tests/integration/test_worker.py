@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,7 +24,6 @@ from tests.integration.generation_support import (
     bodies,
     job_row,
     settings_for,
-    start_fakes,
     step_body,
     store_key,
     wrapped_providers,
@@ -42,17 +40,9 @@ USER = "user-a"
 
 
 @pytest.fixture
-def fakes() -> Iterator[Fakes]:
-    yield from start_fakes()
-
-
-@pytest.fixture
-def env(aws: Any, fakes: Fakes, configure: Any) -> Fakes:
-    """Settings pointed at moto and the fakes; the user holds a key for each provider."""
-    configure(**settings_for(fakes))
-    store_key(USER, "sora")
-    store_key(USER, "veo")
-    return fakes
+def env(provider_env: Fakes) -> Fakes:
+    """Settings pointed at moto and the fakes; USER holds a key for each provider."""
+    return provider_env
 
 
 @pytest.fixture

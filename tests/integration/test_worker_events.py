@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from devstack import samples
-from tests.integration.generation_support import Fakes, job_row, settings_for, start_fakes, store_key
+from tests.integration.generation_support import Fakes, job_row, settings_for, store_key
 from tests.support import EVENTS, FakeLambdaContext, load_event, load_function
 from videogen.queue import StepMessage
 
@@ -47,11 +47,6 @@ EXPECTATIONS: dict[str, Callable[[Any, Fakes], None]] = {
     "generation_sweeper.scheduled": _sweep,
 }
 NON_HTTP_EVENTS = sorted(p.stem for p in EVENTS.glob("generation_*.json"))
-
-
-@pytest.fixture
-def fakes() -> Iterator[Fakes]:
-    yield from start_fakes()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ receivable at once and no test waits; the backoff itself is covered in test_work
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from tests.integration.generation_support import (
     Fakes,
     settings_for,
     sqs_event,
-    start_fakes,
     store_key,
 )
 from tests.support import FakeLambdaContext, invoke, load_event, load_function, with_changes
@@ -30,11 +28,6 @@ USER = "user-123"
 generate = load_function("generate")
 status = load_function("status")
 worker = load_function("generation_worker")
-
-
-@pytest.fixture
-def fakes() -> Iterator[Fakes]:
-    yield from start_fakes(poll_after_ms=None)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ submitting or processing forever, and a job that already finished is never touch
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,11 +19,8 @@ from tests.integration.generation_support import (
     Pipeline,
     WorkerCrash,
     job_row,
-    settings_for,
     sqs_event,
-    start_fakes,
     step_body,
-    store_key,
     wrapped_providers,
 )
 from tests.support import FakeLambdaContext, load_event, load_function
@@ -39,16 +35,9 @@ USER = "user-a"
 
 
 @pytest.fixture
-def fakes() -> Iterator[Fakes]:
-    yield from start_fakes()
-
-
-@pytest.fixture
-def env(aws: Any, fakes: Fakes, configure: Any) -> Fakes:
-    configure(**settings_for(fakes))
-    store_key(USER, "sora")
-    store_key(USER, "veo")
-    return fakes
+def env(provider_env: Fakes) -> Fakes:
+    """Settings pointed at moto and the fakes; USER holds a key for each provider."""
+    return provider_env
 
 
 @pytest.fixture

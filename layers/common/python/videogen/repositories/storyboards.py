@@ -1,4 +1,9 @@
-"""Storyboards: all SQL for the ``storyboards`` table, every statement scoped by owner."""
+"""Storyboards: all SQL for the ``storyboards`` table, every statement scoped by owner.
+
+Hot-path statements are built once per process (``@cache``) with bound parameters: building
+a SQLAlchemy statement and its cache key costs more than the round trip to a nearby
+PostgreSQL, and a warm Lambda container answers many requests with the same few shapes.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,14 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Select, bindparam, func, insert, select, tuple_
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
 
 from videogen.errors import InvalidInput, NotFound, StaleVersion
 from videogen.models import Storyboard, VideoJob
@@ -40,6 +47,73 @@ def _not_found(storyboard_id: uuid.UUID) -> NotFound:
     return NotFound("Storyboard not found", {"id": str(storyboard_id)})
 
 
+# Bound names differ from column names: UPDATE reserves those for its SET clause.
+_OWNED = (Storyboard.id == bindparam("storyboard_id"), Storyboard.user_id == bindparam("owner_id"))
+
+
+@cache
+def _insert() -> ReturningInsert[Storyboard]:
+    return insert(Storyboard).returning(Storyboard)
+
+
+@cache
+def _select_one() -> Select[Storyboard]:
+    return select(Storyboard).where(*_OWNED)
+
+
+@cache
+def _select_jobs() -> Select[VideoJob]:
+    return (
+        select(VideoJob)
+        .where(
+            VideoJob.storyboard_id == bindparam("storyboard_id"), VideoJob.user_id == bindparam("owner_id")
+        )
+        .order_by(VideoJob.created_at, VideoJob.id)
+    )
+
+
+@cache
+def _update(fields: frozenset[str], check_version: bool) -> ReturningUpdate[Storyboard]:
+    conditions = [*_OWNED]
+    if check_version:
+        conditions.append(Storyboard.version == bindparam("expected_version"))
+    return (
+        sql_update(Storyboard)
+        .where(*conditions)
+        # clock_timestamp(): two updates in one transaction still order correctly.
+        .values(
+            {
+                **{f: bindparam(f"new_{f}", type_=Storyboard.__table__.c[f].type) for f in sorted(fields)},
+                "version": Storyboard.version + 1,
+                "updated_at": func.clock_timestamp(),
+            }
+        )
+        .returning(Storyboard)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+
+
+@cache
+def _delete() -> ReturningDelete[uuid.UUID]:
+    return (
+        sql_delete(Storyboard)
+        .where(*_OWNED)
+        .returning(Storyboard.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@cache
+def _select_page(with_cursor: bool, with_name: bool) -> Select[Storyboard]:
+    stmt = select(Storyboard).where(Storyboard.user_id == bindparam("owner_id"))
+    if with_name:
+        stmt = stmt.where(Storyboard.name.ilike(bindparam("name_pattern"), escape="\\"))
+    if with_cursor:
+        after = tuple_(bindparam("after_updated_at", type_=Storyboard.updated_at.type), bindparam("after_id"))
+        stmt = stmt.where(tuple_(Storyboard.updated_at, Storyboard.id) < after)
+    return stmt.order_by(Storyboard.updated_at.desc(), Storyboard.id.desc()).limit(bindparam("page_limit"))
+
+
 def create(
     session: Session,
     user_id: str,
@@ -50,25 +124,21 @@ def create(
     scenes: list[Any],
 ) -> Storyboard:
     """Insert a storyboard (version 1) in one statement and return it."""
-    stmt = (
-        insert(Storyboard)
-        .values(
-            id=uuid.uuid4(),
-            user_id=user_id,
-            name=name,
-            preset_key=preset_key,
-            character=character,
-            scenes=scenes,
-        )
-        .returning(Storyboard)
-    )
-    return session.execute(stmt).scalar_one()
+    values = {
+        "id": uuid.uuid4(),
+        "user_id": user_id,
+        "name": name,
+        "preset_key": preset_key,
+        "character": character,
+        "scenes": scenes,
+    }
+    return session.execute(_insert(), values).scalar_one()
 
 
 def get(session: Session, user_id: str, storyboard_id: uuid.UUID) -> Storyboard:
     """The caller's storyboard; ``NotFound`` when missing or someone else's."""
     row = session.execute(
-        select(Storyboard).where(Storyboard.id == storyboard_id, Storyboard.user_id == user_id)
+        _select_one(), {"storyboard_id": storyboard_id, "owner_id": user_id}
     ).scalar_one_or_none()
     if row is None:
         raise _not_found(storyboard_id)
@@ -78,11 +148,7 @@ def get(session: Session, user_id: str, storyboard_id: uuid.UUID) -> Storyboard:
 def get_with_jobs(session: Session, user_id: str, storyboard_id: uuid.UUID) -> StoryboardWithJobs:
     """The storyboard and its video jobs (oldest first) in two statements."""
     storyboard = get(session, user_id, storyboard_id)
-    jobs = session.execute(
-        select(VideoJob)
-        .where(VideoJob.storyboard_id == storyboard_id, VideoJob.user_id == user_id)
-        .order_by(VideoJob.created_at, VideoJob.id)
-    ).scalars()
+    jobs = session.execute(_select_jobs(), {"storyboard_id": storyboard_id, "owner_id": user_id}).scalars()
     return StoryboardWithJobs(storyboard, list(jobs))
 
 
@@ -104,18 +170,10 @@ def update(
         raise InvalidInput("Unknown storyboard fields", {"fields": sorted(unknown)})
     if not changes:
         raise InvalidInput("Nothing to update")
-    conditions = [Storyboard.id == storyboard_id, Storyboard.user_id == user_id]
-    if expected_version is not None:
-        conditions.append(Storyboard.version == expected_version)
-    stmt = (
-        sql_update(Storyboard)
-        .where(*conditions)
-        # clock_timestamp(): two updates in one transaction still order correctly.
-        .values(**changes, version=Storyboard.version + 1, updated_at=func.clock_timestamp())
-        .returning(Storyboard)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    row = session.execute(stmt).scalar_one_or_none()
+    params: dict[str, Any] = {f"new_{f}": v for f, v in changes.items()}
+    params |= {"storyboard_id": storyboard_id, "owner_id": user_id, "expected_version": expected_version}
+    stmt = _update(frozenset(changes), expected_version is not None)
+    row = session.execute(stmt, params).scalar_one_or_none()
     if row is not None:
         return row
     # Failure path only: tell a stale version apart from a missing row.
@@ -133,10 +191,7 @@ def update(
 def delete(session: Session, user_id: str, storyboard_id: uuid.UUID) -> None:
     """Delete the storyboard; its video jobs and compiled videos go with it (ON DELETE CASCADE)."""
     deleted = session.execute(
-        sql_delete(Storyboard)
-        .where(Storyboard.id == storyboard_id, Storyboard.user_id == user_id)
-        .returning(Storyboard.id)
-        .execution_options(synchronize_session=False)
+        _delete(), {"storyboard_id": storyboard_id, "owner_id": user_id}
     ).scalar_one_or_none()
     if deleted is None:
         raise _not_found(storyboard_id)
@@ -180,14 +235,13 @@ def list_for_user(
     repeated nor skipped across pages. ``name_contains`` filters by case-insensitive substring.
     """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    stmt = select(Storyboard).where(Storyboard.user_id == user_id)
+    params: dict[str, Any] = {"owner_id": user_id, "page_limit": limit + 1}
     if name_contains:
-        stmt = stmt.where(Storyboard.name.ilike(f"%{escape_like(name_contains)}%", escape="\\"))
+        params["name_pattern"] = f"%{escape_like(name_contains)}%"
     if cursor:
-        after_updated, after_id = decode_cursor(cursor)
-        stmt = stmt.where(tuple_(Storyboard.updated_at, Storyboard.id) < tuple_(after_updated, after_id))
-    stmt = stmt.order_by(Storyboard.updated_at.desc(), Storyboard.id.desc()).limit(limit + 1)
-    rows = list(session.execute(stmt).scalars())
+        params["after_updated_at"], params["after_id"] = decode_cursor(cursor)
+    stmt = _select_page(bool(cursor), bool(name_contains))
+    rows = list(session.execute(stmt, params).scalars())
     if len(rows) <= limit:
         return Page(rows, None)
     last = rows[limit - 1]

@@ -11,10 +11,11 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from videogen.errors import InvalidInput, NotFound
@@ -34,6 +35,14 @@ UPDATABLE_FIELDS = frozenset(
         "metadata_",
     }
 )
+
+
+@cache
+def _select_owned() -> Select[VideoJob]:
+    # Built once: the status route's only statement (see repositories/storyboards.py on why).
+    return select(VideoJob).where(
+        VideoJob.id == bindparam("job_id"), VideoJob.user_id == bindparam("owner_id")
+    )
 
 
 def _not_found(job_id: uuid.UUID) -> NotFound:
@@ -86,9 +95,7 @@ def create(
 
 def get_for_user(session: Session, user_id: str, job_id: uuid.UUID) -> VideoJob:
     """The caller's job; ``NotFound`` when missing or someone else's."""
-    job = session.execute(
-        select(VideoJob).where(VideoJob.id == job_id, VideoJob.user_id == user_id)
-    ).scalar_one_or_none()
+    job = session.execute(_select_owned(), {"job_id": job_id, "owner_id": user_id}).scalar_one_or_none()
     if job is None:
         raise _not_found(job_id)
     return job

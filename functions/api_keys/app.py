@@ -23,7 +23,7 @@ ProviderName = Literal["sora", "veo"]
 def put_key(provider: ProviderName, body: Annotated[ApiKeyPut, Body()]) -> ApiKeySummary:
     user_id = current_user(app)
     sealed = keys.seal(user_id, provider, body.api_key)
-    with session_scope() as s:
+    with session_scope(autocommit=True) as s:  # one statement
         row = api_keys.store(
             s,
             user_id,
@@ -39,7 +39,7 @@ def put_key(provider: ProviderName, body: Annotated[ApiKeyPut, Body()]) -> ApiKe
 @app.get("/api/keys")
 def list_keys() -> ApiKeyList:
     user_id = current_user(app)
-    with session_scope(read_only=True) as s:
+    with session_scope(autocommit=True) as s:
         rows = api_keys.list_for_user(s, user_id)
     return ApiKeyList(keys=[ApiKeySummary.from_row(r) for r in rows])
 
@@ -47,7 +47,7 @@ def list_keys() -> ApiKeyList:
 @app.delete("/api/keys/<provider>")
 def delete_key(provider: ProviderName) -> ApiKeyDeleted:
     user_id = current_user(app)
-    with session_scope() as s:
+    with session_scope(autocommit=True) as s:  # one statement
         api_keys.deactivate(s, user_id, provider)
     return ApiKeyDeleted(provider=provider)
 

@@ -16,7 +16,7 @@ app = make_resolver()
 @app.get("/api/video/status/<jobId>")
 def get_status(jobId: uuid.UUID) -> JobStatus:
     user_id = current_user(app)
-    with session_scope(read_only=True) as s:
+    with session_scope(autocommit=True) as s:
         job = video_jobs.get_for_user(s, user_id, jobId)
     return JobStatus(
         job_id=job.id,

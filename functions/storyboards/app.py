@@ -30,7 +30,7 @@ app = make_resolver()
 @app.post("/api/storyboards", status_code=201)
 def create_storyboard(body: Annotated[StoryboardCreate, Body()]) -> StoryboardEnvelope:
     user_id = current_user(app)
-    with session_scope() as s:
+    with session_scope(autocommit=True) as s:  # one statement
         board = storyboards.create(
             s,
             user_id,
@@ -50,7 +50,7 @@ def list_storyboards(
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> StoryboardList:
     user_id = current_user(app)
-    with session_scope(read_only=True) as s:
+    with session_scope(autocommit=True) as s:
         page = storyboards.list_for_user(s, user_id, limit=limit, cursor=cursor, name_contains=q or None)
     return StoryboardList(
         storyboards=[StoryboardOut.from_row(b) for b in page.items], next_cursor=page.next_cursor
@@ -60,7 +60,7 @@ def list_storyboards(
 @app.get("/api/storyboards/<id>")
 def get_storyboard(id: uuid.UUID) -> StoryboardDetailEnvelope:
     user_id = current_user(app)
-    with session_scope(read_only=True) as s:
+    with session_scope(autocommit=True) as s:
         found = storyboards.get_with_jobs(s, user_id, id)
     out = StoryboardOut.from_row(found.storyboard)
     jobs = [VideoJobOut.from_row(j) for j in found.video_jobs]
@@ -84,7 +84,7 @@ def patch_storyboard(
     if_match: Annotated[str | None, Header(alias="if-match")] = None,
 ) -> StoryboardEnvelope:
     user_id = current_user(app)
-    with session_scope() as s:
+    with session_scope(autocommit=True) as s:  # one statement
         board = storyboards.update(
             s, user_id, id, body.changes(), expected_version=_expected_version(if_match)
         )
@@ -94,7 +94,7 @@ def patch_storyboard(
 @app.delete("/api/storyboards/<id>")
 def delete_storyboard(id: uuid.UUID) -> DeleteResult:
     user_id = current_user(app)
-    with session_scope() as s:
+    with session_scope(autocommit=True) as s:  # one statement
         storyboards.delete(s, user_id, id)
     return DeleteResult(message="Storyboard deleted")
 

@@ -49,11 +49,11 @@ def test_a_connection_that_died_while_idle_is_replaced_before_use(configure, mak
     board = make_storyboard("user-a")
     _kill_pooled_backend()
 
-    with session_scope(read_only=True) as s:
+    with session_scope(autocommit=True) as s:
         assert storyboards.get(s, "user-a", board.id).id == board.id
 
 
-def test_read_only_scope_sends_no_begin_or_commit(make_storyboard):
+def test_autocommit_scope_sends_no_begin_or_commit(make_storyboard):
     board = make_storyboard("user-a")
     sent: list[str] = []
 
@@ -62,7 +62,7 @@ def test_read_only_scope_sends_no_begin_or_commit(make_storyboard):
 
     event.listen(get_engine(), "before_cursor_execute", trace)
     try:
-        with session_scope(read_only=True) as s:
+        with session_scope(autocommit=True) as s:
             storyboards.get(s, "user-a", board.id)
             in_transaction = s.connection().connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
     finally:

@@ -27,7 +27,7 @@ from videogen.errors import ServiceUnavailable
 _lock = threading.Lock()
 _engine: Engine | None = None
 _session_factory: sessionmaker[Session] | None = None
-_read_session_factory: sessionmaker[Session] | None = None
+_autocommit_session_factory: sessionmaker[Session] | None = None
 _CHECKED_IN_AT = "videogen_checked_in_at"
 
 
@@ -139,15 +139,15 @@ def _attach_pre_ping(engine: Engine, idle_seconds: float) -> None:
 
 def get_engine() -> Engine:
     """The process-wide engine, created on first use (not at import: cold starts stay cheap)."""
-    global _engine, _session_factory, _read_session_factory  # noqa: PLW0603 (one per container)
+    global _engine, _session_factory, _autocommit_session_factory  # noqa: PLW0603 (one per container)
     if _engine is None:
         with _lock:
             if _engine is None:
                 engine = build_engine(get_settings())
                 _session_factory = sessionmaker(engine, expire_on_commit=False)
-                # Reads skip BEGIN/COMMIT: two round trips fewer. Autocommit is a psycopg
+                # Autocommit skips BEGIN/COMMIT: two round trips fewer. Autocommit is a psycopg
                 # client flag, not session state, so it does not pin an RDS Proxy connection.
-                _read_session_factory = sessionmaker(
+                _autocommit_session_factory = sessionmaker(
                     engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
                 )
                 _engine = engine
@@ -156,24 +156,25 @@ def get_engine() -> Engine:
 
 def reset_engine() -> None:
     """Dispose the engine so the next use builds a new one (tests, settings changes)."""
-    global _engine, _session_factory, _read_session_factory  # noqa: PLW0603
+    global _engine, _session_factory, _autocommit_session_factory  # noqa: PLW0603
     with _lock:
         if _engine is not None:
             _engine.dispose()
         _engine = None
         _session_factory = None
-        _read_session_factory = None
+        _autocommit_session_factory = None
 
 
 @contextmanager
-def session_scope(*, read_only: bool = False) -> Iterator[Session]:
+def session_scope(*, autocommit: bool = False) -> Iterator[Session]:
     """A unit of work: commits when the block succeeds, rolls back when it raises.
 
-    ``read_only=True`` runs each statement in autocommit (no BEGIN/COMMIT round trips); use
-    it for requests that only read.
+    ``autocommit=True`` makes each statement its own transaction (no BEGIN/COMMIT round
+    trips): for reads, and for units of work that are a single statement, which is atomic
+    on its own. Anything that needs two statements to agree takes a real transaction.
     """
     get_engine()
-    factory = _read_session_factory if read_only else _session_factory
+    factory = _autocommit_session_factory if autocommit else _session_factory
     if factory is None:
         raise DatabaseUnavailable("database engine was reset during use")
     session = factory()

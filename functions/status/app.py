@@ -17,7 +17,7 @@ app = make_resolver()
 def get_status(jobId: uuid.UUID) -> JobStatus:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:
-        job = video_jobs.get_for_user(s, user_id, jobId)
+        job = video_jobs.get_status_for_user(s, user_id, jobId)
     return JobStatus(
         job_id=job.id,
         status=public_status(job.status),

@@ -171,3 +171,14 @@ def test_lock_by_id_makes_a_second_locker_wait_for_the_first(make_job):
         engine.dispose()
 
     assert order == ["first", "second"]
+
+
+def test_status_view_is_the_owners_only(make_job):
+    job = make_job("owner")
+
+    with session_scope(autocommit=True) as s:
+        view = video_jobs.get_status_for_user(s, "owner", job.id)
+        with pytest.raises(NotFound):
+            video_jobs.get_status_for_user(s, "intruder", job.id)
+
+    assert (view.id, view.status, view.progress, view.video_url) == (job.id, "pending", 0, None)

@@ -180,7 +180,10 @@ def session_scope(*, autocommit: bool = False) -> Iterator[Session]:
     session = factory()
     try:
         yield session
-        session.commit()
+        if autocommit:
+            session.flush()  # each statement committed as it ran; only pending ORM adds remain
+        else:
+            session.commit()
     except BaseException:
         session.rollback()
         raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -35,6 +36,38 @@ UPDATABLE_FIELDS = frozenset(
         "metadata_",
     }
 )
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """What the status route shows of a job: the columns it reads, nothing else."""
+
+    id: uuid.UUID
+    status: str
+    progress: int
+    video_url: str | None
+    thumbnail_url: str | None
+    cost: Decimal | None
+    error_message: str | None
+    created_at: datetime
+    completed_at: datetime | None
+
+
+_STATUS_COLUMNS = tuple(VideoJob.__table__.c[f.name] for f in fields(StatusView))
+
+
+@cache
+def _select_status() -> Select[Any]:
+    owned = (VideoJob.id == bindparam("job_id"), VideoJob.user_id == bindparam("owner_id"))
+    return select(*_STATUS_COLUMNS).where(*owned)
+
+
+def get_status_for_user(session: Session, user_id: str, job_id: uuid.UUID) -> StatusView:
+    """The caller's job as the status route shows it (one narrow SELECT: the most polled read)."""
+    row = session.execute(_select_status(), {"job_id": job_id, "owner_id": user_id}).one_or_none()
+    if row is None:
+        raise _not_found(job_id)
+    return StatusView(*row)
 
 
 @cache

@@ -1,0 +1,50 @@
+"""The child process of figure 2: one timed import in a fresh interpreter, reported as JSON.
+
+``python -m bench.coldchild app functions/status`` imports ``app`` with that folder first on
+``sys.path``, as the Lambda runtime imports a handler module; ``python -m bench.coldchild libs``
+imports the module names given as a JSON list on stdin, in order. Only the import itself is
+timed (``time.perf_counter`` around it); the interpreter's own start-up is the same for both
+and is left out. The JSON line tells the seconds, the modules the import added, the names that
+could not be imported alone, and which provider SDKs ended up loaded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+
+PROVIDER_SDKS = ("openai", "google.genai")
+
+
+def _import_app(folder: str) -> float:
+    sys.path.insert(0, folder)
+    start = time.perf_counter()
+    importlib.import_module("app")
+    return time.perf_counter() - start
+
+
+def _import_libs(names: list[str], failed: list[str]) -> float:
+    start = time.perf_counter()
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            failed.append(name)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str]) -> int:
+    before = set(sys.modules)
+    failed: list[str] = []
+    app = argv[0] == "app"
+    seconds = _import_app(argv[1]) if app else _import_libs(json.loads(sys.stdin.read()), failed)
+    added = [name for name in sys.modules if name not in before]
+    sdks = [name for name in PROVIDER_SDKS if name in sys.modules]
+    print(json.dumps({"seconds": seconds, "added": added, "failed": failed, "sdks": sdks}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -23,17 +23,14 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from videogen import catalog
 from videogen.config import Settings, get_settings
 from videogen.db import session_scope
 from videogen.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
-from videogen.models import ACTIVE_JOB_STATUSES, Storyboard, UserApiKey, UserQuota, VideoJob
 from videogen.queue import QueueSender, QueueUnavailable, StepMessage
-from videogen.repositories import video_jobs
+from videogen.repositories import generation_requests, video_jobs
 from videogen.schemas import GenerateRequest
 
 MAX_PROMPT_CHARS = 4000
@@ -90,82 +87,6 @@ def compose_prompt(scene: dict[str, Any], character: dict[str, Any], preset_key:
     return " ".join(parts)[:MAX_PROMPT_CHARS]
 
 
-def _load_context(session: Session, user_id: str, req: GenerateRequest, key: str | None) -> Any:
-    """Statement 1: the storyboard, whether an active key exists, and an earlier idempotent job."""
-    has_key = exists().where(
-        UserApiKey.user_id == user_id, UserApiKey.provider == req.provider, UserApiKey.is_active
-    )
-    earlier = (
-        select(VideoJob.id)
-        .where(VideoJob.user_id == user_id, VideoJob.idempotency_key == key)
-        .scalar_subquery()
-        if key
-        else literal(None)
-    )
-    row = session.execute(
-        select(
-            Storyboard.scenes,
-            Storyboard.character,
-            Storyboard.preset_key,
-            has_key.label("has_key"),
-            earlier.label("earlier_job_id"),
-        ).where(Storyboard.id == req.storyboard_id, Storyboard.user_id == user_id)
-    ).one_or_none()
-    if row is None:
-        raise NotFound("Storyboard not found", {"id": str(req.storyboard_id)})
-    return row
-
-
-def _lock_quota(session: Session, user_id: str) -> None:
-    """Statement 2: take the caller's quota row lock until this transaction ends."""
-    stmt = pg_insert(UserQuota).values(user_id=user_id)
-    session.execute(
-        stmt.on_conflict_do_update(index_elements=[UserQuota.user_id], set_={"updated_at": func.now()})
-    )
-
-
-def _insert_within_caps(
-    session: Session, job: dict[str, Any], key: str | None, settings: Settings, today: date
-) -> Any:
-    """Statement 3: usage, the idempotency re-check and the conditional INSERT in one go."""
-    user_id = job["user_id"]
-    day_start = datetime.combine(today, time.min, tzinfo=UTC)
-    spend = func.coalesce(VideoJob.cost, VideoJob.estimated_cost)
-    usage = (
-        select(
-            func.count().filter(VideoJob.status.in_(ACTIVE_JOB_STATUSES)).label("in_flight"),
-            func.coalesce(
-                func.sum(spend).filter(and_(VideoJob.created_at >= day_start, VideoJob.status != "failed")), 0
-            ).label("spent"),
-        )
-        .where(VideoJob.user_id == user_id)
-        .cte("usage")
-    )
-    earlier = select(VideoJob.id).where(VideoJob.user_id == user_id, VideoJob.idempotency_key == key)
-    conditions = [
-        usage.c.in_flight < settings.max_jobs_in_flight_per_user,
-        usage.c.spent + job["estimated_cost"] <= settings.max_daily_spend_per_user_usd,
-    ]
-    if key:
-        conditions.append(~earlier.exists())
-    columns = list(job)
-    values = select(*(literal(job[c], VideoJob.__table__.c[c].type) for c in columns)).select_from(usage)
-    inserted = (
-        pg_insert(VideoJob)
-        .from_select(columns, values.where(*conditions))
-        .returning(VideoJob.id)
-        .cte("inserted")
-    )
-    return session.execute(
-        select(
-            usage.c.in_flight,
-            usage.c.spent,
-            (earlier.scalar_subquery() if key else literal(None)).label("earlier_job_id"),
-            select(inserted.c.id).scalar_subquery().label("new_job_id"),
-        )
-    ).one()
-
-
 def _quota_error(in_flight: int, spent: Decimal, estimate: Decimal, settings: Settings) -> QuotaExceeded:
     if in_flight >= settings.max_jobs_in_flight_per_user:
         return QuotaExceeded(
@@ -186,11 +107,7 @@ def _quota_error(in_flight: int, spent: Decimal, estimate: Decimal, settings: Se
 
 
 def _earlier(session: Session, user_id: str, job_id: uuid.UUID) -> Accepted:
-    job = session.execute(
-        select(VideoJob.prompt, VideoJob.estimated_cost).where(
-            VideoJob.id == job_id, VideoJob.user_id == user_id
-        )
-    ).one()
+    job = video_jobs.get_for_user(session, user_id, job_id)  # a retry: the first request's job
     return Accepted(job_id, job.prompt, job.estimated_cost or Decimal(0), created=False)
 
 
@@ -212,7 +129,11 @@ def create_job(
     settings = settings or get_settings()
     today = today or datetime.now(UTC).date()
     resolved = catalog.resolve(req.provider, req.model, req.duration_seconds, req.size, today)
-    context = _load_context(session, user_id, req, idempotency_key)
+    context = generation_requests.load_context(
+        session, user_id, req.storyboard_id, req.provider, idempotency_key
+    )
+    if context is None:
+        raise NotFound("Storyboard not found", {"id": str(req.storyboard_id)})
     if context.earlier_job_id is not None:
         return _earlier(session, user_id, context.earlier_job_id)
     scene = _scene(context.scenes, req.scene_id)
@@ -236,8 +157,14 @@ def create_job(
         "estimated_cost": estimate,
         "idempotency_key": idempotency_key,
     }
-    _lock_quota(session, user_id)
-    outcome = _insert_within_caps(session, job, idempotency_key, settings, today)
+    generation_requests.lock_quota(session, user_id)
+    outcome = generation_requests.insert_within_caps(
+        session,
+        job,
+        day_start=datetime.combine(today, time.min, tzinfo=UTC),
+        max_in_flight=settings.max_jobs_in_flight_per_user,
+        max_daily_spend=settings.max_daily_spend_per_user_usd,
+    )
     if outcome.new_job_id is not None:
         return Accepted(outcome.new_job_id, prompt, estimate, created=True)
     if outcome.earlier_job_id is not None:  # a concurrent retry with the same key won the lock

@@ -16,7 +16,9 @@ from videogen.config import get_settings
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
-tracer = Tracer()
+# Patch only what the functions call out through (AWS SDK): Tracer() by default patches every
+# library it knows, which imports requests & co. into every cold start for nothing.
+tracer = Tracer(patch_modules=["botocore"])
 metrics = Metrics(namespace=get_settings().powertools_metrics_namespace)
 
 __all__ = ["logger", "metrics", "tracer"]

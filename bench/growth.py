@@ -15,10 +15,10 @@ Evidence, all on the exact statement the handler sent (captured with ``before_cu
 - ``EXPLAIN (ANALYZE, BUFFERS)`` at each size: the plan with its index names, and the shared
   buffers touched (a count of work that machine noise does not change);
 - plan stability: the planner's choice for search rests on trigram statistics sampled by
-  ANALYZE, so ANALYZE is re-run a few times and each plan seen is reported with its cost;
-- a what-if in the same throwaway database: the trigram index replaced by one GIN index on
-  ``(user_id, name gin_trgm_ops)`` (btree_gin), search measured again. The repository's schema
-  is not touched; this only shows what a migration would buy.
+  ANALYZE, so ANALYZE is re-run a few times and each plan seen is reported with its cost.
+
+Search uses the schema's owner-scoped trigram index, GIN on ``(user_id, name gin_trgm_ops)``
+(migration 0002, after this figure showed the name-only index reading every user's matches).
 """
 
 from __future__ import annotations
@@ -54,12 +54,6 @@ SELECT gen_random_uuid(), {{user}},
        now() - i * interval '1 second', now() - i * interval '1 second'
 FROM generate_series(1, %(n)s) AS i
 """
-WHAT_IF_INDEX = [
-    "CREATE EXTENSION IF NOT EXISTS btree_gin",
-    "CREATE INDEX ix_whatif_user_name_trgm ON storyboards USING gin (user_id, name gin_trgm_ops)",
-    "DROP INDEX ix_storyboards_name_trgm",
-    "VACUUM ANALYZE storyboards",
-]
 CHARACTER = {"name": "Ada", "description": "a curious engineer in a yellow raincoat"}
 SCENES = [
     {"id": "scene-1", "prompt": "Ada opens the lab door at dawn"},
@@ -200,14 +194,12 @@ def _pointed_at(url: str) -> Iterator[None]:
         reset_process_state()
 
 
-def build_queries(conninfo: str, sizes: tuple[int, ...], handler: Any, only: str = "") -> list[Query]:
-    """Contenders for every query and size (``only``: names containing it), SQL and plans captured."""
+def build_queries(conninfo: str, sizes: tuple[int, ...], handler: Any) -> list[Query]:
+    """Contenders for every query and size, SQL and plans captured."""
     cursors = {size: cursor_at(conninfo, user_of(size)) for size in sizes}
     queries = []
     with psycopg.connect(conninfo, autocommit=True) as conn:
         for name, query, uses_cursor in QUERIES:
-            if only not in name:
-                continue
             q = Query(name)
             for size in sizes:
                 sample = "storyboards.search.200" if "q" in query else "storyboards.list.200"
@@ -222,13 +214,13 @@ def build_queries(conninfo: str, sizes: tuple[int, ...], handler: Any, only: str
     return queries
 
 
-def measure(url: str, sizes: tuple[int, ...], rounds: int, only: str = "") -> list[Query]:
+def measure(url: str, sizes: tuple[int, ...], rounds: int) -> list[Query]:
     """Time the queries through the handler, with the process pointed at ``url``."""
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
     with _pointed_at(url):
         handler = lambdas.load_function("storyboards").lambda_handler
         with quiet_stdout():
-            queries = build_queries(conninfo, sizes, handler, only)
+            queries = build_queries(conninfo, sizes, handler)
             interleave([c for q in queries for c in q.by_size.values()], rounds, warmup=3)
     return queries
 
@@ -237,7 +229,7 @@ def measure(url: str, sizes: tuple[int, ...], rounds: int, only: str = "") -> li
 
 
 def run(report: Report, stack: Stack, *, sizes: tuple[int, ...], rounds: int) -> None:
-    """Load, time every query at every size, check plan stability, then the what-if index."""
+    """Load, time every query at every size, then check the search plans' stability."""
     counts = ", ".join(f"{s:,}" for s in sizes)
     print(
         f"\n== 3. growth: one user with {counts} storyboards amid {NOISE_ROWS:,} rows of "
@@ -252,12 +244,6 @@ def run(report: Report, stack: Stack, *, sizes: tuple[int, ...], rounds: int) ->
     for q in queries:
         if "search" in q.name:
             report.add(_stability_row(q, conninfo, sizes[-1], ""))
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        for statement in WHAT_IF_INDEX:
-            conn.execute(statement)
-    for q in measure(url, sizes, max(5, rounds // 2), only="search"):
-        report.add(_row(q, sizes, budget=False, label="what-if gin(user_id, name) "))
-        report.add(_stability_row(q, conninfo, sizes[-1], "what-if gin(user_id, name) "))
 
 
 def _row(q: Query, sizes: tuple[int, ...], *, budget: bool, label: str = "") -> Row:

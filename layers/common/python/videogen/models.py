@@ -85,8 +85,11 @@ class Storyboard(Base):
         CheckConstraint("version >= 1", name="version_positive"),
         # Keyset pagination: WHERE user_id = ? AND (updated_at, id) < (?, ?) ORDER BY updated_at DESC, id DESC
         Index("ix_storyboards_user_updated", "user_id", text("updated_at DESC"), text("id DESC")),
+        # Owner-scoped name search: trigram GIN on name, led by user_id (btree_gin), so a search
+        # reads only the caller's matches, not every user's.
         Index(
-            "ix_storyboards_name_trgm",
+            "ix_storyboards_user_name_trgm",
+            "user_id",
             "name",
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},

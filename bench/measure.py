@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
-
 
 def percentile(samples: Sequence[float], q: float) -> float:
     """The ``q``-quantile (0..1) of ``samples``, by linear interpolation."""
@@ -63,29 +61,6 @@ def interleave(contenders: Sequence[Contender], iterations: int, warmup: int) ->
         shift = i % n
         for c in (*contenders[shift:], *contenders[:shift]):
             c.once(record=i >= warmup)
-
-
-class StatementCounter:
-    """Counts SQL statements sent through an engine (``before_cursor_execute``)."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.statements.append(statement)
-
-    @contextmanager
-    def watch(self, engine: Engine) -> Iterator[StatementCounter]:
-        self.statements.clear()
-        event.listen(engine, "before_cursor_execute", self._record)
-        try:
-            yield self
-        finally:
-            event.remove(engine, "before_cursor_execute", self._record)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from devstack.harness import reset_process_state
 from devstack.postgres import EmbeddedPostgres, free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,18 +49,6 @@ def apply_base_env() -> None:
     for name in CLEARED_ENV:
         os.environ.pop(name, None)
     os.environ.update(BASE_ENV)
-
-
-def reset_process_state() -> None:
-    """Forget cached settings, engine and AWS clients so the next use reads the environment."""
-    from videogen import config, db  # noqa: PLC0415
-
-    config.get_settings.cache_clear()
-    db.reset_engine()
-    for name in ("videogen.keys", "videogen.queue", "videogen.storage"):
-        module = sys.modules.get(name)
-        if module is not None and hasattr(module, "reset_clients"):
-            module.reset_clients()
 
 
 def migrate(database_url: str) -> None:

@@ -35,9 +35,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from bench import lambdas
-from bench.measure import StatementCounter, quiet_stdout
+from bench.measure import quiet_stdout
 from bench.report import Report, Row, ratio
-from bench.stack import Stack, reset_process_state
+from bench.stack import Stack
+from devstack.harness import StatementCounter, reset_process_state
 
 USER = "user-worker-bench"
 TIMEOUT_SECONDS = 180.0

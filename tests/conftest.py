@@ -7,17 +7,16 @@ Unit tests (tests/unit) never open sockets; see tests/unit/conftest.py.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import text
 
+from devstack.harness import StatementCounter, reset_process_state
 from devstack.postgres import EmbeddedPostgres, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -39,18 +38,6 @@ _TEST_ENV = {
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "DATABASE_URL", "DB_HOST", "DB_SECRET_ARN"):
     os.environ.pop(_name, None)
 os.environ.update(_TEST_ENV)
-
-
-def reset_process_state() -> None:
-    """Forget cached settings, engine and AWS clients so the next use reads the environment."""
-    from videogen import config, db  # noqa: PLC0415
-
-    config.get_settings.cache_clear()
-    db.reset_engine()
-    for name in ("videogen.keys", "videogen.queue", "videogen.storage"):
-        module = sys.modules.get(name)
-        if module is not None and hasattr(module, "reset_clients"):
-            module.reset_clients()
 
 
 @pytest.fixture(scope="session")
@@ -84,29 +71,6 @@ def clean_db(postgres: EmbeddedPostgres) -> EmbeddedPostgres:
     with get_engine().begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
     return postgres
-
-
-class StatementCounter:
-    """Counts SQL statements sent through an engine (round trips to the database)."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.statements.append(statement)
-
-    @contextmanager
-    def watch(self, engine: Engine) -> Iterator[StatementCounter]:
-        self.statements.clear()
-        event.listen(engine, "before_cursor_execute", self._record)
-        try:
-            yield self
-        finally:
-            event.remove(engine, "before_cursor_execute", self._record)
 
 
 @pytest.fixture

@@ -25,8 +25,9 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
+from devstack.harness import reset_process_state
 from devstack.postgres import EmbeddedPostgres, free_port
-from tests.conftest import AwsResources, reset_process_state
+from tests.conftest import AwsResources
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,133 @@
+"""Running the functions in-process as Lambda does, for the tests and the benchmarks.
+
+A function's ``app.py`` loaded as its own module, a sample event from events/ tweaked on a
+copy, a context with the attributes Powertools reads, a statement counter on the engine, and
+a reset of the process-wide caches (settings, engine, AWS clients) after the environment
+changes. One copy of each, so tests and ``make bench`` measure the same thing.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Engine, event
+
+REPO = Path(__file__).resolve().parents[2]
+EVENTS = REPO / "events"
+FUNCTIONS = REPO / "functions"
+UNCHANGED: Any = ...
+"""Default of ``with_changes`` arguments: leave that part of the event as it is."""
+
+
+def load_function(name: str) -> ModuleType:
+    """Import ``functions/<name>/app.py`` as its own module, once per process (every function
+    has an ``app.py``, so each needs a name of its own)."""
+    module_name = f"function_{name}_app"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, FUNCTIONS / name / "app.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"functions/{name}/app.py not found")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class LambdaContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str = "local-function"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:local-function"
+    aws_request_id: str = "6f8e5b2a-0000-4000-8000-000000000000"
+    log_group_name: str = "/aws/lambda/local-function"
+    log_stream_name: str = "2026/11/25/[$LATEST]local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A deep copy of ``events/<name>.json``: tweak the copy, never hand-write a new event."""
+    return copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text()))
+
+
+def with_changes(
+    ev: dict[str, Any],
+    *,
+    sub: str | None = UNCHANGED,
+    body: Any = UNCHANGED,
+    headers: dict[str, str] | None = None,
+    path_parameters: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A copy of an HTTP API event with the caller (``sub=None``: no identity), JSON body,
+    headers, path parameters (the path follows) or query string changed."""
+    ev = copy.deepcopy(ev)
+    if sub is not UNCHANGED:
+        if sub is None:
+            ev["requestContext"].pop("authorizer", None)
+        else:
+            ev["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": sub}, "scopes": None}}
+    if body is not UNCHANGED:
+        ev["body"] = body if isinstance(body, str) else json.dumps(body)
+        ev.setdefault("headers", {})["content-type"] = "application/json"
+    if headers:
+        ev.setdefault("headers", {}).update({k.lower(): v for k, v in headers.items()})
+    if path_parameters:
+        ev["pathParameters"] = {**ev.get("pathParameters", {}), **path_parameters}
+        path = ev["routeKey"].split(" ", 1)[1]
+        for key, value in ev["pathParameters"].items():
+            path = path.replace("{" + key + "}", value)
+        ev["rawPath"] = ev["requestContext"]["http"]["path"] = path
+    if query is not None:
+        ev["queryStringParameters"] = query
+        ev["rawQueryString"] = urlencode(query)
+    return ev
+
+
+class StatementCounter:
+    """Counts SQL statements sent through an engine (``before_cursor_execute``)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    @contextmanager
+    def watch(self, engine: Engine) -> Iterator[StatementCounter]:
+        self.statements.clear()
+        event.listen(engine, "before_cursor_execute", self._record)
+        try:
+            yield self
+        finally:
+            event.remove(engine, "before_cursor_execute", self._record)
+
+
+def reset_process_state() -> None:
+    """Forget cached settings, engine and AWS clients so the next use reads the environment."""
+    from videogen import config, db  # noqa: PLC0415 (the environment must be set first)
+
+    config.get_settings.cache_clear()
+    db.reset_engine()
+    for name in ("videogen.keys", "videogen.queue", "videogen.storage"):
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "reset_clients"):
+            module.reset_clients()

@@ -3,7 +3,8 @@
 File names are ``<function>.<case>.<status>.json``: the function folder the event is for, what
 it shows, and the HTTP status its handler answers once the seed data below exists (the
 events test seeds it and checks every file). Use one with
-``sam local invoke StoryboardsFunction -e events/storyboards.create.201.json``.
+``sam local invoke StoryboardsFunction -e events/storyboards.create.201.json``. The migrate
+function's custom resource requests are ``migrate.<request type>.json``.
 """
 
 from __future__ import annotations
@@ -157,6 +158,35 @@ def _health() -> dict[str, dict[str, Any]]:
     return {"get.200": json_request("GET", "/api/health", "GET /api/health", sub=None)}
 
 
+def _custom_resource(request_type: str) -> dict[str, Any]:
+    """A CloudFormation custom resource request for the migrate function."""
+    event: dict[str, Any] = {
+        "RequestType": request_type,
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:videogen-dev-migrate",
+        "ResponseURL": (
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/"
+            "arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/videogen-dev/sample"
+            "?X-Amz-Signature=sample"
+        ),
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/videogen-dev/sample",
+        "RequestId": "5d478078-13e9-4b7c-8d8f-6a3e0e9f1a11",
+        "LogicalResourceId": "SchemaMigration",
+        "ResourceType": "Custom::SchemaMigration",
+        "ResourceProperties": {
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:videogen-dev-migrate",
+            "CodeVersion": "1",
+        },
+    }
+    if request_type != "Create":
+        event["PhysicalResourceId"] = "schema-SchemaMigration"
+    return event
+
+
+def migrate_samples() -> dict[str, dict[str, Any]]:
+    """The migrate function's custom resource requests, by file stem."""
+    return {f"migrate.{kind.lower()}": _custom_resource(kind) for kind in ("Create", "Update", "Delete")}
+
+
 def api_samples() -> dict[str, dict[str, Any]]:
     """Every API sample event by file stem."""
     groups = {
@@ -173,9 +203,10 @@ def main(argv: list[str]) -> int:
     """Write every sample to the directory given (default: events/)."""
     directory = Path(argv[0] if argv else "events")
     directory.mkdir(exist_ok=True)
-    for name, event in api_samples().items():
+    written = api_samples() | migrate_samples()
+    for name, event in written.items():
         write_event(directory, name, event)
-    print(json.dumps({"written": len(api_samples()), "directory": str(directory)}))
+    print(json.dumps({"written": len(written), "directory": str(directory)}))
     return 0
 
 

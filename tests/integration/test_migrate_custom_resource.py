@@ -7,9 +7,7 @@ application role's secret lives in the moto server's Secrets Manager.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import threading
 import time
 import uuid
@@ -17,7 +15,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -25,25 +22,14 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from devstack.harness import reset_process_state
+from devstack.harness import load_event, load_function, reset_process_state
 from devstack.postgres import EmbeddedPostgres, free_port
 from tests.conftest import AwsResources
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def load_migrate() -> ModuleType:
-    name = "_migrate_function_app"
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "functions" / "migrate" / "app.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-migrate = load_migrate()
+migrate = load_function("migrate")
 HEAD = ScriptDirectory.from_config(Config(str(REPO_ROOT / "migrations" / "alembic.ini"))).get_current_head()
 
 
@@ -101,19 +87,11 @@ class FakeLambdaContext:
 
 
 def cfn_event(request_type: str, url: str, **properties: Any) -> dict[str, Any]:
-    """A custom resource request as CloudFormation sends it."""
-    event: dict[str, Any] = {
-        "RequestType": request_type,
-        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:videogen-migrate",
-        "ResponseURL": url,
-        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/videogen-dev/abc",
-        "RequestId": str(uuid.uuid4()),
-        "LogicalResourceId": "SchemaMigration",
-        "ResourceType": "Custom::SchemaMigration",
-        "ResourceProperties": {"ServiceToken": "arn:...", "CodeVersion": "1", **properties},
-    }
-    if request_type != "Create":
-        event["PhysicalResourceId"] = "schema-SchemaMigration"
+    """The sample custom resource request (events/migrate.<type>.json) answering to ``url``."""
+    event = load_event(f"migrate.{request_type.lower()}")
+    event["ResponseURL"] = url
+    event["RequestId"] = str(uuid.uuid4())
+    event["ResourceProperties"].update(properties)
     return event
 
 

@@ -24,16 +24,13 @@ import json
 import logging
 import mimetypes
 import shutil
-import signal
 import sys
-import threading
 from pathlib import Path, PurePosixPath
-from types import FrameType
 from typing import Any, Literal
 
 import boto3
 
-from devstack.logs import configure_logging, ready_line
+from devstack.logs import configure_logging, ready_line, stop_requested
 from devstack.template import ACCOUNT_ID, REGION, Template, load
 
 logger = logging.getLogger("devstack.aws")
@@ -208,13 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging()
 
-    stopped = threading.Event()
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stopped = stop_requested()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -27,7 +27,6 @@ import argparse
 import base64
 import json
 import logging
-import signal
 import sys
 import threading
 import time
@@ -36,12 +35,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from devstack.events import http_api_event
-from devstack.logs import configure_logging, ready_line
+from devstack.logs import configure_logging, ready_line, stop_requested
 from devstack.runtime import InvocationFailed, invoke
 from devstack.template import Cors, Route, Template, load
 
@@ -368,13 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("cannot listen on 127.0.0.1:%d (%s); set PORT to a free port", args.port, exc.strerror)
         return 2
     server.daemon_threads = True
-    stopped = threading.Event()
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stopped = stop_requested()
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
     ready_line({"url": f"http://127.0.0.1:{server.server_address[1]}"})
     stopped.wait()

@@ -1,4 +1,5 @@
-"""One console for every part of the local stack, each line prefixed with the part's name.
+"""One console for every part of the local stack, each line prefixed with the part's name,
+and the little protocol each child follows (announce readiness, stop on SIGTERM or SIGINT).
 
 Children write to their stdout/stderr; the stack reads both and prints ``[name] line``.
 Powertools' JSON log lines are rendered as ``LEVEL message key=value ...`` (the fields a
@@ -14,9 +15,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable
+from types import FrameType
 from typing import IO, Any
 
 READY_PREFIX = "devstack:ready "
@@ -61,6 +64,18 @@ def configure_logging() -> None:
     logging.getLogger("devstack").setLevel(level)
     for noisy in _NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def stop_requested() -> threading.Event:
+    """An event set when this child gets SIGTERM (the stack stopping) or SIGINT (Ctrl-C)."""
+    stopped = threading.Event()
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    return stopped
 
 
 def ready_line(payload: dict[str, Any]) -> None:

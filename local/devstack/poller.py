@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import base64
 import logging
-import signal
 import sys
 import threading
 import time
@@ -34,12 +33,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import boto3
 
-from devstack.logs import configure_logging, ready_line
+from devstack.logs import configure_logging, ready_line, stop_requested
 from devstack.runtime import InvocationFailed, invoke
 from devstack.template import ACCOUNT_ID, REGION, ScheduleSource, SqsSource, Template, load
 
@@ -300,13 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging()
 
-    stopped = threading.Event()
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stopped = stop_requested()
     workers = build(
         load(args.template),
         function_urls=_pairs(args.function),

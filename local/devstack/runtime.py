@@ -25,7 +25,6 @@ import importlib.util
 import json
 import logging
 import os
-import signal
 import sys
 import threading
 import time
@@ -35,11 +34,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
-from devstack.logs import configure_logging, ready_line
+from devstack.logs import configure_logging, ready_line, stop_requested
 from devstack.template import ACCOUNT_ID, REGION
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
@@ -225,13 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     host = FunctionHost(args.name, handler, args.timeout, args.memory_size)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), _request_handler(host))
     server.daemon_threads = True
-    stopped = threading.Event()
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stopped = stop_requested()
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
     port = server.server_address[1]
     logger.debug("imported %s in %.2f s", args.name, time.monotonic() - started)

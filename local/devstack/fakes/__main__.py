@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
-from types import FrameType
 
 from devstack.fakes import FakeSoraServer, FakeVeoServer
+from devstack.logs import stop_requested
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,13 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
 
     after_seconds = args.complete_after_seconds or None
-    stopped = threading.Event()
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        stopped.set()
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    stopped = stop_requested()
     with (
         FakeSoraServer(
             host=args.host,

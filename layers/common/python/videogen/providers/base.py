@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, Self
 
 ProviderState = Literal["processing", "completed", "failed"]
 Variant = Literal["video", "thumbnail"]
@@ -74,6 +74,26 @@ class RetryableProviderError(ProviderError):
 
 class PermanentProviderError(ProviderError):
     """Rejected key (401/403), refused prompt (400), not found: fail the job with this message."""
+
+
+class SdkClient(Protocol):
+    def close(self) -> None: ...
+
+
+class ClosesClient:
+    """Context management for an adapter over one SDK client (``self._client``)."""
+
+    _client: SdkClient
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the SDK client's HTTP connection pool."""
+        self._client.close()
 
 
 class VideoProvider(Protocol):

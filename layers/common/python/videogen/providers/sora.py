@@ -15,13 +15,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Self, cast
+from typing import cast
 
 import openai
 from openai.types import Video, VideoSeconds, VideoSize
 
 from videogen.config import Settings
 from videogen.providers.base import (
+    ClosesClient,
     GenerationRequest,
     PermanentProviderError,
     PollResult,
@@ -45,8 +46,10 @@ _MAX_JOBS_SCANNED = 500
 _KEY_REJECTED = "the provider rejected your API key; update it with PUT /api/keys/sora"
 
 
-class SoraProvider:
+class SoraProvider(ClosesClient):
     """The OpenAI videos API behind the ``VideoProvider`` interface."""
+
+    _client: openai.OpenAI
 
     name = "sora"
     has_thumbnails = True
@@ -60,16 +63,6 @@ class SoraProvider:
         )
         # Same connection pool; reads are safe to repeat, so the SDK may retry them.
         self._reader = self._client.with_options(max_retries=_READ_RETRIES)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Release the HTTP connection pool."""
-        self._client.close()
 
     def submit(self, request: GenerationRequest) -> Submission:
         """Create one video job (exactly one HTTP request, never retried here)."""

@@ -29,7 +29,7 @@ Retries: the SDK retries nothing by default and the client says so explicitly
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
@@ -39,6 +39,7 @@ from google.genai import errors, types
 from videogen.catalog import VEO_SIZES
 from videogen.config import Settings
 from videogen.providers.base import (
+    ClosesClient,
     GenerationRequest,
     PermanentProviderError,
     PollResult,
@@ -69,8 +70,10 @@ def veo_format(size: str) -> tuple[str, str]:
     )
 
 
-class VeoProvider:
+class VeoProvider(ClosesClient):
     """Veo long-running operations behind the ``VideoProvider`` interface."""
+
+    _client: genai.Client
 
     name = "veo"
     has_thumbnails = False
@@ -91,16 +94,6 @@ class VeoProvider:
                 retry_options=types.HttpRetryOptions(attempts=1),
             ),
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Release the HTTP connection pool."""
-        self._client.close()
 
     def submit(self, request: GenerationRequest) -> Submission:
         """Start one operation (exactly one HTTP request, never retried here)."""

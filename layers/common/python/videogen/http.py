@@ -47,23 +47,23 @@ class Unauthenticated(Exception):
     """No verified identity on the request."""
 
 
-def error_response(status: HTTPStatus | int, error: str, details: Any = None) -> Response[dict[str, Any]]:
+def _error_body(error: str, details: Any) -> dict[str, Any]:
     """The one error shape: ``{"error": ..., "details": ...}`` (details only when present)."""
-    body: dict[str, Any] = {"error": error}
-    if details is not None:
-        body["details"] = details
+    return {"error": error} if details is None else {"error": error, "details": details}
+
+
+def error_response(status: HTTPStatus | int, error: str, details: Any = None) -> Response[dict[str, Any]]:
+    """An error answer from inside the resolver (exception handlers)."""
+    body = _error_body(error, details)
     return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body)
 
 
 def _raw_error(status: HTTPStatus, error: str, details: Any = None) -> dict[str, Any]:
     """An API Gateway v2 result built before the resolver runs (size and media-type checks)."""
-    body: dict[str, Any] = {"error": error}
-    if details is not None:
-        body["details"] = details
     return {
         "statusCode": int(status),
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps(body, separators=(",", ":")),
+        "body": json.dumps(_error_body(error, details), separators=(",", ":")),
         "isBase64Encoded": False,
     }
 
@@ -83,11 +83,10 @@ def precheck(event: Mapping[str, Any]) -> dict[str, Any] | None:
     """Refuse, before routing, what no route accepts: bodies too large (413), non-JSON (415)."""
     method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
     body = event.get("body") or ""
-    if len(body) > get_settings().max_body_bytes * (4 / 3 if event.get("isBase64Encoded") else 1):
+    max_bytes = get_settings().max_body_bytes
+    if len(body) > max_bytes * (4 / 3 if event.get("isBase64Encoded") else 1):
         return _raw_error(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            "Request body too large",
-            {"maxBytes": get_settings().max_body_bytes},
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request body too large", {"maxBytes": max_bytes}
         )
     if method in BODY_METHODS and body:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
@@ -129,9 +128,8 @@ class ApiResolver(APIGatewayHttpResolver):
 
 def current_user(app: APIGatewayHttpResolver) -> str:
     """The caller's id: the JWT ``sub`` claim verified by API Gateway's authorizer, nothing else."""
-    claims = app.current_event.request_context.authorizer.jwt_claim or {}
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub:
+    sub = _claimed_sub(app.current_event.raw_event)
+    if sub is None:
         raise Unauthenticated
     return sub
 

@@ -304,3 +304,22 @@ def test_stored_urls_become_fetchable_links(cloud: Aws) -> None:
     assert requests.get(link, timeout=10).headers["Content-Type"] == "image/png"
     assert storage.url_for(None) is None
     assert storage.url_for("https://cdn.example.com/v.mp4") == "https://cdn.example.com/v.mp4"
+
+
+def test_a_thumbnail_is_stored_under_the_extension_its_bytes_show(cloud: Aws) -> None:
+    job_id = uuid.uuid4()
+
+    key = storage.upload_thumbnail("user-a", job_id, [b"\x89PNG\r\n", b"\x1a\n" + b"\x00" * 32])
+
+    assert key == storage.thumbnail_key("user-a", job_id, "image/png")
+    assert requests.get(storage.presign_get(key), timeout=10).headers["Content-Type"] == "image/png"
+
+
+def test_a_thumbnail_that_is_no_image_is_refused_and_nothing_stored(cloud: Aws) -> None:
+    job_id = uuid.uuid4()
+
+    with pytest.raises(InvalidMedia):
+        storage.upload_thumbnail("user-a", job_id, [b"<html>not an image</html>"])
+
+    listed = cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix=storage.user_prefix("user-a"))
+    assert listed.get("KeyCount", 0) == 0

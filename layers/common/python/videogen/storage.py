@@ -186,17 +186,34 @@ def upload_stream(
     raise ``StorageUnavailable``; an exception from ``chunks`` itself (e.g. the provider's
     download failing) propagates unchanged.
     """
+    iterator = iter(chunks)
+    head = _read_head(iterator)
+    if validate_head is not None and head and not validate_head(head):
+        raise InvalidMedia(f"the file is not a valid {content_type} file")
+    return _upload(key, head, iterator, content_type)
+
+
+def upload_thumbnail(user_id: str, job_id: uuid.UUID | str, chunks: Iterable[bytes]) -> str:
+    """Stream a job's thumbnail to S3, its type (and key extension) sniffed from its first
+    bytes; returns the key. ``EmptyUpload`` / ``InvalidMedia`` when it is no image we store."""
+    iterator = iter(chunks)
+    head = _read_head(iterator)
+    content_type = image_content_type(head)
+    if head and content_type is None:
+        raise InvalidMedia("the thumbnail is not a JPEG, PNG or WebP image")
+    key = thumbnail_key(user_id, job_id, content_type or "image/jpeg")
+    _upload(key, head, iterator, content_type or "image/jpeg")
+    return key
+
+
+def _upload(key: str, head: bytes, rest: Iterator[bytes], content_type: str) -> int:
     from boto3.exceptions import S3UploadFailedError  # noqa: PLC0415 (boto3 on first use)
     from boto3.s3.transfer import TransferConfig  # noqa: PLC0415
 
-    bucket = _bucket()
-    iterator = iter(chunks)
-    head = _read_head(iterator)
     if not head:
         raise EmptyUpload("the file is empty (0 bytes)")
-    if validate_head is not None and not validate_head(head):
-        raise InvalidMedia(f"the file is not a valid {content_type} file")
-    reader = _IteratorReader(head, iterator)
+    bucket = _bucket()
+    reader = _IteratorReader(head, rest)
     try:
         _s3().upload_fileobj(
             io.BufferedReader(reader, buffer_size=1024 * 1024),

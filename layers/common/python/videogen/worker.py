@@ -62,10 +62,9 @@ stored, or put in an exception message.
 
 from __future__ import annotations
 
-import itertools
 import math
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -128,7 +127,6 @@ POLL_EARLY_TOLERANCE = timedelta(seconds=2)
 """A poll this much before its due time still counts as on time (clocks of hosts differ)."""
 _RECOVERY_MARGIN_SECONDS = 5
 _MAX_ERROR_CHARS = 2000
-_HEAD_BYTES = 16
 
 
 def utc_now() -> datetime:
@@ -255,18 +253,6 @@ def _decrypt(session: Session, job: VideoJob) -> str:
 
 def _log_fields(job: VideoJob, step: str, **fields: object) -> dict[str, object]:
     return {"job_id": str(job.id), "provider": job.provider, "step": step, **fields}
-
-
-def _peek(chunks: Iterator[bytes]) -> tuple[bytes, Iterator[bytes]]:
-    """The first bytes of a stream (enough to sniff) and the whole stream again."""
-    head = b""
-    consumed: list[bytes] = []
-    for chunk in chunks:
-        consumed.append(chunk)
-        head += chunk
-        if len(head) >= _HEAD_BYTES:
-            break
-    return head, itertools.chain(consumed, chunks)
 
 
 @dataclass
@@ -621,12 +607,8 @@ class GenerationWorker:
     def _store_thumbnail(self, job: VideoJob, provider: VideoProvider) -> str | None:
         """The thumbnail's S3 key, or ``None``: a missing thumbnail never fails a finished video."""
         try:
-            head, chunks = _peek(provider.download(job.provider_job_id or "", "thumbnail"))
-            content_type = storage.image_content_type(head)
-            if content_type is None:
-                raise InvalidMedia("the thumbnail is not a JPEG, PNG or WebP image")
-            key = storage.thumbnail_key(job.user_id, job.id, content_type)
-            storage.upload_stream(key, chunks, content_type)
+            chunks = provider.download(job.provider_job_id or "", "thumbnail")
+            key = storage.upload_thumbnail(job.user_id, job.id, chunks)
         except (ProviderError, EmptyUpload, InvalidMedia) as exc:
             logger.warning("no thumbnail stored", extra=_log_fields(job, "poll", reason=str(exc)))
             return None

@@ -5,22 +5,22 @@ The plaintext key is never echoed, logged or queued: it lives in a SecretStr unt
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from videogen import keys
+from videogen.catalog import Provider
 from videogen.db import session_scope
 from videogen.http import api_handler, current_user, make_resolver, metrics
 from videogen.repositories import api_keys
 from videogen.schemas import ApiKeyDeleted, ApiKeyList, ApiKeyPut, ApiKeySummary
 
 app = make_resolver()
-ProviderName = Literal["sora", "veo"]
 
 
 @app.put("/api/keys/<provider>")
-def put_key(provider: ProviderName, body: Annotated[ApiKeyPut, Body()]) -> ApiKeySummary:
+def put_key(provider: Provider, body: Annotated[ApiKeyPut, Body()]) -> ApiKeySummary:
     user_id = current_user(app)
     sealed = keys.seal(user_id, provider, body.api_key)
     with session_scope(autocommit=True) as s:  # one statement
@@ -45,7 +45,7 @@ def list_keys() -> ApiKeyList:
 
 
 @app.delete("/api/keys/<provider>")
-def delete_key(provider: ProviderName) -> ApiKeyDeleted:
+def delete_key(provider: Provider) -> ApiKeyDeleted:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:  # one statement
         api_keys.deactivate(s, user_id, provider)

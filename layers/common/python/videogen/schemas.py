@@ -23,10 +23,10 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from videogen.catalog import Provider
 from videogen.models import Storyboard, UserApiKey, VideoJob
 
 MAX_SCENES = 200
-Provider = Literal["sora", "veo"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 PresetKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 

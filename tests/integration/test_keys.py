@@ -235,6 +235,14 @@ def test_hmac_secret_is_fetched_once_from_secrets_manager(kms: Kms) -> None:
     assert first == second == expected
 
 
+def test_hmac_secret_out_of_reach_is_a_retryable_unavailability(kms: Kms) -> None:
+    missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:videogen/gone-AbCdEf"
+    kms.configure(API_KEY_HMAC_SECRET=None, API_KEY_HMAC_SECRET_ARN=missing)
+
+    with pytest.raises(KeyServiceUnavailable, match="HMAC secret"):
+        seal("user-a", "sora", PLAINTEXT)
+
+
 def test_missing_configuration_is_reported_before_anything_is_stored(kms: Kms) -> None:
     kms.configure(API_KEY_HMAC_SECRET=None, API_KEY_HMAC_SECRET_ARN=None)
     with pytest.raises(KeyConfigurationError, match="API_KEY_HMAC_SECRET"):

@@ -163,13 +163,8 @@ def validate_api_key(plaintext: str | SecretStr) -> str:
 
 
 def key_hash(plaintext: str | SecretStr) -> str:
-    """Keyed HMAC-SHA256 of the key, hex: for dedup and :func:`verify`, never a bare hash."""
+    """Keyed HMAC-SHA256 of the key, hex: for dedup, never a bare hash."""
     return hmac.new(_hmac_secret(), _reveal(plaintext).encode(), hashlib.sha256).hexdigest()
-
-
-def verify(plaintext: str | SecretStr, stored_hash: str) -> bool:
-    """Whether ``plaintext`` is the key whose ``key_hash`` is ``stored_hash`` (constant time)."""
-    return hmac.compare_digest(key_hash(plaintext).encode(), stored_hash.encode())
 
 
 # --- sealing ----------------------------------------------------------------------------------

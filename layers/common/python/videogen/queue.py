@@ -118,20 +118,6 @@ def default_sender() -> QueueSender:
     return SqsQueueSender()
 
 
-def send_step(
-    job_id: uuid.UUID | str,
-    step: Step,
-    delay_seconds: int = 0,
-    queue_url: str | None = None,
-) -> str:
-    """Send ``{"jobId", "step"}`` for one job to the generation queue; return the message id.
-
-    ``delay_seconds`` is clamped to 0..900. Raises ``QueueUnavailable`` on any SQS failure.
-    """
-    message = StepMessage(job_id=uuid.UUID(str(job_id)), step=step)
-    return SqsQueueSender(queue_url).send(message, delay_seconds)
-
-
 @dataclass(frozen=True, slots=True)
 class SentMessage:
     """One message an :class:`InMemoryQueueSender` took."""

@@ -33,7 +33,7 @@ def put_key(provider: Provider, body: Annotated[ApiKeyPut, Body()]) -> ApiKeySum
             last4=sealed.last4,
         )
     metrics.add_metric(name="ApiKeysStored", unit="Count", value=1)
-    return ApiKeySummary.from_row(row)
+    return ApiKeySummary.model_validate(row)
 
 
 @app.get("/api/keys")
@@ -41,7 +41,7 @@ def list_keys() -> ApiKeyList:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:
         rows = api_keys.list_for_user(s, user_id)
-    return ApiKeyList(keys=[ApiKeySummary.from_row(r) for r in rows])
+    return ApiKeyList(keys=[ApiKeySummary.model_validate(r) for r in rows])
 
 
 @app.delete("/api/keys/<provider>")

@@ -2,7 +2,8 @@
 
 Create/Update: ``alembic upgrade head`` through RDS Proxy as the schema owner, then make sure the
 application role (the ``AppUserSecretArn`` property's username) exists with its secret's password
-and holds DML grants only. Delete: nothing; the data outlives this resource.
+and holds DML grants only: that database work is ``migrations/deploy.py``; this module speaks
+CloudFormation only. Delete: nothing; the data outlives this resource.
 
 CloudFormation always gets an answer: the work runs in a thread bounded by the function's remaining
 time, and the response (SUCCESS with the revision, or FAILED with a short reason that never holds a
@@ -21,11 +22,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
-
-if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
+from typing import Any, Protocol
 
 logger = logging.getLogger("migrate")
 logger.setLevel(logging.INFO)
@@ -33,9 +30,6 @@ logger.setLevel(logging.INFO)
 RESPONSE_MARGIN_SECONDS = 15.0
 """Time kept back from the Lambda timeout to send the response (two short PUT attempts)."""
 MAX_REASON_CHARS = 300
-DML = "SELECT, INSERT, UPDATE, DELETE"
-
-SecretReader = Callable[[str], Mapping[str, Any]]
 
 
 class LambdaContextLike(Protocol):
@@ -119,129 +113,20 @@ def describe_failure(exc: BaseException) -> str:
     return f"{name}: {message}"[:200] if message else name
 
 
-# --- the work ----------------------------------------------------------------------------------
-
-
-def find_migrations_dir() -> Path:
-    """``migrations/`` beside this file (as packaged by sam build) or at the repository root."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "migrations", here.parents[1] / "migrations"):
-        if (candidate / "alembic.ini").is_file():
-            return candidate
-    raise FileNotFoundError("no migrations/alembic.ini packaged with the migrate function")
-
-
-def read_secret_from_secrets_manager(arn: str) -> Mapping[str, Any]:
-    """The JSON secret at ``arn`` (``username``, ``password``, ...)."""
-    import boto3  # noqa: PLC0415 (layer import kept inside the guarded work)
-
-    from videogen.config import get_settings  # noqa: PLC0415
-
-    client = boto3.client("secretsmanager", region_name=get_settings().aws_region)
-    secret = json.loads(client.get_secret_value(SecretId=arn)["SecretString"])
-    if not isinstance(secret, dict):
-        raise TypeError("the application role secret is not a JSON object")
-    return secret
-
-
-def wait_for_database(engine: Engine, until: float) -> None:
-    """Retry connecting until ``until`` (monotonic): a new proxy target takes a while to register."""
-    from sqlalchemy import text  # noqa: PLC0415
-    from sqlalchemy.exc import OperationalError  # noqa: PLC0415
-
-    delay = 1.0
-    while True:
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return
-        except OperationalError as exc:
-            if time.monotonic() + delay >= until:
-                raise
-            logger.warning("database not reachable yet", extra={"error": describe_failure(exc)})
-            time.sleep(delay)
-            delay = min(delay * 2, 15.0)
-
-
-def ensure_app_role(conn: Connection, role: str, password: str) -> None:
-    """Create or update the application role (login, the secret's password) with DML grants only.
-
-    The password goes to the server as a SCRAM verifier computed here, never in clear text.
-    Tables created later by the schema owner get the same grants through default privileges.
-    """
-    import psycopg  # noqa: PLC0415
-    from psycopg import sql  # noqa: PLC0415
-    from sqlalchemy import text  # noqa: PLC0415
-
-    owner = conn.execute(text("SELECT current_user")).scalar_one()
-    if role == owner:
-        raise ValueError("the application role must differ from the schema owner")
-    raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
-    verifier = raw.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
-    exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
-    database = conn.execute(text("SELECT current_database()")).scalar_one()
-    ident = sql.Identifier(role)
-    statements = [
-        sql.SQL("{} ROLE {} WITH LOGIN PASSWORD {}").format(
-            sql.SQL("ALTER" if exists else "CREATE"), ident, sql.Literal(verifier)
-        ),
-        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), ident),
-        sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident),
-        sql.SQL(f"GRANT {DML} ON ALL TABLES IN SCHEMA public TO {{}}").format(ident),
-        sql.SQL(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {DML} ON TABLES TO {{}}").format(ident),
-        # Only migrations move the schema version.
-        sql.SQL("REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {}").format(ident),
-    ]
-    with raw.cursor() as cur:
-        for statement in statements:
-            cur.execute(statement)
-    logger.info("application role ready", extra={"role": role, "role_created": exists is None})
-
-
-def upgrade_schema(
-    properties: Mapping[str, Any],
-    *,
-    deadline: float,
-    migrations_dir: Path | None = None,
-    read_secret: SecretReader = read_secret_from_secrets_manager,
-) -> str:
-    """Upgrade to head (and provision the app role) in one transaction; the resulting revision."""
-    from alembic import command  # noqa: PLC0415
-    from alembic.config import Config  # noqa: PLC0415
-    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
-    from sqlalchemy import text  # noqa: PLC0415
-
-    from videogen.db import get_engine  # noqa: PLC0415
-
-    directory = migrations_dir or find_migrations_dir()
-    config = Config(str(directory / "alembic.ini"))
-    config.set_main_option("script_location", str(directory).replace("%", "%%"))
-    secret_arn = str(properties.get("AppUserSecretArn") or "")
-    app_secret = read_secret(secret_arn) if secret_arn else None
-
-    engine = get_engine()
-    wait_for_database(engine, until=time.monotonic() + (deadline - time.monotonic()) / 2)
-    with engine.begin() as conn:
-        # The server ends the transaction itself before our deadline: no lock is left queued.
-        remaining_ms = max(int((deadline - time.monotonic()) * 1000) - 2000, 1000)
-        conn.execute(text(f"SET LOCAL statement_timeout = {remaining_ms}"))
-        conn.execute(text("SET LOCAL lock_timeout = '30s'"))
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-        if app_secret is not None:
-            ensure_app_role(conn, str(app_secret["username"]), str(app_secret["password"]))
-        heads = MigrationContext.configure(conn).get_current_heads()
-    return "+".join(sorted(heads)) or "base"
-
-
 # --- the handler -------------------------------------------------------------------------------
 
 Apply = Callable[[Mapping[str, Any], float], str]
-"""(resource properties, monotonic deadline) -> revision."""
+"""(resource properties, seconds the work may take) -> revision."""
 
 
-def _default_apply(properties: Mapping[str, Any], deadline: float) -> str:
-    return upgrade_schema(properties, deadline=deadline)
+def migrate_schema(properties: Mapping[str, Any], seconds: float) -> str:
+    """The database work (migrations/deploy.py, packaged beside this file), imported only now:
+    a broken layer then fails this request instead of the function's init."""
+    from migrations import deploy  # noqa: PLC0415
+
+    return deploy.upgrade(
+        seconds=seconds, app_secret_arn=str(properties.get("AppUserSecretArn") or "") or None
+    )
 
 
 def run_bounded(work: Callable[[], Outcome], seconds: float, timed_out: Outcome) -> Outcome:
@@ -261,7 +146,7 @@ def handle(
     event: Mapping[str, Any],
     context: LambdaContextLike,
     *,
-    apply: Apply = _default_apply,
+    apply: Apply = migrate_schema,
     send: Callable[[Mapping[str, Any], Outcome], bool] = send_response,
 ) -> Outcome:
     """Dispatch one custom resource request and always answer it."""
@@ -281,7 +166,7 @@ def handle(
                 return Outcome("SUCCESS", physical_id, "nothing to do on delete")
             if request_type not in ("Create", "Update"):
                 return Outcome("FAILED", physical_id, f"unsupported request type {request_type!r}")
-            revision = apply(event.get("ResourceProperties") or {}, time.monotonic() + budget)
+            revision = apply(event.get("ResourceProperties") or {}, budget)
             logger.info("schema at head", extra={"revision": revision, "request": request_type})
             return Outcome("SUCCESS", physical_id, f"schema at {revision}", {"Revision": revision})
         except Exception as exc:

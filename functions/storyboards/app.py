@@ -40,7 +40,7 @@ def create_storyboard(body: Annotated[StoryboardCreate, Body()]) -> StoryboardEn
             scenes=scenes_json(body.scenes),
         )
     metrics.add_metric(name="StoryboardsCreated", unit="Count", value=1)
-    return StoryboardEnvelope(storyboard=StoryboardOut.from_row(board))
+    return StoryboardEnvelope(storyboard=StoryboardOut.model_validate(board))
 
 
 @app.get("/api/storyboards")
@@ -53,7 +53,7 @@ def list_storyboards(
     with session_scope(autocommit=True) as s:
         page = storyboards.list_for_user(s, user_id, limit=limit, cursor=cursor, name_contains=q or None)
     return StoryboardList(
-        storyboards=[StoryboardOut.from_row(b) for b in page.items], next_cursor=page.next_cursor
+        storyboards=[StoryboardOut.model_validate(b) for b in page.items], next_cursor=page.next_cursor
     )
 
 
@@ -62,8 +62,8 @@ def get_storyboard(id: uuid.UUID) -> StoryboardDetailEnvelope:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:
         found = storyboards.get_with_jobs(s, user_id, id)
-    out = StoryboardOut.from_row(found.storyboard)
-    jobs = [VideoJobOut.from_row(j) for j in found.video_jobs]
+    out = StoryboardOut.model_validate(found.storyboard)
+    jobs = [VideoJobOut.model_validate(j) for j in found.video_jobs]
     return StoryboardDetailEnvelope(storyboard=StoryboardWithJobsOut(**out.__dict__, video_jobs=jobs))
 
 
@@ -88,7 +88,7 @@ def patch_storyboard(
         board = storyboards.update(
             s, user_id, id, body.changes(), expected_version=_expected_version(if_match)
         )
-    return StoryboardEnvelope(storyboard=StoryboardOut.from_row(board))
+    return StoryboardEnvelope(storyboard=StoryboardOut.model_validate(board))
 
 
 @app.delete("/api/storyboards/<id>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, event, inspect, text
 
 from devstack.postgres import free_port
+from tests.conftest import AwsResources
+from videogen.aws import SecretUnavailable
 from videogen.config import Settings
 from videogen.db import build_engine, check_database_connection, get_engine, session_scope
 from videogen.models import Base
@@ -96,6 +99,35 @@ def test_iam_source_uses_tls_and_a_fresh_token_per_new_connection():
     assert engine.url.password is None  # the token never sits in the URL
     assert len(tokens) == 2
     assert all(t.startswith("proxy.example.internal:5432/?Action=connect&DBUser=app") for t in tokens)
+
+
+def test_secret_source_connects_with_the_credentials_in_secrets_manager(aws: AwsResources) -> None:
+    secret = {"username": "owner", "password": "pw-from-secret", "host": "cluster.internal", "port": 6543}
+    arn = aws.client("secretsmanager").create_secret(Name="db-owner", SecretString=json.dumps(secret))["ARN"]
+
+    engine = build_engine(Settings(database_url=None, db_secret_arn=arn, db_name="videogen"))
+    engine.dispose()
+
+    url = engine.url
+    assert (url.username, url.password, url.host, url.port) == (
+        "owner",
+        "pw-from-secret",
+        "cluster.internal",
+        6543,
+    )
+    assert url.database == "videogen"  # not in the secret: from settings
+    assert url.query["sslmode"] == "require"
+
+
+def test_secret_source_refuses_a_secret_that_is_not_a_json_object_without_echoing_it(
+    aws: AwsResources,
+) -> None:
+    arn = aws.client("secretsmanager").create_secret(Name="db-plain", SecretString="hunter2-plain")["ARN"]
+
+    with pytest.raises(SecretUnavailable) as raised:
+        build_engine(Settings(database_url=None, db_secret_arn=arn))
+
+    assert "hunter2" not in str(raised.value)
 
 
 def test_check_database_connection_reports_connected():

@@ -24,9 +24,9 @@ from videogen.keys import (
     KeyConfigurationError,
     KeyServiceUnavailable,
     SealedKeyUnreadable,
+    key_hash,
     open_sealed,
     seal,
-    verify,
 )
 from videogen.repositories import api_keys
 
@@ -206,10 +206,8 @@ def test_key_hash_is_a_keyed_hmac_not_a_bare_hash(kms: Kms) -> None:
 
     assert sealed.key_hash != hashlib.sha256(PLAINTEXT.encode()).hexdigest()
     assert sealed.key_hash == hmac.new(HMAC_SECRET.encode(), PLAINTEXT.encode(), hashlib.sha256).hexdigest()
-    assert verify(PLAINTEXT, sealed.key_hash)
-    assert verify(SecretStr(PLAINTEXT), sealed.key_hash)
-    assert not verify(PLAINTEXT + "x", sealed.key_hash)
-    assert not verify(PLAINTEXT, "")
+    assert key_hash(SecretStr(PLAINTEXT)) == sealed.key_hash
+    assert key_hash(PLAINTEXT + "x") != sealed.key_hash
 
 
 def test_key_hash_changes_with_the_secret(kms: Kms) -> None:
@@ -218,7 +216,7 @@ def test_key_hash_changes_with_the_secret(kms: Kms) -> None:
     kms.configure(API_KEY_HMAC_SECRET="another-secret-of-sufficient-length")
 
     assert seal("user-a", "sora", PLAINTEXT).key_hash != before
-    assert not verify(PLAINTEXT, before)
+    assert key_hash(PLAINTEXT) != before
 
 
 def test_hmac_secret_is_fetched_once_from_secrets_manager(kms: Kms) -> None:
@@ -233,6 +231,14 @@ def test_hmac_secret_is_fetched_once_from_secrets_manager(kms: Kms) -> None:
 
     expected = hmac.new(secret.encode(), PLAINTEXT.encode(), hashlib.sha256).hexdigest()
     assert first == second == expected
+
+
+def test_hmac_secret_out_of_reach_is_a_retryable_unavailability(kms: Kms) -> None:
+    missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:videogen/gone-AbCdEf"
+    kms.configure(API_KEY_HMAC_SECRET=None, API_KEY_HMAC_SECRET_ARN=missing)
+
+    with pytest.raises(KeyServiceUnavailable, match="HMAC secret"):
+        seal("user-a", "sora", PLAINTEXT)
 
 
 def test_missing_configuration_is_reported_before_anything_is_stored(kms: Kms) -> None:

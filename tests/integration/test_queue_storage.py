@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from videogen import queue, storage
 from videogen.config import get_settings
-from videogen.queue import InMemoryQueueSender, QueueUnavailable, StepMessage, send_step
+from videogen.queue import InMemoryQueueSender, QueueUnavailable, SqsQueueSender, StepMessage
 from videogen.storage import EmptyUpload, InvalidMedia, StorageUnavailable
 
 REGION = "us-east-1"
@@ -81,10 +81,14 @@ def _chunks(data: bytes, size: int) -> Iterator[bytes]:
 # --- queue ------------------------------------------------------------------------------------
 
 
+def poll() -> StepMessage:
+    return StepMessage(job_id=uuid.uuid4(), step="poll")
+
+
 def test_a_step_message_holds_the_job_id_and_step_and_nothing_else(cloud: Aws) -> None:
     job_id = uuid.uuid4()
 
-    message_id = send_step(job_id, "submit")
+    message_id = SqsQueueSender().send(StepMessage(job_id=job_id, step="submit"))
 
     [received] = cloud.receive()
     assert received["MessageId"] == message_id
@@ -94,7 +98,7 @@ def test_a_step_message_holds_the_job_id_and_step_and_nothing_else(cloud: Aws) -
 
 
 def test_a_delayed_poll_stays_invisible_until_its_delay(cloud: Aws) -> None:
-    send_step(str(uuid.uuid4()), "poll", delay_seconds=30)
+    SqsQueueSender().send(poll(), delay_seconds=30)
 
     assert cloud.receive() == []
     assert cloud.delay_of_stored_message() == 30
@@ -102,7 +106,7 @@ def test_a_delayed_poll_stays_invisible_until_its_delay(cloud: Aws) -> None:
 
 @pytest.mark.parametrize(("asked", "stored"), [(5000, 900), (900, 900), (-5, 0)])
 def test_delays_are_clamped_to_what_sqs_accepts(cloud: Aws, asked: int, stored: int) -> None:
-    send_step(uuid.uuid4(), "poll", delay_seconds=asked)
+    SqsQueueSender().send(poll(), delay_seconds=asked)
 
     assert cloud.delay_of_stored_message() == stored
 
@@ -110,7 +114,7 @@ def test_delays_are_clamped_to_what_sqs_accepts(cloud: Aws, asked: int, stored: 
 def test_an_explicit_queue_url_wins_over_the_setting(cloud: Aws) -> None:
     other = cloud.sqs.create_queue(QueueName="other-queue")["QueueUrl"]
 
-    send_step(uuid.uuid4(), "submit", queue_url=other)
+    SqsQueueSender(other).send(poll())
 
     assert cloud.receive() == []
     assert len(cloud.receive(other)) == 1
@@ -118,12 +122,12 @@ def test_an_explicit_queue_url_wins_over_the_setting(cloud: Aws) -> None:
 
 def test_a_missing_queue_is_reported_as_unavailable(cloud: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(QueueUnavailable):
-        send_step(uuid.uuid4(), "submit", queue_url=cloud.queue_url + "-gone")
+        SqsQueueSender(cloud.queue_url + "-gone").send(poll())
 
     monkeypatch.delenv("GENERATION_QUEUE_URL")
     _forget_settings()
     with pytest.raises(QueueUnavailable, match="not configured"):
-        send_step(uuid.uuid4(), "submit")
+        SqsQueueSender().send(poll())
 
 
 def test_an_unreachable_queue_is_reported_as_unavailable(cloud: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -131,7 +135,7 @@ def test_an_unreachable_queue_is_reported_as_unavailable(cloud: Aws, monkeypatch
     _forget_settings()
 
     with pytest.raises(QueueUnavailable):
-        send_step(uuid.uuid4(), "submit")
+        SqsQueueSender().send(poll())
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ def test_another_users_storyboard_is_not_found_and_unchanged(make_storyboard):
         storyboards.delete(s, "intruder", board.id)
     with session_scope() as s:
         assert storyboards.list_for_user(s, "intruder").items == []
-        assert storyboards.search(s, "intruder", "Mine") == []
+        assert storyboards.list_for_user(s, "intruder", name_contains="Mine").items == []
         still = storyboards.get(s, "owner", board.id)
     assert (still.name, still.version) == ("Mine", 1)
 
@@ -213,16 +213,20 @@ def test_made_up_cursor_is_invalid_input(cursor):
         storyboards.list_for_user(s, "user-a", cursor=cursor)
 
 
-def test_search_is_case_insensitive_substring_scoped_and_limited(make_storyboard):
+def test_search_is_case_insensitive_substring_scoped_and_paged(make_storyboard):
     for i in range(25):
         make_storyboard("user-a", name=f"Space Opera part {i}")
     make_storyboard("user-a", name="Western")
     make_storyboard("user-b", name="space opera (not yours)")
 
     with session_scope() as s:
-        found = storyboards.search(s, "user-a", "OPERA")
+        first = storyboards.list_for_user(s, "user-a", limit=20, name_contains="OPERA")
+        rest = storyboards.list_for_user(
+            s, "user-a", limit=20, cursor=first.next_cursor, name_contains="OPERA"
+        )
 
-    assert len(found) == 20
+    found = first.items + rest.items
+    assert (len(first.items), len(rest.items), rest.next_cursor) == (20, 5, None)
     assert all("Opera" in b.name and b.user_id == "user-a" for b in found)
 
 
@@ -241,6 +245,6 @@ def test_search_matches_like_metacharacters_literally(make_storyboard, query, ex
         make_storyboard("user-a", name=name)
 
     with session_scope() as s:
-        found = {b.name for b in storyboards.search(s, "user-a", query)}
+        found = {b.name for b in storyboards.list_for_user(s, "user-a", name_contains=query).items}
 
     assert found == expected

@@ -488,6 +488,7 @@ def test_sam_build_packages_the_layer_and_keeps_provider_sdks_out_of_api_functio
     assert (migrate / "app.py").is_file()
     assert (migrate / "migrations" / "alembic.ini").is_file()
     assert (migrate / "migrations" / "env.py").is_file()
+    assert (migrate / "migrations" / "deploy.py").is_file()  # the database work the handler imports
     assert sorted(p.name for p in (migrate / "migrations" / "versions").glob("*.py")) == sorted(
         p.name for p in (REPO_ROOT / "migrations" / "versions").glob("*.py")
     )

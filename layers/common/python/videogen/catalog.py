@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, get_args
 
 from videogen.errors import InvalidInput
 
 Provider = Literal["sora", "veo"]
-PROVIDERS: tuple[Provider, ...] = ("sora", "veo")
+"""The video providers: the one list of their names (schemas, models, keys and adapters use it)."""
+PROVIDERS: tuple[Provider, ...] = get_args(Provider)
 
 COST_QUANTUM = Decimal("0.0001")
 """Costs are kept to 4 decimal places (``video_jobs.cost`` is ``numeric(10,4)``)."""

@@ -9,7 +9,6 @@ connection (no server-side prepared statements, no SET, no temp tables, no seque
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from videogen import aws
 from videogen.config import Settings, get_settings
 from videogen.errors import ServiceUnavailable
 
@@ -42,10 +42,7 @@ def _connect_args(settings: Settings) -> dict[str, Any]:
 
 
 def _url_from_secret(settings: Settings) -> URL:
-    import boto3  # noqa: PLC0415 (only the secret-based source needs it)
-
-    client = boto3.client("secretsmanager", region_name=settings.aws_region)
-    secret = json.loads(client.get_secret_value(SecretId=str(settings.db_secret_arn))["SecretString"])
+    secret = aws.read_json_secret(str(settings.db_secret_arn))
     return URL.create(
         "postgresql+psycopg",
         username=secret["username"],
@@ -59,9 +56,7 @@ def _url_from_secret(settings: Settings) -> URL:
 
 def _attach_iam_token(engine: Engine, settings: Settings) -> None:
     """Generate a fresh IAM auth token for every new connection, never one per process."""
-    import boto3  # noqa: PLC0415
-
-    rds = boto3.client("rds", region_name=settings.aws_region)
+    rds = aws.client("rds")
 
     @event.listens_for(engine, "do_connect")
     def _provide_token(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
@@ -155,8 +150,10 @@ def get_engine() -> Engine:
 
 
 def reset_engine() -> None:
-    """Dispose the engine so the next use builds a new one (tests, settings changes)."""
+    """Dispose the engine so the next use builds a new one, reading its secret afresh (tests,
+    settings changes)."""
     global _engine, _session_factory, _autocommit_session_factory  # noqa: PLW0603
+    aws.reset_secrets()
     with _lock:
         if _engine is not None:
             _engine.dispose()

@@ -29,7 +29,6 @@ import hashlib
 import hmac
 import json
 import os
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -39,14 +38,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
 
+from videogen import aws
 from videogen.catalog import check_provider
 from videogen.config import get_settings
 from videogen.errors import Conflict, DomainError, InvalidInput, ServiceUnavailable
 
 if TYPE_CHECKING:
-    from botocore.config import Config
     from mypy_boto3_kms import KMSClient
-    from mypy_boto3_secretsmanager import SecretsManagerClient
     from sqlalchemy.orm import Session
 
 BLOB_VERSION = "v1"
@@ -90,57 +88,26 @@ class KeyConfigurationError(RuntimeError):
     """The deployment lacks what key encryption needs (KMS key id, HMAC secret)."""
 
 
-# --- AWS clients and the HMAC secret, once per container ------------------------------------
-
-
-# boto3 is imported on first use, not at import: it would add ~0.2 s to every API cold start.
-def _config() -> Config:
-    from botocore.config import Config  # noqa: PLC0415
-
-    return Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
+# --- the KMS client and the HMAC secret, once per container ---------------------------------
 
 
 @lru_cache(maxsize=1)
 def _kms() -> KMSClient:
-    import boto3  # noqa: PLC0415
-
-    return boto3.client("kms", region_name=get_settings().aws_region, config=_config())
-
-
-@lru_cache(maxsize=1)
-def _secretsmanager() -> SecretsManagerClient:
-    import boto3  # noqa: PLC0415
-
-    return boto3.client("secretsmanager", region_name=get_settings().aws_region, config=_config())
-
-
-_secret_lock = threading.Lock()
-_fetched_hmac_secrets: dict[str, bytes] = {}
+    return aws.client("kms")
 
 
 def reset_clients() -> None:
-    """Forget cached AWS clients and the fetched HMAC secret (tests, settings changes)."""
+    """Forget the cached KMS client and the fetched HMAC secret (tests, settings changes)."""
     _kms.cache_clear()
-    _secretsmanager.cache_clear()
-    with _secret_lock:
-        _fetched_hmac_secrets.clear()
+    aws.reset_secrets()
 
 
 def _fetch_hmac_secret(arn: str) -> bytes:
-    with _secret_lock:
-        cached = _fetched_hmac_secrets.get(arn)
-        if cached is not None:
-            return cached
-        try:
-            response = _secretsmanager().get_secret_value(SecretId=arn)
-        except (BotoCoreError, ClientError) as exc:
-            raise KeyServiceUnavailable("could not read the API key HMAC secret") from exc
-        if "SecretString" in response:
-            secret = response["SecretString"].encode()
-        else:
-            secret = response.get("SecretBinary", b"")
-        _fetched_hmac_secrets[arn] = secret
-        return secret
+    try:
+        secret = aws.read_secret(arn)
+    except aws.SecretUnavailable as exc:
+        raise KeyServiceUnavailable("could not read the API key HMAC secret") from exc
+    return secret.encode() if isinstance(secret, str) else secret
 
 
 def _hmac_secret() -> bytes:
@@ -196,13 +163,8 @@ def validate_api_key(plaintext: str | SecretStr) -> str:
 
 
 def key_hash(plaintext: str | SecretStr) -> str:
-    """Keyed HMAC-SHA256 of the key, hex: for dedup and :func:`verify`, never a bare hash."""
+    """Keyed HMAC-SHA256 of the key, hex: for dedup, never a bare hash."""
     return hmac.new(_hmac_secret(), _reveal(plaintext).encode(), hashlib.sha256).hexdigest()
-
-
-def verify(plaintext: str | SecretStr, stored_hash: str) -> bool:
-    """Whether ``plaintext`` is the key whose ``key_hash`` is ``stored_hash`` (constant time)."""
-    return hmac.compare_digest(key_hash(plaintext).encode(), stored_hash.encode())
 
 
 # --- sealing ----------------------------------------------------------------------------------

@@ -31,12 +31,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from videogen.catalog import PROVIDERS
+
 JOB_STATUSES = ("pending", "submitting", "processing", "completed", "failed")
 """Job lifecycle. ``submitting`` marks the moment before the provider call, so a worker that
 dies mid-call is detected instead of the job being submitted (and paid for) twice."""
 ACTIVE_JOB_STATUSES = ("pending", "submitting", "processing")
 COMPILED_STATUSES = ("pending", "processing", "completed", "failed")
-PROVIDERS = ("sora", "veo")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from videogen import aws
 from videogen.config import get_settings
 from videogen.errors import ServiceUnavailable
 
@@ -82,15 +83,7 @@ class QueueSender(Protocol):
 
 @lru_cache(maxsize=1)
 def _sqs() -> SQSClient:
-    # boto3 is imported on first use, not at import: it would add ~0.2 s to every API cold start.
-    import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
-
-    return boto3.client(
-        "sqs",
-        region_name=get_settings().aws_region,
-        config=Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 3}),
-    )
+    return aws.client("sqs")
 
 
 def reset_clients() -> None:
@@ -123,20 +116,6 @@ class SqsQueueSender:
 def default_sender() -> QueueSender:
     """The sender handlers use when none is passed: SQS at the configured queue."""
     return SqsQueueSender()
-
-
-def send_step(
-    job_id: uuid.UUID | str,
-    step: Step,
-    delay_seconds: int = 0,
-    queue_url: str | None = None,
-) -> str:
-    """Send ``{"jobId", "step"}`` for one job to the generation queue; return the message id.
-
-    ``delay_seconds`` is clamped to 0..900. Raises ``QueueUnavailable`` on any SQS failure.
-    """
-    message = StepMessage(job_id=uuid.UUID(str(job_id)), step=step)
-    return SqsQueueSender(queue_url).send(message, delay_seconds)
 
 
 @dataclass(frozen=True, slots=True)

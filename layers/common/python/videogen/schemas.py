@@ -1,15 +1,14 @@
 """Request and response models: camelCase on the wire, wire-compatible with the earlier
 Next.js front end (``{success, storyboard}`` envelopes, ``{error, details}`` errors).
 
-Request models forbid unknown fields; response models are built from ORM rows with
-``from_row`` so handlers stay thin.
+Request models forbid unknown fields; response models that mirror a table read the ORM row's
+attributes (``VideoJobOut.model_validate(job)``) so handlers stay thin.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,10 +22,9 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from videogen.models import Storyboard, UserApiKey, VideoJob
+from videogen.catalog import Provider
 
 MAX_SCENES = 200
-Provider = Literal["sora", "veo"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 PresetKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -41,6 +39,12 @@ class RequestModel(WireModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid"
     )
+
+
+class RowModel(WireModel):
+    """A response read from an ORM row's attributes of the same names: ``Model.model_validate(row)``."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class Scene(BaseModel):
@@ -99,7 +103,12 @@ def scenes_json(scenes: list[Scene]) -> list[dict[str, Any]]:
     return [s.model_dump() for s in scenes]
 
 
-class VideoJobOut(WireModel):
+def public_status(status: str) -> str:
+    """The front end knows pending/processing/completed/failed; ``submitting`` is internal."""
+    return "processing" if status == "submitting" else status
+
+
+class VideoJobOut(RowModel):
     id: uuid.UUID
     storyboard_id: uuid.UUID
     scene_id: str
@@ -116,28 +125,10 @@ class VideoJobOut(WireModel):
     updated_at: datetime
     completed_at: datetime | None
 
-    @classmethod
-    def from_row(cls, job: VideoJob) -> VideoJobOut:
-        return cls(
-            id=job.id,
-            storyboard_id=job.storyboard_id,
-            scene_id=job.scene_id,
-            provider=job.provider,
-            model=job.model,
-            status=public_status(job.status),
-            prompt=job.prompt,
-            progress=job.progress,
-            cost=_num(job.cost),
-            estimated_cost=_num(job.estimated_cost),
-            error_message=job.error_message,
-            attempts=job.attempts,
-            created_at=job.created_at,
-            updated_at=job.updated_at,
-            completed_at=job.completed_at,
-        )
+    _public_status = field_validator("status")(public_status)
 
 
-class StoryboardOut(WireModel):
+class StoryboardOut(RowModel):
     id: uuid.UUID
     user_id: str
     name: str
@@ -147,20 +138,6 @@ class StoryboardOut(WireModel):
     version: int
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def from_row(cls, board: Storyboard) -> StoryboardOut:
-        return cls(
-            id=board.id,
-            user_id=board.user_id,
-            name=board.name,
-            preset_key=board.preset_key,
-            character=board.character,
-            scenes=board.scenes,
-            version=board.version,
-            created_at=board.created_at,
-            updated_at=board.updated_at,
-        )
 
 
 class StoryboardWithJobsOut(StoryboardOut):
@@ -222,22 +199,12 @@ class ApiKeyPut(RequestModel):
     api_key: SecretStr = Field(min_length=8, max_length=512)
 
 
-class ApiKeySummary(WireModel):
+class ApiKeySummary(RowModel):
     provider: str
     is_active: bool
     last4: str
     created_at: datetime
     last_used_at: datetime | None
-
-    @classmethod
-    def from_row(cls, key: UserApiKey) -> ApiKeySummary:
-        return cls(
-            provider=key.provider,
-            is_active=key.is_active,
-            last4=key.last4,
-            created_at=key.created_at,
-            last_used_at=key.last_used_at,
-        )
 
 
 class ApiKeyList(WireModel):
@@ -258,12 +225,3 @@ class Health(WireModel):
 class ErrorBody(WireModel):
     error: str
     details: Any = None
-
-
-def public_status(status: str) -> str:
-    """The front end knows pending/processing/completed/failed; ``submitting`` is internal."""
-    return "processing" if status == "submitting" else status
-
-
-def _num(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from videogen.catalog import PROVIDERS
 from videogen.providers.base import (
     GenerationRequest,
     PermanentProviderError,
@@ -20,8 +21,6 @@ from videogen.providers.base import (
 
 if TYPE_CHECKING:
     from videogen.config import Settings
-
-PROVIDER_NAMES = ("sora", "veo")
 
 
 def get_provider(name: str, api_key: str, settings: Settings) -> VideoProvider:
@@ -37,11 +36,10 @@ def get_provider(name: str, api_key: str, settings: Settings) -> VideoProvider:
         from videogen.providers.veo import VeoProvider  # noqa: PLC0415  (lazy: SDK import cost)
 
         return VeoProvider(api_key, settings)
-    raise ValueError(f"unknown video provider {name!r}; expected one of {', '.join(PROVIDER_NAMES)}")
+    raise ValueError(f"unknown video provider {name!r}; expected one of {', '.join(PROVIDERS)}")
 
 
 __all__ = [
-    "PROVIDER_NAMES",
     "GenerationRequest",
     "PermanentProviderError",
     "PollResult",

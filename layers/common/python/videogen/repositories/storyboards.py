@@ -27,7 +27,6 @@ from videogen.models import Storyboard, VideoJob
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
-SEARCH_LIMIT = 20
 UPDATABLE_FIELDS = frozenset({"name", "preset_key", "character", "scenes"})
 
 
@@ -246,8 +245,3 @@ def list_for_user(
         return Page(rows, None)
     last = rows[limit - 1]
     return Page(rows[:limit], encode_cursor(last.updated_at, last.id))
-
-
-def search(session: Session, user_id: str, query: str, *, limit: int = SEARCH_LIMIT) -> list[Storyboard]:
-    """Case-insensitive substring search on name among the caller's storyboards."""
-    return list_for_user(session, user_id, limit=limit, name_contains=query).items

@@ -18,6 +18,7 @@ from tests.support import FakeLambdaContext, load_event, load_function
 from videogen import keys
 from videogen.config import get_settings
 from videogen.db import session_scope
+from videogen.generation.worker import GenerationWorker
 from videogen.models import VideoJob
 from videogen.providers import (
     GenerationRequest,
@@ -28,7 +29,6 @@ from videogen.providers import (
 )
 from videogen.queue import InMemoryQueueSender, SentMessage, StepMessage
 from videogen.repositories import api_keys, video_jobs
-from videogen.worker import GenerationWorker
 
 SORA_KEY = "sk-worker-test-0123456789abcdef"
 VEO_KEY = "AIza-worker-test-0123456789abcdef"

@@ -31,8 +31,8 @@ from tests.integration.generation_support import (
 from videogen import storage
 from videogen.config import get_settings
 from videogen.db import session_scope
+from videogen.generation.steps import OUTCOME_UNKNOWN
 from videogen.models import VideoJob
-from videogen.worker import OUTCOME_UNKNOWN
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
 

@@ -26,8 +26,9 @@ from tests.integration.generation_support import (
 from tests.support import FakeLambdaContext, load_event, load_function
 from videogen.config import get_settings
 from videogen.db import session_scope
+from videogen.generation.steps import OUTCOME_UNKNOWN
+from videogen.generation.worker import GenerationWorker
 from videogen.models import VideoJob
-from videogen.worker import OUTCOME_UNKNOWN, GenerationWorker
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
 

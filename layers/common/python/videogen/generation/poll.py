@@ -25,7 +25,7 @@ from videogen import catalog, storage
 from videogen.catalog import CatalogError
 from videogen.db import session_scope
 from videogen.generation.pacing import next_poll_delay, overdue_error, poll_is_due
-from videogen.generation.steps import JobSteps, KeyRefused, Lease, Outcome, count, log_fields
+from videogen.generation.steps import JobSteps, KeyRefused, Lease, Outcome, count, in_status, log_fields
 from videogen.models import VideoJob
 from videogen.observability import emit_metric, logger
 from videogen.providers import (
@@ -55,11 +55,9 @@ def _lease_poll(steps: JobSteps, job_id: uuid.UUID) -> Lease | Outcome:
     with session_scope() as s:
         # Row lock: concurrent duplicates of one poll message take turns, and the second
         # finds the lease the first wrote.
-        job = video_jobs.lock_by_id(s, job_id)
-        if job is None:
-            return "unknown-job"
-        if job.status != "processing":
-            return "ignored"
+        job = in_status(video_jobs.lock_by_id(s, job_id), "processing")
+        if not isinstance(job, VideoJob):
+            return job
         if not poll_is_due(job.metadata_, now):
             return "not-due"
         # Until this step sets the real next due time, duplicates count as early.

@@ -87,6 +87,13 @@ class Lease:
             raise KeyRefused(job.id, exc.message) from None
 
 
+def in_status(job: VideoJob | None, status: str) -> VideoJob | Outcome:
+    """``job`` when it is in the ``status`` a step acts on; else ``"unknown-job"`` or ``"ignored"``."""
+    if job is None:
+        return "unknown-job"
+    return job if job.status == status else "ignored"
+
+
 def log_fields(job: VideoJob, step: str, **fields: object) -> dict[str, object]:
     """The structured log fields of one step of ``job`` (ids only, never the prompt or key)."""
     return {"job_id": str(job.id), "provider": job.provider, "step": step, **fields}

@@ -23,7 +23,16 @@ from videogen import catalog
 from videogen.catalog import CatalogError
 from videogen.db import session_scope
 from videogen.generation.pacing import next_poll_delay, provider_refused_create
-from videogen.generation.steps import OUTCOME_UNKNOWN, JobSteps, KeyRefused, Lease, Outcome, count, log_fields
+from videogen.generation.steps import (
+    OUTCOME_UNKNOWN,
+    JobSteps,
+    KeyRefused,
+    Lease,
+    Outcome,
+    count,
+    in_status,
+    log_fields,
+)
 from videogen.models import VideoJob
 from videogen.observability import logger
 from videogen.providers import GenerationRequest, PermanentProviderError, RetryableProviderError, Submission
@@ -178,11 +187,9 @@ def _await_recovery(steps: JobSteps, job: VideoJob, error: RetryableProviderErro
 
 def _stale_submission(steps: JobSteps, job_id: uuid.UUID) -> Lease | Outcome:
     with session_scope() as s:
-        job = video_jobs.get_by_id(s, job_id)
-        if job is None:
-            return "unknown-job"
-        if job.status != "submitting":
-            return "ignored"
+        job = in_status(video_jobs.get_by_id(s, job_id), "submitting")
+        if not isinstance(job, VideoJob):
+            return job
         age = steps.clock() - job.updated_at
         if age < timedelta(seconds=steps.config.submit_stale_after_seconds):
             return "in-flight"

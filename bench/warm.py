@@ -413,8 +413,9 @@ def delete_route(env: Env) -> RouteBench:
 
 
 def _generate_floor_params(key: str) -> dict[str, Any]:
-    from videogen import catalog, generation  # noqa: PLC0415
+    from videogen import catalog  # noqa: PLC0415
     from videogen.config import get_settings  # noqa: PLC0415
+    from videogen.generation.request import compose_prompt  # noqa: PLC0415
 
     today = datetime.now(UTC).date()
     resolved = catalog.resolve("sora", None, None, None, today)
@@ -427,7 +428,7 @@ def _generate_floor_params(key: str) -> dict[str, Any]:
         "id": uuid.uuid4(),
         "scene": "scene-1",
         "model": resolved.model,
-        "prompt": generation.compose_prompt(SCENES[0], CHARACTER, "cinematic"),
+        "prompt": compose_prompt(SCENES[0], CHARACTER, "cinematic"),
         "secs": resolved.duration_seconds,
         "size": resolved.size,
         "cost": catalog.estimate_cost(resolved),
@@ -438,8 +439,8 @@ def _generate_floor_params(key: str) -> dict[str, Any]:
 
 
 def generate_route(env: Env) -> RouteBench:
-    from videogen import generation  # noqa: PLC0415
     from videogen.db import session_scope  # noqa: PLC0415
+    from videogen.generation.request import create_job  # noqa: PLC0415
     from videogen.queue import StepMessage  # noqa: PLC0415
     from videogen.schemas import GenerateRequest  # noqa: PLC0415
 
@@ -453,7 +454,7 @@ def generate_route(env: Env) -> RouteBench:
     def repo(_: Any) -> Any:
         req = GenerateRequest.model_validate(body)
         with session_scope() as s:
-            accepted = generation.create_job(s, USER, req, idempotency_key=str(uuid.uuid4()))
+            accepted = create_job(s, USER, req, idempotency_key=str(uuid.uuid4()))
         env.sender.send(StepMessage(job_id=accepted.job_id, step="submit"))
         return accepted.job_id
 

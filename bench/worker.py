@@ -283,8 +283,8 @@ def all_completed(conninfo: str, ids: list[uuid.UUID]) -> Callable[[], bool]:
 
 def worker_handler() -> Callable[[list[dict[str, Any]]], set[str]]:
     from devstack.fakes import media  # noqa: PLC0415
+    from videogen.generation.worker import GenerationWorker  # noqa: PLC0415
     from videogen.queue import SqsQueueSender  # noqa: PLC0415
-    from videogen.worker import GenerationWorker  # noqa: PLC0415
 
     provider = InstantProvider(media.render_video("bench"), media.render_thumbnail("bench"))
     app = lambdas.load_function("generation_worker")

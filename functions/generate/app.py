@@ -7,8 +7,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 
-from videogen import generation
 from videogen.db import session_scope
+from videogen.generation.request import create_job, enqueue_or_withdraw
 from videogen.http import ApiResolver, api_handler, current_user, logger, make_resolver, metrics
 from videogen.queue import QueueSender, default_sender
 from videogen.schemas import GenerateAccepted, GenerateRequest
@@ -26,9 +26,9 @@ def build_app(sender: QueueSender | None = None) -> ApiResolver:
     ) -> Response[GenerateAccepted]:
         user_id = current_user(app)
         with session_scope() as s:
-            accepted = generation.create_job(s, user_id, body, idempotency_key=idempotency_key)
+            accepted = create_job(s, user_id, body, idempotency_key=idempotency_key)
         if accepted.created:
-            generation.enqueue_or_withdraw(accepted, user_id, sender or default_sender())
+            enqueue_or_withdraw(accepted, user_id, sender or default_sender())
             metrics.add_metric(name="JobsQueued", unit="Count", value=1)
             logger.info("job queued", extra={"job_id": str(accepted.job_id), "provider": body.provider})
         result = GenerateAccepted(

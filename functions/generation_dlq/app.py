@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from videogen.generation.worker import GenerationWorker
 from videogen.observability import logger
 from videogen.queue import StepMessage
 from videogen.sqs import Handler, sqs_batch_handler
-from videogen.worker import GenerationWorker
 
 
 def _worker_attempts(record: SQSRecord) -> int:

@@ -2,7 +2,7 @@
 
 Overdue active jobs fail; stale ``submitting`` jobs go through recovery; stale ``processing``
 jobs get a poll and stale ``pending`` ones their submit again (their message was lost). The
-rules and thresholds are in videogen.worker and the "Generation worker pacing" settings.
+rules and thresholds are in videogen.generation.sweep and the "Generation worker pacing" settings.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from videogen.generation.worker import GenerationWorker
 from videogen.observability import logger, tracer
-from videogen.worker import GenerationWorker
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, int]]
 

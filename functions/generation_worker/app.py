@@ -1,4 +1,4 @@
-"""SQS consumer of generation steps: each record is one ``{"jobId", "step"}`` for videogen.worker.
+"""SQS consumer of generation steps: each record is one ``{"jobId", "step"}`` for videogen.generation.
 
 Partial batch responses (``ReportBatchItemFailures``): a record whose handler raises is the
 only one SQS redelivers. A body that is not a step message (bad JSON, an extra field) is
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from videogen.generation.worker import GenerationWorker
 from videogen.observability import logger
 from videogen.queue import StepMessage
 from videogen.sqs import Handler, sqs_batch_handler
-from videogen.worker import GenerationWorker
 
 
 def build_handler(worker: GenerationWorker | None = None) -> Handler:

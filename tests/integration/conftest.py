@@ -37,21 +37,30 @@ def make_storyboard() -> Callable[..., Any]:
 
 @pytest.fixture
 def make_job(make_storyboard: Callable[..., Any]) -> Callable[..., Any]:
-    """Factory: ``make_job(user_id, storyboard_id=None, **fields)`` inserts a pending video job."""
+    """Factory: ``make_job(user_id, storyboard_id=None, **columns)`` inserts a pending video job.
+
+    Production inserts jobs only through the generate route's capped insert; tests insert
+    the row they need directly.
+    """
+    from sqlalchemy import insert  # noqa: PLC0415
+
     from videogen.db import session_scope  # noqa: PLC0415
-    from videogen.repositories import video_jobs  # noqa: PLC0415
+    from videogen.models import VideoJob  # noqa: PLC0415
 
     def make(user_id: str = "user-a", storyboard_id: uuid.UUID | None = None, **overrides: Any) -> Any:
         if storyboard_id is None:
             storyboard_id = make_storyboard(user_id).id
         values: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "user_id": user_id,
+            "storyboard_id": storyboard_id,
             "scene_id": "s1",
             "provider": "sora",
             "model": "sora-2",
             "prompt": "Ada opens the lab door",
         } | overrides
         with session_scope() as s:
-            return video_jobs.create(s, user_id, storyboard_id=storyboard_id, **values)
+            return s.execute(insert(VideoJob).values(**values).returning(VideoJob)).scalar_one()
 
     return make
 
@@ -65,11 +74,23 @@ def fakes() -> Iterator[Any]:
 
 
 @pytest.fixture
-def provider_env(aws: Any, fakes: Any, configure: Callable[..., None]) -> Any:
-    """Settings pointed at moto and the fakes; ``user-a`` holds a key for each provider."""
-    from tests.integration.generation_support import settings_for, store_key  # noqa: PLC0415
+def env(aws: Any, fakes: Any, configure: Callable[..., None]) -> Any:
+    """Settings pointed at moto and the fakes; ``USER`` holds a key for each provider."""
+    from tests.integration.generation_support import USER, settings_for, store_key  # noqa: PLC0415
 
     configure(**settings_for(fakes))
-    store_key("user-a", "sora")
-    store_key("user-a", "veo")
+    store_key(USER, "sora")
+    store_key(USER, "veo")
     return fakes
+
+
+@pytest.fixture
+def new_job(make_job: Callable[..., Any], env: Any) -> Callable[..., Any]:
+    """``new_job(provider, prompt, **columns)``: ``USER``'s pending job as the generate route
+    would insert it (the provider's test model and duration, 1280x720)."""
+    from tests.integration.generation_support import USER, job_fields  # noqa: PLC0415
+
+    def make(provider: str = "sora", prompt: str = "Ada opens the lab door", **columns: Any) -> Any:
+        return make_job(USER, **job_fields(provider, prompt) | columns)
+
+    return make

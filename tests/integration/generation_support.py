@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
+
 from devstack.fakes import FakeSoraServer, FakeVeoServer
 from tests.support import FakeLambdaContext, load_event, load_function
 from videogen import keys
 from videogen.config import get_settings
 from videogen.db import session_scope
+from videogen.generation.worker import GenerationWorker
 from videogen.models import VideoJob
 from videogen.providers import (
     GenerationRequest,
@@ -28,8 +31,9 @@ from videogen.providers import (
 )
 from videogen.queue import InMemoryQueueSender, SentMessage, StepMessage
 from videogen.repositories import api_keys, video_jobs
-from videogen.worker import GenerationWorker
 
+USER = "user-a"
+"""The user of the ``env`` and ``new_job`` fixtures (conftest), with a key for each provider."""
 SORA_KEY = "sk-worker-test-0123456789abcdef"
 VEO_KEY = "AIza-worker-test-0123456789abcdef"
 KEYS = {"sora": SORA_KEY, "veo": VEO_KEY}
@@ -86,6 +90,23 @@ def store_key(user_id: str, provider: str, plaintext: str | None = None) -> str:
             last4=sealed.last4,
         )
     return plaintext
+
+
+def job_fields(provider: str, prompt: str = "Ada opens the lab door") -> dict[str, Any]:
+    """The columns of a job for ``provider`` as the generate route would fill them."""
+    return {
+        "provider": provider,
+        "model": MODELS[provider],
+        "prompt": prompt,
+        "duration_seconds": DURATIONS[provider],
+        "size": "1280x720",
+    }
+
+
+def set_status(job_id: uuid.UUID, status: str) -> None:
+    """Put a job in ``status`` directly, as if earlier steps had run."""
+    with session_scope() as s:
+        s.execute(update(VideoJob).where(VideoJob.id == job_id).values(status=status))
 
 
 def job_row(job_id: uuid.UUID | str) -> VideoJob:

@@ -13,14 +13,13 @@ from tests.integration.generation_support import store_key
 from tests.support import EVENTS, invoke, load_event, load_function
 from videogen.db import session_scope
 from videogen.models import Storyboard
-from videogen.repositories import video_jobs
 
 HTTP_SAMPLE = re.compile(r"^(?P<function>[a-z_]+)\.(?P<case>[a-z0-9-]+)\.(?P<status>\d{3})$")
 HTTP_EVENTS = sorted(p.stem for p in EVENTS.glob("*.json") if HTTP_SAMPLE.match(p.stem))
 
 
 @pytest.fixture
-def seeded(aws):
+def seeded(aws, make_job):
     """The data the samples refer to: the sample user's storyboard, a job of it, a Sora key."""
     with session_scope() as s:
         s.add(
@@ -33,17 +32,12 @@ def seeded(aws):
                 scenes=[{"id": samples.SAMPLE_SCENE_ID, "prompt": "Ada opens the lab door"}],
             )
         )
-        s.flush()
-        video_jobs.create(
-            s,
-            samples.SAMPLE_USER,
-            storyboard_id=uuid.UUID(samples.SAMPLE_STORYBOARD_ID),
-            scene_id=samples.SAMPLE_SCENE_ID,
-            provider="sora",
-            model="sora-2",
-            prompt="Ada opens the lab door",
-            job_id=uuid.UUID(samples.SAMPLE_JOB_ID),
-        )
+    make_job(
+        samples.SAMPLE_USER,
+        uuid.UUID(samples.SAMPLE_STORYBOARD_ID),
+        scene_id=samples.SAMPLE_SCENE_ID,
+        id=uuid.UUID(samples.SAMPLE_JOB_ID),
+    )
     store_key(samples.SAMPLE_USER, "sora")
 
 

@@ -9,20 +9,20 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
 from devstack.fakes import FakeSoraServer, Script
 from tests.integration.generation_support import (
-    DURATIONS,
     KEYS,
-    MODELS,
+    USER,
     CrashAfterCreate,
     Fakes,
     Pipeline,
     TimeoutAfterCreate,
     WorkerCrash,
     bodies,
+    job_fields,
     job_row,
+    set_status,
     settings_for,
     step_body,
     store_key,
@@ -30,41 +30,14 @@ from tests.integration.generation_support import (
 )
 from videogen import storage
 from videogen.config import get_settings
-from videogen.db import session_scope
-from videogen.models import VideoJob
-from videogen.worker import OUTCOME_UNKNOWN
+from videogen.generation.steps import OUTCOME_UNKNOWN
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
-
-USER = "user-a"
-
-
-@pytest.fixture
-def env(provider_env: Fakes) -> Fakes:
-    """Settings pointed at moto and the fakes; USER holds a key for each provider."""
-    return provider_env
 
 
 @pytest.fixture
 def pipeline(env: Fakes) -> Pipeline:
     return Pipeline()
-
-
-@pytest.fixture
-def new_job(make_job: Any, env: Fakes) -> Any:
-    """``new_job(provider, prompt)``: a pending job as the generate endpoint would insert it."""
-
-    def make(provider: str = "sora", prompt: str = "Ada opens the lab door", **fields: Any) -> VideoJob:
-        values = {
-            "provider": provider,
-            "model": MODELS[provider],
-            "prompt": prompt,
-            "duration_seconds": DURATIONS[provider],
-            "size": "1280x720",
-        } | fields
-        return make_job(USER, **values)  # type: ignore[no-any-return]
-
-    return make
 
 
 def _object_keys(aws: Any) -> list[str]:
@@ -95,7 +68,7 @@ def test_the_providers_poll_hint_sets_the_poll_delays(aws, configure, make_job):
     with FakeSoraServer(complete_after_polls=2, poll_after_ms=3000) as fake:
         configure(sora_base_url=fake.base_url, provider_timeout_seconds=5)
         store_key(USER, "sora")
-        job = make_job(USER, provider="sora", model="sora-2", prompt="p", duration_seconds=4, size="1280x720")
+        job = make_job(USER, **job_fields("sora", "p"))
         pipeline = Pipeline()
 
         pipeline.deliver(step_body(job.id, "submit"))
@@ -120,9 +93,7 @@ def test_a_duplicate_submit_finds_nothing_to_claim_and_creates_nothing(pipeline,
 
 
 def test_a_submit_without_an_active_key_fails_with_what_to_do(pipeline, make_job, env):
-    job = make_job(
-        "user-without-keys", provider="sora", model="sora-2", prompt="p", duration_seconds=4, size="1280x720"
-    )
+    job = make_job("user-without-keys", **job_fields("sora", "p"))
 
     assert pipeline.deliver(step_body(job.id, "submit")) == []
 
@@ -135,14 +106,7 @@ def test_a_submit_without_an_active_key_fails_with_what_to_do(pipeline, make_job
 @pytest.mark.parametrize("provider", ["sora", "veo"])
 def test_a_rejected_key_fails_the_job_with_a_key_message(pipeline, make_job, env, provider):
     store_key("user-revoked", provider, KEYS[provider] + "-invalid")  # the fakes reject "invalid" keys
-    job = make_job(
-        "user-revoked",
-        provider=provider,
-        model=MODELS[provider],
-        prompt="p",
-        duration_seconds=DURATIONS[provider],
-        size="1280x720",
-    )
+    job = make_job("user-revoked", **job_fields(provider, "p"))
 
     pipeline.deliver(step_body(job.id, "submit"))
 
@@ -354,8 +318,7 @@ def test_a_poll_for_a_finished_job_is_acknowledged_and_asks_nothing(pipeline, ne
     job = new_job("sora")
     pipeline.deliver(step_body(job.id, "submit"))
     pipeline.take()
-    with session_scope() as s:
-        s.execute(update(VideoJob).where(VideoJob.id == job.id).values(status=status))
+    set_status(job.id, status)
 
     assert pipeline.deliver(step_body(job.id, "poll")) == []
 

@@ -58,7 +58,7 @@ def seeded(aws: Any, fakes: Fakes, configure: Any, make_storyboard: Any, make_jo
         samples.SAMPLE_USER,
         storyboard_id=board.id,
         scene_id=samples.SAMPLE_SCENE_ID,
-        job_id=SAMPLE_JOB,
+        id=SAMPLE_JOB,
         duration_seconds=4,
         size="1280x720",
     )

@@ -12,13 +12,11 @@ from sqlalchemy import update
 
 from devstack.poller import sqs_record
 from tests.integration.generation_support import (
-    DURATIONS,
-    MODELS,
     CrashAfterCreate,
-    Fakes,
     Pipeline,
     WorkerCrash,
     job_row,
+    set_status,
     sqs_event,
     step_body,
     wrapped_providers,
@@ -26,33 +24,11 @@ from tests.integration.generation_support import (
 from tests.support import FakeLambdaContext, load_event, load_function
 from videogen.config import get_settings
 from videogen.db import session_scope
+from videogen.generation.steps import OUTCOME_UNKNOWN
+from videogen.generation.worker import GenerationWorker
 from videogen.models import VideoJob
-from videogen.worker import OUTCOME_UNKNOWN, GenerationWorker
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
-
-USER = "user-a"
-
-
-@pytest.fixture
-def env(provider_env: Fakes) -> Fakes:
-    """Settings pointed at moto and the fakes; USER holds a key for each provider."""
-    return provider_env
-
-
-@pytest.fixture
-def new_job(make_job: Any, env: Fakes) -> Any:
-    def make(provider: str = "sora", prompt: str = "Ada opens the lab door") -> VideoJob:
-        return make_job(  # type: ignore[no-any-return]
-            USER,
-            provider=provider,
-            model=MODELS[provider],
-            prompt=prompt,
-            duration_seconds=DURATIONS[provider],
-            size="1280x720",
-        )
-
-    return make
 
 
 def _sweep(pipeline: Pipeline) -> dict[str, int]:
@@ -75,11 +51,6 @@ def _age(job_id: Any, seconds: int) -> None:
             .where(VideoJob.id == job_id)
             .values(created_at=VideoJob.created_at - shift, updated_at=VideoJob.updated_at - shift)
         )
-
-
-def _set_status(job_id: Any, status: str) -> None:
-    with session_scope() as s:
-        s.execute(update(VideoJob).where(VideoJob.id == job_id).values(status=status))
 
 
 # --- sweeper ----------------------------------------------------------------------------------
@@ -199,7 +170,7 @@ def test_sweeper_re_sends_the_submit_of_a_job_left_pending(new_job, env):
 )
 def test_sweeper_fails_active_jobs_past_the_maximum_wait(new_job, env, status, message):
     job = new_job("sora")
-    _set_status(job.id, status)
+    set_status(job.id, status)
     pipeline = Pipeline()
     pipeline.clock.advance(get_settings().generation_max_wait_seconds + 1)
 
@@ -214,7 +185,7 @@ def test_sweeper_fails_active_jobs_past_the_maximum_wait(new_job, env, status, m
 @pytest.mark.parametrize("status", ["completed", "failed"])
 def test_sweeper_never_touches_finished_jobs(new_job, env, status):
     job = new_job("sora")
-    _set_status(job.id, status)
+    set_status(job.id, status)
     pipeline = Pipeline()
     pipeline.clock.advance(get_settings().generation_max_wait_seconds * 2)
 
@@ -231,7 +202,7 @@ def test_sweeper_never_touches_finished_jobs(new_job, env, status):
 @pytest.mark.parametrize("status", ["pending", "submitting", "processing"])
 def test_a_dead_letter_fails_its_active_job_with_the_attempts(new_job, env, status):
     job = new_job("veo")
-    _set_status(job.id, status)
+    set_status(job.id, status)
 
     result = _dead_letters(GenerationWorker(), step_body(job.id, "poll"), receive_count=6)
 
@@ -243,7 +214,7 @@ def test_a_dead_letter_fails_its_active_job_with_the_attempts(new_job, env, stat
 def test_a_step_sqs_gave_up_on_reaches_the_dlq_consumer_which_fails_the_job(new_job, env, aws):
     # Given a poll whose every delivery failed (the template's maxReceiveCount is 5, as here)
     job = new_job("sora")
-    _set_status(job.id, "processing")
+    set_status(job.id, "processing")
     sqs = aws.client("sqs")
     sqs.send_message(QueueUrl=aws.queue_url, MessageBody=step_body(job.id, "poll"))
     for _ in range(5):
@@ -266,7 +237,7 @@ def test_a_step_sqs_gave_up_on_reaches_the_dlq_consumer_which_fails_the_job(new_
 @pytest.mark.parametrize("status", ["completed", "failed"])
 def test_a_dead_letter_for_a_finished_job_changes_nothing(new_job, env, status):
     job = new_job("sora")
-    _set_status(job.id, status)
+    set_status(job.id, status)
 
     _dead_letters(GenerationWorker(), step_body(job.id, "submit"), step_body(job.id, "submit"))
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from videogen.generation.pacing import backoff_seconds, next_poll_delay, poll_is_due, provider_refused_create
 from videogen.providers import RetryableProviderError
-from videogen.worker import backoff_seconds, next_poll_delay, poll_is_due, provider_refused_create
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

@@ -1,7 +1,8 @@
 """Video jobs: all SQL for ``video_jobs``.
 
-User-facing reads and writes are scoped by owner. The worker, sweeper and DLQ consumer act on
-job ids taken from the queue (only ids travel there), through the ``*_by_id`` and transition
+Jobs are inserted by ``generation_requests`` (within the caller's caps); user-facing reads and
+the withdrawal of an unqueued job are scoped by owner. The worker, sweeper and DLQ consumer act
+on job ids taken from the queue (only ids travel there), through the ``*_by_id`` and transition
 functions, whose conditional UPDATEs make every step idempotent.
 """
 
@@ -15,7 +16,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session
 
@@ -88,44 +89,6 @@ def _check_fields(changes: dict[str, Any]) -> None:
         raise InvalidInput("Unknown video job fields", {"fields": sorted(unknown)})
 
 
-def create(
-    session: Session,
-    user_id: str,
-    *,
-    storyboard_id: uuid.UUID,
-    scene_id: str,
-    provider: str,
-    model: str,
-    prompt: str,
-    duration_seconds: int | None = None,
-    size: str | None = None,
-    estimated_cost: Decimal | None = None,
-    idempotency_key: str | None = None,
-    metadata: dict[str, Any] | None = None,
-    job_id: uuid.UUID | None = None,
-) -> VideoJob:
-    """Insert a job in status ``pending`` (one statement)."""
-    stmt = (
-        insert(VideoJob)
-        .values(
-            id=job_id or uuid.uuid4(),
-            user_id=user_id,
-            storyboard_id=storyboard_id,
-            scene_id=scene_id,
-            provider=provider,
-            model=model,
-            prompt=prompt,
-            duration_seconds=duration_seconds,
-            size=size,
-            estimated_cost=estimated_cost,
-            idempotency_key=idempotency_key,
-            metadata_=metadata or {},
-        )
-        .returning(VideoJob)
-    )
-    return session.execute(stmt).scalar_one()
-
-
 def get_for_user(session: Session, user_id: str, job_id: uuid.UUID) -> VideoJob:
     """The caller's job; ``NotFound`` when missing or someone else's."""
     job = session.execute(_select_owned(), {"job_id": job_id, "owner_id": user_id}).scalar_one_or_none()
@@ -137,39 +100,6 @@ def get_for_user(session: Session, user_id: str, job_id: uuid.UUID) -> VideoJob:
 def get_by_id(session: Session, job_id: uuid.UUID) -> VideoJob | None:
     """A job by id alone, for the worker side (ids come from our own queue)."""
     return session.get(VideoJob, job_id)
-
-
-def find_by_idempotency_key(session: Session, user_id: str, key: str) -> VideoJob | None:
-    """The job a previous request with the same ``Idempotency-Key`` created, if any."""
-    return session.execute(
-        select(VideoJob).where(VideoJob.user_id == user_id, VideoJob.idempotency_key == key)
-    ).scalar_one_or_none()
-
-
-def update_for_user(session: Session, user_id: str, job_id: uuid.UUID, changes: dict[str, Any]) -> VideoJob:
-    """Partial update of the caller's job; bumps ``updated_at``."""
-    _check_fields(changes)
-    job = session.execute(
-        update(VideoJob)
-        .where(VideoJob.id == job_id, VideoJob.user_id == user_id)
-        .values(**changes, updated_at=func.clock_timestamp())
-        .returning(VideoJob)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).scalar_one_or_none()
-    if job is None:
-        raise _not_found(job_id)
-    return job
-
-
-def list_for_storyboard(session: Session, user_id: str, storyboard_id: uuid.UUID) -> list[VideoJob]:
-    """A storyboard's jobs, oldest first."""
-    return list(
-        session.execute(
-            select(VideoJob)
-            .where(VideoJob.storyboard_id == storyboard_id, VideoJob.user_id == user_id)
-            .order_by(VideoJob.created_at, VideoJob.id)
-        ).scalars()
-    )
 
 
 def list_by_status(
@@ -184,18 +114,6 @@ def list_by_status(
     if updated_before is not None:
         stmt = stmt.where(VideoJob.updated_at < updated_before)
     return list(session.execute(stmt.order_by(VideoJob.created_at, VideoJob.id).limit(limit)).scalars())
-
-
-def delete_for_user(session: Session, user_id: str, job_id: uuid.UUID) -> None:
-    """Delete the caller's job."""
-    deleted = session.execute(
-        sql_delete(VideoJob)
-        .where(VideoJob.id == job_id, VideoJob.user_id == user_id)
-        .returning(VideoJob.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if deleted is None:
-        raise _not_found(job_id)
 
 
 def transition(

@@ -1,0 +1,194 @@
+"""Polling a processing job: lease the poll, ask the provider, then finish (store the video,
+bill it), fail, or queue the next poll.
+
+One poll chain per job: each poll takes a lease under a row lock, and ``metadata.next_poll_at``
+says when the chain's next message is due, so a duplicate or early message is acknowledged
+without asking the provider. A job still running past ``created_at +
+generation_max_wait_seconds`` fails. A finished video is copied to S3 at once (provider assets
+expire); an empty or non-MP4 file fails the job, a missing thumbnail does not. The cost is
+``catalog.actual_cost`` of the seconds the provider reports, else of those requested. A
+retryable provider error only pushes the next poll back (``max(Retry-After, backoff)``);
+anything unexpected (database, S3, KMS, a bug) raises, so SQS redelivers that message alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import closing
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from videogen import catalog, storage
+from videogen.catalog import CatalogError
+from videogen.db import session_scope
+from videogen.generation.pacing import next_poll_delay, overdue_error, poll_is_due
+from videogen.generation.steps import JobSteps, KeyRefused, Lease, Outcome, count, in_status, log_fields
+from videogen.models import VideoJob
+from videogen.observability import emit_metric, logger
+from videogen.providers import (
+    PermanentProviderError,
+    PollResult,
+    ProviderError,
+    RetryableProviderError,
+    VideoProvider,
+)
+from videogen.repositories import video_jobs
+from videogen.storage import EmptyUpload, InvalidMedia
+
+
+def poll(steps: JobSteps, job_id: uuid.UUID) -> Outcome:
+    """Ask the provider about a processing job; finish, fail or schedule the next poll."""
+    try:
+        lease = _lease_poll(steps, job_id)
+    except KeyRefused as refused:
+        return steps.fail(refused.job_id, ("processing",), refused.message, "poll")
+    if not isinstance(lease, Lease):
+        return lease
+    return _ask_provider(steps, lease)
+
+
+def _lease_poll(steps: JobSteps, job_id: uuid.UUID) -> Lease | Outcome:
+    now = steps.clock()
+    with session_scope() as s:
+        # Row lock: concurrent duplicates of one poll message take turns, and the second
+        # finds the lease the first wrote.
+        job = in_status(video_jobs.lock_by_id(s, job_id), "processing")
+        if not isinstance(job, VideoJob):
+            return job
+        if not poll_is_due(job.metadata_, now):
+            return "not-due"
+        # Until this step sets the real next due time, duplicates count as early.
+        lease_until = now + timedelta(seconds=steps.config.poll_max_delay_seconds)
+        metadata = job.metadata_ | {
+            "polls": int(job.metadata_.get("polls", 0)) + 1,
+            "next_poll_at": lease_until.isoformat(),
+        }
+        leased = video_jobs.update_in_status(s, job_id, "processing", {"metadata_": metadata})
+        if leased is None:  # pragma: no cover - the row is locked and was processing
+            return "ignored"
+        return Lease.take(s, leased)
+
+
+def _ask_provider(steps: JobSteps, lease: Lease) -> Outcome:
+    job = lease.job
+    with closing(steps.providers(job.provider, lease.api_key)) as provider:
+        try:
+            result = provider.poll(job.provider_job_id or "")
+        except RetryableProviderError as exc:
+            return _poll_later(steps, job, retry_after=exc.retry_after, reason=str(exc))
+        except PermanentProviderError as exc:
+            return steps.fail(job.id, ("processing",), str(exc), "poll")
+        if result.state == "completed":
+            return _finish(steps, job, provider, result)
+    if result.state == "failed":
+        reason = result.error or "the provider reported the video as failed without a reason"
+        return steps.fail(job.id, ("processing",), reason, "poll")
+    return _poll_later(steps, job, progress=result.progress, hint=result.poll_after_seconds)
+
+
+def _poll_later(
+    steps: JobSteps,
+    job: VideoJob,
+    *,
+    progress: int | None = None,
+    hint: float | None = None,
+    retry_after: float | None = None,
+    reason: str | None = None,
+) -> Outcome:
+    config = steps.config
+    if steps.clock() >= job.created_at + timedelta(seconds=config.generation_max_wait_seconds):
+        message = overdue_error("processing", config.generation_max_wait_seconds)
+        return steps.fail(job.id, ("processing",), message, "poll")
+    delay = next_poll_delay(
+        int(job.metadata_.get("polls", 0)),
+        initial=config.poll_initial_delay_seconds,
+        maximum=config.poll_max_delay_seconds,
+        hint=hint,
+        retry_after=retry_after,
+    )
+    changes: dict[str, Any] = {"metadata_": job.metadata_ | {"next_poll_at": steps.after(delay)}}
+    if progress is not None:
+        # 100 means stored in S3; the provider's own 100 may still precede its "completed".
+        changes["progress"] = max(job.progress, min(progress, 99))
+    with session_scope() as s:
+        updated = video_jobs.update_in_status(s, job.id, "processing", changes)
+    if updated is None:
+        return "ignored"
+    if reason is not None:
+        logger.warning(
+            "provider busy; poll again later",
+            extra=log_fields(job, "poll", reason=reason, delay_seconds=delay),
+        )
+    steps.send(job, "poll", delay)
+    return "polled"
+
+
+def _finish(steps: JobSteps, job: VideoJob, provider: VideoProvider, result: PollResult) -> Outcome:
+    try:
+        video_key, size = _store_video(job, provider)
+    except (EmptyUpload, InvalidMedia) as exc:
+        return steps.fail(job.id, ("processing",), _bad_video(exc), "poll")
+    except RetryableProviderError as exc:
+        return _poll_later(steps, job, retry_after=exc.retry_after, reason=str(exc))
+    except PermanentProviderError as exc:
+        return steps.fail(job.id, ("processing",), str(exc), "poll")
+    thumbnail_key = _store_thumbnail(job, provider) if provider.has_thumbnails else None
+    seconds = result.duration_seconds or job.duration_seconds
+    now = steps.clock()
+    changes = {
+        "video_url": video_key,
+        "thumbnail_url": thumbnail_key,
+        "progress": 100,
+        "cost": _cost(job, seconds),
+        "completed_at": now,
+        "error_message": None,
+        "metadata_": job.metadata_ | {"video_bytes": size, "billed_seconds": seconds},
+    }
+    with session_scope() as s:
+        done = video_jobs.transition(
+            s, job.id, from_statuses=("processing",), to_status="completed", changes=changes
+        )
+    if done is None:
+        return "ignored"
+    latency = max(0.0, (now - job.created_at).total_seconds())
+    count("JobsCompleted", job.provider)
+    emit_metric("GenerationLatency", {"provider": job.provider}, latency, MetricUnit.Seconds)
+    logger.info("job completed", extra=log_fields(job, "poll", latency_seconds=round(latency, 3)))
+    return "completed"
+
+
+def _store_video(job: VideoJob, provider: VideoProvider) -> tuple[str, int]:
+    key = storage.video_key(job.user_id, job.id)
+    chunks = provider.download(job.provider_job_id or "", "video")
+    size = storage.upload_stream(key, chunks, storage.VIDEO_CONTENT_TYPE, validate_head=storage.is_mp4)
+    return key, size
+
+
+def _store_thumbnail(job: VideoJob, provider: VideoProvider) -> str | None:
+    """The thumbnail's S3 key, or ``None``: a missing thumbnail never fails a finished video."""
+    try:
+        chunks = provider.download(job.provider_job_id or "", "thumbnail")
+        key = storage.upload_thumbnail(job.user_id, job.id, chunks)
+    except (ProviderError, EmptyUpload, InvalidMedia) as exc:
+        logger.warning("no thumbnail stored", extra=log_fields(job, "poll", reason=str(exc)))
+        return None
+    return key
+
+
+def _cost(job: VideoJob, seconds: float | None) -> Decimal | None:
+    if seconds is None or job.size is None:
+        return job.estimated_cost
+    try:
+        return catalog.actual_cost(job.model, job.size, seconds)
+    except (CatalogError, ValueError) as exc:
+        logger.warning("cost falls back to the estimate", extra=log_fields(job, "poll", reason=str(exc)))
+        return job.estimated_cost
+
+
+def _bad_video(exc: EmptyUpload | InvalidMedia) -> str:
+    if isinstance(exc, EmptyUpload):
+        return "the provider returned an empty video (0 bytes)"
+    return "the provider returned a file that is not a valid MP4 video"

@@ -1,0 +1,36 @@
+"""What queue-driven step pipelines share (clip generation; films next): the clock a step
+takes, and queuing the next step without undoing the one that just committed.
+
+A step commits its work, then queues what comes next. A send that fails is logged, not
+raised: raising would make SQS redeliver a step whose work is already done, and each
+pipeline's sweeper re-sends the steps that got lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from videogen.observability import logger
+from videogen.queue import QueueSender, QueueUnavailable, StepMessage
+
+Clock = Callable[[], datetime]
+"""Returns the current time, timezone-aware."""
+
+
+def utc_now() -> datetime:
+    """The current UTC time (the default clock)."""
+    return datetime.now(UTC)
+
+
+def send_next(
+    sender: QueueSender, message: StepMessage, delay_seconds: int, log_fields: Mapping[str, object]
+) -> None:
+    """Queue ``message`` after ``delay_seconds``; if the queue is down, log it and carry on."""
+    try:
+        sender.send(message, delay_seconds)
+    except QueueUnavailable:
+        logger.error("could not queue the next step; the sweeper will", extra=dict(log_fields))
+
+
+__all__ = ["Clock", "send_next", "utc_now"]

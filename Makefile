@@ -56,7 +56,7 @@ test: $(STAMP) $(SAM_STAMP)
 lint: $(STAMP) $(SAM_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/common/python local functions migrations tests bench
+	$(VENV)/bin/mypy layers/common/python local tools functions migrations tests bench
 	$(SAM_ENV) $(SAM) validate --lint
 
 format: $(STAMP)
@@ -68,7 +68,7 @@ build: $(SAM_STAMP)
 	@echo "built (unzipped):"; du -sh .aws-sam/build/*/ | sed 's|.aws-sam/build/||'
 
 openapi: $(STAMP)
-	$(PY) -m devstack.openapi > docs/openapi.json
+	$(PY) -m tools.openapi > docs/openapi.json
 
 bench: $(STAMP)
 	$(PY) -m bench

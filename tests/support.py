@@ -1,4 +1,4 @@
-"""Helpers shared by tests: the in-process Lambda harness (devstack.harness) and ``invoke``,
+"""Helpers shared by tests: the in-process Lambda harness (tools.harness) and ``invoke``,
 which runs a handler on an HTTP API event and decodes its JSON answer."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack.harness import (
+from tools.harness import (
     EVENTS,
     FUNCTIONS,
     REPO,
@@ -15,7 +15,7 @@ from devstack.harness import (
     load_function,
     with_changes,
 )
-from devstack.harness import LambdaContext as FakeLambdaContext
+from tools.harness import LambdaContext as FakeLambdaContext
 
 __all__ = [
     "EVENTS",

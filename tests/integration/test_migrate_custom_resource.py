@@ -22,9 +22,9 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from devstack.harness import load_event, load_function, reset_process_state
 from devstack.postgres import EmbeddedPostgres, free_port
 from tests.conftest import AwsResources
+from tools.harness import load_event, load_function, reset_process_state
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Engine, event
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "events"
 FUNCTIONS = REPO / "functions"
 UNCHANGED: Any = ...

@@ -1,4 +1,4 @@
-"""``python -m devstack.openapi``: the API's OpenAPI document, generated from the resolvers.
+"""``python -m tools.openapi``: the API's OpenAPI document, generated from the resolvers.
 
 Each API function has its own resolver; their documents are merged into one (paths and
 component schemas). ``make openapi`` writes it to docs/openapi.json, and a test fails when
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 API_FUNCTIONS = ("storyboards", "generate", "status", "api_keys", "health")
 TITLE = "Storyboard video API"
 VERSION = "1.0.0"

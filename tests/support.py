@@ -1,4 +1,4 @@
-"""Helpers shared by tests: the in-process Lambda harness (tools.harness) and ``invoke``,
+"""Helpers shared by tests: the in-process Lambda harness (tools.harness, tools.functions) and ``invoke``,
 which runs a handler on an HTTP API event and decodes its JSON answer."""
 
 from __future__ import annotations
@@ -7,14 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.harness import (
-    EVENTS,
-    FUNCTIONS,
-    REPO,
-    load_event,
-    load_function,
-    with_changes,
-)
+from tools.functions import FUNCTIONS, REPO, load_function
+from tools.harness import EVENTS, load_event, with_changes
 from tools.harness import LambdaContext as FakeLambdaContext
 
 __all__ = [

@@ -24,7 +24,8 @@ from sqlalchemy import create_engine, text
 
 from devstack.postgres import EmbeddedPostgres, free_port
 from tests.conftest import AwsResources
-from tools.harness import load_event, load_function, reset_process_state
+from tools.functions import load_function
+from tools.harness import load_event, reset_process_state
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from devstack.fakes import FakeProviderServer, FakeSoraServer, FakeVeoServer
 from videogen.config import Settings
-from videogen.providers import GenerationRequest, VideoProvider
+from videogen.providers import GenerationRequest, PollResult, VideoProvider
 from videogen.providers.sora import SoraProvider
 from videogen.providers.veo import VeoProvider
 
@@ -100,6 +100,6 @@ CASES = (SORA, VEO)
 POLLS_TO_FINISH = 3  # the ``fake`` fixture's jobs finish on the third poll
 
 
-def finish(provider: VideoProvider, job_id: str) -> str:
-    """Poll as often as the ``fake`` fixture needs to finish a job; the last state."""
-    return [provider.poll(job_id).state for _ in range(POLLS_TO_FINISH)][-1]
+def finish(provider: VideoProvider, job_id: str) -> PollResult:
+    """Poll as often as the ``fake`` fixture needs to finish a job; the last result."""
+    return [provider.poll(job_id) for _ in range(POLLS_TO_FINISH)][-1]

@@ -202,8 +202,7 @@ def test_a_job_the_provider_fails_or_filters_reports_the_providers_message(
     fake.script("[broken]", Script(outcome=outcome, message="Generation backend unavailable."))
     submission = provider.submit(case.request("a scene [broken]"))
 
-    finish(provider, submission.provider_job_id)
-    result = provider.poll(submission.provider_job_id)
+    result = finish(provider, submission.provider_job_id)
 
     assert result.state == "failed"
     assert result.error is not None
@@ -216,7 +215,7 @@ def test_completed_job_with_an_empty_file_downloads_no_bytes(
     # The adapter reports what it got; the worker judges a zero-byte video a failure.
     submission = provider.submit(case.request("an empty scene [empty]"))
 
-    assert finish(provider, submission.provider_job_id) == "completed"
+    assert finish(provider, submission.provider_job_id).state == "completed"
     assert b"".join(provider.download(submission.provider_job_id, "video")) == b""
 
 

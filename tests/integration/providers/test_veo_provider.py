@@ -35,7 +35,7 @@ def test_video_behind_a_uri_is_streamed_with_the_key(
 ) -> None:
     fake.video_delivery = "uri"
     submission = provider.submit(case.request())
-    assert finish(provider, submission.provider_job_id) == "completed"
+    assert finish(provider, submission.provider_job_id).state == "completed"
 
     video = b"".join(provider.download(submission.provider_job_id, "video"))
 
@@ -93,8 +93,7 @@ def test_filtered_video_fails_with_googles_filter_reasons(
 ) -> None:
     submission = provider.submit(case.request("a scene [filtered]"))
 
-    finish(provider, submission.provider_job_id)
-    result = provider.poll(submission.provider_job_id)
+    result = finish(provider, submission.provider_job_id)
 
     assert result.state == "failed"
     assert result.error is not None

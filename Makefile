@@ -20,11 +20,12 @@ PYTHON313 ?= $(shell for c in python3.13 \
 
 REQS := requirements-dev.txt layers/common/requirements.txt functions/generation_worker/requirements.txt pyproject.toml
 
-.PHONY: help venv dev test test-fast lint format build bench openapi clean
+.PHONY: help venv dev test test-unit test-integration test-e2e lint format build bench openapi clean
 
 help:
 	@echo "make dev     run the whole system locally on http://127.0.0.1:$${PORT:-3000}"
-	@echo "make test    run the whole test suite (unit, integration, e2e)"
+	@echo "make test    run the whole test suite (unit, integration, e2e) and print its coverage"
+	@echo "make test-unit, make test-integration, make test-e2e   one part of the suite"
 	@echo "make lint    ruff check, ruff format --check, mypy, sam validate --lint"
 	@echo "make build   sam build (arm64 wheels for python3.13)"
 	@echo "make bench   benchmarks as ratios against in-run baselines"
@@ -50,13 +51,27 @@ venv: $(STAMP)
 dev: $(STAMP)
 	$(PY) -m devstack
 
+# Coverage of the layer, the functions, the local stack and the tooling (pyproject's
+# [tool.coverage]); `.venv/bin/coverage report` afterwards lists it per file.
 test: $(STAMP) $(SAM_STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --cov --cov-report=
+	@echo "coverage: $$($(PY) -m coverage report --format=total)% of the lines of the layer, functions, local stack and tools"
 
-lint: $(STAMP) $(SAM_STAMP)
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+test-integration: $(STAMP) $(SAM_STAMP)
+	$(PY) -m pytest tests/integration
+
+test-e2e: $(STAMP)
+	$(PY) -m pytest tests/e2e
+
+# The Python checks first (seconds), then the SAM venv (minutes on a fresh clone) for the template.
+lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/common/python local functions migrations tests bench
+	$(VENV)/bin/mypy
+	@$(MAKE) --no-print-directory --silent $(SAM_STAMP)
 	$(SAM_ENV) $(SAM) validate --lint
 
 format: $(STAMP)
@@ -68,10 +83,10 @@ build: $(SAM_STAMP)
 	@echo "built (unzipped):"; du -sh .aws-sam/build/*/ | sed 's|.aws-sam/build/||'
 
 openapi: $(STAMP)
-	$(PY) -m devstack.openapi > docs/openapi.json
+	$(PY) -m tools.openapi > docs/openapi.json
 
 bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .coverage

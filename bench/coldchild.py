@@ -1,10 +1,11 @@
 """The child process of figure 2: one timed import in a fresh interpreter, reported as JSON.
 
 ``python -m bench.coldchild app functions/status`` imports ``app`` with that folder first on
-``sys.path``, as the Lambda runtime imports a handler module; ``python -m bench.coldchild libs``
-imports the module names given as a JSON list on stdin, in order. Only the import itself is
-timed (``time.perf_counter`` around it); the interpreter's own start-up is the same for both
-and is left out. The JSON line tells the seconds, the modules the import added, the names that
+``sys.path``, as the Lambda runtime imports a handler module (``tools.functions``, loaded
+before the clock starts in both modes); ``python -m bench.coldchild libs`` imports the module
+names given as a JSON list on stdin, in order. Only the import itself is timed
+(``time.perf_counter`` around it); the interpreter's own start-up is the same for both and is
+left out. The JSON line tells the seconds, the modules the import added, the names that
 could not be imported alone, and which provider SDKs ended up loaded.
 """
 
@@ -14,14 +15,16 @@ import importlib
 import json
 import sys
 import time
+from pathlib import Path
+
+from tools.functions import import_handler_module
 
 PROVIDER_SDKS = ("openai", "google.genai")
 
 
 def _import_app(folder: str) -> float:
-    sys.path.insert(0, folder)
     start = time.perf_counter()
-    importlib.import_module("app")
+    import_handler_module(Path(folder), "app", name="app", keep_on_path=True)
     return time.perf_counter() - start
 
 

@@ -37,7 +37,7 @@ from bench import lambdas
 from bench.measure import Contender, interleave, median, quiet_stdout
 from bench.report import Report, Row, ratio
 from bench.stack import Stack
-from devstack.harness import reset_process_state
+from tools.harness import reset_process_state
 
 DATABASE = "videogen_growth"
 NOISE_ROWS = 100_000

@@ -1,5 +1,5 @@
-"""Invoking the functions in-process as Lambda does (devstack.harness: their app.py loaded as a
-module, a sample event from events/ tweaked on a copy, a context with the attributes Powertools
+"""Invoking the functions in-process as Lambda does (tools.functions and tools.harness: their app.py
+loaded as a module, a sample event from events/ tweaked on a copy, a context with the attributes Powertools
 reads), with the bench's stricter ``invoke``: anything but the expected status stops the run."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from devstack.harness import LambdaContext, load_event, load_function, with_changes
+from tools.functions import load_function
+from tools.harness import LambdaContext, load_event, with_changes
 
 __all__ = ["CONTEXT", "event", "invoke", "load_function"]
 

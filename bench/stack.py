@@ -22,8 +22,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from devstack.harness import reset_process_state
 from devstack.postgres import EmbeddedPostgres, free_port
+from tools.harness import reset_process_state
 
 REPO = Path(__file__).resolve().parents[1]
 DATABASE = "videogen_bench"

@@ -40,8 +40,8 @@ from psycopg.types.json import Jsonb
 from bench import lambdas
 from bench.measure import Contender, interleave, quiet_stdout, wire_trace
 from bench.report import Report, Row, ratio
-from devstack import samples
-from devstack.harness import StatementCounter
+from tools import samples
+from tools.harness import StatementCounter
 
 USER = samples.SAMPLE_USER
 BOARD_ID = uuid.UUID(samples.SAMPLE_STORYBOARD_ID)

@@ -38,7 +38,7 @@ from bench import lambdas
 from bench.measure import quiet_stdout
 from bench.report import Report, Row, ratio
 from bench.stack import Stack
-from devstack.harness import StatementCounter, reset_process_state
+from tools.harness import StatementCounter, reset_process_state
 
 USER = "user-worker-bench"
 TIMEOUT_SECONDS = 180.0

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from devstack.harness import StatementCounter, reset_process_state
 from devstack.postgres import EmbeddedPostgres, free_port
+from tools.harness import StatementCounter, reset_process_state
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("video_jobs", "compiled_videos", "user_api_keys", "user_quotas", "storyboards")

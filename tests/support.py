@@ -1,4 +1,4 @@
-"""Helpers shared by tests: the in-process Lambda harness (devstack.harness) and ``invoke``,
+"""Helpers shared by tests: the in-process Lambda harness (tools.harness, tools.functions) and ``invoke``,
 which runs a handler on an HTTP API event and decodes its JSON answer."""
 
 from __future__ import annotations
@@ -7,15 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack.harness import (
-    EVENTS,
-    FUNCTIONS,
-    REPO,
-    load_event,
-    load_function,
-    with_changes,
-)
-from devstack.harness import LambdaContext as FakeLambdaContext
+from tools.functions import FUNCTIONS, REPO, load_function
+from tools.harness import EVENTS, load_event, with_changes
+from tools.harness import LambdaContext as FakeLambdaContext
 
 __all__ = [
     "EVENTS",

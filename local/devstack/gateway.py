@@ -7,7 +7,7 @@ For each request it does what API Gateway does with payload format 2.0:
 - the JWT authorizer: locally the ``X-Dev-User: <id>`` header becomes the ``sub`` claim (the
   header itself is not passed on); a protected route without it answers 401
   ``{"message":"Unauthorized"}``; routes with ``Auth: {Authorizer: NONE}`` need nothing;
-- the event, built by :func:`devstack.events.http_api_event` (the builder of the events/
+- the event, built by :func:`tools.events.http_api_event` (the builder of the events/
   samples, so the two cannot drift apart), with the raw query string, cookies and the
   ``x-forwarded-*`` headers API Gateway adds;
 - the function's result written back: statusCode, headers, cookies, body (base64 decoded when
@@ -38,10 +38,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from devstack.events import http_api_event
 from devstack.logs import configure_logging, ready_line, stop_requested
 from devstack.runtime import InvocationFailed, invoke
 from devstack.template import Cors, Route, Template, load
+from tools.events import http_api_event
 
 logger = logging.getLogger("devstack.gateway")
 

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SUPERUSER = "postgres"
 DEFAULT_DB = "videogen"
 
@@ -154,3 +155,23 @@ class EmbeddedPostgres:
         """Stop the server (``fast``: roll back open transactions, disconnect, shut down)."""
         if (self.data_dir / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop", check=False)
+
+
+def migrate(database_url: str) -> tuple[str | None, str | None]:
+    """``alembic upgrade head`` (migrations/alembic.ini); the revisions before and after."""
+    from alembic import command  # noqa: PLC0415
+    from alembic.config import Config  # noqa: PLC0415
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+    from sqlalchemy import create_engine  # noqa: PLC0415
+
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            before = MigrationContext.configure(conn).get_current_revision()
+            config = Config(str(REPO_ROOT / "migrations" / "alembic.ini"))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+            after = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    return before, after

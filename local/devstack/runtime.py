@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
-import importlib.util
 import json
 import logging
 import os
@@ -39,6 +38,7 @@ from urllib.parse import urlsplit
 
 from devstack.logs import configure_logging, ready_line, stop_requested
 from devstack.template import ACCOUNT_ID, REGION
+from tools.functions import import_handler_module
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 TIMED_OUT_EXIT = 124
@@ -74,18 +74,11 @@ class LambdaContext:
 
 
 def load_handler(code_uri: Path, handler: str, name: str) -> Handler:
-    """Import ``<code_uri>/<module>.py`` under a unique module name; return its handler."""
+    """Import the Handler's module (``code_uri`` kept first on ``sys.path``); return its handler."""
     module_file, _, attribute = handler.rpartition(".")
-    path = code_uri / f"{module_file.replace('.', '/')}.py"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found (Handler: {handler})")
-    sys.path.insert(0, str(code_uri))
-    spec = importlib.util.spec_from_file_location(f"devstack_function_{name}_{module_file}", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = import_handler_module(
+        code_uri, module_file, name=f"devstack_function_{name}_{module_file}", keep_on_path=True
+    )
     found: Handler = getattr(module, attribute)
     return found
 

@@ -10,12 +10,11 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 
-from devstack.fakes import FakeSoraServer, FakeVeoServer
+from devstack.fakes import FakeSoraServer, FakeVeoServer, ManualClock
 from tests.support import FakeLambdaContext, load_event, load_function
 from videogen import keys
 from videogen.config import get_settings
@@ -61,19 +60,6 @@ def sqs_event(bodies: Iterable[str], **kwargs: Any) -> dict[str, Any]:
 
 def step_body(job_id: uuid.UUID | str, step: str) -> str:
     return StepMessage.model_validate({"jobId": str(job_id), "step": step}).to_body()
-
-
-class FakeClock:
-    """Real time at construction, then only what the test adds."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def store_key(user_id: str, provider: str, plaintext: str | None = None) -> str:
@@ -151,7 +137,7 @@ class Pipeline:
     (SQS would have held it that long), until the queue is empty.
     """
 
-    clock: FakeClock = field(default_factory=FakeClock)
+    clock: ManualClock = field(default_factory=ManualClock)
     sender: InMemoryQueueSender = field(default_factory=InMemoryQueueSender)
     providers: Callable[[str, str], Any] | None = None
     delivered: int = 0

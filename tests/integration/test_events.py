@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from devstack import samples
 from tests.integration.generation_support import store_key
 from tests.support import EVENTS, invoke, load_event, load_function
+from tools import samples
 from videogen.db import session_scope
 from videogen.models import Storyboard
 
@@ -47,9 +47,9 @@ def test_every_api_route_has_samples():
 
 
 def test_sample_files_are_what_the_generator_writes():
-    """events/ is written by `python -m devstack.samples`; a hand edit would drift from it."""
+    """events/ is written by `python -m tools.samples`; a hand edit would drift from it."""
     for name, event in (samples.api_samples() | samples.migrate_samples()).items():
-        assert load_event(name) == event, f"events/{name}.json is stale: run python -m devstack.samples"
+        assert load_event(name) == event, f"events/{name}.json is stale: run python -m tools.samples"
 
 
 @pytest.mark.parametrize("name", HTTP_EVENTS)

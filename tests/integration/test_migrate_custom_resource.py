@@ -23,10 +23,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from devstack.harness import load_event, load_function, reset_process_state
 from devstack.postgres import EmbeddedPostgres, free_port
 from migrations import deploy
 from tests.conftest import AwsResources
+from tools.functions import load_function
+from tools.harness import load_event, reset_process_state
 from videogen.db import get_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,6 @@ package installed in the venv); API routes are compared with the Powertools reso
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -22,6 +21,7 @@ import pytest
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
 from devstack.template import load_yaml
+from tools.functions import handler_file, import_handler_module
 from videogen.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -53,32 +53,11 @@ def events_of(function: str, event_type: str) -> list[dict[str, Any]]:
 API_FUNCTIONS = sorted(name for name in FUNCTIONS if events_of(name, "HttpApi"))
 
 
-def handler_path(function: str) -> tuple[Path, str]:
-    """(file, attribute) of a function's Handler, e.g. (functions/status/app.py, lambda_handler)."""
+def handler_of(function: str) -> tuple[Path, str, str]:
+    """(CodeUri, module, attribute) of a function's Handler, e.g. (functions/status, app, lambda_handler)."""
     props = FUNCTIONS[function]
     module, _, attribute = props.get("Handler", GLOBAL_FUNCTION.get("Handler", "")).rpartition(".")
-    return REPO_ROOT / props["CodeUri"] / f"{module.replace('.', '/')}.py", attribute
-
-
-def import_in_isolation(path: Path, name: str) -> ModuleType:
-    """Import ``path`` as Lambda would (its folder first on sys.path) under a unique module name."""
-    folder = str(path.parent)
-    before = set(sys.modules)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # as a real import does (dataclasses look their module up)
-    sys.path.insert(0, folder)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(folder)
-        # Sibling modules of this function must not leak into another function's import.
-        for extra in set(sys.modules) - before - {name}:
-            if (getattr(sys.modules[extra], "__file__", None) or "").startswith(folder + os.sep):
-                del sys.modules[extra]
-    return module
+    return REPO_ROOT / props["CodeUri"], module, attribute
 
 
 def normalized(path: str) -> str:
@@ -132,28 +111,27 @@ def test_every_function_folder_is_deployed_by_the_template() -> None:
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_function_handler_file_exists_and_imports(function: str) -> None:
     # Given the Handler of the function in the template
-    path, attribute = handler_path(function)
+    code_uri, module_name, attribute = handler_of(function)
+    path = handler_file(code_uri, module_name)
     assert path.is_file(), f"{function}: {path.relative_to(REPO_ROOT)} is missing"
     # When its module is imported the way Lambda imports it
-    module = import_in_isolation(path, f"_template_check_{function}")
+    module = import_handler_module(code_uri, module_name, name=f"_template_check_{function}")
     # Then the entry point is there
     assert callable(getattr(module, attribute, None)), f"{function}: no callable {attribute}"
 
 
 # Run in a fresh interpreter: a module cached by an earlier test would hide an import of the SDKs.
 IMPORT_WITHOUT_SDKS = """
-import importlib.util, sys
+import sys
+from pathlib import Path
+from tools.functions import import_handler_module
 class NoProviderSdks:
     def find_spec(self, name, path=None, target=None):
         if name == "openai" or name.startswith(("openai.", "google.genai")):
             raise ImportError(f"{name} is not in this function's package")
 sys.meta_path.insert(0, NoProviderSdks())
-for i, path in enumerate(sys.argv[1:]):
-    sys.path.insert(0, path.rsplit("/", 1)[0])
-    spec = importlib.util.spec_from_file_location(f"function_{i}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+for code_uri, module in zip(sys.argv[1::2], sys.argv[2::2], strict=True):
+    import_handler_module(Path(code_uri), module)
 """
 
 
@@ -166,9 +144,9 @@ def test_functions_packaged_without_provider_sdks_import_without_them() -> None:
     ]
     assert set(API_FUNCTIONS) <= set(bare)
     # When their handlers are imported where openai and google-genai cannot be found
-    paths = [str(handler_path(name)[0]) for name in sorted(bare)]
+    handlers = [str(part) for name in sorted(bare) for part in handler_of(name)[:2]]
     result = subprocess.run(
-        [sys.executable, "-c", IMPORT_WITHOUT_SDKS, *paths],
+        [sys.executable, "-c", IMPORT_WITHOUT_SDKS, *handlers],
         capture_output=True,
         text=True,
         timeout=120,
@@ -183,8 +161,8 @@ def test_http_api_routes_match_the_resolver_routes(function: str) -> None:
     # Given the HttpApi routes that the template wires to this function
     wired = template_routes(function)
     # When its resolver is imported
-    path, _ = handler_path(function)
-    declared = resolver_routes(import_in_isolation(path, f"_route_check_{function}"))
+    code_uri, module, _ = handler_of(function)
+    declared = resolver_routes(import_handler_module(code_uri, module, name=f"_route_check_{function}"))
     # Then every wired route reaches a resolver route and every resolver route is wired
     assert wired - declared == set(), "routes in template.yaml with no resolver route"
     assert declared - wired == set(), "resolver routes that template.yaml does not wire"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from devstack import samples
 from tests.integration.generation_support import Fakes, job_row, settings_for, store_key
 from tests.support import EVENTS, FakeLambdaContext, load_event, load_function
+from tools import samples
 from videogen.queue import StepMessage
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from devstack.environment import DEV_HMAC_SECRET, Endpoints, base_environment, function_environment
 from devstack.poller import failed_message_ids
-from devstack.stack import DEV_HMAC_SECRET, Endpoints, base_environment, function_environment
 from devstack.template import Resolver, load, rate_seconds
 from tests.support import REPO
 from videogen.config import Settings

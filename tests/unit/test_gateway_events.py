@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from devstack import samples
 from devstack.gateway import Gateway, Request, Router, build_event, http_response
 from devstack.poller import scheduled_event, sqs_record
 from devstack.template import load
 from tests.support import REPO, load_event
+from tools import samples
 
 TEMPLATE = load(REPO / "template.yaml")
 # Maps whose keys are data (header names, parameter names), not part of the event's shape.

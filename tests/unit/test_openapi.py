@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devstack import openapi
+from tools import openapi
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 

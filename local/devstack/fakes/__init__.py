@@ -3,13 +3,23 @@
 Small working HTTP servers on loopback that the real SDK adapters talk to in tests and
 in the local stack; ``python -m devstack.fakes`` runs both. See ``_server`` for the
 scripting (prompt markers such as ``[fail]``, ``script()``, ``fail_next()``) and records
-(``creates``, ``create_count()``, ``count()``).
+(``creates``, ``create_count()``, ``count()``), and ``jobs`` for when a job finishes (after
+polls, or seconds on the server's ``clock``: a ``ManualClock`` lets a test move it).
 """
 
 from __future__ import annotations
 
-from devstack.fakes._server import MARKERS, CreateRecord, FakeProviderServer, Script
+from devstack.fakes._server import CreateRecord, FakeProviderServer
+from devstack.fakes.jobs import MARKERS, ManualClock, Script
 from devstack.fakes.sora import FakeSoraServer
 from devstack.fakes.veo import FakeVeoServer
 
-__all__ = ["MARKERS", "CreateRecord", "FakeProviderServer", "FakeSoraServer", "FakeVeoServer", "Script"]
+__all__ = [
+    "MARKERS",
+    "CreateRecord",
+    "FakeProviderServer",
+    "FakeSoraServer",
+    "FakeVeoServer",
+    "ManualClock",
+    "Script",
+]

@@ -1,4 +1,4 @@
-"""What both fake providers share: a loopback HTTP server thread, scripts, records.
+"""What both fake providers share: a loopback HTTP server thread, scripts, jobs, records.
 
 A fake is a small working implementation, not a mock: it keeps jobs in memory, answers
 the SDKs' real requests over HTTP, and records what it was asked so tests can assert
@@ -10,47 +10,17 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Literal, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from devstack.fakes.jobs import MARKERS, Clock, FakeJob, Script, Timing, utc_now
+
 logger = logging.getLogger("devstack.fakes")
 
-Outcome = Literal["completed", "failed", "filtered", "never", "empty"]
 Route = Literal["create", "poll", "list", "content"]
-
-
-@dataclass(frozen=True, slots=True)
-class Script:
-    """How a job (or the creates of a prompt) behaves.
-
-    ``complete_after_polls`` / ``complete_after_seconds`` left ``None`` take the server's
-    defaults. ``create_status`` answers creates with that HTTP error instead of starting a
-    job: the first ``create_status_times`` creates of the prompt (``None``: every one).
-    """
-
-    outcome: Outcome = "completed"
-    complete_after_polls: int | None = None
-    complete_after_seconds: float | None = None
-    create_status: int | None = None
-    create_status_times: int | None = 1
-    retry_after: float | None = None
-    message: str | None = None
-
-
-# Prompt markers: a prompt containing one behaves so (handy for e2e through the real API).
-MARKERS: dict[str, Script] = {
-    "[fail]": Script(outcome="failed"),
-    "[filtered]": Script(outcome="filtered"),
-    "[never]": Script(outcome="never"),
-    "[empty]": Script(outcome="empty"),
-    "[refused]": Script(create_status=400, create_status_times=None),
-    "[429]": Script(create_status=429, retry_after=2),
-    "[500]": Script(create_status=500),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,49 +41,6 @@ class Call:
 
     route: str
     status: int
-
-
-@dataclass(slots=True)
-class FakeJob:
-    """A job the fake started; its script decides when and how it finishes."""
-
-    id: str
-    prompt: str
-    params: dict[str, Any]
-    script: Script
-    created_at: float = field(default_factory=time.time)
-    started: float = field(default_factory=time.monotonic)
-    polls: int = 0
-    completed_at: float | None = None
-
-    def advance(self, default_polls: int, default_seconds: float | None) -> bool:
-        """Count one poll; True once the job has finished (whatever its outcome)."""
-        self.polls += 1
-        if self.completed_at is None and self._due(default_polls, default_seconds):
-            self.completed_at = time.time()
-        return self.completed_at is not None
-
-    def progress(self, default_polls: int, default_seconds: float | None) -> int:
-        """Percent done while running, from polls seen or time elapsed."""
-        seconds = self.script.complete_after_seconds or default_seconds
-        if seconds:
-            fraction = (time.monotonic() - self.started) / seconds
-        else:
-            polls = self._polls_needed(default_polls)
-            fraction = self.polls / (polls + 1)
-        return max(0, min(99, int(fraction * 100)))
-
-    def _due(self, default_polls: int, default_seconds: float | None) -> bool:
-        if self.script.outcome == "never":
-            return False
-        seconds = self.script.complete_after_seconds or default_seconds
-        if seconds is not None:
-            return time.monotonic() - self.started >= seconds
-        return self.polls > self._polls_needed(default_polls)
-
-    def _polls_needed(self, default_polls: int) -> int:
-        polls = self.script.complete_after_polls
-        return default_polls if polls is None else polls
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +85,8 @@ class FakeProviderServer:
     ``with Fake(...) as fake:`` starts it; ``fake.base_url`` is what the SDK's base URL
     setting takes. Scripts: prompt markers (``MARKERS``), ``script(marker, Script)``, and
     ``fail_next(route, status)``. Records: ``creates``, ``create_count()``, ``count()``.
+    Jobs finish after ``complete_after_polls`` polls, or ``complete_after_seconds`` after
+    their creation on ``clock`` (pass one the test moves instead of sleeping).
     """
 
     base_path: ClassVar[str] = ""
@@ -170,9 +99,11 @@ class FakeProviderServer:
         rejected_keys: tuple[str, ...] | frozenset[str] = (),
         host: str = "127.0.0.1",
         port: int = 0,
+        clock: Clock = utc_now,
     ) -> None:
         self.complete_after_polls = complete_after_polls
         self.complete_after_seconds = complete_after_seconds
+        self.clock = clock
         # Held only in memory to compare; keys containing "invalid" are rejected too.
         self.rejected_keys = set(rejected_keys)
         self._address = (host, port)
@@ -293,6 +224,24 @@ class FakeProviderServer:
     def new_id(self) -> str:
         """A fresh opaque id."""
         return uuid.uuid4().hex
+
+    def start_job(self, job_id: str, prompt: str, params: dict[str, Any], script: Script) -> FakeJob:
+        """Keep a new job, created now on the server's clock."""
+        job = FakeJob(id=job_id, prompt=prompt, params=params, script=script, created_at=self.clock())
+        with self._lock:
+            self.jobs[job.id] = job
+        return job
+
+    def advance(self, job: FakeJob) -> bool:
+        """Count one poll of ``job``; True once it has finished (whatever its outcome)."""
+        return job.advance(self.clock(), self._timing())
+
+    def progress(self, job: FakeJob) -> int:
+        """Percent done of a running ``job``."""
+        return job.progress(self.clock(), self._timing())
+
+    def _timing(self) -> Timing:
+        return Timing(self.complete_after_polls, self.complete_after_seconds)
 
     def injected(self, route: Route) -> _Injected | None:
         """Consume one programmatic failure queued for ``route``, if any."""

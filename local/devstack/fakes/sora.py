@@ -17,16 +17,8 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from devstack.fakes import media
-from devstack.fakes._server import (
-    CreateRecord,
-    FakeJob,
-    FakeProviderServer,
-    Request,
-    Response,
-    Route,
-    Script,
-    json_response,
-)
+from devstack.fakes._server import CreateRecord, FakeProviderServer, Request, Response, Route, json_response
+from devstack.fakes.jobs import FakeJob, Script
 
 SECONDS = ("4", "8", "12")
 SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
@@ -90,9 +82,7 @@ class FakeSoraServer(FakeProviderServer):
         response = self._guard(request, "create") or self._create_error(prompt, params, scripted, script)
         job_id = None
         if response is None:
-            job = FakeJob(id=f"video_{self.new_id()}", prompt=prompt, params=params, script=script)
-            with self._lock:
-                self.jobs[job.id] = job
+            job = self.start_job(f"video_{self.new_id()}", prompt, params, script)
             job_id = job.id
             response = json_response(200, self._video(job, "queued"), self._poll_headers())
         self.record_create(
@@ -124,7 +114,7 @@ class FakeSoraServer(FakeProviderServer):
     def _list(self, request: Request) -> Response:
         limit = max(1, min(100, int(request.query.get("limit", "20"))))
         with self._lock:
-            jobs = sorted(self.jobs.values(), key=lambda job: job.started)
+            jobs = sorted(self.jobs.values(), key=lambda job: job.created_at)
         if request.query.get("order", "desc") == "desc":
             jobs.reverse()
         after = request.query.get("after")
@@ -148,7 +138,7 @@ class FakeSoraServer(FakeProviderServer):
             job = self.jobs.get(video_id)
             if job is None:
                 return _error(404, f"Video with id '{video_id}' not found.", "not_found")
-            job.advance(self.complete_after_polls, self.complete_after_seconds)
+            self.advance(job)
             status = self._status(job)
             body = self._video(job, status)
         headers = self._poll_headers() if status in ("queued", "in_progress") else {}
@@ -194,15 +184,15 @@ class FakeSoraServer(FakeProviderServer):
         if status == "failed":
             code, message = _FAILURES[job.script.outcome]
             error = {"code": code, "message": job.script.message or message}
-        completed_at = int(job.completed_at) if job.completed_at and status == "completed" else None
+        completed_at = (
+            int(job.completed_at.timestamp()) if job.completed_at and status == "completed" else None
+        )
         return {
             "id": job.id,
             "object": "video",
-            "created_at": int(job.created_at),
+            "created_at": int(job.created_at.timestamp()),
             "status": status,
-            "progress": 100
-            if status == "completed"
-            else job.progress(self.complete_after_polls, self.complete_after_seconds),
+            "progress": 100 if status == "completed" else self.progress(job),
             "model": job.params["model"],
             "prompt": job.prompt,
             "seconds": job.params["seconds"],

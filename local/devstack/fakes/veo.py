@@ -24,16 +24,8 @@ import re
 from typing import Any, Literal
 
 from devstack.fakes import media
-from devstack.fakes._server import (
-    CreateRecord,
-    FakeJob,
-    FakeProviderServer,
-    Request,
-    Response,
-    Route,
-    Script,
-    json_response,
-)
+from devstack.fakes._server import CreateRecord, FakeProviderServer, Request, Response, Route, json_response
+from devstack.fakes.jobs import FakeJob, Script
 
 ASPECT_RATIOS = ("16:9", "9:16")
 RESOLUTIONS = ("720p", "1080p")
@@ -110,9 +102,7 @@ class FakeVeoServer(FakeProviderServer):
         if response is None:
             op_id = self.new_id()
             name = self._operation_name(publisher, model, op_id)
-            job = FakeJob(id=op_id, prompt=prompt, params={**params, "name": name}, script=script)
-            with self._lock:
-                self.jobs[job.id] = job
+            self.start_job(op_id, prompt, {**params, "name": name}, script)
             job_id = name
             response = json_response(200, {"name": name})
         self.record_create(
@@ -133,7 +123,7 @@ class FakeVeoServer(FakeProviderServer):
             job = self.jobs.get(op_id)
             if job is None or prefix != resource or job.params.get("name") != operation_name:
                 return _error(404, f"Operation {operation_name!r} not found.")
-            done = job.advance(self.complete_after_polls, self.complete_after_seconds)
+            done = self.advance(job)
         if not done:
             return json_response(200, {"name": operation_name, "done": False})
         return json_response(200, {"name": operation_name, "done": True, **self._result(job)})

@@ -1,4 +1,4 @@
-"""``python -m devstack.openapi``: the API's OpenAPI document, generated from the resolvers.
+"""``python -m tools.openapi``: the API's OpenAPI document, generated from the resolvers.
 
 Each API function has its own resolver; their documents are merged into one (paths and
 component schemas). ``make openapi`` writes it to docs/openapi.json, and a test fails when
@@ -7,32 +7,22 @@ the committed file differs from what the code generates.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from tools.functions import load_function
+
 API_FUNCTIONS = ("storyboards", "generate", "status", "api_keys", "health")
 TITLE = "Storyboard video API"
 VERSION = "1.0.0"
-
-
-def _resolver(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"openapi_{name}_app", REPO / "functions" / name / "app.py")
-    if spec is None or spec.loader is None:
-        raise ImportError(f"functions/{name}/app.py not found")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app
 
 
 def build_document() -> dict[str, Any]:
     """The merged OpenAPI document of every API function, as a JSON-ready dict."""
     document: dict[str, Any] = {}
     for name in API_FUNCTIONS:
-        part = json.loads(_resolver(name).get_openapi_json_schema(title=TITLE, version=VERSION))
+        part = json.loads(load_function(name).app.get_openapi_json_schema(title=TITLE, version=VERSION))
         if not document:
             document = part
             continue

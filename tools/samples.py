@@ -1,4 +1,4 @@
-"""The sample events in events/: ``python -m devstack.samples`` (re)writes them.
+"""The sample events in events/: ``python -m tools.samples`` (re)writes them.
 
 File names are ``<function>.<case>.<status>.json``: the function folder the event is for, what
 it shows, and the HTTP status its handler answers once the seed data below exists (the
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from devstack.events import json_request, write_event
+from tools.events import json_request, write_event
 
 SAMPLE_USER = "user-123"
 SAMPLE_STORYBOARD_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"

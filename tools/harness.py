@@ -1,47 +1,30 @@
 """Running the functions in-process as Lambda does, for the tests and the benchmarks.
 
-A function's ``app.py`` loaded as its own module, a sample event from events/ tweaked on a
-copy, a context with the attributes Powertools reads, a statement counter on the engine, and
-a reset of the process-wide caches (settings, engine, AWS clients) after the environment
-changes. One copy of each, so tests and ``make bench`` measure the same thing.
+A sample event from events/ tweaked on a copy, a context with the attributes Powertools
+reads, a statement counter on the engine, and a reset of the process-wide caches (settings,
+engine, AWS clients) after the environment changes; the functions themselves are imported
+with :func:`tools.functions.load_function`. One copy of each, so tests and ``make bench``
+measure the same thing.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import Engine, event
 
-REPO = Path(__file__).resolve().parents[2]
+from tools.functions import REPO
+
 EVENTS = REPO / "events"
-FUNCTIONS = REPO / "functions"
 UNCHANGED: Any = ...
 """Default of ``with_changes`` arguments: leave that part of the event as it is."""
-
-
-def load_function(name: str) -> ModuleType:
-    """Import ``functions/<name>/app.py`` as its own module, once per process (every function
-    has an ``app.py``, so each needs a name of its own)."""
-    module_name = f"function_{name}_app"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, FUNCTIONS / name / "app.py")
-    if spec is None or spec.loader is None:
-        raise ImportError(f"functions/{name}/app.py not found")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """API Gateway HTTP API (payload format 2.0) events, built the way API Gateway builds them.
 
-The gateway emulator of the local stack builds every request's event with
-``http_api_event``; the sample files in events/ are written by the same function
-(``python -m devstack.events``), so the samples and the emulator cannot drift apart.
+The gateway emulator of the local stack (``devstack.gateway``) builds every request's event
+with ``http_api_event``; the sample files in events/ are written by the same function
+(``python -m tools.samples``), so the samples and the emulator cannot drift apart.
 """
 
 from __future__ import annotations

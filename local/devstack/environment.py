@@ -1,0 +1,129 @@
+"""The local stack's environments: its knobs in, what every child and each function gets out.
+
+A child never inherits an app setting or an AWS identity from the developer's shell (a
+``DATABASE_URL`` or AWS profile must never reach a local function): it gets fake credentials,
+the region and moto's endpoint. A function gets exactly its template variables, with local
+values in place of those only AWS has.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devstack.logs import log_level
+from devstack.process import REPO_ROOT, StartupFailed
+from devstack.template import REGION, Function, Resolver
+
+DEV_HMAC_SECRET = "devstack-local-hmac-secret-not-for-production"  # noqa: S105 (a local dev value)
+# RDS Proxy settings: locally the functions reach PostgreSQL through DATABASE_URL instead.
+RDS_PROXY_SETTINGS = frozenset({"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_SECRET_ARN"})
+
+
+@dataclass(frozen=True)
+class Options:
+    """The stack's knobs, from the environment."""
+
+    home: Path
+    port: int = 3000
+    provider_seconds: float = 5.0
+    sweep_interval: float = 60.0
+    log_level: str = "INFO"
+    template: Path = REPO_ROOT / "template.yaml"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Options:
+        def number(name: str, default: float, convert: Callable[[str], Any]) -> Any:
+            raw = environ.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = convert(raw)
+            except ValueError:
+                raise StartupFailed(f"{name}={raw!r} is not a number") from None
+            if value < 0:
+                raise StartupFailed(f"{name} must not be negative")
+            return value
+
+        home = environ.get("DEVSTACK_HOME", "").strip()
+        return cls(
+            home=Path(home).resolve() if home else REPO_ROOT / ".local",
+            port=number("PORT", 3000, int),
+            provider_seconds=number("FAKE_PROVIDER_SECONDS", 5.0, float),
+            sweep_interval=number("SWEEP_INTERVAL_SECONDS", 60.0, float) or 60.0,
+            log_level=log_level(),
+        )
+
+
+def _settings_names() -> frozenset[str]:
+    from videogen.config import Settings  # noqa: PLC0415
+
+    return frozenset(name.upper() for name in Settings.model_fields)
+
+
+def base_environment(aws_endpoint: str | None = None) -> dict[str, str]:
+    """What every child inherits: our environment without any app setting or AWS identity
+    (a developer's DATABASE_URL or AWS profile must never reach a local function), plus fake
+    credentials, the region and moto's endpoint."""
+    settings = _settings_names()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k.upper() not in settings and not k.startswith(("AWS_", "POWERTOOLS_"))
+    }
+    loopback = "127.0.0.1,localhost"
+    env |= {
+        "AWS_ACCESS_KEY_ID": "devstack",
+        "AWS_SECRET_ACCESS_KEY": "devstack",  # moto accepts anything; never a real account
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "PYTHONUNBUFFERED": "1",
+        "LOG_LEVEL": log_level(),
+        "NO_PROXY": ",".join(filter(None, (env.get("NO_PROXY"), loopback))),
+        "no_proxy": ",".join(filter(None, (env.get("no_proxy"), loopback))),
+    }
+    if aws_endpoint:
+        env["AWS_ENDPOINT_URL"] = aws_endpoint
+    return env
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the local stand-ins listen."""
+
+    database_url: str
+    aws: str
+    sora: str
+    veo: str
+    log_level: str
+
+
+def function_environment(function: Function, resolver: Resolver, endpoints: Endpoints) -> dict[str, str]:
+    """The function's template variables with local values; nothing the template lacks.
+
+    Two replacements, both with names videogen.config reads: the RDS Proxy settings
+    (``DB_HOST``...) become ``DATABASE_URL``, and ``API_KEY_HMAC_SECRET_ARN`` (a Secrets
+    Manager secret) becomes ``API_KEY_HMAC_SECRET`` with a local dev value. Values that exist
+    only in AWS are left out.
+    """
+    overrides = {
+        "SORA_BASE_URL": endpoints.sora,
+        "VEO_BASE_URL": endpoints.veo,
+        "POWERTOOLS_LOG_LEVEL": endpoints.log_level,
+    }
+    env: dict[str, str] = {}
+    for name, value in function.environment.items():
+        if name in RDS_PROXY_SETTINGS:
+            env["DATABASE_URL"] = endpoints.database_url
+        elif name == "API_KEY_HMAC_SECRET_ARN":
+            env["API_KEY_HMAC_SECRET"] = DEV_HMAC_SECRET
+        elif name in overrides:
+            env[name] = overrides[name]
+        else:
+            resolved = resolver.resolve_string(value)
+            if resolved is not None:
+                env[name] = resolved
+    return env

@@ -459,10 +459,11 @@ class Stack:
                 base_environment(aws_info["endpoint"]),
             )
         )  # fmt: skip
+        media = ["--media-origin", aws_info["endpoint"]]  # where presigned clips play from: the web app's CSP
         gateway = self._spawn(
             Child(
                 "gateway",
-                _python("devstack.gateway", *template, "--port", str(self.options.port), *functions),
+                _python("devstack.gateway", *template, "--port", str(self.options.port), *functions, *media),
                 base_environment(),
             )
         )

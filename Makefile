@@ -20,12 +20,12 @@ PYTHON313 ?= $(shell for c in python3.13 \
 
 REQS := requirements-dev.txt layers/common/requirements.txt functions/generation_worker/requirements.txt pyproject.toml
 
-.PHONY: help venv dev test test-fast lint format build bench openapi clean
+.PHONY: help venv dev test test-fast lint format build bench openapi clean chromium
 
 help:
 	@echo "make dev     run the whole system locally on http://127.0.0.1:$${PORT:-3000}"
-	@echo "make test    run the whole test suite (unit, integration, e2e)"
-	@echo "make lint    ruff check, ruff format --check, mypy, sam validate --lint"
+	@echo "make test    run the whole test suite (unit, integration, e2e, browser)"
+	@echo "make lint    ruff check, ruff format --check, mypy, node --check web/, sam validate --lint"
 	@echo "make build   sam build (arm64 wheels for python3.13)"
 	@echo "make bench   benchmarks as ratios against in-run baselines"
 	@echo "make openapi regenerate docs/openapi.json"
@@ -50,13 +50,27 @@ venv: $(STAMP)
 dev: $(STAMP)
 	$(PY) -m devstack
 
-test: $(STAMP) $(SAM_STAMP)
+test: $(STAMP) $(SAM_STAMP) chromium
 	$(PY) -m pytest
+
+# The browser tests (tests/e2e/browser) drive Debian's chromium: Playwright cannot download
+# browsers here. Installed with apt-get when missing (as root, as CI runs).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	  else \
+	    echo "error: the browser tests need Debian's chromium: run 'sudo apt-get install chromium' (or make test as root)"; \
+	    exit 1; \
+	  fi; }
 
 lint: $(STAMP) $(SAM_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/common/python local functions migrations tests bench
+	@command -v node >/dev/null || { echo "error: node (20) is needed to check web/"; exit 1; }
+	@for f in $$(find web -name '*.js'); do node --check "$$f" || exit 1; done; echo "node --check: web/ ok"
 	$(SAM_ENV) $(SAM) validate --lint
 
 format: $(STAMP)
@@ -74,4 +88,4 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache test-artifacts

@@ -12,7 +12,7 @@ const EXPIRY_MARGIN_MS = 30_000; // treat a token as expired a little early: no 
 export class AuthError extends Error {}
 
 export class Session {
-  constructor(config, { storage = sessionStorage, location = window.location, fetchImpl = fetch, now = Date.now } = {}) {
+  constructor(config, { storage = sessionStorage, location = window.location, fetchImpl = (...a) => fetch(...a), now = Date.now } = {}) {
     this.auth = config.auth;
     this.storage = storage;
     this.location = location;

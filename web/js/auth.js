@@ -115,9 +115,10 @@ export class Session {
     if (this.mode === "cognito") this.location.assign(logoutUrl(this.auth));
   }
 
-  /** The API said 401: the token is no good any more. */
+  /** The API said 401: this identity is no good any more (the user signs in again). */
   expire() {
-    if (this.mode === "cognito") this.storage.removeItem(TOKEN_KEY);
+    this.storage.removeItem(TOKEN_KEY);
+    this.storage.removeItem(DEV_USER_KEY);
   }
 
   #token() {

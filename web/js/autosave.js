@@ -19,7 +19,7 @@ export const STATUS_TEXT = {
   saved: "Saved",
   dirty: "Unsaved changes",
   saving: "Saving…",
-  offline: "Offline: your changes are kept here and saving is retried until the server answers",
+  offline: "Offline: your edits are kept here; retrying until the server answers",
   conflict: "Conflict: this storyboard was changed elsewhere. Choose which version to keep.",
   gone: "Conflict: this storyboard was deleted elsewhere. Your version is still here.",
   invalid: "Unsaved changes: fix the problems shown to save them",

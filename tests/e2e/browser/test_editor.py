@@ -202,6 +202,33 @@ def test_unsaved_edits_survive_a_reload_while_saving_fails(web):
     assert web.storyboard(user, board["id"])["scenes"][0]["prompt"] == "Typed before the reload"
 
 
+def test_edits_outlive_a_session_that_ends_mid_edit(web):
+    user = unique("expired")
+    board = web.new_storyboard(user, prompts=("Before",))
+    page = web.open_storyboard(user, board["id"])
+
+    def session_over(route: Route) -> None:
+        if route.request.method == "PATCH":
+            route.fulfill(status=401, json={"message": "Unauthorized"})
+        else:
+            route.continue_()
+
+    # Given the session ends while an edit is being saved
+    page.route("**/api/**", session_over)
+    page.get_by_label("Scene 1 prompt").fill("Typed as the session ended")
+    expect(page.get_by_role("alert")).to_contain_text("Your session has ended", timeout=SAVE_TIMEOUT_MS)
+    page.unroute("**/api/**", session_over)
+
+    # When the user signs in again, on the same address
+    page.get_by_label("Dev user").fill(user)
+    page.get_by_role("button", name="Sign in").click()
+
+    # Then the editor is back with the edit, and saves it
+    expect(page.get_by_label("Scene 1 prompt")).to_have_value("Typed as the session ended")
+    wait_saved(page)
+    assert web.storyboard(user, board["id"])["scenes"][0]["prompt"] == "Typed as the session ended"
+
+
 def test_leaving_with_unsaved_edits_warns_and_still_saves_them(web):
     user = unique("closer")
     board = web.new_storyboard(user, prompts=("Before",))

@@ -105,7 +105,8 @@ export class Session {
       sub: claims.sub || "",
       label: claims.email || claims["cognito:username"] || claims.username || "Signed in",
     }));
-    return pending.returnTo || "/";
+    const back = String(pending.returnTo || "/");
+    return back.startsWith("/") && !back.startsWith("//") ? back : "/"; // only a path of this app
   }
 
   /** Forget the identity; with Cognito also end the managed login's session. */

@@ -50,15 +50,29 @@ export class Drafts {
   }
 }
 
+/** One action retried with growing delays (RETRY_DELAYS_MS, the last one repeating). */
+class Backoff {
+  attempt = 0;
+  timer = null;
+
+  later(action) {
+    const delay = RETRY_DELAYS_MS[Math.min(this.attempt, RETRY_DELAYS_MS.length - 1)];
+    this.attempt += 1;
+    this.cancel();
+    this.timer = setTimeout(action, delay);
+  }
+
+  cancel() {
+    clearTimeout(this.timer);
+  }
+}
+
 export class Autosaver extends EventTarget {
-  constructor({ api, storyboard, drafts, delayMs = SAVE_DELAY_MS, retryDelaysMs = RETRY_DELAYS_MS, timers = globalThis }) {
+  constructor({ api, storyboard, drafts }) {
     super();
     this.api = api;
     this.id = storyboard.id;
     this.drafts = drafts;
-    this.delayMs = delayMs;
-    this.retryDelaysMs = retryDelaysMs;
-    this.timers = timers;
     this.base = { version: storyboard.version, doc: editable(storyboard) }; // the server's, as last read
     this.doc = structuredClone(this.base.doc); // the user's current version
     this.state = "saved";
@@ -66,9 +80,8 @@ export class Autosaver extends EventTarget {
     this.theirs = null; // the server's storyboard while state is "conflict"
     this.running = null; // the save in progress
     this.again = false;
-    this.retries = 0;
     this.saveTimer = null;
-    this.retryTimer = null;
+    this.backoff = new Backoff();
   }
 
   get dirty() {
@@ -103,8 +116,7 @@ export class Autosaver extends EventTarget {
 
   /** Save now (e.g. before generating, or when the tab closes: `keepalive`). */
   async save({ keepalive = false } = {}) {
-    this.timers.clearTimeout(this.saveTimer);
-    this.saveTimer = null;
+    clearTimeout(this.saveTimer);
     if (this.running) {
       this.again = true;
       return this.running;
@@ -158,18 +170,18 @@ export class Autosaver extends EventTarget {
   }
 
   stop() {
-    this.timers.clearTimeout(this.saveTimer);
-    this.timers.clearTimeout(this.retryTimer);
+    clearTimeout(this.saveTimer);
+    this.backoff.cancel();
   }
 
   async #send(changes, keepalive) {
     const sent = structuredClone(this.doc);
-    this.timers.clearTimeout(this.retryTimer);
+    this.backoff.cancel();
     this.#set("saving");
     try {
       const saved = await this.api.patchStoryboard(this.id, this.base.version, changes, { keepalive });
       this.base = { version: saved.version, doc: sent };
-      this.retries = 0;
+      this.backoff.attempt = 0;
       this.#settle();
       this.dispatchEvent(new CustomEvent("saved", { detail: saved }));
     } catch (error) {
@@ -192,7 +204,7 @@ export class Autosaver extends EventTarget {
     this.#set("conflict");
     try {
       this.theirs = await this.api.getStoryboard(this.id);
-      this.retries = 0;
+      this.backoff.attempt = 0;
       this.dispatchEvent(new Event("conflict"));
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) this.#set("gone");
@@ -202,11 +214,8 @@ export class Autosaver extends EventTarget {
   }
 
   #retryLater(action, state = "offline") {
-    const delay = this.retryDelaysMs[Math.min(this.retries, this.retryDelaysMs.length - 1)];
-    this.retries += 1;
     this.#set(state);
-    this.timers.clearTimeout(this.retryTimer);
-    this.retryTimer = this.timers.setTimeout(action, delay);
+    this.backoff.later(action);
   }
 
   #replaceBase(base, state) {
@@ -230,8 +239,8 @@ export class Autosaver extends EventTarget {
 
   #schedule() {
     if (!["dirty", "saving", "offline", "invalid"].includes(this.state)) return;
-    this.timers.clearTimeout(this.saveTimer);
-    this.saveTimer = this.timers.setTimeout(() => this.save(), this.delayMs);
+    clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => this.save(), SAVE_DELAY_MS);
   }
 
   #set(state) {

@@ -93,7 +93,7 @@ function showSignIn(message) {
     };
     replace(main, h("h1", {}, "Sign in"), problem,
       h("p", {}, "Local stack: any user name works; the gateway uses it as your user id (X-Dev-User)."),
-      h("form", { class: "sign-in", onsubmit },
+      h("form", { class: "sign-in", novalidate: true, onsubmit },
         h("label", { for: inputId }, "Dev user"), input, h("button", { type: "submit" }, "Sign in")));
   }
   focusHeading(main);

@@ -5,9 +5,11 @@ pages resolved without losing either text, an unreachable API, closing the tab."
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from playwright.sync_api import Route, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.browser.conftest import SAVE_TIMEOUT_MS, PatchLog, save_status, screenshot, unique, wait_saved
 
@@ -89,17 +91,26 @@ def test_scenes_reorder_from_the_keyboard_and_their_names_follow(web):
     assert [s["prompt"] for s in web.storyboard(user, board["id"])["scenes"]] == ["Second", "First"]
 
 
-def test_a_conflict_between_two_pages_is_resolved_without_losing_either_text(web):
-    user = unique("twotabs")
-    board = web.new_storyboard(user, prompts=("Opening", "Closing"))
+def two_pages_one_saved(web, user, board, label, text):
+    """Two pages on one storyboard; the first has saved ``text`` into the field ``label``.
+    Returns the second page (still at the old version) and the log of its PATCHes."""
     first = web.open_storyboard(user, board["id"])
     second = web.open_storyboard(user, board["id"])
     patches = PatchLog()
     patches.watch(second)
-
-    # Given the first page saved an edit of scene 1
-    first.get_by_label("Scene 1 prompt").fill("Opening at dawn, typed in the first tab")
+    first.get_by_label(label).fill(text)
     wait_saved(first)
+    return second, patches
+
+
+def test_a_conflict_between_two_pages_is_resolved_without_losing_either_text(web):
+    user = unique("twotabs")
+    board = web.new_storyboard(user, prompts=("Opening", "Closing"))
+
+    # Given another page saved an edit of scene 1
+    second, patches = two_pages_one_saved(
+        web, user, board, "Scene 1 prompt", "Opening at dawn, typed in the first tab"
+    )
 
     # When the second page, still at version 1, edits scene 2
     second.get_by_label("Scene 2 prompt").fill("Closing at dusk, typed in the second tab")
@@ -131,12 +142,7 @@ def test_a_conflict_between_two_pages_is_resolved_without_losing_either_text(web
 def test_taking_the_servers_version_in_a_conflict_drops_only_the_users_edit(web):
     user = unique("twotabs")
     board = web.new_storyboard(user, name="Draft title", prompts=("Scene",))
-    first = web.open_storyboard(user, board["id"])
-    second = web.open_storyboard(user, board["id"])
-    patches = PatchLog()
-    patches.watch(second)
-    first.get_by_label("Storyboard name").fill("Title from the first tab")
-    wait_saved(first)
+    second, patches = two_pages_one_saved(web, user, board, "Storyboard name", "Title from the first tab")
 
     # When both changed the name and the second page takes the server's version
     second.get_by_label("Storyboard name").fill("Title from the second tab")
@@ -151,10 +157,27 @@ def test_taking_the_servers_version_in_a_conflict_drops_only_the_users_edit(web)
     assert web.storyboard(user, board["id"])["version"] == 2
 
 
-def test_edits_made_while_the_api_is_unreachable_are_kept_and_saved_when_it_is_back(web):
-    user = unique("offline")
+def one_scene_editor(web, who: str) -> tuple[str, dict[str, Any], Page]:
+    """A new user, their storyboard with one scene ("Before"), and a page on its editor."""
+    user = unique(who)
     board = web.new_storyboard(user, prompts=("Before",))
-    page = web.open_storyboard(user, board["id"])
+    return user, board, web.open_storyboard(user, board["id"])
+
+
+def patches_answered(answer: Callable[[Route], None]) -> Callable[[Route], None]:
+    """A route handler: PATCH requests get ``answer``, every other request goes through."""
+
+    def handle(route: Route) -> None:
+        if route.request.method == "PATCH":
+            answer(route)
+        else:
+            route.continue_()
+
+    return handle
+
+
+def test_edits_made_while_the_api_is_unreachable_are_kept_and_saved_when_it_is_back(web):
+    user, board, page = one_scene_editor(web, "offline")
 
     def unreachable(route: Route) -> None:
         route.abort("internetdisconnected")
@@ -178,16 +201,10 @@ def test_edits_made_while_the_api_is_unreachable_are_kept_and_saved_when_it_is_b
 
 
 def test_unsaved_edits_survive_a_reload_while_saving_fails(web):
-    user = unique("reload")
-    board = web.new_storyboard(user, prompts=("Before",))
-    page = web.open_storyboard(user, board["id"])
+    user, board, page = one_scene_editor(web, "reload")
     page.on("dialog", lambda dialog: dialog.accept())
 
-    def refuse_saves(route: Route) -> None:
-        if route.request.method == "PATCH":
-            route.abort("internetdisconnected")
-        else:
-            route.continue_()
+    refuse_saves = patches_answered(lambda route: route.abort("internetdisconnected"))
 
     # Given saves fail and the user reloads with an edit not saved
     page.route("**/api/**", refuse_saves)
@@ -203,15 +220,9 @@ def test_unsaved_edits_survive_a_reload_while_saving_fails(web):
 
 
 def test_edits_outlive_a_session_that_ends_mid_edit(web):
-    user = unique("expired")
-    board = web.new_storyboard(user, prompts=("Before",))
-    page = web.open_storyboard(user, board["id"])
+    user, board, page = one_scene_editor(web, "expired")
 
-    def session_over(route: Route) -> None:
-        if route.request.method == "PATCH":
-            route.fulfill(status=401, json={"message": "Unauthorized"})
-        else:
-            route.continue_()
+    session_over = patches_answered(lambda route: route.fulfill(status=401, json={"message": "Unauthorized"}))
 
     # Given the session ends while an edit is being saved
     page.route("**/api/**", session_over)
@@ -230,9 +241,7 @@ def test_edits_outlive_a_session_that_ends_mid_edit(web):
 
 
 def test_leaving_with_unsaved_edits_warns_and_still_saves_them(web):
-    user = unique("closer")
-    board = web.new_storyboard(user, prompts=("Before",))
-    page = web.open_storyboard(user, board["id"])
+    user, board, page = one_scene_editor(web, "closer")
     dialogs: list[str] = []
 
     def answer(dialog):

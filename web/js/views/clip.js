@@ -1,9 +1,11 @@
 // One scene's clip: the "Generate scene N" button, the job's live status and progress, and
 // the clip playing inline once completed. Phase 2 adds cancel and the stale mark here.
 
+import { isTransient } from "../api.js";
+import { confirmSpend } from "../catalog.js";
+import { announce, h, replace } from "../dom.js";
 import { describe, errorBox } from "../errors.js";
-import { formatCost, TERMINAL, watchJob } from "../generation.js";
-import { h, replace } from "../dom.js";
+import { formatCost, normalizeJob, TERMINAL, watchJob } from "../generation.js";
 
 const STATUS_WORDS = {
   pending: "Queued",
@@ -14,13 +16,16 @@ const STATUS_WORDS = {
 };
 
 export class SceneClip {
-  constructor({ api, onGenerate }) {
+  /** `prepare()` gives the generate request for this scene, or throws why it cannot yet. */
+  constructor({ api, prepare }) {
     this.api = api;
+    this.prepare = prepare;
+    this.idempotencyKey = null; // kept while a generate request got no answer, so a retry cannot double
     this.index = 0;
     this.job = null;
     this.watching = null; // AbortController of the poll loop
     this.refreshedUrl = false;
-    this.button = h("button", { type: "button", class: "generate", onclick: () => onGenerate(this) }, "Generate");
+    this.button = h("button", { type: "button", class: "generate", onclick: () => this.generate() }, "Generate");
     this.status = h("p", { class: "job-status", "aria-live": "polite" });
     this.progress = h("progress", { max: "100", hidden: true });
     this.media = h("div", { class: "media" });
@@ -42,12 +47,28 @@ export class SceneClip {
     this.button.setAttribute("aria-busy", String(on));
   }
 
-  fail(error, extra = null) {
-    replace(this.problem, errorBox(error), extra);
-  }
-
-  clearProblem() {
+  /** "Generate scene N": the request (seam: the cost confirmed first), the job, then watch it. */
+  async generate() {
+    this.busy(true);
     replace(this.problem);
+    try {
+      const request = await this.prepare();
+      if (!(await confirmSpend(request))) return;
+      this.idempotencyKey ??= crypto.randomUUID();
+      const accepted = await this.api.generateScene(request, this.idempotencyKey);
+      this.idempotencyKey = null;
+      this.show(normalizeJob(accepted));
+      announce(`Scene ${this.index + 1} queued`);
+      this.watch(accepted.jobId);
+    } catch (error) {
+      if (!isTransient(error)) this.idempotencyKey = null;
+      const needsKey = error.status === 409 && /key/i.test(error.message);
+      const addKey = needsKey ? h("p", {}, h("a", { href: "/keys", "data-route": "" }, "Add a provider key")) : null;
+      replace(this.problem, errorBox(error), addKey);
+      announce(`Scene ${this.index + 1} not generated: ${describe(error)}`);
+    } finally {
+      this.busy(false);
+    }
   }
 
   /** Show a job (normalized); a job still in flight is then watched until done. */
@@ -85,7 +106,7 @@ export class SceneClip {
       });
       if (done) this.show(done);
     } catch (error) {
-      this.fail(error);
+      replace(this.problem, errorBox(error));
     } finally {
       if (this.watching === controller) this.watching = null;
     }
@@ -96,7 +117,7 @@ export class SceneClip {
     this.show(job);
     if (job.status === "completed" && !job.videoUrl) {
       try {
-        this.show(await this.api.jobStatus(job.jobId).then((s) => ({ ...job, ...s, estimatedCost: job.estimatedCost })));
+        this.show(normalizeJob(await this.api.jobStatus(job.jobId)));
       } catch (error) {
         this.status.textContent = `Ready · the clip could not be loaded: ${describe(error)}`;
       }

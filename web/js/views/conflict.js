@@ -1,8 +1,10 @@
-// The conflict panel: after a 412, what differs between the server's version and the
-// user's, side by side, and the two ways out (keep mine, re-applied; or take the server's).
+// The conflict panels: after a 412, what differs between the server's version and the
+// user's, side by side, and the two ways out (keep mine, re-applied; or take the server's);
+// after a 404, the way to keep the user's version of a storyboard deleted elsewhere.
 
 import { differences, editable } from "../document.js";
-import { h, newId } from "../dom.js";
+import { h, newId, replace } from "../dom.js";
+import { errorBox } from "../errors.js";
 
 const WHO = {
   server: "changed on the server",
@@ -42,4 +44,21 @@ export function conflictPanel(saver, { onKeepMine, onTakeTheirs }) {
     h("p", { class: "hint" },
       "Keep my version: your edits are applied on top of the server's version and saved, so changes "
       + "made elsewhere to other fields stay. Use the server's version: your unsaved edits are dropped."));
+}
+
+/** The panel for a saver in the "gone" state: the user's version can become a new storyboard. */
+export function gonePanel({ onSaveCopy }) {
+  const problem = h("div");
+  const saveCopy = async () => {
+    try {
+      await onSaveCopy();
+    } catch (error) {
+      replace(problem, errorBox(error));
+    }
+  };
+  return h("section", { class: "conflict", role: "alert" },
+    h("h2", {}, "This storyboard was deleted elsewhere"),
+    h("p", {}, "Your version is still here. Save it as a new storyboard to keep it."),
+    h("button", { type: "button", onclick: saveCopy }, "Save as a new storyboard"),
+    problem);
 }

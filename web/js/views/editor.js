@@ -1,15 +1,14 @@
 // The storyboard editor: name, preset, character, scenes; the save state at all times; the
 // conflict panel; generating a scene's clip. Saving itself is autosave.js's job.
 
-import { isTransient } from "../api.js";
 import { Autosaver } from "../autosave.js";
-import { confirmSpend, PRESETS, PROVIDERS } from "../catalog.js";
+import { PRESETS, PROVIDERS } from "../catalog.js";
 import { editable, same } from "../document.js";
 import { announce, focusHeading, h, newId, replace } from "../dom.js";
-import { describe, errorBox } from "../errors.js";
-import { newestJobs, normalizeJob } from "../generation.js";
+import { errorBox } from "../errors.js";
+import { newestJobs } from "../generation.js";
 import { SceneClip } from "./clip.js";
-import { conflictPanel } from "./conflict.js";
+import { conflictPanel, gonePanel } from "./conflict.js";
 import { ScenesEditor } from "./scenes.js";
 
 const PROVIDER_KEY = "generate.provider";
@@ -23,7 +22,9 @@ const CHARACTER_FIELDS = [
  * tab's draft, if it kept one). One saver per storyboard, so never two PATCHes in flight. */
 function saverFor(ctx, storyboard) {
   const running = ctx.savers.get(storyboard.id);
-  if (running) return running;
+  const stale = running && !running.unsaved && running.state === "saved" && running.base.version !== storyboard.version;
+  if (running && !stale) return running;
+  running?.stop();
   const saver = new Autosaver({ api: ctx.api, storyboard, drafts: ctx.drafts });
   const draft = ctx.drafts.load(storyboard.id);
   if (draft && !same(draft.doc, editable(storyboard))) saver.restore(draft);
@@ -182,58 +183,31 @@ class EditorView {
   }
 
   #showGone() {
-    const again = async () => {
-      try {
+    replace(this.conflict, gonePanel({
+      onSaveCopy: async () => {
         const copy = await this.ctx.api.createStoryboard(this.saver.doc);
-        this.saver.stop();
-        this.ctx.drafts.clear(this.id);
-        this.ctx.savers.delete(this.id);
+        this.ctx.forget(this.id);
         this.ctx.navigate(`/storyboards/${copy.id}`);
-      } catch (error) {
-        this.conflict.append(errorBox(error));
-      }
-    };
-    replace(this.conflict, h("section", { class: "conflict", role: "alert" },
-      h("h2", {}, "This storyboard was deleted elsewhere"),
-      h("p", {}, "Your version is still here. Save it as a new storyboard to keep it."),
-      h("button", { type: "button", onclick: again }, "Save as a new storyboard")));
+      },
+    }));
   }
 
   #clip(sceneId) {
     let clip = this.clips.get(sceneId);
     if (!clip) {
-      clip = new SceneClip({ api: this.ctx.api, onGenerate: (c) => this.#generate(c, sceneId) });
+      clip = new SceneClip({ api: this.ctx.api, prepare: () => this.#requestFor(sceneId) });
       this.clips.set(sceneId, clip);
     }
     return clip;
   }
 
-  async #generate(clip, sceneId) {
-    clip.busy(true);
-    clip.clearProblem();
-    try {
-      // The server composes the prompt from the saved scene: save pending edits first.
-      if (!(await this.saver.saveAll())) {
-        clip.fail(new Error(`Not generated: ${this.saver.statusText}`));
-        return;
-      }
-      const scene = this.saver.doc.scenes.find((s) => s.id === sceneId);
-      const request = { storyboardId: this.id, sceneId, provider: this.provider.value };
-      if (scene?.durationSeconds) request.durationSeconds = scene.durationSeconds;
-      if (!(await confirmSpend(request))) return;
-      clip.idempotencyKey ??= crypto.randomUUID(); // reused only when the last try got no answer
-      const accepted = await this.ctx.api.generateScene(request, clip.idempotencyKey);
-      clip.idempotencyKey = null;
-      clip.show(normalizeJob(accepted));
-      announce(`Scene ${clip.index + 1} queued`);
-      clip.watch(accepted.jobId);
-    } catch (error) {
-      if (!isTransient(error)) clip.idempotencyKey = null;
-      const needsKey = error.status === 409 && /key/i.test(error.message);
-      clip.fail(error, needsKey ? h("p", {}, h("a", { href: "/keys", "data-route": "" }, "Add a provider key")) : null);
-      announce(`Scene ${clip.index + 1} not generated: ${describe(error)}`);
-    } finally {
-      clip.busy(false);
-    }
+  /** What "Generate scene N" asks for, once the edits are saved (else throws why not). */
+  async #requestFor(sceneId) {
+    // The server composes the prompt from the saved scene: save pending edits first.
+    if (!(await this.saver.saveAll())) throw new Error(`Not generated: ${this.saver.statusText}`);
+    const scene = this.saver.doc.scenes.find((s) => s.id === sceneId);
+    const request = { storyboardId: this.id, sceneId, provider: this.provider.value };
+    if (scene?.durationSeconds) request.durationSeconds = scene.durationSeconds;
+    return request;
   }
 }

@@ -38,7 +38,7 @@ class KeySection {
     this.root = h("section", { class: "key", "aria-labelledby": titleId },
       h("h2", { id: titleId }, provider.label),
       this.state,
-      h("form", { class: "key-form", onsubmit: (e) => { e.preventDefault(); this.save(); } },
+      h("form", { class: "key-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); this.save(); } },
         h("label", { for: inputId }, `${provider.label} API key`),
         this.input,
         this.submit),

@@ -20,13 +20,13 @@ PYTHON313 ?= $(shell for c in python3.13 \
 
 REQS := requirements-dev.txt layers/common/requirements.txt functions/generation_worker/requirements.txt pyproject.toml
 
-.PHONY: help venv dev test test-unit test-integration test-e2e lint format build bench openapi clean
+.PHONY: help venv dev test test-unit test-integration test-e2e lint format build bench openapi clean chromium
 
 help:
 	@echo "make dev     run the whole system locally on http://127.0.0.1:$${PORT:-3000}"
-	@echo "make test    run the whole test suite (unit, integration, e2e) and print its coverage"
+	@echo "make test    run the whole test suite (unit, integration, e2e, browser) and print its coverage"
 	@echo "make test-unit, make test-integration, make test-e2e   one part of the suite"
-	@echo "make lint    ruff check, ruff format --check, mypy, sam validate --lint"
+	@echo "make lint    ruff check, ruff format --check, mypy, node --check web/, sam validate --lint"
 	@echo "make build   sam build (arm64 wheels for python3.13)"
 	@echo "make bench   benchmarks as ratios against in-run baselines"
 	@echo "make openapi regenerate docs/openapi.json"
@@ -53,7 +53,7 @@ dev: $(STAMP)
 
 # Coverage of the layer, the functions, the local stack and the tooling (pyproject's
 # [tool.coverage]); `.venv/bin/coverage report` afterwards lists it per file.
-test: $(STAMP) $(SAM_STAMP)
+test: $(STAMP) $(SAM_STAMP) chromium
 	$(PY) -m pytest --cov --cov-report=
 	@echo "coverage: $$($(PY) -m coverage report --format=total)% of the lines of the layer, functions, local stack and tools"
 
@@ -63,14 +63,28 @@ test-unit: $(STAMP)
 test-integration: $(STAMP) $(SAM_STAMP)
 	$(PY) -m pytest tests/integration
 
-test-e2e: $(STAMP)
+test-e2e: $(STAMP) chromium
 	$(PY) -m pytest tests/e2e
+
+# The browser tests (tests/e2e/browser) drive Debian's chromium: Playwright cannot download
+# browsers here. Installed with apt-get when missing (as root, as CI runs).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	  else \
+	    echo "error: the browser tests need Debian's chromium: run 'sudo apt-get install chromium' (or make test as root)"; \
+	    exit 1; \
+	  fi; }
 
 # The Python checks first (seconds), then the SAM venv (minutes on a fresh clone) for the template.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	@command -v node >/dev/null || { echo "error: node (20) is needed to check web/"; exit 1; }
+	@for f in $$(find web -name '*.js'); do node --check "$$f" || exit 1; done; echo "node --check: web/ ok"
 	@$(MAKE) --no-print-directory --silent $(SAM_STAMP)
 	$(SAM_ENV) $(SAM) validate --lint
 
@@ -89,4 +103,4 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .coverage
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .coverage test-artifacts

@@ -16,7 +16,9 @@ For each request it does what API Gateway does with payload format 2.0:
   timeout 503 ``{"message":"Service Unavailable"}``;
 - CORS from the HttpApi's CorsConfiguration: preflight OPTIONS answered by the gateway, CORS
   headers on every response to an allowed origin (the function's own CORS headers dropped).
-  ``x-dev-user`` is added to the allowed headers, since locally it replaces ``authorization``.
+  ``x-dev-user`` is added to the allowed headers, since locally it replaces ``authorization``;
+- the web app: a GET or HEAD that no route claims, outside ``/api/``, is answered by
+  :class:`devstack.webapp.WebApp` (``web/`` and a dev ``config.json``), as CloudFront will.
 
 ``python -m devstack.gateway --port 3000 --function StoryboardsFunction=http://127.0.0.1:PORT``
 """
@@ -41,6 +43,7 @@ from urllib.parse import parse_qsl, unquote
 from devstack.logs import configure_logging, ready_line, stop_requested
 from devstack.runtime import InvocationFailed, invoke
 from devstack.template import Cors, Route, Template, load
+from devstack.webapp import WebApp
 from tools.events import http_api_event
 
 logger = logging.getLogger("devstack.gateway")
@@ -216,8 +219,10 @@ class Gateway:
         template: Template,
         function_urls: Mapping[str, str],
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        web: WebApp | None = None,
     ) -> None:
         self.template = template
+        self.web = web
         self.router = Router(template.routes)
         self.function_urls = dict(function_urls)
         self.integration_timeout = integration_timeout
@@ -235,6 +240,11 @@ class Gateway:
         request_id = str(uuid.uuid4())
         matched = self.router.match(request.method, request.path)
         if matched is None:
+            page = None
+            if self.web is not None:
+                page = self.web.answer(request.method, request.path, request.header("if-none-match"))
+            if page is not None:
+                return Response(page.status, page.headers, page.body)
             if request.method == "OPTIONS" and self.template.cors is not None:
                 return preflight(self.template.cors, request.header("origin"))
             return gateway_error(404, "Not Found")
@@ -342,6 +352,14 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return GatewayHandler
 
 
+def serve(gateway: Gateway, port: int) -> ThreadingHTTPServer:
+    """Serve ``gateway`` on 127.0.0.1:``port`` (0: any free port) in a background thread."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), _request_handler(gateway))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    return server
+
+
 def _function_urls(pairs: list[str]) -> dict[str, str]:
     urls = {}
     for pair in pairs:
@@ -356,18 +374,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", type=Path, default=Path("template.yaml"))
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--function", action="append", default=[], help="LogicalId=runtime URL")
+    parser.add_argument(
+        "--web-root", type=Path, help="the web app's files (default: web/ beside the template)"
+    )
+    parser.add_argument("--media-origin", action="append", default=[], help="where clips play from (CSP)")
     args = parser.parse_args(argv)
     configure_logging()
 
-    gateway = Gateway(load(args.template), _function_urls(args.function))
+    web_root = args.web_root or args.template.resolve().parent / "web"
+    web = WebApp(web_root, media_origins=args.media_origin) if web_root.is_dir() else None
+    gateway = Gateway(load(args.template), _function_urls(args.function), web=web)
     try:
-        server = ThreadingHTTPServer(("127.0.0.1", args.port), _request_handler(gateway))
+        server = serve(gateway, args.port)
     except OSError as exc:
         logger.error("cannot listen on 127.0.0.1:%d (%s); set PORT to a free port", args.port, exc.strerror)
         return 2
-    server.daemon_threads = True
     stopped = stop_requested()
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
     ready_line({"url": f"http://127.0.0.1:{server.server_address[1]}"})
     stopped.wait()
     server.server_close()

@@ -171,11 +171,12 @@ class Stack:
                 base_environment(aws_info["endpoint"]),
             )
         )  # fmt: skip
+        media = ["--media-origin", aws_info["endpoint"]]  # where presigned clips play from: the web app's CSP
         gateway = self.supervisor.spawn(
             Child(
                 "gateway",
                 python_module(
-                    "devstack.gateway", *template_args, "--port", str(self.options.port), *functions
+                    "devstack.gateway", *template_args, "--port", str(self.options.port), *functions, *media
                 ),
                 base_environment(),
             )

@@ -1,0 +1,97 @@
+// Provider keys: store, replace, remove. Only the last four characters are ever shown; the
+// key is typed into a password field that is cleared once saved.
+
+import { PROVIDERS } from "../catalog.js";
+import { announce, confirmDialog, focusHeading, h, newId, replace } from "../dom.js";
+import { errorBox } from "../errors.js";
+
+export function keysView(ctx) {
+  const sections = new Map(PROVIDERS.map((p) => [p.id, new KeySection(ctx, p)]));
+  const problem = h("div");
+  replace(ctx.main,
+    h("h1", {}, "Provider keys"),
+    h("p", {}, "Generating clips uses your own key for each video provider. Keys are stored "
+      + "encrypted and are never shown again: only their last four characters."),
+    problem,
+    [...sections.values()].map((s) => s.root));
+  focusHeading(ctx.main);
+  ctx.api.listKeys()
+    .then((keys) => { for (const section of sections.values()) section.show(keys.find((k) => k.provider === section.provider.id)); })
+    .catch((error) => replace(problem, errorBox(error)));
+  return () => {};
+}
+
+class KeySection {
+  constructor(ctx, provider) {
+    this.ctx = ctx;
+    this.provider = provider;
+    const titleId = newId("key-title");
+    const inputId = newId("key-input");
+    this.state = h("p", { class: "key-state" }, "Checking…");
+    this.input = h("input", {
+      id: inputId, type: "password", autocomplete: "off", spellcheck: "false", minlength: "8", maxlength: "512",
+    });
+    this.submit = h("button", { type: "submit" }, `Save ${provider.label} key`);
+    this.removeButton = h("button", { type: "button", class: "danger", hidden: true, onclick: () => this.remove() },
+      `Remove ${provider.label} key`);
+    this.problem = h("div");
+    this.root = h("section", { class: "key", "aria-labelledby": titleId },
+      h("h2", { id: titleId }, provider.label),
+      this.state,
+      h("form", { class: "key-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); this.save(); } },
+        h("label", { for: inputId }, `${provider.label} API key`),
+        this.input,
+        this.submit),
+      this.removeButton,
+      this.problem);
+  }
+
+  /** Show a key summary from the API (undefined or inactive: none stored). */
+  show(key) {
+    const stored = Boolean(key?.isActive);
+    this.state.textContent = stored
+      ? `Stored: a key ending in ${key.last4}${key.lastUsedAt ? `, last used ${new Date(key.lastUsedAt).toLocaleString()}` : ""}.`
+      : "No key stored.";
+    this.submit.textContent = `${stored ? "Replace" : "Save"} ${this.provider.label} key`;
+    this.removeButton.hidden = !stored;
+  }
+
+  async save() {
+    const apiKey = this.input.value.trim();
+    if (apiKey.length < 8) {
+      replace(this.problem, errorBox({ message: "Enter the whole key (at least 8 characters)." }));
+      this.input.focus();
+      return;
+    }
+    this.submit.disabled = true;
+    try {
+      const summary = await this.ctx.api.putKey(this.provider.id, apiKey);
+      this.input.value = "";
+      replace(this.problem);
+      this.show(summary);
+      announce(`${this.provider.label} key saved; it ends in ${summary.last4}`);
+    } catch (error) {
+      replace(this.problem, errorBox(error));
+    } finally {
+      this.submit.disabled = false;
+    }
+  }
+
+  async remove() {
+    const sure = await confirmDialog({
+      title: `Remove the ${this.provider.label} key?`,
+      message: `Clips cannot be generated with ${this.provider.label} until a key is stored again.`,
+      confirmLabel: "Remove key",
+    });
+    if (!sure) return;
+    try {
+      await this.ctx.api.deleteKey(this.provider.id);
+      replace(this.problem);
+      this.show(undefined);
+      this.input.focus();
+      announce(`${this.provider.label} key removed`);
+    } catch (error) {
+      replace(this.problem, errorBox(error));
+    }
+  }
+}

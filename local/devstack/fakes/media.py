@@ -4,8 +4,8 @@
 Baseline, ``moov`` before ``mdat`` (faststart), so what lands in S3 plays in any browser. The
 background colour comes from a hash of the prompt and a white block walks left to right, one
 step per frame; results are cached by prompt. ``render_clip`` writes the same kind of clip at
-any size, frame rate, length, colour, H.264 profile and preset, with or without a sine tone (for the
-film tests and bench).
+any size, frame rate, length, colour, pixel format, H.264 profile and preset, with or without
+a sine tone (for the film tests and bench).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class Clip:
     fps: int | Fraction = FPS
     frames: int = FRAMES
     profile: str = "baseline"
+    pix_fmt: str = "yuv420p"
     preset: str = "ultrafast"  # another preset stands in for another provider's encoder
     tone: Tone | None = None
 
@@ -96,12 +97,12 @@ def render_clip(clip: Clip, path: Path) -> Path:
         stream = container.add_stream("libx264", rate=clip.fps)
         stream.width = clip.width
         stream.height = clip.height
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = clip.pix_fmt
         stream.options = {"preset": clip.preset, "profile": clip.profile}
         audio = None if clip.tone is None else _add_tone_stream(container, clip.tone)
         for index in range(clip.frames):
             frame = _rgb_frame(clip_rows(clip, index), clip.width, clip.height)
-            for packet in stream.encode(frame.reformat(format="yuv420p")):
+            for packet in stream.encode(frame.reformat(format=clip.pix_fmt)):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

@@ -1,0 +1,216 @@
+"""Re-encode one clip to a film's target signature (H.264 + AAC) so it joins the film by stream copy.
+
+Parameter sets. An MP4 track has one avcC, which holds the SPS/PPS for all its samples, and
+x264 writes different ones than the providers' encoders; copying our clip after theirs under
+their avcC decodes our slices with their SPS (garbage, or "decode_slice_header error"). We
+encode with libx264's ``sps-id`` set to an id the target's avcC does not use (x264 numbers
+its PPS the same), and ``assemble`` writes the union of every clip's parameter sets into the
+film's avcC (``avcc.AvcConfig.union``). Each slice then names its own PPS -> SPS, the samples
+stay byte-for-byte copies, and the track remains plain avc1 with the target's profile and
+level, which Chromium and FFmpeg decode (tests/integration/test_film_media.py decodes every
+frame with both). In-band parameter sets (avc3) would rewrite every copied keyframe and are
+less widely supported; matching the providers' parameter sets bit for bit is not possible
+with another encoder. Our settings are fixed (preset, CRF, the target's profile and level,
+colour tags), so every clip normalized to one target carries the same SPS/PPS.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import av.filter
+
+from videogen.films.avcc import AvcConfig
+from videogen.films.media import (
+    X264_PROFILES,
+    AudioFormat,
+    ClipInfo,
+    ClipUnreadable,
+    MediaError,
+    Signature,
+    VideoFormat,
+    mp4_options,
+    probe,
+)
+
+PRESET = "veryfast"
+CRF = "20"
+AUDIO_BIT_RATE = 128_000
+
+
+def normalize(src: Path | str, dst: Path | str, target: Signature) -> ClipInfo:
+    """Re-encode ``src`` into ``dst`` at ``target``: scaled to fit and padded black (never
+    stretched), at its frame rate, pixel format, profile and level; audio resampled to its
+    rate and layout, silence when the clip has none, dropped when the film has none.
+    Returns the probe of ``dst``; ``ClipUnreadable`` if ``src`` does not decode."""
+    if not target.producible:
+        raise MediaError("the target is not one normalize can produce")
+    source = probe(src)
+    video = target.video
+    frames = max(1, round(Fraction(source.duration) * video.frame_rate))
+    try:
+        with (
+            av.open(str(src)) as inp,
+            av.open(str(dst), "w", format="mp4", options=mp4_options(video)) as out,
+        ):
+            _transcode(inp, out, target, Fraction(frames) / video.frame_rate)
+    except av.error.FFmpegError as error:
+        raise ClipUnreadable(f"does not decode ({error.strerror or error})") from error
+    return probe(dst)
+
+
+def _transcode(inp: Any, out: Any, target: Signature, seconds: Fraction) -> None:
+    vin = inp.streams.video[0]
+    vin.codec_context.thread_type = "AUTO"
+    ain = inp.streams.audio[0] if target.audio is not None and inp.streams.audio else None
+    venc = _video_encoder(out, target.video)
+    vgraph = _video_graph(vin, target.video)
+    audio = None if target.audio is None else _AudioPath(out, ain, target.audio, seconds)
+    for packet in inp.demux(*(s for s in (vin, ain) if s is not None)):
+        for frame in packet.decode():
+            if packet.stream.type == "video":
+                vgraph.push(frame)
+                _drain(vgraph, venc, out, audio)
+            elif audio is not None:
+                audio.push(frame)
+    vgraph.push(None)
+    _drain(vgraph, venc, out, audio)
+    _mux(out, venc.encode(None))
+    if audio is not None:
+        audio.finish()
+
+
+def _drain(graph: Any, encoder: Any, out: Any, audio: _AudioPath | None) -> None:
+    """Encode every frame the graph has ready; keep a silent track level with the video."""
+    while (frame := _pull(graph)) is not None:
+        _mux(out, encoder.encode(frame))
+        if audio is not None:
+            audio.keep_up(Fraction(frame.pts) * frame.time_base)
+
+
+def _pull(graph: Any) -> Any:
+    try:
+        return graph.pull()
+    except (BlockingIOError, EOFError):
+        return None
+
+
+def _mux(out: Any, packets: list[Any]) -> None:
+    for packet in packets:
+        out.mux(packet)
+
+
+def _video_encoder(out: Any, video: VideoFormat) -> Any:
+    stream = out.add_stream("libx264", rate=video.frame_rate)
+    ctx = stream.codec_context
+    ctx.width, ctx.height, ctx.pix_fmt = video.width, video.height, video.pix_fmt
+    ctx.time_base = 1 / video.frame_rate
+    ctx.sample_aspect_ratio = video.sample_aspect_ratio
+    ctx.color_range, ctx.colorspace, ctx.color_primaries, ctx.color_trc = video.color
+    free_id = AvcConfig.parse(bytes.fromhex(video.parameter_sets)).free_id()
+    stream.options = {
+        "preset": PRESET,
+        "crf": CRF,
+        "profile": X264_PROFILES[video.profile or ""],
+        "level": str(video.level),
+        "x264-params": f"sps-id={free_id}",
+    }
+    return stream
+
+
+def fit(width: int, height: int, sar: Fraction, video: VideoFormat) -> tuple[int, int]:
+    """The even size a ``width`` x ``height`` picture (pixel aspect ``sar``) scales to inside the
+    target, keeping its displayed aspect ratio."""
+    shown = Fraction(width) * sar / height
+    box = Fraction(video.width) * video.sample_aspect_ratio / video.height
+    w: Fraction | int
+    h: Fraction | int
+    if shown >= box:  # wider than the target: full width, bars above and below
+        w, h = video.width, Fraction(video.width) * video.sample_aspect_ratio / shown
+    else:  # narrower: full height, bars left and right
+        w, h = Fraction(video.height) * shown / video.sample_aspect_ratio, video.height
+    return min(video.width, max(2, 2 * round(w / 2))), min(video.height, max(2, 2 * round(h / 2)))
+
+
+def _video_graph(vin: Any, video: VideoFormat) -> Any:
+    ctx = vin.codec_context
+    sar = Fraction(vin.sample_aspect_ratio) if vin.sample_aspect_ratio else Fraction(1)
+    w, h = fit(ctx.width, ctx.height, sar, video)
+    matrix = "bt709" if video.color[1] == 1 else "bt601"
+    full_range = "pc" if video.color[0] == 2 else "tv"
+    sar_out = video.sample_aspect_ratio
+    rate = video.frame_rate
+    graph = av.filter.Graph()
+    chain = [
+        graph.add_buffer(template=vin),
+        graph.add("scale", f"{w}:{h}:flags=bicubic:out_color_matrix={matrix}:out_range={full_range}"),
+        graph.add("pad", f"{video.width}:{video.height}:(ow-iw)/2:(oh-ih)/2:black"),
+        graph.add("setsar", f"{sar_out.numerator}/{sar_out.denominator}"),
+        graph.add("fps", f"fps={rate.numerator}/{rate.denominator}:start_time=0"),
+        graph.add("format", video.pix_fmt),
+        graph.add("buffersink"),
+    ]
+    graph.link_nodes(*chain).configure()
+    return graph
+
+
+class _AudioPath:
+    """The film's audio for one clip: the clip's own, resampled, padded or cut to the video's
+    length; or silence of that length, produced as the video advances."""
+
+    def __init__(self, out: Any, ain: Any, audio: AudioFormat, seconds: Fraction) -> None:
+        self.out = out
+        self.stream = out.add_stream("aac", rate=audio.sample_rate, layout=audio.layout)
+        self.stream.codec_context.bit_rate = AUDIO_BIT_RATE
+        self.rate = audio.sample_rate
+        total = round(seconds * audio.sample_rate)
+        self.silent = ain is None
+        self.done = False
+        self.graph = av.filter.Graph()
+        fmt = f"sample_fmts=fltp:sample_rates={audio.sample_rate}:channel_layouts={audio.layout}"
+        if self.silent:
+            head = [self.graph.add("anullsrc", f"r={audio.sample_rate}:cl={audio.layout}")]
+        else:
+            head = [
+                self.graph.add_abuffer(template=ain),
+                self.graph.add("aresample", f"{audio.sample_rate}:async=1:first_pts=0"),
+            ]
+        chain = [
+            *head,
+            self.graph.add("aformat", fmt),
+            self.graph.add("apad", f"whole_len={total}"),
+            self.graph.add("atrim", f"end_sample={total}"),
+            self.graph.add("abuffersink"),
+        ]
+        self.graph.link_nodes(*chain).configure()
+        self.graph.set_audio_frame_size(audio.frame_size)
+
+    def push(self, frame: Any) -> None:
+        self.graph.push(frame)
+        self._drain(None)
+
+    def keep_up(self, seconds: Fraction) -> None:
+        if self.silent:
+            self._drain(seconds)
+
+    def finish(self) -> None:
+        if not self.silent:
+            self.graph.push(None)
+        self._drain(None)
+        _mux(self.out, self.stream.encode(None))
+
+    def _drain(self, until: Fraction | None) -> None:
+        while not self.done:
+            try:
+                frame: Any = self.graph.pull()
+            except BlockingIOError:
+                return
+            except EOFError:
+                self.done = True
+                return
+            _mux(self.out, self.stream.encode(frame))
+            if until is not None and Fraction(frame.pts + frame.samples, self.rate) >= until:
+                return

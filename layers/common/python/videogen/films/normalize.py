@@ -110,15 +110,21 @@ def _video_encoder(out: Any, video: VideoFormat) -> Any:
     ctx.time_base = 1 / video.frame_rate
     ctx.sample_aspect_ratio = video.sample_aspect_ratio
     ctx.color_range, ctx.colorspace, ctx.color_primaries, ctx.color_trc = video.color
+    stream.options = x264_options(video)
+    return stream
+
+
+def x264_options(video: VideoFormat) -> dict[str, str]:
+    """libx264's settings for ``video``: fixed quality, its profile and level, and an SPS/PPS id
+    its parameter sets do not use."""
     free_id = AvcConfig.parse(bytes.fromhex(video.parameter_sets)).free_id()
-    stream.options = {
+    return {
         "preset": PRESET,
         "crf": CRF,
         "profile": X264_PROFILES[video.profile or ""],
         "level": str(video.level),
         "x264-params": f"sps-id={free_id}",
     }
-    return stream
 
 
 def fit(width: int, height: int, sar: Fraction, video: VideoFormat) -> tuple[int, int]:
@@ -135,25 +141,41 @@ def fit(width: int, height: int, sar: Fraction, video: VideoFormat) -> tuple[int
     return min(video.width, max(2, 2 * round(w / 2))), min(video.height, max(2, 2 * round(h / 2)))
 
 
+def video_filters(width: int, height: int, sar: Fraction, video: VideoFormat) -> list[tuple[str, str]]:
+    """The filters (name, arguments) from a decoded ``width`` x ``height`` picture to ``video``:
+    scaled to fit, padded black in the middle, the target's pixel aspect, rate and format."""
+    w, h = fit(width, height, sar, video)
+    matrix = "bt709" if video.color[1] == 1 else "bt601"
+    full_range = "pc" if video.color[0] == 2 else "tv"
+    sar_out, rate = video.sample_aspect_ratio, video.frame_rate
+    return [
+        ("scale", f"{w}:{h}:flags=bicubic:out_color_matrix={matrix}:out_range={full_range}"),
+        ("pad", f"{video.width}:{video.height}:(ow-iw)/2:(oh-ih)/2:black"),
+        ("setsar", f"{sar_out.numerator}/{sar_out.denominator}"),
+        ("fps", f"fps={rate.numerator}/{rate.denominator}:start_time=0"),
+        ("format", video.pix_fmt),
+    ]
+
+
+def audio_filters(audio: AudioFormat, samples: int, *, silent: bool) -> list[tuple[str, str]]:
+    """The filters from a clip's decoded audio (or from nothing, when ``silent``) to exactly
+    ``samples`` samples of ``audio``: resampled, gaps filled, padded or cut."""
+    rate, layout = audio.sample_rate, audio.layout
+    source = ("anullsrc", f"r={rate}:cl={layout}") if silent else ("aresample", f"{rate}:async=1:first_pts=0")
+    return [
+        source,
+        ("aformat", f"sample_fmts=fltp:sample_rates={rate}:channel_layouts={layout}"),
+        ("apad", f"whole_len={samples}"),
+        ("atrim", f"end_sample={samples}"),
+    ]
+
+
 def _video_graph(vin: Any, video: VideoFormat) -> Any:
     ctx = vin.codec_context
     sar = Fraction(vin.sample_aspect_ratio) if vin.sample_aspect_ratio else Fraction(1)
-    w, h = fit(ctx.width, ctx.height, sar, video)
-    matrix = "bt709" if video.color[1] == 1 else "bt601"
-    full_range = "pc" if video.color[0] == 2 else "tv"
-    sar_out = video.sample_aspect_ratio
-    rate = video.frame_rate
     graph = av.filter.Graph()
-    chain = [
-        graph.add_buffer(template=vin),
-        graph.add("scale", f"{w}:{h}:flags=bicubic:out_color_matrix={matrix}:out_range={full_range}"),
-        graph.add("pad", f"{video.width}:{video.height}:(ow-iw)/2:(oh-ih)/2:black"),
-        graph.add("setsar", f"{sar_out.numerator}/{sar_out.denominator}"),
-        graph.add("fps", f"fps={rate.numerator}/{rate.denominator}:start_time=0"),
-        graph.add("format", video.pix_fmt),
-        graph.add("buffersink"),
-    ]
-    graph.link_nodes(*chain).configure()
+    filters = [graph.add(name, args) for name, args in video_filters(ctx.width, ctx.height, sar, video)]
+    graph.link_nodes(graph.add_buffer(template=vin), *filters, graph.add("buffersink")).configure()
     return graph
 
 
@@ -170,22 +192,10 @@ class _AudioPath:
         self.silent = ain is None
         self.done = False
         self.graph = av.filter.Graph()
-        fmt = f"sample_fmts=fltp:sample_rates={audio.sample_rate}:channel_layouts={audio.layout}"
-        if self.silent:
-            head = [self.graph.add("anullsrc", f"r={audio.sample_rate}:cl={audio.layout}")]
-        else:
-            head = [
-                self.graph.add_abuffer(template=ain),
-                self.graph.add("aresample", f"{audio.sample_rate}:async=1:first_pts=0"),
-            ]
-        chain = [
-            *head,
-            self.graph.add("aformat", fmt),
-            self.graph.add("apad", f"whole_len={total}"),
-            self.graph.add("atrim", f"end_sample={total}"),
-            self.graph.add("abuffersink"),
-        ]
-        self.graph.link_nodes(*chain).configure()
+        chain = [self.graph.add(n, a) for n, a in audio_filters(audio, total, silent=self.silent)]
+        if not self.silent:
+            chain.insert(0, self.graph.add_abuffer(template=ain))
+        self.graph.link_nodes(*chain, self.graph.add("abuffersink")).configure()
         self.graph.set_audio_frame_size(audio.frame_size)
 
     def push(self, frame: Any) -> None:

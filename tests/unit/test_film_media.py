@@ -291,6 +291,9 @@ def test_assemble_refuses_a_clip_that_does_not_match(tmp_path: Path) -> None:
         assemble([a, silent], tmp_path / "f.mp4", target)
     with pytest.raises(ClipMismatch, match="clip 2: video"):
         assemble([a, a, big], tmp_path / "f.mp4", target)
+    high = render(tmp_path, "high", Clip(RED, frames=4, profile="high", preset="medium", tone=TONE))
+    with pytest.raises(ClipMismatch, match="clip 1: H.264 profile or level"):
+        assemble([a, high], tmp_path / "f.mp4", target)
 
 
 def test_forty_clips_keep_sound_and_picture_in_step(tmp_path: Path) -> None:

@@ -47,6 +47,11 @@ class AvcConfig:
         return bytes(out + self.trailer)
 
     @property
+    def profile_and_level(self) -> tuple[int, int]:
+        """``AVCProfileIndication`` and ``AVCLevelIndication``: one pair for the whole track."""
+        return self.header[1], self.header[3]
+
+    @property
     def used_ids(self) -> set[int]:
         """Every SPS and PPS id in use (x264 numbers both with its one ``sps-id``)."""
         return {sps_id(u) for u in self.sps} | {pps_id(u) for u in self.pps}

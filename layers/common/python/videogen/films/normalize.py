@@ -110,6 +110,7 @@ def _video_encoder(out: Any, video: VideoFormat) -> Any:
     ctx.time_base = 1 / video.frame_rate
     ctx.sample_aspect_ratio = video.sample_aspect_ratio
     ctx.color_range, ctx.colorspace, ctx.color_primaries, ctx.color_trc = video.color
+    ctx.thread_type = "AUTO"  # PyAV's default (slice) makes x264 use sliced threads, not frame threads
     stream.options = x264_options(video)
     return stream
 

@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 from pathlib import Path
 
+import av
 import pytest
 
 from devstack.fakes.media import Clip, Tone
@@ -189,6 +190,28 @@ def test_clips_from_another_encoder_are_normalized_and_decode_in_the_same_track(
     assert_runs(film, [(RED, 16), (GREEN, 16), (RED, 16)])
 
 
+def test_verify_catches_the_naive_copy_that_parameter_set_ids_prevent(tmp_path: Path) -> None:
+    # Given two encoders' clips copied into one track under the first clip's avcC alone
+    high = Clip(RED, frames=16, profile="high", preset="medium")
+    clips = [render(tmp_path, "a", high), render(tmp_path, "other", dataclasses.replace(high, preset="slow"))]
+    naive = tmp_path / "naive.mp4"
+    with av.open(str(naive), "w", format="mp4") as out:
+        with av.open(str(clips[0])) as first:
+            stream = out.add_stream_from_template(first.streams.video[0])
+        offset = 0
+        for clip in clips:
+            with av.open(str(clip)) as container:
+                for packet in container.demux(container.streams.video[0]):
+                    if packet.dts is not None and packet.pts is not None:
+                        packet.pts, packet.dts = packet.pts + offset, packet.dts + offset
+                        packet.stream = stream
+                        out.mux(packet)
+            offset += 2 * 16384  # 2 s in the clips' time base
+
+    with pytest.raises(FilmInvalid, match=r"video: does not decode at .* \(clip 2\)"):
+        verify(naive, [2.0, 2.0])
+
+
 def test_majority_decides_the_target_and_ties_prefer_sound_then_order(tmp_path: Path) -> None:
     small = probe(render(tmp_path, "small", Clip(RED, frames=4)))
     big = probe(render(tmp_path, "big", Clip(RED, width=320, height=180, frames=4)))
@@ -292,7 +315,7 @@ def test_assemble_refuses_a_clip_that_does_not_match(tmp_path: Path) -> None:
     with pytest.raises(ClipMismatch, match="clip 2: video"):
         assemble([a, a, big], tmp_path / "f.mp4", target)
     high = render(tmp_path, "high", Clip(RED, frames=4, profile="high", preset="medium", tone=TONE))
-    with pytest.raises(ClipMismatch, match="clip 1: H.264 profile or level"):
+    with pytest.raises(ClipMismatch, match=r"clip 1: H\.264 profile or level"):
         assemble([a, high], tmp_path / "f.mp4", target)
 
 

@@ -2,16 +2,17 @@
 
 Parameter sets. An MP4 track has one avcC, which holds the SPS/PPS for all its samples, and
 x264 writes different ones than the providers' encoders; copying our clip after theirs under
-their avcC decodes our slices with their SPS (garbage, or "decode_slice_header error"). We
-encode with libx264's ``sps-id`` set to an id the target's avcC does not use (x264 numbers
+their avcC decodes our slices with their SPS (wrong pictures, or "decode_slice_header error").
+We encode with libx264's ``sps-id`` set to an id the target's avcC does not use (x264 numbers
 its PPS the same), and ``assemble`` writes the union of every clip's parameter sets into the
 film's avcC (``avcc.AvcConfig.union``). Each slice then names its own PPS -> SPS, the samples
 stay byte-for-byte copies, and the track remains plain avc1 with the target's profile and
-level, which Chromium and FFmpeg decode (tests/integration/test_film_media.py decodes every
-frame with both). In-band parameter sets (avc3) would rewrite every copied keyframe and are
-less widely supported; matching the providers' parameter sets bit for bit is not possible
-with another encoder. Our settings are fixed (preset, CRF, the target's profile and level,
-colour tags), so every clip normalized to one target carries the same SPS/PPS.
+level, which FFmpeg and Chromium decode (tests/unit/test_film_media.py and
+tests/integration/test_film_playback.py check every frame). In-band parameter sets (avc3)
+would rewrite every copied keyframe and are less widely supported; the providers' parameter
+sets cannot be matched bit for bit by another encoder. Our settings are fixed (preset, CRF,
+the target's profile, level and colour tags; threading does not change them), so every clip
+normalized to one target carries the same SPS/PPS.
 """
 
 from __future__ import annotations

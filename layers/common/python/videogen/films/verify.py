@@ -76,7 +76,7 @@ def _decode_all(container: Any, streams: list[Any], tallies: dict[int, _Tally], 
     level = av.logging.get_level()
     av.logging.set_level(av.logging.ERROR)
     try:
-        with av.logging.Capture() as logs:
+        with av.logging.Capture(local=False) as logs:  # decoder threads log too
             for packet in container.demux(*streams):
                 tally = tallies[packet.stream.index]
                 if packet.dts is not None:

@@ -21,7 +21,7 @@ from bench.stack import apply_base_env
 
 apply_base_env()  # before anything imports videogen: settings are read once
 
-from bench import cold, concurrency, growth, warm, worker  # noqa: E402
+from bench import cold, concurrency, film, growth, warm, worker  # noqa: E402
 from bench.report import HEADER, Report, machine, markdown_table, readme_rows, write_results  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
@@ -45,7 +45,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def figures(plan: Plan, stack: Stack, report: Report) -> list[tuple[str, Callable[[], None]]]:
-    """The figures in running order: the worker last (it depends on the most moving parts)."""
+    """The figures in running order: the worker after the database ones (it depends on the most
+    moving parts), the film's media last (files and ffmpeg only)."""
     q = plan.quick
     return [
         (
@@ -56,6 +57,7 @@ def figures(plan: Plan, stack: Stack, report: Report) -> list[tuple[str, Callabl
         ("3", lambda: growth.run(report, stack, sizes=(1_000, 10_000, 100_000), rounds=15 if q else 40)),
         ("2", lambda: cold.run(report, runs=7 if q else 11)),
         ("4", lambda: worker.run(report, stack, jobs=20 if q else 100)),
+        ("6", lambda: film.run(report, rounds=3 if q else 7)),
     ]
 
 

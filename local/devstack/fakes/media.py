@@ -1,17 +1,22 @@
-"""Real, tiny media for the fake providers: an H.264 MP4 and a PNG, derived from the prompt.
+"""Real, tiny media for the fake providers: H.264 MP4s (optionally with an AAC tone) and a PNG.
 
-The clip is 256x144, 8 fps, 2 s, yuv420p, Constrained Baseline, ``moov`` before ``mdat``
-(faststart), so what lands in S3 plays in any browser. The background colour comes from a
-hash of the prompt and a white block walks left to right, one step per frame. Results are
-cached by prompt; a first render takes a few tens of milliseconds.
+``render_video(prompt)``, what the fakes serve: 256x144, 8 fps, 2 s, yuv420p, Constrained
+Baseline, ``moov`` before ``mdat`` (faststart), so what lands in S3 plays in any browser. The
+background colour comes from a hash of the prompt and a white block walks left to right, one
+step per frame; results are cached by prompt. ``render_clip`` writes the same kind of clip at
+any size, frame rate, length, colour, pixel format, H.264 profile and preset, with or without
+a sine tone (for the film tests and bench).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import struct
 import tempfile
 import zlib
+from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,22 +26,59 @@ WIDTH = 256
 HEIGHT = 144
 FPS = 8
 FRAMES = 16
-_BLOCK = 16
-_BLOCK_TOP = HEIGHT // 2 - _BLOCK // 2
+BLOCK_FRACTION = 9  # the block's side is the frame height divided by this (16 px at 144 px)
+Rgb = tuple[int, int, int]
 
 
-def colour(prompt: str) -> tuple[int, int, int]:
+@dataclass(frozen=True)
+class Tone:
+    """An AAC track: a sine of ``frequency`` Hz from ``start`` seconds on, silence before it."""
+
+    frequency: float = 440.0
+    start: float = 0.0
+    sample_rate: int = 48_000
+    layout: str = "stereo"
+    amplitude: float = 0.3
+
+
+@dataclass(frozen=True)
+class Clip:
+    """What ``render_clip`` draws: ``frames`` frames of ``colour`` with the walking white block."""
+
+    colour: Rgb
+    width: int = WIDTH
+    height: int = HEIGHT
+    fps: int | Fraction = FPS
+    frames: int = FRAMES
+    profile: str = "baseline"
+    pix_fmt: str = "yuv420p"
+    preset: str = "ultrafast"  # another preset stands in for another provider's encoder
+    tone: Tone | None = None
+
+    @property
+    def block(self) -> int:
+        return max(2, self.height // BLOCK_FRACTION)
+
+
+def colour(prompt: str) -> Rgb:
     """The background colour a prompt gets (stable across runs)."""
     digest = hashlib.sha256(prompt.encode()).digest()
     return digest[0], digest[1], digest[2]
 
 
 def frame_rows(prompt: str, index: int) -> list[bytes]:
-    """RGB24 rows (no padding) of frame ``index``: background plus the walking block."""
-    background = bytes(colour(prompt)) * WIDTH
-    x = (index * (WIDTH - _BLOCK)) // max(1, FRAMES - 1)
-    block_row = background[: x * 3] + b"\xff" * (_BLOCK * 3) + background[(x + _BLOCK) * 3 :]
-    return [block_row if _BLOCK_TOP <= y < _BLOCK_TOP + _BLOCK else background for y in range(HEIGHT)]
+    """RGB24 rows (no padding) of frame ``index`` of the prompt's clip: background plus the block."""
+    return clip_rows(Clip(colour(prompt)), index)
+
+
+def clip_rows(clip: Clip, index: int) -> list[bytes]:
+    """RGB24 rows (no padding) of frame ``index`` of ``clip``."""
+    side, width = clip.block, clip.width
+    background = bytes(clip.colour) * width
+    x = (index * (width - side)) // max(1, clip.frames - 1)
+    block_row = background[: x * 3] + b"\xff" * (side * 3) + background[(x + side) * 3 :]
+    top = clip.height // 2 - side // 2
+    return [block_row if top <= y < top + side else background for y in range(clip.height)]
 
 
 @lru_cache(maxsize=128)
@@ -45,19 +87,28 @@ def render_video(prompt: str) -> bytes:
     # faststart rewrites the file to move the index first, which needs a real file.
     with tempfile.TemporaryDirectory(prefix="devstack-media-") as tmp:
         path = Path(tmp) / "clip.mp4"
-        with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
-            stream = container.add_stream("libx264", rate=FPS)
-            stream.width = WIDTH
-            stream.height = HEIGHT
-            stream.pix_fmt = "yuv420p"
-            stream.options = {"preset": "ultrafast", "profile": "baseline"}
-            for index in range(FRAMES):
-                frame = _rgb_frame(frame_rows(prompt, index))
-                for packet in stream.encode(frame.reformat(format="yuv420p")):
-                    container.mux(packet)
-            for packet in stream.encode():
-                container.mux(packet)
+        render_clip(Clip(colour(prompt)), path)
         return path.read_bytes()
+
+
+def render_clip(clip: Clip, path: Path) -> Path:
+    """Write ``clip`` to ``path`` as a faststart MP4 (video first, then the tone if any)."""
+    with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
+        stream = container.add_stream("libx264", rate=clip.fps)
+        stream.width = clip.width
+        stream.height = clip.height
+        stream.pix_fmt = clip.pix_fmt
+        stream.options = {"preset": clip.preset, "profile": clip.profile}
+        audio = None if clip.tone is None else _add_tone_stream(container, clip.tone)
+        for index in range(clip.frames):
+            frame = _rgb_frame(clip_rows(clip, index), clip.width, clip.height)
+            for packet in stream.encode(frame.reformat(format=clip.pix_fmt)):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+        if audio is not None and clip.tone is not None:
+            _encode_tone(container, audio, clip.tone, Fraction(clip.frames) / Fraction(clip.fps))
+    return path
 
 
 @lru_cache(maxsize=128)
@@ -73,11 +124,43 @@ def render_thumbnail(prompt: str) -> bytes:
     )
 
 
-def _rgb_frame(rows: list[bytes]) -> av.VideoFrame:
-    frame = av.VideoFrame(WIDTH, HEIGHT, "rgb24")
+def _add_tone_stream(container: av.container.OutputContainer, tone: Tone) -> av.AudioStream:
+    return container.add_stream("aac", rate=tone.sample_rate, layout=tone.layout)
+
+
+def _encode_tone(
+    container: av.container.OutputContainer, stream: av.AudioStream, tone: Tone, seconds: Fraction
+) -> None:
+    """As many samples as the video lasts, in frames of the encoder's size."""
+    rate = tone.sample_rate
+    total = round(seconds * rate)
+    onset = round(tone.start * rate)
+    size = stream.codec_context.frame_size or 1024
+    for first in range(0, total, size):
+        count = min(size, total - first)
+        samples = [
+            tone.amplitude * math.sin(2 * math.pi * tone.frequency * (n - onset) / rate)
+            if n >= onset
+            else 0.0
+            for n in range(first, first + count)
+        ]
+        frame = av.AudioFrame(format="fltp", layout=tone.layout, samples=count)
+        plane_bytes = struct.pack(f"<{count}f", *samples)
+        for plane in frame.planes:
+            plane.update(plane_bytes + b"\x00" * (plane.buffer_size - len(plane_bytes)))
+        frame.sample_rate = rate
+        frame.pts = first
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+
+
+def _rgb_frame(rows: list[bytes], width: int, height: int) -> av.VideoFrame:
+    frame = av.VideoFrame(width, height, "rgb24")
     plane = frame.planes[0]
     # Each plane row may be padded beyond width * 3 bytes.
-    padding = b"\x00" * (plane.line_size - WIDTH * 3)
+    padding = b"\x00" * (plane.line_size - width * 3)
     plane.update(b"".join(row + padding for row in rows))
     return frame
 

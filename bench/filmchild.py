@@ -1,0 +1,38 @@
+"""The child process of figure 6's memory row: one ``assemble`` in a fresh interpreter, its peak RSS.
+
+``python -m bench.filmchild`` reads ``{"paths": [...], "dst": ..., "target": <Signature JSON>}``
+on stdin, imports the film code, notes the resident set before assembling and the peak after,
+and prints them as a JSON line (kB, ``VmRSS`` and ``VmHWM`` of ``/proc/self/status``: the
+latter belongs to this program's image, where ``getrusage``'s maximum would still count the
+parent's pages the child had between fork and exec).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def main() -> int:
+    from videogen.films.assemble import assemble  # noqa: PLC0415
+    from videogen.films.media import Signature  # noqa: PLC0415
+
+    job = json.loads(sys.stdin.read())
+    target = Signature.from_json(job["target"])
+    before = _status_kb("VmRSS")
+    film = assemble(job["paths"], job["dst"], target)
+    peak = _status_kb("VmHWM")
+    print(json.dumps({"before_kb": before, "peak_kb": peak, "film_bytes": film.size_bytes}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Reading films back for the media tests: colours of decoded frames, the sound's onsets."""
+
+from __future__ import annotations
+
+import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+
+from devstack.fakes.media import Clip, render_clip
+
+Rgb = tuple[int, int, int]
+RED: Rgb = (200, 30, 30)
+GREEN: Rgb = (30, 200, 30)
+BLUE: Rgb = (30, 30, 200)
+BLACK: Rgb = (0, 0, 0)
+
+
+def render(folder: Path, name: str, clip: Clip) -> Path:
+    return render_clip(clip, folder / f"{name}.mp4")
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One decoded frame as RGB24 rows, with its time."""
+
+    seconds: float
+    width: int
+    height: int
+    rows: list[bytes]
+
+    def at(self, x: int, y: int) -> Rgb:
+        row = self.rows[y]
+        return row[3 * x], row[3 * x + 1], row[3 * x + 2]
+
+    def white_run(self, x: int, y: int, dx: int, dy: int) -> int:
+        """How many pixels from (x, y) stepping (dx, dy) are near white (the block, blurred a
+        little at its edges by scaling and chroma subsampling)."""
+        count = 0
+        while 0 <= x < self.width and 0 <= y < self.height and min(self.at(x, y)) >= 180:
+            count, x, y = count + 1, x + dx, y + dy
+        return count
+
+
+def pictures(path: Path) -> Iterator[Picture]:
+    """Every frame of the film's video, decoded, in presentation order."""
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            rgb = frame.reformat(format="rgb24")
+            plane = rgb.planes[0]
+            data = bytes(plane)
+            rows = [
+                data[y * plane.line_size : y * plane.line_size + 3 * rgb.width] for y in range(rgb.height)
+            ]
+            yield Picture(float(frame.time or 0.0), rgb.width, rgb.height, rows)
+
+
+def near(found: Rgb, expected: Rgb, tolerance: int = 16) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(found, expected, strict=True))
+
+
+def samples(path: Path) -> tuple[int, array.array[float]]:
+    """The film's first audio channel, decoded and placed by each frame's time (sample rate,
+    float samples from time 0)."""
+    out: array.array[float] = array.array("f")
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        rate = stream.codec_context.sample_rate
+        for frame in container.decode(stream):
+            assert frame.format.name == "fltp", frame.format.name  # what FFmpeg's AAC decoder gives
+            channel = array.array("f", bytes(frame.planes[0])[: 4 * frame.samples])
+            start = round((frame.time or 0.0) * rate)
+            skip = max(0, len(out) - start)  # overlap with what is placed already, or priming
+            out.extend(array.array("f", bytes(4 * max(0, start - len(out)))))  # a gap: silence
+            out.extend(channel[skip:])
+    return rate, out
+
+
+def onset(rate: int, sound: array.array[float], after: float, threshold: float = 0.1) -> float:
+    """The time of the first sample at or after ``after`` seconds louder than ``threshold``."""
+    for index in range(round(after * rate), len(sound)):
+        if abs(sound[index]) > threshold:
+            return index / rate
+    raise AssertionError(f"no sound after {after:.3f} s")
+
+
+def loudest(rate: int, sound: array.array[float], start: float, end: float) -> float:
+    window = sound[round(start * rate) : round(end * rate)]
+    return max((abs(x) for x in window), default=0.0)
+
+
+def streams(path: Path) -> dict[str, Any]:
+    with av.open(str(path)) as container:
+        return {"video": len(container.streams.video), "audio": len(container.streams.audio)}

@@ -14,6 +14,9 @@ For each request it does what API Gateway does with payload format 2.0:
   ``isBase64Encoded``); a result without ``statusCode`` is a 200 JSON body; a failed
   invocation is 500 ``{"message":"Internal Server Error"}``, one over the 30 s integration
   timeout 503 ``{"message":"Service Unavailable"}``;
+- the edge's per-caller rate limit (AWS WAF deployed, :mod:`devstack.ratelimit` here): past
+  ``--rate-limit`` requests a minute from one ``X-Dev-User`` (else one IP), 429 JSON with
+  ``Retry-After``;
 - CORS from the HttpApi's CorsConfiguration: preflight OPTIONS answered by the gateway, CORS
   headers on every response to an allowed origin (the function's own CORS headers dropped).
   ``x-dev-user`` is added to the allowed headers, since locally it replaces ``authorization``.
@@ -39,6 +42,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from devstack.logs import configure_logging, ready_line, stop_requested
+from devstack.ratelimit import DEFAULT_PER_MINUTE, RateLimiter, caller_key, too_many_requests
 from devstack.runtime import InvocationFailed, invoke
 from devstack.template import Cors, Route, Template, load
 from tools.events import http_api_event
@@ -216,20 +220,30 @@ class Gateway:
         template: Template,
         function_urls: Mapping[str, str],
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.template = template
         self.router = Router(template.routes)
         self.function_urls = dict(function_urls)
         self.integration_timeout = integration_timeout
+        self.limiter = limiter or RateLimiter()
 
     def handle(self, request: Request) -> Response:
         """Answer one request; CORS headers added to whatever the answer is."""
-        response = self._route(request)
+        response = self._limit(request) or self._route(request)
         if request.method != "OPTIONS" or response.status != 204:
             response.headers = {
                 k: v for k, v in response.headers.items() if not k.startswith("access-control-")
             } | cors_headers(self.template.cors, request.header("origin"))
         return response
+
+    def _limit(self, request: Request) -> Response | None:
+        """The edge's 429 when this caller is over the limit, else None."""
+        wait = self.limiter.retry_after(caller_key(request.header(DEV_USER_HEADER), request.source_ip))
+        if wait is None:
+            return None
+        status, headers, body = too_many_requests(wait)
+        return Response(status, headers, body)
 
     def _route(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
@@ -356,10 +370,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", type=Path, default=Path("template.yaml"))
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--function", action="append", default=[], help="LogicalId=runtime URL")
+    parser.add_argument(
+        "--rate-limit", type=int, default=DEFAULT_PER_MINUTE, help="requests a minute per caller (0: off)"
+    )
     args = parser.parse_args(argv)
     configure_logging()
 
-    gateway = Gateway(load(args.template), _function_urls(args.function))
+    limiter = RateLimiter(per_minute=args.rate_limit)
+    gateway = Gateway(load(args.template), _function_urls(args.function), limiter=limiter)
     try:
         server = ThreadingHTTPServer(("127.0.0.1", args.port), _request_handler(gateway))
     except OSError as exc:

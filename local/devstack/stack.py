@@ -175,7 +175,13 @@ class Stack:
             Child(
                 "gateway",
                 python_module(
-                    "devstack.gateway", *template_args, "--port", str(self.options.port), *functions
+                    "devstack.gateway",
+                    *template_args,
+                    "--port",
+                    str(self.options.port),
+                    "--rate-limit",
+                    str(self.options.rate_limit_per_minute),
+                    *functions,
                 ),
                 base_environment(),
             )

@@ -46,19 +46,20 @@ $(STAMP): $(REQS)
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-$(SAM_STAMP): requirements-sam.txt
+# $(call tool_venv,DIR,REQUIREMENTS): a venv of its own for tools whose pins clash with ours.
+define tool_venv
 	@test -n "$(PYTHON313)" || { echo "error: no Python 3.13 found (install python3.13 or pyenv install 3.13)"; exit 1; }
-	@test -x $(SAM_VENV)/bin/python || $(PYTHON313) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
-	@touch $(SAM_STAMP)
+	@test -x $(1)/bin/python || $(PYTHON313) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
+	$(1)/bin/python -m pip install --quiet -r $(2)
+	@touch $(1)/.installed
+endef
+
+$(SAM_STAMP): requirements-sam.txt
+	$(call tool_venv,$(SAM_VENV),requirements-sam.txt)
 
 $(SCAN_STAMP): requirements-scan.txt
-	@test -n "$(PYTHON313)" || { echo "error: no Python 3.13 found (install python3.13 or pyenv install 3.13)"; exit 1; }
-	@test -x $(SCAN_VENV)/bin/python || $(PYTHON313) -m venv $(SCAN_VENV)
-	$(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
-	@touch $(SCAN_STAMP)
+	$(call tool_venv,$(SCAN_VENV),requirements-scan.txt)
 
 venv: $(STAMP)
 

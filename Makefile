@@ -10,6 +10,11 @@ STAMP := $(VENV)/.installed
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
+# checkov and pip-audit pin libraries that clash with both: a third venv.
+SCAN_VENV := .venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.installed
+# Which samconfig.toml environment `make deploy` deploys: default (dev) or prod.
+DEPLOY_ENV ?= default
 SAM_ENV = PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" AWS_DEFAULT_REGION="$${AWS_DEFAULT_REGION:-us-east-1}" SAM_CLI_TELEMETRY=0
 
 # Find a Python 3.13 by itself: PATH, pyenv, then the usual prefixes; each candidate must really run 3.13.
@@ -20,14 +25,16 @@ PYTHON313 ?= $(shell for c in python3.13 \
 
 REQS := requirements-dev.txt layers/common/requirements.txt functions/generation_worker/requirements.txt pyproject.toml
 
-.PHONY: help venv dev test test-unit test-integration test-e2e lint format build bench openapi clean chromium
+.PHONY: help venv dev test test-unit test-integration test-e2e lint format build deploy audit bench openapi clean chromium
 
 help:
 	@echo "make dev     run the whole system locally on http://127.0.0.1:$${PORT:-3000}"
 	@echo "make test    run the whole test suite (unit, integration, e2e, browser) and print its coverage"
 	@echo "make test-unit, make test-integration, make test-e2e   one part of the suite"
-	@echo "make lint    ruff check, ruff format --check, mypy, node --check web/, sam validate --lint"
+	@echo "make lint    ruff check, ruff format --check, mypy, node --check web/, sam validate --lint, checkov"
 	@echo "make build   sam build (arm64 wheels for python3.13)"
+	@echo "make deploy  sam build + sam deploy, then publish web/ (DEPLOY_ENV=prod for prod)"
+	@echo "make audit   pip-audit of the pinned requirements (needs the vulnerability service)"
 	@echo "make bench   benchmarks as ratios against in-run baselines"
 	@echo "make openapi regenerate docs/openapi.json"
 
@@ -39,12 +46,20 @@ $(STAMP): $(REQS)
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-$(SAM_STAMP): requirements-sam.txt
+# $(call tool_venv,DIR,REQUIREMENTS): a venv of its own for tools whose pins clash with ours.
+define tool_venv
 	@test -n "$(PYTHON313)" || { echo "error: no Python 3.13 found (install python3.13 or pyenv install 3.13)"; exit 1; }
-	@test -x $(SAM_VENV)/bin/python || $(PYTHON313) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
-	@touch $(SAM_STAMP)
+	@test -x $(1)/bin/python || $(PYTHON313) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
+	$(1)/bin/python -m pip install --quiet -r $(2)
+	@touch $(1)/.installed
+endef
+
+$(SAM_STAMP): requirements-sam.txt
+	$(call tool_venv,$(SAM_VENV),requirements-sam.txt)
+
+$(SCAN_STAMP): requirements-scan.txt
+	$(call tool_venv,$(SCAN_VENV),requirements-scan.txt)
 
 venv: $(STAMP)
 
@@ -87,6 +102,15 @@ lint: $(STAMP)
 	@for f in $$(find web -name '*.js'); do node --check "$$f" || exit 1; done; echo "node --check: web/ ok"
 	@$(MAKE) --no-print-directory --silent $(SAM_STAMP)
 	$(SAM_ENV) $(SAM) validate --lint
+	@$(MAKE) --no-print-directory --silent $(SCAN_STAMP)
+	$(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --file template.yaml
+
+# Known vulnerabilities in every pinned requirement. It needs PyPI's JSON API or OSV, which some
+# networks (this project's CI among them) cannot reach: then it fails loudly, never passes.
+# Not part of lint/CI for that reason; run it where the service is reachable.
+audit: $(SCAN_STAMP)
+	$(SCAN_VENV)/bin/pip-audit --strict --progress-spinner off --disable-pip --no-deps \
+		$(foreach r,requirements-dev.txt requirements-sam.txt requirements-scan.txt layers/common/requirements.txt functions/generation_worker/requirements.txt,-r $(r))
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
@@ -96,6 +120,12 @@ build: $(SAM_STAMP)
 	$(SAM_ENV) $(SAM) build
 	@echo "built (unzipped):"; du -sh .aws-sam/build/*/ | sed 's|.aws-sam/build/||'
 
+# Deploys with the AWS credentials and region of the shell (samconfig.toml names the stack), then
+# publishes web/ with its config.json and invalidates the distribution (tools/webdeploy.py).
+deploy: $(STAMP) build
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(DEPLOY_ENV)
+	$(PY) -m tools.webdeploy --config-env $(DEPLOY_ENV)
+
 openapi: $(STAMP)
 	$(PY) -m tools.openapi > docs/openapi.json
 
@@ -103,4 +133,4 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .coverage test-artifacts
+	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .coverage test-artifacts

@@ -155,7 +155,12 @@ def _api_keys() -> dict[str, dict[str, Any]]:
 
 
 def _health() -> dict[str, dict[str, Any]]:
-    return {"get.200": json_request("GET", "/api/health", "GET /api/health", sub=None)}
+    ready = ("GET", "/api/health/ready", "GET /api/health/ready")
+    return {
+        "get.200": json_request("GET", "/api/health", "GET /api/health", sub=None),
+        "ready.200": json_request(*ready),
+        "ready-unauthenticated.401": json_request(*ready, sub=None),
+    }
 
 
 def _custom_resource(request_type: str) -> dict[str, Any]:

@@ -1,23 +1,35 @@
-"""GET /api/health: no identity needed; 503 when the database is unreachable."""
+"""GET /api/health: anonymous liveness, no database; GET /api/health/ready: the database check.
+
+Liveness is what an uptime probe or a load balancer may call as often as it likes: it answers
+from the function alone, so an anonymous caller spends neither a database connection nor more
+than the route's own throttle. Readiness asks the database (one ``SELECT 1``), needs an
+identity like every other route, and answers 503 when the database is unreachable.
+"""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from videogen.db import check_database_connection
-from videogen.http import api_handler, logger, make_resolver
-from videogen.schemas import Health
+from videogen.http import api_handler, current_user, logger, make_resolver
+from videogen.schemas import Health, Liveness
 
 app = make_resolver(require_identity=False)
 
 
 @app.get("/api/health")
-def health() -> Response[Health]:
+def health() -> Liveness:
+    return Liveness(status="healthy")
+
+
+@app.get("/api/health/ready")
+def ready() -> Response[Health]:
+    current_user(app)  # 401 without an identity: the database check is not for anonymous callers
     db = check_database_connection()
     if db["connected"]:
         body = Health(status="healthy", database="connected")
         return Response(200, content_types.APPLICATION_JSON, body)
-    logger.warning("health check: database unreachable", extra={"error_type": db["error"]})
+    logger.warning("readiness check: database unreachable", extra={"error_type": db["error"]})
     body = Health(status="unhealthy", database="disconnected")
     return Response(503, content_types.APPLICATION_JSON, body)
 

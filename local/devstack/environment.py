@@ -16,6 +16,7 @@ from typing import Any
 
 from devstack.logs import log_level
 from devstack.process import REPO_ROOT, StartupFailed
+from devstack.ratelimit import DEFAULT_PER_MINUTE
 from devstack.template import REGION, Function, Resolver
 
 DEV_HMAC_SECRET = "devstack-local-hmac-secret-not-for-production"  # noqa: S105 (a local dev value)
@@ -31,6 +32,7 @@ class Options:
     port: int = 3000
     provider_seconds: float = 5.0
     sweep_interval: float = 60.0
+    rate_limit_per_minute: int = DEFAULT_PER_MINUTE
     log_level: str = "INFO"
     template: Path = REPO_ROOT / "template.yaml"
 
@@ -54,6 +56,7 @@ class Options:
             port=number("PORT", 3000, int),
             provider_seconds=number("FAKE_PROVIDER_SECONDS", 5.0, float),
             sweep_interval=number("SWEEP_INTERVAL_SECONDS", 60.0, float) or 60.0,
+            rate_limit_per_minute=number("RATE_LIMIT_PER_MINUTE", DEFAULT_PER_MINUTE, int),
             log_level=log_level(),
         )
 

@@ -14,6 +14,9 @@ For each request it does what API Gateway does with payload format 2.0:
   ``isBase64Encoded``); a result without ``statusCode`` is a 200 JSON body; a failed
   invocation is 500 ``{"message":"Internal Server Error"}``, one over the 30 s integration
   timeout 503 ``{"message":"Service Unavailable"}``;
+- the edge's per-caller rate limit (AWS WAF deployed, :mod:`devstack.ratelimit` here): past
+  ``--rate-limit`` requests a minute from one ``X-Dev-User`` (else one IP), 429 JSON with
+  ``Retry-After``;
 - CORS from the HttpApi's CorsConfiguration: preflight OPTIONS answered by the gateway, CORS
   headers on every response to an allowed origin (the function's own CORS headers dropped).
   ``x-dev-user`` is added to the allowed headers, since locally it replaces ``authorization``;
@@ -41,6 +44,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from devstack.logs import configure_logging, ready_line, stop_requested
+from devstack.ratelimit import DEFAULT_PER_MINUTE, RateLimiter, caller_key, too_many_requests
 from devstack.runtime import InvocationFailed, invoke
 from devstack.template import Cors, Route, Template, load
 from devstack.webapp import WebApp
@@ -220,21 +224,31 @@ class Gateway:
         function_urls: Mapping[str, str],
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
         web: WebApp | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.template = template
         self.web = web
         self.router = Router(template.routes)
         self.function_urls = dict(function_urls)
         self.integration_timeout = integration_timeout
+        self.limiter = limiter or RateLimiter()
 
     def handle(self, request: Request) -> Response:
         """Answer one request; CORS headers added to whatever the answer is."""
-        response = self._route(request)
+        response = self._limit(request) or self._route(request)
         if request.method != "OPTIONS" or response.status != 204:
             response.headers = {
                 k: v for k, v in response.headers.items() if not k.startswith("access-control-")
             } | cors_headers(self.template.cors, request.header("origin"))
         return response
+
+    def _limit(self, request: Request) -> Response | None:
+        """The edge's 429 when this caller is over the limit, else None."""
+        wait = self.limiter.retry_after(caller_key(request.header(DEV_USER_HEADER), request.source_ip))
+        if wait is None:
+            return None
+        status, headers, body = too_many_requests(wait)
+        return Response(status, headers, body)
 
     def _route(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
@@ -378,12 +392,16 @@ def main(argv: list[str] | None = None) -> int:
         "--web-root", type=Path, help="the web app's files (default: web/ beside the template)"
     )
     parser.add_argument("--media-origin", action="append", default=[], help="where clips play from (CSP)")
+    parser.add_argument(
+        "--rate-limit", type=int, default=DEFAULT_PER_MINUTE, help="requests a minute per caller (0: off)"
+    )
     args = parser.parse_args(argv)
     configure_logging()
 
     web_root = args.web_root or args.template.resolve().parent / "web"
     web = WebApp(web_root, media_origins=args.media_origin) if web_root.is_dir() else None
-    gateway = Gateway(load(args.template), _function_urls(args.function), web=web)
+    limiter = RateLimiter(per_minute=args.rate_limit)
+    gateway = Gateway(load(args.template), _function_urls(args.function), web=web, limiter=limiter)
     try:
         server = serve(gateway, args.port)
     except OSError as exc:

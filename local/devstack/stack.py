@@ -176,7 +176,14 @@ class Stack:
             Child(
                 "gateway",
                 python_module(
-                    "devstack.gateway", *template_args, "--port", str(self.options.port), *functions, *media
+                    "devstack.gateway",
+                    *template_args,
+                    "--port",
+                    str(self.options.port),
+                    "--rate-limit",
+                    str(self.options.rate_limit_per_minute),
+                    *functions,
+                    *media,
                 ),
                 base_environment(),
             )

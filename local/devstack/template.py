@@ -21,6 +21,8 @@ import yaml
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 FUNCTION_TYPE = "AWS::Serverless::Function"
+# Values of required parameters (no Default) for the local stack, as `sam deploy` would be given them.
+LOCAL_PARAMETERS = {"CorsAllowedOrigins": "http://localhost:3000"}
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -311,7 +313,8 @@ class Resolver:
 
     ``refs`` maps a logical id to what ``!Ref`` gives locally (queue URL, bucket name, key id);
     ``attributes`` maps ``(logical id, attribute)`` to what ``!GetAtt`` gives. Parameters take
-    their defaults; pseudo parameters are the local account and region.
+    their defaults (required ones :data:`LOCAL_PARAMETERS`); pseudo parameters are the local
+    account and region.
     """
 
     def __init__(
@@ -371,9 +374,9 @@ class Resolver:
         if name in self.refs:
             return self.refs[name]
         parameter = self.parameters.get(name)
-        if parameter is None or "Default" not in parameter:
+        default = None if parameter is None else parameter.get("Default", LOCAL_PARAMETERS.get(name))
+        if parameter is None or default is None:
             return UNRESOLVED
-        default = parameter["Default"]
         if str(parameter.get("Type", "")).startswith(("CommaDelimitedList", "List<")):
             return [item.strip() for item in str(default).split(",") if item.strip()]
         return default

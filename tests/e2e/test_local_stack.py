@@ -64,11 +64,14 @@ def download(url: str) -> Answer:
     return http("GET", url)
 
 
-def test_health_needs_no_identity(stack):
+def test_health_needs_no_identity_and_readiness_checks_the_database(stack):
     answer = stack.call("GET", "/api/health", user=None)
 
     assert answer.status == 200
-    assert answer.json == {"status": "healthy", "database": "connected"}
+    assert answer.json == {"status": "healthy"}
+    assert stack.call("GET", "/api/health/ready", user=None).status == 401
+    ready = stack.call("GET", "/api/health/ready")
+    assert (ready.status, ready.json) == (200, {"status": "healthy", "database": "connected"})
 
 
 @pytest.mark.parametrize("provider", ["sora", "veo"])

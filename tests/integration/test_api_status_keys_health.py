@@ -159,17 +159,36 @@ def test_unknown_provider_is_400(aws):
     assert result.status == 400
 
 
-def test_health_is_public_and_reports_the_database():
+def test_health_is_public_and_answers_without_the_database(configure):
+    # Given a database that cannot be reached
+    configure(database_url="postgresql+psycopg://postgres@127.0.0.1:1/none", db_connect_timeout_seconds=1)
+
+    # When an anonymous caller asks for liveness
     result = invoke(health_handler, load_event("health.get.200"))
+
+    # Then the function answers on its own: no connection was tried
+    assert result.status == 200
+    assert result.body == {"status": "healthy"}
+
+
+def test_readiness_reports_the_database():
+    result = invoke(health_handler, load_event("health.ready.200"))
 
     assert result.status == 200
     assert result.body == {"status": "healthy", "database": "connected"}
 
 
-def test_health_is_503_when_the_database_is_down(configure):
+def test_readiness_is_503_when_the_database_is_down(configure):
     configure(database_url="postgresql+psycopg://postgres@127.0.0.1:1/none", db_connect_timeout_seconds=1)
 
-    result = invoke(health_handler, load_event("health.get.200"))
+    result = invoke(health_handler, load_event("health.ready.200"))
 
     assert result.status == 503
     assert result.body == {"status": "unhealthy", "database": "disconnected"}
+
+
+def test_readiness_needs_an_identity():
+    result = invoke(health_handler, load_event("health.ready-unauthenticated.401"))
+
+    assert result.status == 401
+    assert result.body == {"error": "Authentication required"}

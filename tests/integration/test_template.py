@@ -12,45 +12,30 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
-from devstack.template import load_yaml
+from tests.integration.template_support import (
+    API_FUNCTIONS,
+    FUNCTIONS,
+    GLOBAL_FUNCTION,
+    REPO_ROOT,
+    RESOURCES,
+    TEMPLATE,
+    TEMPLATE_PATH,
+    as_list,
+    events_of,
+    policy_statements,
+)
 from tools.functions import handler_file, import_handler_module
 from videogen.config import Settings
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 SAM = REPO_ROOT / ".venv-sam" / "bin" / "sam"
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 PROVIDER_SDKS = ("openai", "google/genai")
-
-
-def load_template() -> dict[str, Any]:
-    return load_yaml(TEMPLATE_PATH)
-
-
-TEMPLATE = load_template()
-RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
-GLOBAL_FUNCTION: dict[str, Any] = TEMPLATE.get("Globals", {}).get("Function", {})
-FUNCTIONS = {
-    name: resource["Properties"]
-    for name, resource in RESOURCES.items()
-    if resource["Type"] == "AWS::Serverless::Function"
-}
-
-
-def events_of(function: str, event_type: str) -> list[dict[str, Any]]:
-    events = FUNCTIONS[function].get("Events", {}).values()
-    return [event["Properties"] for event in events if event["Type"] == event_type]
-
-
-API_FUNCTIONS = sorted(name for name in FUNCTIONS if events_of(name, "HttpApi"))
 
 
 def handler_of(function: str) -> tuple[Path, str, str]:
@@ -74,25 +59,6 @@ def resolver_routes(module: ModuleType) -> set[tuple[str, str]]:
     assert len(resolvers) == 1, f"{module.__name__} should define exactly one resolver"
     routes = resolvers[0]._static_routes + resolvers[0]._dynamic_routes
     return {(route.method.upper(), normalized(route.path)) for route in routes}
-
-
-def policy_statements(node: Any) -> Iterator[dict[str, Any]]:
-    """Every IAM statement anywhere in the template (roles, SAM Policies, key and bucket policies)."""
-    if isinstance(node, dict):
-        statements = node.get("Statement")
-        if isinstance(statements, list):
-            yield from (s for s in statements if isinstance(s, dict))
-        elif isinstance(statements, dict):
-            yield statements
-        for value in node.values():
-            yield from policy_statements(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from policy_statements(value)
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 # --- the functions and their code ----------------------------------------------------------------
@@ -295,6 +261,21 @@ def test_only_functions_reach_the_proxy_and_only_the_proxy_reaches_the_cluster()
         assert "SecurityGroupIngress" not in RESOURCES[group]["Properties"]
 
 
+def test_every_security_group_lists_its_egress_inline_so_no_default_allow_all_remains() -> None:
+    # Inline egress replaces AWS's default allow-all; separate egress rules would only add to it
+    groups = [name for name, r in RESOURCES.items() if r["Type"] == "AWS::EC2::SecurityGroup"]
+    assert [r for r in RESOURCES.values() if r["Type"] == "AWS::EC2::SecurityGroupEgress"] == []
+    for name in groups:
+        egress = RESOURCES[name]["Properties"]["SecurityGroupEgress"]
+        assert egress, name
+    # And the proxy talks to the cluster only
+    (proxy_out,) = RESOURCES["ProxySecurityGroup"]["Properties"]["SecurityGroupEgress"]
+    assert (proxy_out["DestinationSecurityGroupId"], proxy_out["FromPort"]) == (
+        {"Ref": "ClusterSecurityGroup"},
+        5432,
+    )
+
+
 def test_every_function_connects_with_iam_as_exactly_one_database_user() -> None:
     app_policy = RESOURCES["AppDbConnectPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert [s["Action"] for s in app_policy] == ["rds-db:connect"]
@@ -344,12 +325,9 @@ def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> Non
         "GenerationWorkerFunction",
         "GenerationSweeperFunction",
     }
+    # Sealing (PUT /api/keys) only generates a data key; only the generation functions open keys
     assert functions_allowed("kms:GenerateDataKey") == {"ApiKeysFunction"}
-    assert functions_allowed("kms:Decrypt") == {
-        "ApiKeysFunction",
-        "GenerationWorkerFunction",
-        "GenerationSweeperFunction",
-    }
+    assert functions_allowed("kms:Decrypt") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
     assert functions_allowed("s3:PutObject") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
     assert functions_allowed("s3:GetObject") == {"StatusFunction"}
 

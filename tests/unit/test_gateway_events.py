@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from devstack.environment import Options
 from devstack.gateway import Gateway, Request, Router, build_event, http_response
 from devstack.poller import scheduled_event, sqs_record
+from devstack.ratelimit import DEFAULT_PER_MINUTE, ERROR_BODY, RateLimiter
 from devstack.template import load
 from tests.support import REPO, load_event
 from tools import samples
@@ -257,3 +259,61 @@ def test_scheduled_event_has_the_shape_of_the_sweeper_sample():
 
     assert key_paths(event) == key_paths(expected)
     assert event["time"] == "2026-11-01T12:05:00Z"
+
+
+# --- the per-caller rate limit (WAF's, emulated) ------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def limited_gateway(per_minute: int, clock: FakeClock) -> Gateway:
+    return Gateway(load(REPO / "template.yaml"), {}, limiter=RateLimiter(per_minute=per_minute, clock=clock))
+
+
+def call_as(gw: Gateway, user: str | None, ip: str = "127.0.0.1") -> Any:
+    headers = (("X-Dev-User", user),) if user else ()
+    return gw.handle(Request("GET", "/api/nothing-here", headers=headers, source_ip=ip))
+
+
+def test_a_caller_over_the_limit_gets_429_json_with_retry_after_and_others_do_not():
+    # Given a limit of 3 requests a minute per caller
+    clock = FakeClock()
+    gw = limited_gateway(3, clock)
+    # When alice spends her 3 and asks once more
+    assert [call_as(gw, "alice").status for _ in range(3)] == [404, 404, 404]
+    refused = call_as(gw, "alice")
+    # Then she is told to wait, in the edge's JSON shape
+    assert refused.status == 429
+    assert refused.headers["retry-after"] == "20"
+    assert json.loads(refused.body) == {"error": ERROR_BODY["error"]}
+    # And bob, and an anonymous caller, still pass
+    assert call_as(gw, "bob").status == 404
+    assert call_as(gw, None, ip="10.0.0.7").status == 404
+    # And alice passes again once the bucket has refilled one request
+    clock.now += 20
+    assert call_as(gw, "alice").status == 404
+    assert call_as(gw, "alice").status == 429
+
+
+def test_anonymous_callers_are_counted_by_ip():
+    clock = FakeClock()
+    gw = limited_gateway(1, clock)
+    assert call_as(gw, None, ip="10.0.0.1").status == 404
+    assert call_as(gw, None, ip="10.0.0.1").status == 429
+    assert call_as(gw, None, ip="10.0.0.2").status == 404
+
+
+def test_a_zero_limit_turns_the_emulation_off():
+    gw = limited_gateway(0, FakeClock())
+    assert {call_as(gw, "alice").status for _ in range(50)} == {404}
+
+
+def test_the_default_limit_is_generous_and_set_by_rate_limit_per_minute():
+    assert Options.from_env({}).rate_limit_per_minute == DEFAULT_PER_MINUTE >= 1000
+    assert Options.from_env({"RATE_LIMIT_PER_MINUTE": "30"}).rate_limit_per_minute == 30

@@ -18,6 +18,7 @@ def test_every_route_of_the_api_is_documented():
 
     assert set(paths) == {
         "/api/health",
+        "/api/health/ready",
         "/api/keys",
         "/api/keys/{provider}",
         "/api/storyboards",

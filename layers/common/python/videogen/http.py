@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from videogen.config import get_settings
 from videogen.errors import (
@@ -156,7 +157,9 @@ def _register_error_handlers(app: ApiResolver) -> None:
         )
         return error_response(status, exc.message, exc.details)
 
-    @app.exception_handler([ServiceUnavailable, OperationalError])
+    # OperationalError: refused, "too many clients", RDS Proxy's borrow timeout; PoolTimeout: no
+    # connection free in the process's own pool within db_connect_timeout_seconds.
+    @app.exception_handler([ServiceUnavailable, OperationalError, PoolTimeout])
     def _database_down(exc: Exception) -> Response[dict[str, Any]]:
         logger.error("dependency unavailable", extra={"error_type": type(exc).__name__})
         return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "Service temporarily unavailable, try again")

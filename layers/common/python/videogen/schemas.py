@@ -217,7 +217,15 @@ class ApiKeyDeleted(WireModel):
     is_active: bool = False
 
 
+class Liveness(WireModel):
+    """``GET /api/health``: the function answers; nothing behind it is asked."""
+
+    status: Literal["healthy"]
+
+
 class Health(WireModel):
+    """``GET /api/health/ready``: whether the database answers."""
+
     status: Literal["healthy", "unhealthy"]
     database: Literal["connected", "disconnected"]
 

@@ -57,7 +57,7 @@ def test_status_shows_submitting_as_processing(make_job):
 
 def test_status_of_a_completed_job_presigns_fetchable_urls(aws, make_job):
     job = make_job("user-123")
-    key = storage.video_key("user-123", job.id)
+    key = storage.video_key("user-123", job.storyboard_id, job.id)
     s3 = aws.client("s3")
     s3.put_object(Bucket=aws.bucket, Key=key, Body=b"\x00\x00\x00\x18ftypmp42rest-of-video")
     with session_scope() as s:

@@ -189,3 +189,27 @@ class CompiledVideo(Base):
         CheckConstraint(_in("status", COMPILED_STATUSES), name="status"),
         Index("ix_compiled_videos_storyboard_id", "storyboard_id"),
     )
+
+
+class StorageCleanup(Base):
+    """An outbox row: a deleted storyboard's objects still to delete from S3.
+
+    Inserted by the storyboard delete in the same statement as the delete, removed by the
+    cleanup consumer once every object under ``prefix`` and every key in ``keys`` is gone.
+    No foreign key: the storyboard it names no longer exists.
+    """
+
+    __tablename__ = "storage_cleanups"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[str] = mapped_column(String(128))
+    storyboard_id: Mapped[uuid.UUID]
+    prefix: Mapped[str] = mapped_column(Text)
+    # The explicit keys its rows named (clips, thumbnails, films), older layouts included.
+    keys: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # Times the sweeper re-sent its message (the first send is the delete's own).
+    resends: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (Index("ix_storage_cleanups_updated_at", "updated_at"),)

@@ -144,8 +144,9 @@ class UserApiKey(Base):
     id: Mapped[uuid.UUID] = _uuid_pk()
     user_id: Mapped[str] = mapped_column(String(128))
     provider: Mapped[str] = mapped_column(String(16))
-    encrypted_key: Mapped[str] = mapped_column(Text)
-    key_hash: Mapped[str] = mapped_column(String(128))
+    # Both NULL once the key is removed: an inactive row keeps no decryptable material.
+    encrypted_key: Mapped[str | None] = mapped_column(Text)
+    key_hash: Mapped[str | None] = mapped_column(String(128))
     last4: Mapped[str] = mapped_column(String(4))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = _created_at()
@@ -153,6 +154,10 @@ class UserApiKey(Base):
 
     __table_args__ = (
         CheckConstraint(_in("provider", PROVIDERS), name="provider"),
+        CheckConstraint(
+            "is_active = (encrypted_key IS NOT NULL) AND is_active = (key_hash IS NOT NULL)",
+            name="sealed_only_while_active",
+        ),
         UniqueConstraint("user_id", "provider"),
     )
 

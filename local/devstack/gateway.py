@@ -14,7 +14,8 @@ For each request it does what API Gateway does with payload format 2.0:
   ``isBase64Encoded``); a result without ``statusCode`` is a 200 JSON body; a failed
   invocation is 500 ``{"message":"Internal Server Error"}``, one over the 30 s integration
   timeout 503 ``{"message":"Service Unavailable"}``;
-- CORS from the HttpApi's CorsConfiguration: preflight OPTIONS answered by the gateway, CORS
+- CORS from the HttpApi's CorsConfiguration (its parameters as ``--parameter`` sets them, e.g.
+  ``CorsAllowedOrigins`` from the stack's ``CORS_ORIGINS``): preflight OPTIONS answered by the gateway, CORS
   headers on every response to an allowed origin (the function's own CORS headers dropped).
   ``x-dev-user`` is added to the allowed headers, since locally it replaces ``authorization``.
 
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from devstack.logs import configure_logging, ready_line, stop_requested
+from devstack.logs import configure_logging, named_values, ready_line, stop_requested
 from devstack.runtime import InvocationFailed, invoke
 from devstack.template import Cors, Route, Template, load
 from tools.events import http_api_event
@@ -342,24 +343,17 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return GatewayHandler
 
 
-def _function_urls(pairs: list[str]) -> dict[str, str]:
-    urls = {}
-    for pair in pairs:
-        name, _, url = pair.partition("=")
-        urls[name] = url
-    return urls
-
-
 def main(argv: list[str] | None = None) -> int:
     """Serve the API on 127.0.0.1:PORT until SIGTERM or SIGINT."""
     parser = argparse.ArgumentParser(prog="python -m devstack.gateway", description=__doc__)
     parser.add_argument("--template", type=Path, default=Path("template.yaml"))
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--function", action="append", default=[], help="LogicalId=runtime URL")
+    parser.add_argument("--parameter", action="append", default=[], help="template Parameter=value")
     args = parser.parse_args(argv)
     configure_logging()
 
-    gateway = Gateway(load(args.template), _function_urls(args.function))
+    gateway = Gateway(load(args.template, named_values(args.parameter)), named_values(args.function))
     try:
         server = ThreadingHTTPServer(("127.0.0.1", args.port), _request_handler(gateway))
     except OSError as exc:

@@ -235,7 +235,9 @@ def _load_template(options: Options) -> Template:
 
 
 def _ready_lines(options: Options, endpoints: Endpoints, pgdata: Path) -> list[str]:
-    where = "pgdata/" if pgdata == options.home / "pgdata" else f"{pgdata}, as {SUPERUSER} cannot enter it"
+    where = "pgdata/"
+    if pgdata != options.home / "pgdata":
+        where = f"{pgdata}, since {SUPERUSER} cannot enter {options.home}"
     lines = [
         f"videogen local stack ready on http://127.0.0.1:{options.port}",
         f"  data lives in {options.home} (S3 objects and KMS key: aws/; PostgreSQL: {where})",

@@ -372,7 +372,7 @@ def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> Non
     }
     assert functions_allowed("s3:PutObject") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
     assert functions_allowed("s3:GetObject") == {"StatusFunction"}
-    assert functions_allowed("s3:DeleteObject") == {"StorageCleanupFunction"}
+    assert functions_allowed("s3:DeleteObject") == {"StorageCleanupFunction", "GenerationWorkerFunction"}
 
 
 def test_kms_key_rotates() -> None:

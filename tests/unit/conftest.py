@@ -5,9 +5,10 @@ from collections.abc import Iterator
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
-# The X-Ray SDK behind Powertools' Tracer opens its UDP emitter socket when first imported (it
-# never sends with tracing off). Imported here, before sockets are blocked, so that a unit test
-# importing a function does not fail on that; `make test-unit` alone failed without it.
+# The X-Ray SDK behind Powertools' Tracer opens its UDP emitter's socket (no traffic) when the
+# tracer is first made: make it before sockets are blocked, so that unit tests importing a
+# function (the OpenAPI document) pass on their own too (make test-unit), not only after the
+# integration tests imported it.
 import videogen.observability  # noqa: F401
 
 

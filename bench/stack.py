@@ -78,6 +78,7 @@ class Stack:
         self.moto: subprocess.Popen[bytes] | None = None
         self.endpoint = ""
         self.queue_url = ""
+        self.cleanup_queue_url = ""
         self.bucket = "videos"
         self.kms_key_id = ""
         self.database_url = ""
@@ -178,12 +179,14 @@ class Stack:
         self.queue_url = sqs.create_queue(
             QueueName="generation", Attributes={"VisibilityTimeout": "30", "RedrivePolicy": redrive}
         )["QueueUrl"]
+        self.cleanup_queue_url = sqs.create_queue(QueueName="storage-cleanup")["QueueUrl"]
         self.client("s3").create_bucket(Bucket=self.bucket)
         self.kms_key_id = self.client("kms").create_key(Description="api keys")["KeyMetadata"]["KeyId"]
         os.environ.update(
             {
                 "AWS_ENDPOINT_URL": self.endpoint,
                 "GENERATION_QUEUE_URL": self.queue_url,
+                "STORAGE_CLEANUP_QUEUE_URL": self.cleanup_queue_url,
                 "VIDEOS_BUCKET": self.bucket,
                 "API_KEYS_KMS_KEY_ID": self.kms_key_id,
             }

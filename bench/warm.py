@@ -18,7 +18,8 @@ Writes keep the tables the same size: create and generate delete their row after
 gets a fresh row before each call, patch sends the current version in ``If-Match``; that
 untimed work runs on a separate admin connection. Generate sends its queue message to an
 ``InMemoryQueueSender`` (the latency of moto's SQS is not ours to measure); the one send per
-request is still counted.
+request is still counted. Delete sends its storage cleanup to moto's SQS (the storyboards
+function takes no sender), so its floor makes the same send with a plain boto3 client.
 
 Statements are counted with SQLAlchemy's ``before_cursor_execute``; round trips on the wire
 with a libpq protocol trace of the connection (one ``ReadyForQuery`` per round trip).
@@ -26,6 +27,7 @@ with a libpq protocol trace of the connection (one ``ReadyForQuery`` per round t
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -34,6 +36,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import boto3
 import psycopg
 from psycopg.types.json import Jsonb
 
@@ -70,7 +73,17 @@ SQL_PATCH = (
     "UPDATE storyboards SET name = %s, version = version + 1, updated_at = clock_timestamp() "
     "WHERE id = %s AND user_id = %s AND version = %s RETURNING *"
 )
-SQL_DELETE = "DELETE FROM storyboards WHERE id = %s AND user_id = %s RETURNING id"
+SQL_DELETE = """
+WITH deleted AS (DELETE FROM storyboards WHERE id = %(s)s AND user_id = %(u)s RETURNING id, user_id)
+INSERT INTO storage_cleanups (id, user_id, storyboard_id, prefix, keys)
+SELECT %(c)s, deleted.user_id, deleted.id, %(p)s, (
+    SELECT coalesce(jsonb_agg(DISTINCT named.key), '[]'::jsonb) FROM (
+        SELECT video_url AS key FROM video_jobs WHERE storyboard_id = %(s)s AND user_id = %(u)s
+        UNION ALL SELECT thumbnail_url FROM video_jobs WHERE storyboard_id = %(s)s AND user_id = %(u)s
+        UNION ALL SELECT final_video_url FROM compiled_videos WHERE storyboard_id = %(s)s AND user_id = %(u)s
+    ) AS named WHERE named.key LIKE %(k)s)
+FROM deleted RETURNING id
+"""
 SQL_GEN_CONTEXT = (
     "SELECT s.scenes, s.character, s.preset_key, "
     "EXISTS (SELECT 1 FROM user_api_keys k WHERE k.user_id = %(u)s AND k.provider = %(p)s AND k.is_active), "
@@ -142,6 +155,7 @@ class Env:
         self.admin.close()
 
     def new_board(self, name: str = "Disposable") -> uuid.UUID:
+        self.admin.execute("DELETE FROM storage_cleanups")  # what deletes left behind
         board_id = uuid.uuid4()
         self.admin.execute(
             "INSERT INTO storyboards (id, user_id, name, preset_key, character, scenes) "
@@ -393,12 +407,27 @@ def delete_route(env: Env) -> RouteBench:
     def handler_event() -> dict[str, Any]:
         return lambdas.event("storyboards.delete.200", path_parameters={"id": str(env.new_board())})
 
+    from videogen import storage  # noqa: PLC0415
+    from videogen.queue import CleanupMessage  # noqa: PLC0415
+
+    sqs = boto3.client("sqs", region_name="us-east-1")  # AWS_ENDPOINT_URL: the bench's moto
+    queue_url = os.environ["STORAGE_CLEANUP_QUEUE_URL"]
+
     def call(s: Any, board_id: uuid.UUID) -> None:
         storyboards.delete(s, USER, board_id)
 
     def floor(board_id: uuid.UUID) -> None:
-        if env.floor_conn.execute(SQL_DELETE, (board_id, USER)).fetchone() is None:
+        params = {
+            "s": board_id,
+            "u": USER,
+            "c": uuid.uuid4(),
+            "p": storage.storyboard_prefix(USER, board_id),
+            "k": f"{storage.user_prefix(USER)}%",
+        }
+        cleanup_id = env.floor_conn.execute(SQL_DELETE, params).fetchone()
+        if cleanup_id is None:
             raise AssertionError("floor delete found nothing")
+        sqs.send_message(QueueUrl=queue_url, MessageBody=CleanupMessage(cleanup_id=cleanup_id[0]).to_body())
 
     repo = _write_layer(call, setup=env.new_board)
     return RouteBench(

@@ -20,7 +20,7 @@ from devstack.postgres import EmbeddedPostgres, free_port
 from tools.harness import StatementCounter, reset_process_state
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TABLES = ("video_jobs", "compiled_videos", "user_api_keys", "user_quotas", "storyboards")
+TABLES = ("video_jobs", "compiled_videos", "user_api_keys", "user_quotas", "storyboards", "storage_cleanups")
 
 # No test may ever reach a real AWS account: fake credentials for the whole session.
 _TEST_ENV = {
@@ -89,11 +89,13 @@ def count_statements(clean_db: EmbeddedPostgres) -> Callable[[], Any]:
 
 @dataclass
 class AwsResources:
-    """What the moto server holds for one test: queue + DLQ, bucket, KMS key."""
+    """What the moto server holds for one test: generation queue + DLQ, storage cleanup queue,
+    bucket, KMS key."""
 
     endpoint: str
     queue_url: str
     dlq_url: str
+    cleanup_queue_url: str
     bucket: str
     kms_key_id: str
 
@@ -133,7 +135,8 @@ def moto_server() -> Iterator[str]:
 
 @pytest.fixture
 def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResources]:
-    """Fresh SQS queue + DLQ, S3 bucket and KMS key in moto; settings pointed at them."""
+    """Fresh SQS queues (generation + DLQ, storage cleanup), S3 bucket and KMS key in moto;
+    settings pointed at them."""
     import json  # noqa: PLC0415
     import urllib.request  # noqa: PLC0415
 
@@ -153,12 +156,14 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResour
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
         },
     )["QueueUrl"]
+    cleanup_queue_url = sqs.create_queue(QueueName="storage-cleanup")["QueueUrl"]
     boto3.client("s3", **kwargs).create_bucket(Bucket="videos")
     key_id = boto3.client("kms", **kwargs).create_key(Description="api keys")["KeyMetadata"]["KeyId"]
-    resources = AwsResources(moto_server, queue_url, dlq_url, "videos", key_id)
+    resources = AwsResources(moto_server, queue_url, dlq_url, cleanup_queue_url, "videos", key_id)
     for name, value in {
         "AWS_ENDPOINT_URL": moto_server,
         "GENERATION_QUEUE_URL": queue_url,
+        "STORAGE_CLEANUP_QUEUE_URL": cleanup_queue_url,
         "VIDEOS_BUCKET": "videos",
         "API_KEYS_KMS_KEY_ID": key_id,
     }.items():

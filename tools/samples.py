@@ -20,6 +20,9 @@ SAMPLE_USER = "user-123"
 SAMPLE_STORYBOARD_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 SAMPLE_JOB_ID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 SAMPLE_SCENE_ID = "scene-1"
+SAMPLE_CLEANUP_ID = "5f0c6b1e-3a2d-4c8e-9b7a-1d2e3f4a5b6c"
+"""The storage cleanup ``events/storage_cleanup.sqs.json`` carries (written by hand, as the
+SQS samples are)."""
 MISSING_ID = "3b241101-e2bb-4255-8caf-4136c566a962"
 
 _BOARD = f"/api/storyboards/{SAMPLE_STORYBOARD_ID}"

@@ -1,4 +1,5 @@
-"""/api/storyboards: create, list and search, get with jobs, patch (If-Match), delete."""
+"""/api/storyboards: create, list and search, get with jobs, patch (If-Match), delete (its files
+in S3 follow through a queued storage cleanup)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
+from videogen import cleanup
 from videogen.db import session_scope
 from videogen.errors import InvalidInput
 from videogen.http import api_handler, current_user, make_resolver, metrics
+from videogen.queue import cleanup_sender
 from videogen.repositories import storyboards
 from videogen.schemas import (
     DeleteResult,
@@ -93,9 +96,8 @@ def patch_storyboard(
 
 @app.delete("/api/storyboards/<id>")
 def delete_storyboard(id: uuid.UUID) -> DeleteResult:
-    user_id = current_user(app)
-    with session_scope(autocommit=True) as s:  # one statement
-        storyboards.delete(s, user_id, id)
+    # One statement (the delete and its cleanup row), then the cleanup's queue send.
+    cleanup.delete_storyboard(current_user(app), id, cleanup_sender())
     return DeleteResult(message="Storyboard deleted")
 
 

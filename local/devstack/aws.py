@@ -14,21 +14,33 @@ Moto keeps everything in memory. So that a restarted stack finds what it left:
   start: earlier videos stay downloadable.
 
 Queue messages are not kept; the generation sweeper re-polls or fails jobs left behind.
+
+An outage for fault tests (``python -m devstack.control aws down <seconds>``): SIGUSR1 stops
+serving (the port refuses new connections and open ones are cut), SIGUSR2 serves again on the
+same port with everything kept, as AWS coming back would. ``--visibility-timeout`` replaces
+every queue's visibility timeout (the ``VISIBILITY_TIMEOUT_SECONDS`` knob).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import logging
 import mimetypes
+import queue as queues
 import shutil
+import signal
+import socket
 import sys
+import threading
 from pathlib import Path, PurePosixPath
+from types import FrameType
 from typing import Any, Literal
 
 import boto3
+from werkzeug.serving import ThreadedWSGIServer
 
 from devstack.logs import configure_logging, ready_line, stop_requested
 from devstack.template import ACCOUNT_ID, REGION, Template, load
@@ -45,10 +57,13 @@ def bucket_name(logical_id: str) -> str:
 class LocalAws:
     """The template's AWS resources in a moto server at ``endpoint``; state kept in ``state_dir``."""
 
-    def __init__(self, endpoint: str, template: Template, state_dir: Path) -> None:
+    def __init__(
+        self, endpoint: str, template: Template, state_dir: Path, visibility_timeout: int | None = None
+    ) -> None:
         self.endpoint = endpoint
         self.template = template
         self.state_dir = state_dir
+        self.visibility_timeout = visibility_timeout
         self.refs: dict[str, str] = {}
         self.attributes: list[tuple[str, str, str]] = []
 
@@ -70,7 +85,7 @@ class LocalAws:
         ordered = sorted(self.template.queues.values(), key=lambda q: q.dead_letter_target is not None)
         for queue in ordered:
             attributes = {
-                "VisibilityTimeout": str(queue.visibility_timeout),
+                "VisibilityTimeout": str(self.visibility_timeout or queue.visibility_timeout),
                 "MessageRetentionPeriod": str(queue.message_retention_period),
                 "DelaySeconds": str(queue.delay_seconds),
             }
@@ -194,25 +209,101 @@ def _adopt_key(created_id: str, key_id: str, material: str) -> str:
     return key_id
 
 
+class _CuttableServer(ThreadedWSGIServer):
+    """moto's WSGI server, remembering its open connections so that going down can cut them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def cut(self) -> None:
+        """Stop serving, release the port, and reset every open connection."""
+        self.shutdown()
+        self.server_close()
+        with self._lock:
+            open_now = list(self._open)
+        for connection in open_now:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class MotoService:
+    """moto on one loopback port; ``down()`` and ``up()`` keep its state (moto's backends live
+    in this process), so an outage ends with everything where it was."""
+
+    def __init__(self, port: int = 0) -> None:
+        from moto.moto_server.werkzeug_app import (  # noqa: PLC0415 (a second or so to import)
+            DomainDispatcherApplication,
+            create_backend_app,
+        )
+
+        self.port = port
+        self._app = DomainDispatcherApplication(create_backend_app)
+        self._server: _CuttableServer | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def up(self) -> None:
+        if self._server is not None:
+            return
+        from moto.moto_server.werkzeug_app import MotoRequestHandler  # noqa: PLC0415
+
+        server = _CuttableServer("127.0.0.1", self.port, self._app, handler=MotoRequestHandler)
+        self.port = int(server.server_address[1])
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+        self._server = server
+
+    def down(self) -> None:
+        if self._server is not None:
+            self._server.cut()
+            self._server = None
+
+
+def _outage_signals(commands: queues.Queue[str]) -> None:
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        commands.put("down" if signum == signal.SIGUSR1 else "up")
+
+    signal.signal(signal.SIGUSR1, on_signal)
+    signal.signal(signal.SIGUSR2, on_signal)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve moto with the template's resources until SIGTERM or SIGINT; then save S3 objects."""
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415 (a second or so to import)
-
     parser = argparse.ArgumentParser(prog="python -m devstack.aws", description=__doc__)
     parser.add_argument("--template", type=Path, default=Path("template.yaml"))
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--visibility-timeout", type=int, default=None, help="seconds, for every queue")
     args = parser.parse_args(argv)
     configure_logging()
 
     stopped = stop_requested()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    local = LocalAws(f"http://{host}:{port}", load(args.template), args.state_dir)
+    commands: queues.Queue[str] = queues.Queue()
+    _outage_signals(commands)
+    service = MotoService(args.port)
+    service.up()
+    local = LocalAws(service.endpoint, load(args.template), args.state_dir, args.visibility_timeout)
     local.create_all()
     ready_line({"endpoint": local.endpoint, "refs": local.refs, "attributes": local.attributes})
-    stopped.wait()
+    while not stopped.is_set():
+        with contextlib.suppress(queues.Empty):
+            command = commands.get(timeout=0.2)
+            (service.down if command == "down" else service.up)()
+            logger.warning("moto is %s", "down: connections refused" if command == "down" else "back up")
+    service.up()  # the objects are saved through it
     saved = local.save_objects()
     logger.info("saved %d S3 objects under %s", saved, args.state_dir / "s3")
     return 0

@@ -9,8 +9,10 @@ values in place of those only AWS has.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ RDS_PROXY_SETTINGS = frozenset({"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_
 
 @dataclass(frozen=True)
 class Options:
-    """The stack's knobs, from the environment."""
+    """The stack's knobs, from the environment (the README lists them)."""
 
     home: Path
     port: int = 3000
@@ -35,6 +37,16 @@ class Options:
     rate_limit_per_minute: int = DEFAULT_PER_MINUTE
     log_level: str = "INFO"
     template: Path = REPO_ROOT / "template.yaml"
+    cors_origins: tuple[str, ...] = ()
+    """``CORS_ORIGINS``: origins the gateway allows (the template's CorsAllowedOrigins)."""
+    visibility_timeout: int | None = None
+    """``VISIBILITY_TIMEOUT_SECONDS``: every local queue's visibility timeout (default: the template's)."""
+    deliveries: int = 1
+    """``SQS_DELIVERIES``: how many times the poller hands each received message to its function."""
+    function_settings: tuple[tuple[str, str], ...] = ()
+    """``FUNCTION_SETTINGS``: numeric settings given to every function (``NAME=value,...``)."""
+    control: bool = False
+    """``DEVSTACK_CONTROL=1``: serve ``$DEVSTACK_HOME/control.sock`` (``python -m devstack.control``)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Options:
@@ -58,7 +70,52 @@ class Options:
             sweep_interval=number("SWEEP_INTERVAL_SECONDS", 60.0, float) or 60.0,
             rate_limit_per_minute=number("RATE_LIMIT_PER_MINUTE", DEFAULT_PER_MINUTE, int),
             log_level=log_level(),
+            cors_origins=_origins(environ.get("CORS_ORIGINS", "")),
+            visibility_timeout=number("VISIBILITY_TIMEOUT_SECONDS", 0, int) or None,
+            deliveries=number("SQS_DELIVERIES", 1, int) or 1,
+            function_settings=_function_settings(environ.get("FUNCTION_SETTINGS", "")),
+            control=environ.get("DEVSTACK_CONTROL", "").strip() in ("1", "true", "yes"),
         )
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        """Template parameters the knobs override."""
+        return {"CorsAllowedOrigins": ",".join(self.cors_origins)} if self.cors_origins else {}
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            raise StartupFailed(f"CORS_ORIGINS: {origin!r} is not an origin such as http://localhost:5173")
+    return origins
+
+
+def _function_settings(raw: str) -> tuple[tuple[str, str], ...]:
+    from videogen.config import Settings  # noqa: PLC0415
+
+    numeric = {
+        name.upper()
+        for name, info in Settings.model_fields.items()
+        if info.annotation in (int, float, Decimal)
+    }
+    pairs = []
+    for item in (i.strip() for i in raw.split(",") if i.strip()):
+        name, _, value = item.partition("=")
+        name = name.strip().upper()
+        if name not in numeric:
+            raise StartupFailed(
+                f"FUNCTION_SETTINGS: {name!r} is not a numeric setting ({', '.join(sorted(numeric))})"
+            )
+        try:
+            Decimal(value.strip())
+        except ArithmeticError:
+            raise StartupFailed(f"FUNCTION_SETTINGS: {name}={value!r} is not a number") from None
+        pairs.append((name, value.strip()))
+    return tuple(pairs)
 
 
 def _settings_names() -> frozenset[str]:
@@ -104,8 +161,11 @@ class Endpoints:
     log_level: str
 
 
-def function_environment(function: Function, resolver: Resolver, endpoints: Endpoints) -> dict[str, str]:
-    """The function's template variables with local values; nothing the template lacks.
+def function_environment(
+    function: Function, resolver: Resolver, endpoints: Endpoints, settings: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The function's template variables with local values, plus ``settings`` (the
+    ``FUNCTION_SETTINGS`` knob); nothing else.
 
     Two replacements, both with names videogen.config reads: the RDS Proxy settings
     (``DB_HOST``...) become ``DATABASE_URL``, and ``API_KEY_HMAC_SECRET_ARN`` (a Secrets
@@ -129,4 +189,4 @@ def function_environment(function: Function, resolver: Resolver, endpoints: Endp
             resolved = resolver.resolve_string(value)
             if resolved is not None:
                 env[name] = resolved
-    return env
+    return env | dict(settings or {})

@@ -17,7 +17,8 @@ For each request it does what API Gateway does with payload format 2.0:
 - the edge's per-caller rate limit (AWS WAF deployed, :mod:`devstack.ratelimit` here): past
   ``--rate-limit`` requests a minute from one ``X-Dev-User`` (else one IP), 429 JSON with
   ``Retry-After``;
-- CORS from the HttpApi's CorsConfiguration: preflight OPTIONS answered by the gateway, CORS
+- CORS from the HttpApi's CorsConfiguration (its parameters as ``--parameter`` sets them, e.g.
+  ``CorsAllowedOrigins`` from the stack's ``CORS_ORIGINS``): preflight OPTIONS answered by the gateway, CORS
   headers on every response to an allowed origin (the function's own CORS headers dropped).
   ``x-dev-user`` is added to the allowed headers, since locally it replaces ``authorization``;
 - the web app: a GET or HEAD that no route claims, outside ``/api/``, is answered by
@@ -43,7 +44,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from devstack.logs import configure_logging, ready_line, stop_requested
+from devstack.logs import configure_logging, named_values, ready_line, stop_requested
 from devstack.ratelimit import DEFAULT_PER_MINUTE, RateLimiter, caller_key, too_many_requests
 from devstack.runtime import InvocationFailed, invoke
 from devstack.template import Cors, Route, Template, load
@@ -374,14 +375,6 @@ def serve(gateway: Gateway, port: int) -> ThreadingHTTPServer:
     return server
 
 
-def _function_urls(pairs: list[str]) -> dict[str, str]:
-    urls = {}
-    for pair in pairs:
-        name, _, url = pair.partition("=")
-        urls[name] = url
-    return urls
-
-
 def main(argv: list[str] | None = None) -> int:
     """Serve the API on 127.0.0.1:PORT until SIGTERM or SIGINT."""
     parser = argparse.ArgumentParser(prog="python -m devstack.gateway", description=__doc__)
@@ -395,13 +388,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rate-limit", type=int, default=DEFAULT_PER_MINUTE, help="requests a minute per caller (0: off)"
     )
+    parser.add_argument("--parameter", action="append", default=[], help="template Parameter=value")
     args = parser.parse_args(argv)
     configure_logging()
 
     web_root = args.web_root or args.template.resolve().parent / "web"
     web = WebApp(web_root, media_origins=args.media_origin) if web_root.is_dir() else None
     limiter = RateLimiter(per_minute=args.rate_limit)
-    gateway = Gateway(load(args.template), _function_urls(args.function), web=web, limiter=limiter)
+    gateway = Gateway(
+        load(args.template, named_values(args.parameter)),
+        named_values(args.function),
+        web=web,
+        limiter=limiter,
+    )
     try:
         server = serve(gateway, args.port)
     except OSError as exc:

@@ -84,6 +84,11 @@ def ready_line(payload: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def named_values(arguments: list[str]) -> dict[str, str]:
+    """A child's repeated ``--option NAME=value`` arguments as a dict."""
+    return {name: value for name, _, value in (argument.partition("=") for argument in arguments)}
+
+
 def parse_ready(line: str) -> dict[str, Any] | None:
     """The payload of a ready line, else ``None``."""
     if not line.startswith(READY_PREFIX):

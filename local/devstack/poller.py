@@ -11,6 +11,10 @@ For every SQS event in template.yaml a thread does what the event source mapping
   ``batchItemFailures`` (an invalid list, or a function error, fails the whole batch);
   without it, deletes the batch only when the invocation succeeded.
 
+With ``--deliveries N`` (the ``SQS_DELIVERIES`` knob) every batch is handed to the function N
+times in a row before anything is deleted, as SQS's at-least-once delivery may do: a record
+is deleted only if no delivery reported it failed.
+
 What is not deleted comes back after the queue's visibility timeout; DelaySeconds, the
 visibility timeout and the redrive to the dead-letter queue after ``maxReceiveCount``
 receives are the queue's own doing (moto implements them server-side, as SQS does), and the
@@ -37,7 +41,7 @@ from typing import Any
 
 import boto3
 
-from devstack.logs import configure_logging, ready_line, stop_requested
+from devstack.logs import configure_logging, named_values, ready_line, stop_requested
 from devstack.runtime import InvocationFailed, invoke
 from devstack.template import ACCOUNT_ID, REGION, ScheduleSource, SqsSource, Template, load
 
@@ -141,6 +145,7 @@ class SqsPoller:
     sqs: Any
     stopped: threading.Event
     long_poll_seconds: int = LONG_POLL_SECONDS
+    deliveries: int = 1
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -176,21 +181,15 @@ class SqsPoller:
         return batch
 
     def process(self, batch: list[dict[str, Any]]) -> None:
-        """Invoke the function with the batch; delete what succeeded."""
+        """Invoke the function with the batch (``deliveries`` times); delete what succeeded."""
         event = {"Records": [sqs_record(m, self.queue_arn) for m in batch]}
         ids = [m["MessageId"] for m in batch]
-        try:
-            result = invoke(self.function_url, event, timeout=self.function_timeout + 5)
-        except InvocationFailed as exc:
-            logger.error(
-                "%s: invocation failed (%s): %d messages retried later", self.function_name, exc, len(ids)
-            )
-            return
-        if result.function_error:
-            message = (result.payload or {}).get("errorMessage", "function error")
-            logger.error("%s: %s: %d messages retried later", self.function_name, message, len(ids))
-            return
-        failed = failed_message_ids(result.payload, ids) if self.source.report_batch_item_failures else set()
+        failed: set[str] = set()
+        for _ in range(self.deliveries):
+            outcome = self._deliver(event, ids)
+            if outcome is None:
+                return
+            failed |= outcome
         done = [m for m in batch if m["MessageId"] not in failed]
         self.delete(done)
         logger.info(
@@ -201,6 +200,21 @@ class SqsPoller:
             len(done),
             len(failed),
         )
+
+    def _deliver(self, event: dict[str, Any], ids: list[str]) -> set[str] | None:
+        """One invocation: the records it failed, or ``None`` when it failed as a whole."""
+        try:
+            result = invoke(self.function_url, event, timeout=self.function_timeout + 5)
+        except InvocationFailed as exc:
+            logger.error(
+                "%s: invocation failed (%s): %d messages retried later", self.function_name, exc, len(ids)
+            )
+            return None
+        if result.function_error:
+            message = (result.payload or {}).get("errorMessage", "function error")
+            logger.error("%s: %s: %d messages retried later", self.function_name, message, len(ids))
+            return None
+        return failed_message_ids(result.payload, ids) if self.source.report_batch_item_failures else set()
 
     def delete(self, messages: list[dict[str, Any]]) -> None:
         for start in range(0, len(messages), MAX_RECEIVE):
@@ -247,6 +261,7 @@ def build(
     schedule_interval: float,
     stopped: threading.Event,
     sqs: Any = None,
+    deliveries: int = 1,
 ) -> list[SqsPoller | Scheduler]:
     """A poller per SQS event and a scheduler per Schedule event of the template."""
     sqs = sqs or boto3.client("sqs", region_name=REGION)
@@ -267,6 +282,7 @@ def build(
                 arn,
                 sqs,
                 stopped,
+                deliveries=deliveries,
             )
         )
     for schedule in template.schedules:
@@ -284,10 +300,6 @@ def build(
     return workers
 
 
-def _pairs(values: list[str]) -> dict[str, str]:
-    return dict(value.split("=", 1) for value in values)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Poll every queue and run every schedule of the template until SIGTERM or SIGINT."""
     parser = argparse.ArgumentParser(prog="python -m devstack.poller", description=__doc__)
@@ -295,16 +307,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--function", action="append", default=[], help="LogicalId=runtime URL")
     parser.add_argument("--queue", action="append", default=[], help="LogicalId=queue URL")
     parser.add_argument("--schedule-interval", type=float, default=60.0)
+    parser.add_argument("--deliveries", type=int, default=1, help="times each batch is handed over")
     args = parser.parse_args(argv)
     configure_logging()
 
     stopped = stop_requested()
     workers = build(
         load(args.template),
-        function_urls=_pairs(args.function),
-        queue_urls=_pairs(args.queue),
+        function_urls=named_values(args.function),
+        queue_urls=named_values(args.queue),
         schedule_interval=args.schedule_interval,
         stopped=stopped,
+        deliveries=max(1, args.deliveries),
     )
     for worker in workers:
         threading.Thread(target=worker.run, name=worker.source.function, daemon=True).start()

@@ -1,15 +1,20 @@
 """An embedded PostgreSQL from the machine's binaries, for the local stack and the test session.
 
 PostgreSQL refuses to run as root, so when we are root the cluster is created and started as
-the ``postgres`` user (``runuser``) in a directory that user owns. The cluster listens on
-loopback TCP only, with trust auth for local development (never used outside this machine).
+the ``postgres`` user (``runuser``) in a directory that user owns. A checkout that user cannot
+enter (cloned as root into a private directory) keeps its cluster under ``/var/tmp`` instead
+(:func:`cluster_home`). The cluster listens on loopback TCP only, with trust auth for local
+development (never used outside this machine).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import socket
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -18,6 +23,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUPERUSER = "postgres"
 DEFAULT_DB = "videogen"
+FALLBACK_ROOT = Path("/var/tmp")  # noqa: S108 (kept across reboots, unlike /tmp; checked below)
 
 
 class PostgresNotInstalled(RuntimeError):
@@ -55,6 +61,46 @@ def _chown_for_db_user(path: Path) -> None:
         shutil.chown(path, SUPERUSER, SUPERUSER)
 
 
+def db_user_can_enter(path: Path) -> bool:
+    """Whether the user PostgreSQL runs as may enter ``path`` (and so every directory above it)."""
+    if os.geteuid() != 0:
+        return True
+    entered = subprocess.run(
+        _as_db_user(["test", "-x", str(path)]), check=False, capture_output=True, cwd="/"
+    )
+    return entered.returncode == 0
+
+
+def cluster_home(home: Path, fallback_root: Path = FALLBACK_ROOT) -> Path:
+    """Where a stack whose data lives in ``home`` keeps its cluster and the server's log.
+
+    ``home`` itself when the database user can enter it. Otherwise (root in a checkout only
+    root can enter) a directory under ``fallback_root`` named after ``home``, so that two
+    checkouts never share one, owned by that user with mode 0700. It is the same on every
+    start, so the data survives restarts.
+    """
+    if db_user_can_enter(home):
+        return home
+    resolved = home.resolve()
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", resolved.parent.name)[:40]
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+    fallback = fallback_root / f"videogen-devstack-{name}-{digest}"
+    fallback.mkdir(mode=0o700, exist_ok=True)
+    found = fallback.lstat()
+    # In a world-writable directory: never follow a link or adopt someone else's directory.
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid not in (0, _db_user_uid()):
+        raise PermissionError(f"{fallback} exists but is not a directory of root or {SUPERUSER}: remove it")
+    _chown_for_db_user(fallback)
+    fallback.chmod(0o700)
+    return fallback
+
+
+def _db_user_uid() -> int:
+    import pwd  # noqa: PLC0415 (POSIX only, and only needed here)
+
+    return pwd.getpwnam(SUPERUSER).pw_uid
+
+
 @dataclass
 class EmbeddedPostgres:
     """A PostgreSQL cluster in ``data_dir`` on ``port``; ``start()`` initialises it when new."""
@@ -72,8 +118,13 @@ class EmbeddedPostgres:
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        # From "/": the database user may not be able to enter our working directory.
         return subprocess.run(
-            _as_db_user([str(self.bin_dir / args[0]), *args[1:]]), check=check, text=True, capture_output=True
+            _as_db_user([str(self.bin_dir / args[0]), *args[1:]]),
+            check=check,
+            text=True,
+            capture_output=True,
+            cwd="/",
         )
 
     def initialised(self) -> bool:

@@ -3,8 +3,9 @@
 It starts, in order, and stops in reverse:
 
 1. PostgreSQL from the machine's binaries, data in ``$DEVSTACK_HOME/pgdata`` (default
-   ``.local/``, kept across runs), as the ``postgres`` user when run as root; then
-   ``alembic upgrade head``;
+   ``.local/``, kept across runs), as the ``postgres`` user when run as root (in a directory
+   of that user's under /var/tmp when it cannot enter ``$DEVSTACK_HOME``: see
+   ``devstack.postgres.cluster_home``); then ``alembic upgrade head``;
 2. moto (``devstack.aws``) with the template's queues, dead-letter queue, bucket and KMS key,
    and the fake Sora and Veo servers (``devstack.fakes``), side by side;
 3. one runtime process per function the template invokes (``devstack.runtime``), each with
@@ -17,9 +18,10 @@ Each child is a ``devstack.process.Child`` (its own process group, its ready lin
 with the environment ``devstack.environment`` builds, and watched by ``devstack.supervisor``
 (runtimes that exit are started again; anything else exiting stops the stack).
 
-Environment knobs: ``PORT`` (3000), ``FAKE_PROVIDER_SECONDS`` (5: how long a fake provider
-takes to finish a video), ``SWEEP_INTERVAL_SECONDS`` (60: the sweeper's schedule),
-``LOG_LEVEL`` (INFO), ``DEVSTACK_HOME`` (``<repo>/.local``: where data lives).
+Environment knobs (``devstack.environment.Options``; the README lists them): ``PORT``,
+``FAKE_PROVIDER_SECONDS``, ``SWEEP_INTERVAL_SECONDS``, ``LOG_LEVEL``, ``DEVSTACK_HOME``,
+``CORS_ORIGINS``, and for fault tests ``DEVSTACK_CONTROL`` (``devstack.control``),
+``SQS_DELIVERIES``, ``VISIBILITY_TIMEOUT_SECONDS``, ``FUNCTION_SETTINGS``.
 """
 
 from __future__ import annotations
@@ -29,11 +31,20 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from devstack.control import SOCKET_NAME, Controls, ControlServer
 from devstack.environment import Endpoints, Options, base_environment, function_environment
 from devstack.logs import Console
-from devstack.postgres import EmbeddedPostgres, PostgresNotInstalled, free_port, migrate
+from devstack.postgres import (
+    SUPERUSER,
+    EmbeddedPostgres,
+    PostgresNotInstalled,
+    cluster_home,
+    free_port,
+    migrate,
+)
 from devstack.process import Child, StartupFailed, port_is_free, python_module
 from devstack.supervisor import Supervisor
 from devstack.template import Resolver, Template, load
@@ -47,6 +58,7 @@ class Stack:
         self.supervisor = Supervisor(console or Console())
         self.template: Template | None = None
         self.postgres: EmbeddedPostgres | None = None
+        self.control: ControlServer | None = None
 
     @property
     def console(self) -> Console:
@@ -83,17 +95,14 @@ class Stack:
             )
         home = self.options.home
         home.mkdir(parents=True, exist_ok=True)
-        home.chmod(0o755)  # the postgres user must reach pgdata inside it
+        home.chmod(0o755)  # the postgres user may reach pgdata inside it (else see cluster_home)
         names = [f.name for f in self.template.invoked_functions()]
         self.console.width = max(len(n) for n in (*names, "devstack", "gateway"))
+        aws_args = ["--template", str(self.options.template), "--state-dir", str(home / "aws")]
+        if self.options.visibility_timeout:
+            aws_args += ["--visibility-timeout", str(self.options.visibility_timeout)]
         aws = self.supervisor.spawn(
-            Child(
-                "aws",
-                python_module(
-                    "devstack.aws", "--template", str(self.options.template), "--state-dir", str(home / "aws")
-                ),
-                base_environment(),
-            )
+            Child("aws", python_module("devstack.aws", *aws_args), base_environment())
         )
         fakes = self.supervisor.spawn(self._fakes_child())
         database_url = self._start_postgres()
@@ -106,7 +115,11 @@ class Stack:
         )
         urls = self._start_runtimes(self.template, resolver, endpoints)
         self._start_front(self.template, urls, aws_info)
-        for line in _ready_lines(self.options, endpoints):
+        if self.options.control and self.postgres is not None:
+            self.control = ControlServer(home / SOCKET_NAME, Controls(self.supervisor, self.postgres))
+            self.control.start()
+        pgdata = self.postgres.data_dir if self.postgres else home / "pgdata"
+        for line in _ready_lines(self.options, endpoints, pgdata):
             self.say(line)
 
     def _fakes_child(self) -> Child:
@@ -118,9 +131,11 @@ class Stack:
         )
 
     def _start_postgres(self) -> str:
-        pg = EmbeddedPostgres(
-            self.options.home / "pgdata", free_port(), log_file=self.options.home / "postgres.log"
-        )
+        try:
+            where = cluster_home(self.options.home)
+        except PermissionError as exc:
+            raise StartupFailed(str(exc)) from None
+        pg = EmbeddedPostgres(where / "pgdata", free_port(), log_file=where / "postgres.log")
         self.postgres = pg
         if pg.running():
             self.say("a PostgreSQL left running by an earlier stack holds the data directory: stopping it")
@@ -145,7 +160,8 @@ class Stack:
         base = base_environment(endpoints.aws)
         started: dict[str, Child] = {}
         for function in template.invoked_functions():
-            env = base | function_environment(function, resolver, endpoints)
+            settings = dict(self.options.function_settings)
+            env = base | function_environment(function, resolver, endpoints, settings)
             argv = python_module(
                 "devstack.runtime",
                 "--name", function.name,
@@ -167,11 +183,13 @@ class Stack:
             Child(
                 "poller",
                 python_module("devstack.poller", *template_args, *functions, *queues,
-                              "--schedule-interval", str(self.options.sweep_interval)),
+                              "--schedule-interval", str(self.options.sweep_interval),
+                              "--deliveries", str(self.options.deliveries)),
                 base_environment(aws_info["endpoint"]),
             )
         )  # fmt: skip
         media = ["--media-origin", aws_info["endpoint"]]  # where presigned clips play from: the web app's CSP
+        parameters = [f"--parameter={name}={value}" for name, value in self.options.parameters.items()]
         gateway = self.supervisor.spawn(
             Child(
                 "gateway",
@@ -184,6 +202,7 @@ class Stack:
                     str(self.options.rate_limit_per_minute),
                     *functions,
                     *media,
+                    *parameters,
                 ),
                 base_environment(),
             )
@@ -195,6 +214,8 @@ class Stack:
 
     def stop(self) -> None:
         """Stop every child, then PostgreSQL (fast: roll back, disconnect, shut down)."""
+        if self.control is not None:
+            self.control.close()
         self.supervisor.stop_children()
         forced = self.supervisor.forced.is_set()
         with contextlib.suppress(PostgresNotInstalled):
@@ -208,22 +229,39 @@ class Stack:
 def _load_template(options: Options) -> Template:
     if not options.template.exists():
         raise StartupFailed(f"{options.template} not found")
-    template = load(options.template)
+    try:
+        template = load(options.template, options.parameters)
+    except ValueError as exc:
+        raise StartupFailed(str(exc)) from None
     if not template.routes:
         raise StartupFailed(f"{options.template} declares no HttpApi routes")
     return template
 
 
-def _ready_lines(options: Options, endpoints: Endpoints) -> list[str]:
-    return [
+def _ready_lines(options: Options, endpoints: Endpoints, pgdata: Path) -> list[str]:
+    where = "pgdata/"
+    if pgdata != options.home / "pgdata":
+        where = f"{pgdata}, since {SUPERUSER} cannot enter {options.home}"
+    lines = [
         f"videogen local stack ready on http://127.0.0.1:{options.port}",
-        f"  data lives in {options.home} (PostgreSQL: pgdata/, S3 objects and KMS key: aws/)",
+        f"  data lives in {options.home} (S3 objects and KMS key: aws/; PostgreSQL: {where})",
         f"  database {endpoints.database_url.replace('+psycopg', '')}",
         f"  moto {endpoints.aws}  fake sora {endpoints.sora}  fake veo {endpoints.veo}",
         f"  fake providers finish a video in {options.provider_seconds:g} s; "
         f"the sweeper runs every {options.sweep_interval:g} s",
-        "  every route but /api/health wants an 'X-Dev-User: <user id>' header; Ctrl-C stops",
     ]
+    if options.cors_origins:
+        lines.append(f"  CORS allows {', '.join(options.cors_origins)}")
+    faults = [
+        f"control socket {options.home / SOCKET_NAME}" if options.control else "",
+        f"every queue message delivered {options.deliveries} times" if options.deliveries > 1 else "",
+        f"visibility timeout {options.visibility_timeout} s" if options.visibility_timeout else "",
+        ", ".join(f"{n}={v}" for n, v in options.function_settings),
+    ]
+    if any(faults):
+        lines.append("  faults: " + "; ".join(f for f in faults if f))
+    lines.append("  every route but /api/health wants an 'X-Dev-User: <user id>' header; Ctrl-C stops")
+    return lines
 
 
 def main() -> int:

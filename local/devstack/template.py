@@ -161,6 +161,8 @@ class Template:
     buckets: list[str] = field(default_factory=list)
     kms_keys: list[str] = field(default_factory=list)
     cors: Cors | None = None
+    parameter_values: dict[str, str] = field(default_factory=dict)
+    """Values that replace parameters' defaults (as ``sam deploy --parameter-overrides`` would)."""
 
     def resources_of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         resources: dict[str, dict[str, Any]] = self.raw["Resources"]
@@ -265,10 +267,18 @@ def _cors(props: dict[str, Any], resolver: Resolver) -> Cors | None:
     )
 
 
-def load(path: Path) -> Template:
-    """Read ``path`` (template.yaml); relative CodeUri paths resolve against its folder."""
+def load(path: Path, parameters: Mapping[str, str] | None = None) -> Template:
+    """Read ``path`` (template.yaml); relative CodeUri paths resolve against its folder.
+
+    ``parameters`` replace the defaults of the template's parameters of those names (a
+    ``ValueError`` names one the template does not declare).
+    """
     raw = load_yaml(path)
-    template = Template(root=path.parent.resolve(), raw=raw)
+    declared = raw.get("Parameters") or {}
+    unknown = sorted(set(parameters or {}) - set(declared))
+    if unknown:
+        raise ValueError(f"{path.name} declares no parameter {', '.join(unknown)}")
+    template = Template(root=path.parent.resolve(), raw=raw, parameter_values=dict(parameters or {}))
     globals_ = (raw.get("Globals") or {}).get("Function") or {}
     apis = template.resources_of_type("AWS::Serverless::HttpApi")
     auth_by_default = {
@@ -313,7 +323,8 @@ class Resolver:
 
     ``refs`` maps a logical id to what ``!Ref`` gives locally (queue URL, bucket name, key id);
     ``attributes`` maps ``(logical id, attribute)`` to what ``!GetAtt`` gives. Parameters take
-    their defaults (required ones :data:`LOCAL_PARAMETERS`); pseudo parameters are the local
+    the template's ``parameter_values``, else their defaults (required ones
+    :data:`LOCAL_PARAMETERS`); pseudo parameters are the local
     account and region.
     """
 
@@ -374,12 +385,15 @@ class Resolver:
         if name in self.refs:
             return self.refs[name]
         parameter = self.parameters.get(name)
-        default = None if parameter is None else parameter.get("Default", LOCAL_PARAMETERS.get(name))
-        if parameter is None or default is None:
+        if parameter is None:
+            return UNRESOLVED
+        fallback = parameter.get("Default", LOCAL_PARAMETERS.get(name, UNRESOLVED))
+        value = self.template.parameter_values.get(name, fallback)
+        if value is UNRESOLVED or value is None:
             return UNRESOLVED
         if str(parameter.get("Type", "")).startswith(("CommaDelimitedList", "List<")):
-            return [item.strip() for item in str(default).split(",") if item.strip()]
-        return default
+            return [item.strip() for item in str(value).split(",") if item.strip()]
+        return value
 
     def _get_att(self, arg: Any) -> Any:
         if isinstance(arg, str):

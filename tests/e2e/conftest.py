@@ -1,6 +1,11 @@
 """The local stack started for real (``python -m devstack``, what ``make dev`` runs) on a free
 port, its data in a temporary DEVSTACK_HOME (never the developer's .local/), fake providers
-finishing in a second; tests drive it over HTTP with urllib, as a client would."""
+finishing in a second; tests drive it over HTTP with urllib, as a client would.
+
+One stack serves the whole session, started with the fault knobs (``FAULT_KNOBS``): the
+control socket (PostgreSQL or moto down for a while, a function killed), every queue message
+delivered three times, short visibility timeouts and poll leases. Everything else must work
+the same under them, which is itself a test of at-least-once delivery."""
 
 from __future__ import annotations
 
@@ -22,10 +27,21 @@ from typing import Any
 
 import pytest
 
+from devstack import control
 from devstack.postgres import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_SECONDS = 120.0
+CORS_ORIGINS = ("http://localhost:3000", "http://localhost:5173")
+FAULT_KNOBS = {
+    "DEVSTACK_CONTROL": "1",
+    "SQS_DELIVERIES": "3",
+    # Redelivery after a crash within seconds; longer than any one invocation of these tests.
+    "VISIBILITY_TIMEOUT_SECONDS": "8",
+    # A poll lease shorter than the visibility timeout, so a redelivered poll is due again.
+    "FUNCTION_SETTINGS": "POLL_MAX_DELAY_SECONDS=3,CLEANUP_STALE_AFTER_SECONDS=3",
+    "SWEEP_INTERVAL_SECONDS": "2",
+}
 # A client that never goes through an HTTP(S)_PROXY: everything here is on loopback.
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -104,6 +120,23 @@ class RunningStack:
                     pending.append(child)
         return found
 
+    def control(self, command: str) -> str:
+        """A fault command through the stack's control socket (see devstack.control)."""
+        return control.send(self.home, command)
+
+    def fake_origin(self, provider: str) -> str:
+        """``http://127.0.0.1:<port>`` of a fake provider, from the ready lines."""
+        for line in self.lines:
+            words = line.split()
+            if "fake" in words and provider in words:
+                url = words[words.index(provider) + 1]
+                return url.removesuffix("/v1")
+        raise AssertionError(f"no fake {provider} in the output:\n{self.output()}")
+
+    def fake_records(self, provider: str) -> Any:
+        """What the fake provider recorded (creates by prompt, slow polls in flight)."""
+        return http("GET", self.fake_origin(provider) + "/__fake__/records").json
+
     def postmaster_pid(self) -> int | None:
         pid_file = self.home / "pgdata" / "postmaster.pid"
         return int(pid_file.read_text().split()[0]) if pid_file.exists() else None
@@ -136,6 +169,8 @@ def start_stack(home: Path, port: int) -> RunningStack:
         "DEVSTACK_HOME": str(home),
         "FAKE_PROVIDER_SECONDS": "1",
         "LOG_LEVEL": "INFO",
+        "CORS_ORIGINS": ",".join(CORS_ORIGINS),
+        **FAULT_KNOBS,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack"],
@@ -183,7 +218,7 @@ def stack_port() -> int:
 
 @pytest.fixture(scope="session")
 def stack(stack_home: Path, stack_port: int) -> Iterator[RunningStack]:
-    """The running stack, shared by the session (a test may stop it: see test_shutdown)."""
+    """The running stack, shared by the session (the last test stops it and starts another)."""
     running = start_stack(stack_home, stack_port)
     yield running
     if running.process.poll() is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Answer, RunningStack, alive, http, start_stack
+from tests.e2e.conftest import CORS_ORIGINS, Answer, RunningStack, alive, http, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -165,17 +165,44 @@ def test_bad_inputs(stack):
     assert unknown.json == {"message": "Not Found"}
 
 
-def test_cors_as_the_template_configures_it(stack):
-    origin = {"Origin": "http://localhost:3000"}
+@pytest.mark.parametrize("origin", CORS_ORIGINS)
+def test_cors_allows_the_origins_the_cors_origins_knob_names(stack, origin):
     preflight = stack.call(
-        "OPTIONS", "/api/storyboards", user=None, headers=origin | {"Access-Control-Request-Method": "POST"}
+        "OPTIONS",
+        "/api/storyboards",
+        user=None,
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
     )
     assert preflight.status == 204
-    assert preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert preflight.headers["access-control-allow-origin"] == origin
     assert "x-dev-user" in preflight.headers["access-control-allow-headers"]
 
-    answer = stack.call("GET", "/api/health", headers=origin)
-    assert answer.headers["access-control-allow-origin"] == "http://localhost:3000"
+    answer = stack.call("GET", "/api/health", headers={"Origin": origin})
+    assert answer.headers["access-control-allow-origin"] == origin
+
+
+def test_cors_refuses_an_origin_the_knob_does_not_name(stack):
+    answer = stack.call("GET", "/api/health", headers={"Origin": "http://localhost:8080"})
+
+    assert "access-control-allow-origin" not in answer.headers
+
+
+def test_deleting_a_storyboard_makes_its_clip_urls_stop_working(stack):
+    # Given a finished clip and the presigned URLs a client got for it
+    board = new_storyboard(stack, "Short-lived")
+    status = wait_until_done(stack, generate(stack, board["id"], "sora"))
+    urls = [status["videoUrl"], status["thumbnailUrl"]]
+    assert [download(url).status for url in urls] == [200, 200]
+
+    # When the storyboard is deleted
+    assert stack.call("DELETE", f"/api/storyboards/{board['id']}").status == 200
+
+    # Then those URLs answer 403 or 404 soon after (the queued cleanup ran)
+    deadline = time.monotonic() + JOB_TIMEOUT_SECONDS
+    while any(download(url).status == 200 for url in urls):
+        assert time.monotonic() < deadline, f"still downloadable:\n{stack.output()}"
+        time.sleep(0.5)
+    assert {download(url).status for url in urls} <= {403, 404}
 
 
 # --- last: stopping and starting again --------------------------------------------------------------

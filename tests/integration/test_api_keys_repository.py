@@ -50,7 +50,7 @@ def test_deactivated_key_is_not_active():
     _store()
     with session_scope() as s:
         row = api_keys.deactivate(s, "user-a", "sora")
-        assert row.is_active is False
+        assert (row.is_active, row.encrypted_key, row.key_hash) == (False, None, None)
         assert api_keys.get_active(s, "user-a", "sora") is None
         assert api_keys.get(s, "user-a", "sora") is not None
 

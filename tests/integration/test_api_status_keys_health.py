@@ -9,10 +9,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from tests.support import invoke, load_event, load_function, with_changes
-from videogen import storage
+from videogen import keys, storage
 from videogen.db import session_scope
+from videogen.errors import Conflict
+from videogen.models import UserApiKey
 from videogen.repositories import api_keys, video_jobs
 
 status_handler = load_function("status").lambda_handler
@@ -57,7 +61,7 @@ def test_status_shows_submitting_as_processing(make_job):
 
 def test_status_of_a_completed_job_presigns_fetchable_urls(aws, make_job):
     job = make_job("user-123")
-    key = storage.video_key("user-123", job.id)
+    key = storage.video_key("user-123", job.storyboard_id, job.id)
     s3 = aws.client("s3")
     s3.put_object(Bucket=aws.bucket, Key=key, Body=b"\x00\x00\x00\x18ftypmp42rest-of-video")
     with session_scope() as s:
@@ -116,6 +120,8 @@ def test_put_key_stores_it_sealed_and_never_echoes_it(aws, caplog):
     with session_scope() as s:
         row = api_keys.get_active(s, "user-123", "sora")
     assert row is not None
+    assert row.encrypted_key is not None
+    assert row.key_hash is not None
     assert PLAINTEXT not in row.encrypted_key
     assert PLAINTEXT not in row.key_hash
 
@@ -140,6 +146,40 @@ def test_list_and_delete_keys(aws):
     assert set(listed.body["keys"][0]) == {"provider", "isActive", "last4", "createdAt", "lastUsedAt"}
     assert deleted.status == 200
     assert after.body["keys"][0]["isActive"] is False
+
+
+def test_a_removed_key_leaves_nothing_decryptable_in_its_row_and_can_be_stored_again(aws):
+    # Given a stored key, removed
+    invoke(keys_handler, with_changes(load_event("api_keys.put.200"), body={"apiKey": PLAINTEXT}))
+    with session_scope() as s:
+        row = api_keys.get(s, "user-123", "sora")
+        assert row is not None
+        sealed = row.encrypted_key
+    assert sealed is not None
+
+    assert invoke(keys_handler, load_event("api_keys.delete.200")).status == 200
+
+    # Then its row holds neither the sealed key nor its HMAC, and the worker cannot use it
+    with session_scope() as s:
+        row = api_keys.get(s, "user-123", "sora")
+        assert row is not None
+        assert (row.encrypted_key, row.key_hash, row.is_active, row.last4) == (None, None, False, "WXYZ")
+        with pytest.raises(Conflict):
+            keys.decrypt_for_user(s, "user-123", "sora")
+    # and the list still shows it, inactive, by its last four characters
+    listed = invoke(keys_handler, load_event("api_keys.list.200")).body["keys"]
+    assert [(k["provider"], k["isActive"], k["last4"]) for k in listed] == [("sora", False, "WXYZ")]
+    # and the database refuses an inactive row with sealed material, or an active one without
+    with pytest.raises(IntegrityError), session_scope() as s:
+        s.execute(update(UserApiKey).where(UserApiKey.user_id == "user-123").values(encrypted_key=sealed))
+
+    # When a new key is stored
+    stored = invoke(keys_handler, load_event("api_keys.put.200"))
+
+    # Then it is active and usable again
+    assert (stored.status, stored.body["isActive"]) == (200, True)
+    with session_scope() as s:
+        assert keys.decrypt_for_user(s, "user-123", "sora") == "sk-sample-0000000000000000wxyz"
 
 
 def test_another_user_cannot_see_or_delete_my_key(aws):

@@ -1,7 +1,7 @@
 """The local stack's SQS event source mapping against a real (moto) queue and a function served
 by the local runtime over HTTP: partial batch failures, retries after the visibility timeout,
 the redrive to the dead-letter queue after maxReceiveCount (moto's own, as SQS's), the DLQ's
-consumer invoked the same way, function errors, DelaySeconds."""
+consumer invoked the same way, function errors, DelaySeconds, duplicate deliveries."""
 
 from __future__ import annotations
 
@@ -89,7 +89,9 @@ def queues(moto_server: str) -> Queues:
 
 
 @contextmanager
-def polling(queues: Queues, url: str, arn: str, function_url: str, batch_size: int = 10) -> Iterator[None]:
+def polling(
+    queues: Queues, url: str, arn: str, function_url: str, batch_size: int = 10, *, deliveries: int = 1
+) -> Iterator[None]:
     stopped = threading.Event()
     poller = SqsPoller(
         SqsSource("F", "Q", batch_size=batch_size, report_batch_item_failures=True),
@@ -101,6 +103,7 @@ def polling(queues: Queues, url: str, arn: str, function_url: str, batch_size: i
         queues.sqs,
         stopped,
         long_poll_seconds=1,
+        deliveries=deliveries,
     )
     thread = threading.Thread(target=poller.run, daemon=True)
     thread.start()
@@ -164,3 +167,37 @@ def test_delayed_message_is_delivered_after_its_delay(queues):
 
     assert time.monotonic() - sent >= 2
     assert worker.bodies() == ["later"]
+
+
+@dataclass
+class FailsOnce(RecordingFunction):
+    """Reports every record failed on its ``nth`` invocation only (a transient failure)."""
+
+    nth: int = 2
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self.events.append(event)
+        failed = (
+            [{"itemIdentifier": r["messageId"]} for r in event["Records"]]
+            if len(self.events) == self.nth
+            else []
+        )
+        return {"batchItemFailures": failed}
+
+
+def test_duplicate_deliveries_hand_each_message_over_n_times_and_keep_it_if_any_failed(queues):
+    # Given a poller delivering each batch three times, and a function failing once, on the second
+    worker = FailsOnce(nth=2)
+    queues.sqs.send_message(QueueUrl=queues.url, MessageBody="twice-three")
+
+    # When it polls until the function has seen the message six times
+    with served(worker) as url, polling(queues, queues.url, queues.arn, url, deliveries=3):
+        wait_for(lambda: len(worker.events) >= 6)
+        # Then the message came back once (the second delivery failed it) and then was deleted
+        wait_for(
+            lambda: not queues.sqs.receive_message(QueueUrl=queues.url, WaitTimeSeconds=0).get("Messages")
+        )
+
+    assert worker.bodies() == ["twice-three"] * 6
+    receive_counts = [r["attributes"]["ApproximateReceiveCount"] for r in worker.records()]
+    assert receive_counts == ["1", "1", "1", "2", "2", "2"]

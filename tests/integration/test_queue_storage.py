@@ -172,29 +172,39 @@ def test_the_in_memory_sender_records_like_the_queue_and_can_fail() -> None:
 
 @pytest.mark.parametrize("user_id", ["auth0|abc", "../../etc", "a/b", "名前", "user with spaces", "x" * 128])
 def test_keys_are_safe_whatever_the_user_id(user_id: str) -> None:
-    job_id = uuid.uuid4()
+    board_id, job_id = uuid.uuid4(), uuid.uuid4()
 
-    video = storage.video_key(user_id, job_id)
-    thumbnail = storage.thumbnail_key(user_id, job_id, "image/webp")
+    video = storage.video_key(user_id, board_id, job_id)
+    thumbnail = storage.thumbnail_key(user_id, board_id, job_id, "image/webp")
 
-    assert re.fullmatch(rf"videos/[0-9a-f]{{64}}/{job_id}/video\.mp4", video)
+    assert re.fullmatch(rf"videos/[0-9a-f]{{64}}/{board_id}/jobs/{job_id}/video\.mp4", video)
     assert thumbnail == video.replace("video.mp4", "thumbnail.webp")
-    assert video.startswith(storage.user_prefix(user_id))
+    assert video.startswith(storage.storyboard_prefix(user_id, board_id))
+    assert storage.storyboard_prefix(user_id, board_id).startswith(storage.user_prefix(user_id))
     assert storage.is_storage_key(video)
 
 
-def test_each_user_and_job_has_its_own_key() -> None:
-    job_id = uuid.uuid4()
+def test_each_user_storyboard_and_job_has_its_own_key() -> None:
+    board_id, job_id = uuid.uuid4(), uuid.uuid4()
 
-    assert storage.video_key("a", job_id) != storage.video_key("b", job_id)
-    assert storage.video_key("a", job_id) != storage.video_key("a", uuid.uuid4())
-    assert storage.video_key("a", job_id) == storage.video_key("a", str(job_id))
+    assert storage.video_key("a", board_id, job_id) != storage.video_key("b", board_id, job_id)
+    assert storage.video_key("a", board_id, job_id) != storage.video_key("a", board_id, uuid.uuid4())
+    assert storage.video_key("a", board_id, job_id) != storage.video_key("a", uuid.uuid4(), job_id)
+    assert storage.video_key("a", board_id, job_id) == storage.video_key("a", str(board_id), str(job_id))
 
 
-@pytest.mark.parametrize(("user_id", "job_id"), [("", str(uuid.uuid4())), ("a", "../x"), ("a", "1/2")])
-def test_a_key_needs_a_user_and_a_real_job_id(user_id: str, job_id: str) -> None:
+@pytest.mark.parametrize(
+    ("user_id", "board_id", "job_id"),
+    [
+        ("", str(uuid.uuid4()), str(uuid.uuid4())),
+        ("a", str(uuid.uuid4()), "../x"),
+        ("a", "1/2", str(uuid.uuid4())),
+        ("a", "..", str(uuid.uuid4())),
+    ],
+)
+def test_a_key_needs_a_user_and_real_ids(user_id: str, board_id: str, job_id: str) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 (any ValueError: the message is the caller's)
-        storage.video_key(user_id, job_id)
+        storage.video_key(user_id, board_id, job_id)
 
 
 def test_sniffing_tells_mp4_and_images_apart() -> None:
@@ -206,7 +216,7 @@ def test_sniffing_tells_mp4_and_images_apart() -> None:
     assert storage.image_content_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
     assert storage.image_content_type(MP4_HEAD) is None
     with pytest.raises(ValueError, match="unsupported"):
-        storage.thumbnail_key("a", uuid.uuid4(), "image/gif")
+        storage.thumbnail_key("a", uuid.uuid4(), uuid.uuid4(), "image/gif")
 
 
 # --- uploads and presigned URLs ---------------------------------------------------------------
@@ -214,7 +224,7 @@ def test_sniffing_tells_mp4_and_images_apart() -> None:
 
 def test_a_streamed_video_lands_in_s3_and_its_presigned_url_returns_it(cloud: Aws) -> None:
     data = MP4_HEAD + os.urandom(300_000)
-    key = storage.video_key("user-a", uuid.uuid4())
+    key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
 
     written = storage.upload_stream(key, _chunks(data, 7_000), "video/mp4", validate_head=storage.is_mp4)
 
@@ -231,7 +241,7 @@ def test_a_streamed_video_lands_in_s3_and_its_presigned_url_returns_it(cloud: Aw
 
 def test_a_large_video_goes_up_in_parts_without_changing_a_byte(cloud: Aws) -> None:
     data = MP4_HEAD + os.urandom(17 * 1024 * 1024)
-    key = storage.video_key("user-a", uuid.uuid4())
+    key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
 
     written = storage.upload_stream(key, _chunks(data, 64 * 1024), "video/mp4")
 
@@ -244,7 +254,7 @@ def test_a_large_video_goes_up_in_parts_without_changing_a_byte(cloud: Aws) -> N
 
 def test_a_head_split_over_tiny_chunks_is_still_recognised(cloud: Aws) -> None:
     data = MP4_HEAD + b"payload"
-    key = storage.video_key("user-a", uuid.uuid4())
+    key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
 
     written = storage.upload_stream(key, _chunks(data, 1), "video/mp4", validate_head=storage.is_mp4)
 
@@ -253,7 +263,7 @@ def test_a_head_split_over_tiny_chunks_is_still_recognised(cloud: Aws) -> None:
 
 
 def test_an_empty_download_is_refused_and_nothing_is_stored(cloud: Aws) -> None:
-    key = storage.video_key("user-a", uuid.uuid4())
+    key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
 
     with pytest.raises(EmptyUpload):
         storage.upload_stream(key, iter([b"", b""]), "video/mp4")
@@ -262,7 +272,7 @@ def test_an_empty_download_is_refused_and_nothing_is_stored(cloud: Aws) -> None:
 
 
 def test_a_download_that_is_not_an_mp4_is_refused_and_nothing_is_stored(cloud: Aws) -> None:
-    key = storage.video_key("user-a", uuid.uuid4())
+    key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
     page = b"<?xml version='1.0'?><Error><Code>AccessDenied</Code></Error>"
 
     with pytest.raises(InvalidMedia):
@@ -280,7 +290,9 @@ def test_a_download_failing_midway_propagates_and_leaves_nothing_behind(cloud: A
         raise ProviderDropped("connection reset by provider")
 
     with pytest.raises(ProviderDropped):
-        storage.upload_stream(storage.video_key("user-a", uuid.uuid4()), dropping(), "video/mp4")
+        storage.upload_stream(
+            storage.video_key("user-a", uuid.uuid4(), uuid.uuid4()), dropping(), "video/mp4"
+        )
 
     assert cloud.object_keys() == []
     assert cloud.s3.list_multipart_uploads(Bucket=cloud.bucket).get("Uploads", []) == []
@@ -299,7 +311,7 @@ def test_s3_trouble_is_reported_as_unavailable(cloud: Aws, monkeypatch: pytest.M
 
 
 def test_stored_urls_become_fetchable_links(cloud: Aws) -> None:
-    key = storage.thumbnail_key("user-a", uuid.uuid4(), "image/png")
+    key = storage.thumbnail_key("user-a", uuid.uuid4(), uuid.uuid4(), "image/png")
     storage.upload_stream(key, [b"\x89PNG\r\n\x1a\n" + b"\x00" * 32], "image/png")
 
     link = storage.url_for(key)
@@ -311,19 +323,17 @@ def test_stored_urls_become_fetchable_links(cloud: Aws) -> None:
 
 
 def test_a_thumbnail_is_stored_under_the_extension_its_bytes_show(cloud: Aws) -> None:
-    job_id = uuid.uuid4()
+    board_id, job_id = uuid.uuid4(), uuid.uuid4()
 
-    key = storage.upload_thumbnail("user-a", job_id, [b"\x89PNG\r\n", b"\x1a\n" + b"\x00" * 32])
+    key = storage.upload_thumbnail("user-a", board_id, job_id, [b"\x89PNG\r\n", b"\x1a\n" + b"\x00" * 32])
 
-    assert key == storage.thumbnail_key("user-a", job_id, "image/png")
+    assert key == storage.thumbnail_key("user-a", board_id, job_id, "image/png")
     assert requests.get(storage.presign_get(key), timeout=10).headers["Content-Type"] == "image/png"
 
 
 def test_a_thumbnail_that_is_no_image_is_refused_and_nothing_stored(cloud: Aws) -> None:
-    job_id = uuid.uuid4()
-
     with pytest.raises(InvalidMedia):
-        storage.upload_thumbnail("user-a", job_id, [b"<html>not an image</html>"])
+        storage.upload_thumbnail("user-a", uuid.uuid4(), uuid.uuid4(), [b"<html>not an image</html>"])
 
     listed = cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix=storage.user_prefix("user-a"))
     assert listed.get("KeyCount", 0) == 0

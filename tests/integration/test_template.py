@@ -208,10 +208,12 @@ def test_sqs_consumers_report_batch_item_failures() -> None:
         for name in FUNCTIONS
         for event in events_of(name, "SQS")
     }
-    # Then the worker reads the queue, the DLQ consumer reads the DLQ, and both report partial failures
+    # Then the worker reads the queue, the DLQ consumer reads the DLQ, the storage cleanup consumer
+    # its own queue, and all report partial failures
     assert set(triggers) == {
         ("GenerationWorkerFunction", "GenerationQueue"),
         ("GenerationDlqFunction", "GenerationDLQ"),
+        ("StorageCleanupFunction", "StorageCleanupQueue"),
     }
     for event in triggers.values():
         assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -219,6 +221,23 @@ def test_sqs_consumers_report_batch_item_failures() -> None:
     # And no SQS consumer relies on a function-level DeadLetterQueue (it only covers async invokes)
     for name, _ in triggers:
         assert "DeadLetterQueue" not in FUNCTIONS[name]
+
+
+def test_storage_cleanup_queue_outlasts_its_consumer_redrives_to_its_dlq_and_is_capped() -> None:
+    consumer = FUNCTIONS["StorageCleanupFunction"]
+    queue = RESOURCES["StorageCleanupQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * consumer.get("Timeout", GLOBAL_FUNCTION["Timeout"])
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["StorageCleanupDLQ", "Arn"]}
+    (trigger,) = events_of("StorageCleanupFunction", "SQS")
+    assert 2 <= trigger["ScalingConfig"]["MaximumConcurrency"] <= 5
+
+
+def test_storage_cleanup_may_list_and_delete_videos_and_nothing_else_in_s3() -> None:
+    statements = list(policy_statements(FUNCTIONS["StorageCleanupFunction"]["Policies"]))
+    s3 = {action: s for s in statements for action in as_list(s["Action"]) if action.startswith("s3:")}
+    assert set(s3) == {"s3:ListBucket", "s3:DeleteObject"}
+    assert s3["s3:ListBucket"]["Condition"] == {"StringLike": {"s3:prefix": "videos/*"}}
+    assert s3["s3:DeleteObject"]["Resource"] == {"Fn::Sub": "${VideosBucket.Arn}/videos/*"}
 
 
 def test_sweeper_runs_every_five_minutes() -> None:
@@ -324,12 +343,14 @@ def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> Non
         "GenerateFunction",
         "GenerationWorkerFunction",
         "GenerationSweeperFunction",
+        "StoryboardsFunction",
     }
     # Sealing (PUT /api/keys) only generates a data key; only the generation functions open keys
     assert functions_allowed("kms:GenerateDataKey") == {"ApiKeysFunction"}
     assert functions_allowed("kms:Decrypt") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
     assert functions_allowed("s3:PutObject") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
     assert functions_allowed("s3:GetObject") == {"StatusFunction"}
+    assert functions_allowed("s3:DeleteObject") == {"StorageCleanupFunction", "GenerationWorkerFunction"}
 
 
 def test_kms_key_rotates() -> None:

@@ -255,7 +255,7 @@ def test_polls_back_off_then_the_video_lands_in_s3_with_its_cost(pipeline, new_j
     done = job_row(job.id)
     assert (done.status, done.progress) == ("completed", 100)
     assert delays == [10, 15, 23]  # fake finishes on the third poll; 10 * 1.5^n, rounded up
-    assert done.video_url == storage.video_key(USER, job.id)
+    assert done.video_url == storage.video_key(USER, job.storyboard_id, job.id)
     expected = {"sora": ("0.4000", True), "veo": ("1.2000", False)}[provider]
     assert str(done.cost) == expected[0]  # sora-2 4 s at $0.10; veo fast 8 s at $0.15
     assert (done.thumbnail_url is not None) is expected[1]
@@ -358,7 +358,7 @@ def test_completed_with_an_empty_file_is_a_failure_and_stores_nothing(pipeline, 
     assert failed.status == "failed"
     assert failed.error_message == "the provider returned an empty video (0 bytes)"
     assert failed.cost is None
-    assert storage.video_key(USER, job.id) not in _object_keys(aws)
+    assert storage.video_key(USER, job.storyboard_id, job.id) not in _object_keys(aws)
 
 
 @pytest.mark.parametrize("provider", ["sora", "veo"])

@@ -1,5 +1,6 @@
 """Every non-HTTP sample in events/ (SQS batches, the schedule) through its function's real
-Lambda entry point, as ``sam local invoke -e`` would run it, against the samples' seed data."""
+Lambda entry point, as ``sam local invoke -e`` would run it, against the samples' seed data:
+a pending job, and a deleted storyboard's cleanup with one object left in S3."""
 
 from __future__ import annotations
 
@@ -9,15 +10,22 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 
-from tests.integration.generation_support import Fakes, job_row, settings_for, store_key
+from tests.integration.generation_support import NOTHING_SWEPT, Fakes, job_row, settings_for, store_key
 from tests.support import EVENTS, FakeLambdaContext, load_event, load_function
 from tools import samples
+from videogen import storage
+from videogen.db import session_scope
+from videogen.models import StorageCleanup
 from videogen.queue import StepMessage
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
 
 SAMPLE_JOB = uuid.UUID(samples.SAMPLE_JOB_ID)
+SAMPLE_CLEANUP = uuid.UUID(samples.SAMPLE_CLEANUP_ID)
+DELETED_BOARD = uuid.UUID("2b1a0c9d-8e7f-4a6b-9c5d-4e3f2a1b0c9d")
+LEFT_OVER = storage.video_key(samples.SAMPLE_USER, DELETED_BOARD, SAMPLE_JOB)
 
 
 def _worker_batch(result: Any, fakes: Fakes) -> None:
@@ -36,22 +44,33 @@ def _dead_letter(result: Any, fakes: Fakes) -> None:
 
 
 def _sweep(result: Any, fakes: Fakes) -> None:
-    # The sample job was just queued: nothing is stuck.
-    assert result == {"expired": 0, "recovered": 0, "repolled": 0, "resubmitted": 0, "errors": 0}
+    # The sample job was just queued and the cleanup just recorded: nothing is stuck.
+    assert result == NOTHING_SWEPT
     assert job_row(SAMPLE_JOB).status == "pending"
+
+
+def _storage_cleanup(result: Any, fakes: Fakes) -> None:
+    assert result == {"batchItemFailures": []}
+    with session_scope() as s:
+        assert s.get(StorageCleanup, SAMPLE_CLEANUP) is None
+    assert requests.get(storage.presign_get(LEFT_OVER), timeout=10).status_code == 404
 
 
 EXPECTATIONS: dict[str, Callable[[Any, Fakes], None]] = {
     "generation_worker.sqs-batch": _worker_batch,
     "generation_dlq.sqs": _dead_letter,
     "generation_sweeper.scheduled": _sweep,
+    "storage_cleanup.sqs": _storage_cleanup,
 }
-NON_HTTP_EVENTS = sorted(p.stem for p in EVENTS.glob("generation_*.json"))
+NON_HTTP_EVENTS = sorted(
+    p.stem for pattern in ("generation_*.json", "storage_cleanup.*.json") for p in EVENTS.glob(pattern)
+)
 
 
 @pytest.fixture
 def seeded(aws: Any, fakes: Fakes, configure: Any, make_storyboard: Any, make_job: Any) -> Fakes:
-    """The samples' user, storyboard and pending job, a Sora key, and the fakes configured."""
+    """The samples' user, storyboard and pending job, a Sora key, the fakes configured, and the
+    sample cleanup of a deleted storyboard with one object left."""
     configure(**settings_for(fakes))
     board = make_storyboard(samples.SAMPLE_USER, scenes=[{"id": samples.SAMPLE_SCENE_ID, "prompt": "Ada"}])
     make_job(
@@ -63,6 +82,17 @@ def seeded(aws: Any, fakes: Fakes, configure: Any, make_storyboard: Any, make_jo
         size="1280x720",
     )
     store_key(samples.SAMPLE_USER, "sora")
+    storage.upload_stream(LEFT_OVER, [b"\x00\x00\x00\x18ftypmp42"], storage.VIDEO_CONTENT_TYPE)
+    with session_scope() as s:
+        s.add(
+            StorageCleanup(
+                id=SAMPLE_CLEANUP,
+                user_id=samples.SAMPLE_USER,
+                storyboard_id=DELETED_BOARD,
+                prefix=storage.storyboard_prefix(samples.SAMPLE_USER, DELETED_BOARD),
+                keys=[],
+            )
+        )
     return fakes
 
 

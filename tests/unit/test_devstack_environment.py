@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from devstack.environment import DEV_HMAC_SECRET, Endpoints, base_environment, function_environment
+from devstack.environment import DEV_HMAC_SECRET, Endpoints, Options, base_environment, function_environment
+from devstack.gateway import Gateway, Request
 from devstack.poller import failed_message_ids
+from devstack.process import StartupFailed
 from devstack.template import Resolver, load, rate_seconds
 from tests.support import REPO
 from videogen.config import Settings
@@ -101,6 +103,72 @@ def test_resolver_evaluates_conditions_with_parameter_defaults():
     assert RESOLVER.resolve_string(veo) is None
     assert RESOLVER.resolve_string({"Fn::Sub": "${AWS::Region}-${VideosBucket}"}) == "us-east-1-videos"
     assert RESOLVER.resolve_string({"Fn::GetAtt": ["DBProxy", "Endpoint"]}) is None
+
+
+# --- knobs -------------------------------------------------------------------------------------------
+
+
+def test_knobs_default_to_the_plain_stack():
+    options = Options.from_env({})
+
+    assert (options.cors_origins, options.deliveries, options.visibility_timeout) == ((), 1, None)
+    assert (options.function_settings, options.control, options.parameters) == ((), False, {})
+
+
+def test_cors_origins_knob_replaces_the_templates_allowed_origins():
+    # Given CORS_ORIGINS naming the web dev server's origin too
+    options = Options.from_env({"CORS_ORIGINS": "http://localhost:3000, http://localhost:5173/"})
+    template = load(REPO / "template.yaml", options.parameters)
+    headers = (("Origin", "http://localhost:5173"), ("Access-Control-Request-Method", "PATCH"))
+
+    # When a browser on that origin asks
+    response = Gateway(template, function_urls={}).handle(
+        Request("OPTIONS", "/api/storyboards/x", headers=headers)
+    )
+
+    # Then it is allowed, as is the default origin, and nothing else
+    assert options.cors_origins == ("http://localhost:3000", "http://localhost:5173")
+    assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
+    assert template.cors is not None
+    assert template.cors.allow_origins == options.cors_origins
+
+
+@pytest.mark.parametrize("raw", ["localhost:5173", "http://localhost:5173/app", "ftp://x", "http://a b"])
+def test_cors_origins_knob_refuses_what_is_not_an_origin(raw):
+    with pytest.raises(StartupFailed, match="CORS_ORIGINS"):
+        Options.from_env({"CORS_ORIGINS": raw})
+
+
+def test_a_parameter_the_template_does_not_declare_is_refused():
+    with pytest.raises(ValueError, match="NoSuchParameter"):
+        load(REPO / "template.yaml", {"NoSuchParameter": "x"})
+
+
+def test_function_settings_knob_reaches_every_function_and_takes_numbers_only():
+    options = Options.from_env(
+        {"FUNCTION_SETTINGS": "poll_max_delay_seconds=3, CLEANUP_STALE_AFTER_SECONDS=5"}
+    )
+    worker = next(f for f in TEMPLATE.functions.values() if f.name == "generation_worker")
+
+    env = function_environment(worker, RESOLVER, ENDPOINTS, dict(options.function_settings))
+
+    assert (env["POLL_MAX_DELAY_SECONDS"], env["CLEANUP_STALE_AFTER_SECONDS"]) == ("3", "5")
+    for refused in (
+        "DATABASE_URL=postgresql://prod",
+        "VIDEOS_BUCKET=x",
+        "NOT_A_SETTING=1",
+        "POLL_MAX_DELAY_SECONDS=x",
+    ):
+        with pytest.raises(StartupFailed, match="FUNCTION_SETTINGS"):
+            Options.from_env({"FUNCTION_SETTINGS": refused})
+
+
+def test_fault_knobs_are_read_from_the_environment():
+    options = Options.from_env(
+        {"SQS_DELIVERIES": "3", "VISIBILITY_TIMEOUT_SECONDS": "8", "DEVSTACK_CONTROL": "1"}
+    )
+
+    assert (options.deliveries, options.visibility_timeout, options.control) == (3, 8, True)
 
 
 def test_rate_expressions():

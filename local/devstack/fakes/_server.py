@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +22,7 @@ from devstack.fakes.jobs import MARKERS, Clock, FakeJob, Script, Timing, utc_now
 logger = logging.getLogger("devstack.fakes")
 
 Route = Literal["create", "poll", "list", "content"]
+RECORDS_PATH = "/__fake__/records"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,8 @@ class FakeProviderServer:
 
     ``with Fake(...) as fake:`` starts it; ``fake.base_url`` is what the SDK's base URL
     setting takes. Scripts: prompt markers (``MARKERS``), ``script(marker, Script)``, and
-    ``fail_next(route, status)``. Records: ``creates``, ``create_count()``, ``count()``.
+    ``fail_next(route, status)``. Records: ``creates``, ``create_count()``, ``count()``, also
+    served as JSON at ``GET /__fake__/records`` for tests that reach the fake over HTTP only.
     Jobs finish after ``complete_after_polls`` polls, or ``complete_after_seconds`` after
     their creation on ``clock`` (pass one the test moves instead of sleeping).
     """
@@ -113,6 +116,7 @@ class FakeProviderServer:
         self._create_attempts: dict[str, int] = {}
         self._creates: list[CreateRecord] = []
         self._calls: list[Call] = []
+        self._slow_polls = 0  # polls of "[slow-poll]" jobs being answered right now
         self.jobs: dict[str, FakeJob] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -211,7 +215,26 @@ class FakeProviderServer:
         with self._lock:
             return sum(1 for call in self._calls if call.route == route)
 
+    def records(self) -> dict[str, Any]:
+        """What ``GET /__fake__/records`` answers: the creates (prompt, status, job id) and how
+        many slow polls are being answered right now. No key, nothing secret."""
+        with self._lock:
+            creates = [{"prompt": c.prompt, "status": c.status, "jobId": c.job_id} for c in self._creates]
+            return {"creates": creates, "slowPollsInFlight": self._slow_polls}
+
     # For subclasses ----------------------------------------------------------------------
+
+    def pause_poll(self, job: FakeJob) -> None:
+        """Take the job's ``poll_seconds`` before answering its poll (outside the lock)."""
+        if not job.script.poll_seconds:
+            return
+        with self._lock:
+            self._slow_polls += 1
+        try:
+            time.sleep(job.script.poll_seconds)
+        finally:
+            with self._lock:
+                self._slow_polls -= 1
 
     def handle(self, request: Request) -> Response:
         """Answer one request (subclasses route by method and path)."""
@@ -304,7 +327,10 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
                 body=self.rfile.read(length) if length else b"",
             )
             try:
-                response = fake.handle(request)
+                if request.method == "GET" and request.path == RECORDS_PATH:
+                    response = json_response(200, fake.records())
+                else:
+                    response = fake.handle(request)
             except Exception:
                 logger.exception("fake provider failed on %s %s", request.method, request.path)
                 response = json_response(500, {"error": {"message": "fake provider crashed"}})

@@ -43,6 +43,7 @@ class Script:
     ``complete_after_polls`` / ``complete_after_seconds`` left ``None`` take the server's
     defaults. ``create_status`` answers creates with that HTTP error instead of starting a
     job: the first ``create_status_times`` creates of the prompt (``None``: every one).
+    ``poll_seconds`` makes each poll of the job take that long to answer.
     """
 
     outcome: Outcome = "completed"
@@ -52,6 +53,7 @@ class Script:
     create_status_times: int | None = 1
     retry_after: float | None = None
     message: str | None = None
+    poll_seconds: float | None = None
 
 
 # Prompt markers: a prompt containing one behaves so (handy for e2e through the real API).
@@ -63,6 +65,7 @@ MARKERS: dict[str, Script] = {
     "[refused]": Script(create_status=400, create_status_times=None),
     "[429]": Script(create_status=429, retry_after=2),
     "[500]": Script(create_status=500),
+    "[slow-poll]": Script(poll_seconds=3.0),
 }
 
 

@@ -136,8 +136,10 @@ class FakeSoraServer(FakeProviderServer):
     def _retrieve(self, video_id: str) -> Response:
         with self._lock:
             job = self.jobs.get(video_id)
-            if job is None:
-                return _error(404, f"Video with id '{video_id}' not found.", "not_found")
+        if job is None:
+            return _error(404, f"Video with id '{video_id}' not found.", "not_found")
+        self.pause_poll(job)
+        with self._lock:
             self.advance(job)
             status = self._status(job)
             body = self._video(job, status)

@@ -123,6 +123,8 @@ class FakeVeoServer(FakeProviderServer):
             job = self.jobs.get(op_id)
             if job is None or prefix != resource or job.params.get("name") != operation_name:
                 return _error(404, f"Operation {operation_name!r} not found.")
+        self.pause_poll(job)
+        with self._lock:
             done = self.advance(job)
         if not done:
             return json_response(200, {"name": operation_name, "done": False})

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
 
     # Queue, storage and key encryption.
     generation_queue_url: str | None = None
+    storage_cleanup_queue_url: str | None = None
     videos_bucket: str | None = None
     presign_expiry_seconds: int = Field(default=900, ge=60, le=43200)
     api_keys_kms_key_id: str | None = None
@@ -66,8 +67,12 @@ class Settings(BaseSettings):
     submit_max_attempts: int = Field(default=5, ge=1)
     # A job still "pending" this long lost its submit message: the sweeper sends it again.
     pending_stale_after_seconds: int = 600
-    # Jobs the sweeper looks at per kind (overdue, stale submitting/processing/pending) per run.
+    # Jobs the sweeper looks at per kind (overdue, stale submitting/processing/pending) per run,
+    # and storage cleanups it re-sends.
     sweep_batch_size: int = Field(default=100, ge=1, le=1000)
+    # A storage cleanup still recorded this long after its last send lost its message (or the
+    # message gave up): the sweeper sends it again.
+    cleanup_stale_after_seconds: int = Field(default=300, ge=1)
 
 
 @lru_cache(maxsize=1)

@@ -269,7 +269,7 @@ def decrypt_for_user(session: Session, user_id: str, provider: str) -> str:
 
     check_provider(provider)
     row = api_keys.get_active(session, user_id, provider)
-    if row is None:
+    if row is None or row.encrypted_key is None:
         raise Conflict(
             f"No active {provider} API key; add one with PUT /api/keys/{provider}",
             {"provider": provider},

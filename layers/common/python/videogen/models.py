@@ -144,8 +144,9 @@ class UserApiKey(Base):
     id: Mapped[uuid.UUID] = _uuid_pk()
     user_id: Mapped[str] = mapped_column(String(128))
     provider: Mapped[str] = mapped_column(String(16))
-    encrypted_key: Mapped[str] = mapped_column(Text)
-    key_hash: Mapped[str] = mapped_column(String(128))
+    # Both NULL once the key is removed: an inactive row keeps no decryptable material.
+    encrypted_key: Mapped[str | None] = mapped_column(Text)
+    key_hash: Mapped[str | None] = mapped_column(String(128))
     last4: Mapped[str] = mapped_column(String(4))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = _created_at()
@@ -153,6 +154,10 @@ class UserApiKey(Base):
 
     __table_args__ = (
         CheckConstraint(_in("provider", PROVIDERS), name="provider"),
+        CheckConstraint(
+            "is_active = (encrypted_key IS NOT NULL) AND is_active = (key_hash IS NOT NULL)",
+            name="sealed_only_while_active",
+        ),
         UniqueConstraint("user_id", "provider"),
     )
 
@@ -189,3 +194,27 @@ class CompiledVideo(Base):
         CheckConstraint(_in("status", COMPILED_STATUSES), name="status"),
         Index("ix_compiled_videos_storyboard_id", "storyboard_id"),
     )
+
+
+class StorageCleanup(Base):
+    """An outbox row: a deleted storyboard's objects still to delete from S3.
+
+    Inserted by the storyboard delete in the same statement as the delete, removed by the
+    cleanup consumer once every object under ``prefix`` and every key in ``keys`` is gone.
+    No foreign key: the storyboard it names no longer exists.
+    """
+
+    __tablename__ = "storage_cleanups"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[str] = mapped_column(String(128))
+    storyboard_id: Mapped[uuid.UUID]
+    prefix: Mapped[str] = mapped_column(Text)
+    # The explicit keys its rows named (clips, thumbnails, films), older layouts included.
+    keys: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # Times the sweeper re-sent its message (the first send is the delete's own).
+    resends: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (Index("ix_storage_cleanups_updated_at", "updated_at"),)

@@ -1,11 +1,12 @@
-"""Generation queue messages and sending them.
+"""Queue messages and sending them: generation steps and storage cleanups.
 
-A message is ``{"jobId": "<uuid>", "step": "submit" | "poll"}`` and nothing else, ever: no
-prompt, no key, no user data. Everything the worker needs it reads from the job row.
+A generation message is ``{"jobId": "<uuid>", "step": "submit" | "poll"}``, a cleanup message
+``{"cleanupId": "<uuid>"}``, and nothing else, ever: no prompt, no key, no user data. Everything
+a consumer needs it reads from the row the id names.
 
-Handlers take a :class:`QueueSender` as an optional parameter defaulting to
-:func:`default_sender` (SQS), so tests pass an :class:`InMemoryQueueSender` instead of
-patching boto3.
+Handlers take a :class:`QueueSender` as an optional parameter defaulting to the SQS one
+(:func:`default_sender`, :func:`cleanup_sender`), so tests pass an
+:class:`InMemoryQueueSender` instead of patching boto3.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, Self
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict
@@ -32,8 +33,16 @@ MAX_DELAY_SECONDS = 900
 """SQS's ceiling for ``DelaySeconds`` (15 minutes)."""
 
 
-class StepMessage(BaseModel):
-    """One generation step for one job; the whole body of a queue message."""
+class QueueMessage(Protocol):
+    """What a queue carries: a message that renders its whole body."""
+
+    def to_body(self) -> str:
+        """The message body as sent."""
+        ...
+
+
+class _WireMessage(BaseModel):
+    """A queue message: camelCase on the wire, nothing but its declared fields."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -44,21 +53,48 @@ class StepMessage(BaseModel):
         frozen=True,
     )
 
-    job_id: uuid.UUID
-    step: Step
-
     def to_body(self) -> str:
-        """The message body as sent: ``{"jobId": "...", "step": "..."}``."""
+        """The message body as sent, e.g. ``{"jobId": "...", "step": "..."}``."""
         return self.model_dump_json(by_alias=True)
 
     @classmethod
-    def from_body(cls, body: str | bytes) -> StepMessage:
+    def from_body(cls, body: str | bytes) -> Self:
         """Parse a received body; only the camelCase wire names are accepted.
 
         Raises ``pydantic.ValidationError`` (a ``ValueError``) for anything else, including
-        extra fields: such a message is poison, not a job.
+        extra fields: such a message is poison, not work.
         """
         return cls.model_validate_json(body, by_alias=True, by_name=False)
+
+
+class StepMessage(_WireMessage):
+    """One generation step for one job; the whole body of a generation queue message."""
+
+    job_id: uuid.UUID
+    step: Step
+
+
+class CleanupMessage(_WireMessage):
+    """One storage cleanup (a deleted storyboard's objects); the whole body of its message."""
+
+    cleanup_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """One of our queues: its name in messages, the setting that holds its URL."""
+
+    name: str
+    url_setting: str
+
+    def url(self) -> str | None:
+        """The queue URL from settings, if configured."""
+        url: str | None = getattr(get_settings(), self.url_setting)
+        return url
+
+
+GENERATION_QUEUE = Queue("generation", "generation_queue_url")
+STORAGE_CLEANUP_QUEUE = Queue("storage cleanup", "storage_cleanup_queue_url")
 
 
 class QueueUnavailable(ServiceUnavailable):
@@ -70,10 +106,10 @@ def clamp_delay(delay_seconds: float) -> int:
     return max(0, min(MAX_DELAY_SECONDS, int(delay_seconds)))
 
 
-class QueueSender(Protocol):
-    """Sends step messages. The real one is SQS; tests pass an in-memory recorder."""
+class QueueSender[M: QueueMessage = StepMessage](Protocol):
+    """Sends messages. The real one is SQS; tests pass an in-memory recorder."""
 
-    def send(self, message: StepMessage, delay_seconds: int = 0) -> str:
+    def send(self, message: M, delay_seconds: int = 0) -> str:
         """Send ``message`` visible after ``delay_seconds``; return its message id.
 
         Raises ``QueueUnavailable`` when the message could not be sent.
@@ -91,17 +127,20 @@ def reset_clients() -> None:
     _sqs.cache_clear()
 
 
-class SqsQueueSender:
-    """Sends to SQS, to ``queue_url`` or else ``settings.generation_queue_url``."""
+class SqsQueueSender[M: QueueMessage = StepMessage]:
+    """Sends to SQS, to ``queue_url`` or else the URL ``queue``'s setting holds (generation)."""
 
-    def __init__(self, queue_url: str | None = None) -> None:
+    def __init__(self, queue_url: str | None = None, *, queue: Queue = GENERATION_QUEUE) -> None:
         self._queue_url = queue_url
+        self._queue = queue
 
-    def send(self, message: StepMessage, delay_seconds: int = 0) -> str:
+    def send(self, message: M, delay_seconds: int = 0) -> str:
         """Send one message with ``DelaySeconds`` clamped to 0..900; return the SQS message id."""
-        queue_url = self._queue_url or get_settings().generation_queue_url
+        queue_url = self._queue_url or self._queue.url()
         if not queue_url:
-            raise QueueUnavailable("the generation queue is not configured (GENERATION_QUEUE_URL)")
+            raise QueueUnavailable(
+                f"the {self._queue.name} queue is not configured ({self._queue.url_setting.upper()})"
+            )
         try:
             response = _sqs().send_message(
                 QueueUrl=queue_url,
@@ -109,21 +148,26 @@ class SqsQueueSender:
                 DelaySeconds=clamp_delay(delay_seconds),
             )
         except (BotoCoreError, ClientError) as exc:
-            raise QueueUnavailable("the generation queue is unavailable") from exc
+            raise QueueUnavailable(f"the {self._queue.name} queue is unavailable") from exc
         return response["MessageId"]
 
 
 def default_sender() -> QueueSender:
-    """The sender handlers use when none is passed: SQS at the configured queue."""
+    """The sender generation uses when none is passed: SQS at the generation queue."""
     return SqsQueueSender()
 
 
+def cleanup_sender() -> QueueSender[CleanupMessage]:
+    """The sender of storage cleanups when none is passed: SQS at the storage cleanup queue."""
+    return SqsQueueSender(queue=STORAGE_CLEANUP_QUEUE)
+
+
 @dataclass(frozen=True, slots=True)
-class SentMessage:
+class SentMessage[M: QueueMessage = StepMessage]:
     """One message an :class:`InMemoryQueueSender` took."""
 
     message_id: str
-    message: StepMessage
+    message: M
     delay_seconds: int
 
     @property
@@ -132,7 +176,7 @@ class SentMessage:
         return self.message.to_body()
 
 
-class InMemoryQueueSender:
+class InMemoryQueueSender[M: QueueMessage = StepMessage]:
     """A working in-memory queue sender for tests and local tools.
 
     Records every message (with its clamped delay) in ``sent``; with ``fail=True`` every
@@ -141,13 +185,13 @@ class InMemoryQueueSender:
 
     def __init__(self, *, fail: bool = False) -> None:
         self.fail = fail
-        self.sent: list[SentMessage] = []
+        self.sent: list[SentMessage[M]] = []
         self._lock = threading.Lock()
 
-    def send(self, message: StepMessage, delay_seconds: int = 0) -> str:
+    def send(self, message: M, delay_seconds: int = 0) -> str:
         """Record ``message``; return a fresh message id (or raise when ``fail`` is set)."""
         if self.fail:
-            raise QueueUnavailable("the generation queue is unavailable")
+            raise QueueUnavailable("the queue is unavailable")
         sent = SentMessage(str(uuid.uuid4()), message, clamp_delay(delay_seconds))
         with self._lock:
             self.sent.append(sent)

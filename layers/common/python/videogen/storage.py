@@ -1,9 +1,13 @@
-"""Videos in S3: object keys, streaming uploads, presigned GET URLs, and file sniffing.
+"""Videos in S3: object keys, streaming uploads, deletes, presigned GET URLs, and file sniffing.
 
-Keys are ``videos/<user>/<job id>/video.mp4`` and ``.../thumbnail.<ext>``, where ``<user>``
-is a SHA-256 digest of the user id: user ids (JWT ``sub``) may hold characters that are
-awkward in keys (``|``, ``/``, ``..``, non-ASCII) and need not be readable in bucket listings
-or URLs. One prefix per user keeps per-user cleanup a single prefix delete.
+Every object of a storyboard lives under one prefix, so deleting a storyboard's media is one
+prefix delete: ``videos/<user>/<storyboard id>/``, with a job's video and thumbnail under
+``jobs/<job id>/`` (``video.mp4``, ``thumbnail.<ext>``; a job's derived files, such as a
+normalized clip, go beside them) and a film's files under ``films/<film id>/``. ``<user>`` is a
+SHA-256 digest of the user id: user ids (JWT ``sub``) may hold characters that are awkward in
+keys (``|``, ``/``, ``..``, non-ASCII) and need not be readable in bucket listings or URLs.
+Rows keep full keys, so objects stored under the earlier ``videos/<user>/<job id>/`` layout
+stay reachable (and deletable) through their rows.
 
 The client follows boto3's endpoint resolution, so ``AWS_ENDPOINT_URL`` (the local stack's
 moto server) also applies to presigned URLs: they point where the client points.
@@ -80,22 +84,31 @@ def user_prefix(user_id: str) -> str:
     return f"{VIDEOS_PREFIX}{hashlib.sha256(user_id.encode()).hexdigest()}/"
 
 
-def _job_prefix(user_id: str, job_id: uuid.UUID | str) -> str:
-    # Through UUID so that only a real job id can shape the key (no "..", no "/").
-    return f"{user_prefix(user_id)}{uuid.UUID(str(job_id))}/"
+def storyboard_prefix(user_id: str, storyboard_id: uuid.UUID | str) -> str:
+    """``videos/<user digest>/<storyboard id>/``: every object of one storyboard (its clips,
+    thumbnails, films) lives under it."""
+    # Through UUID so that only a real id can shape the key (no "..", no "/").
+    return f"{user_prefix(user_id)}{uuid.UUID(str(storyboard_id))}/"
 
 
-def video_key(user_id: str, job_id: uuid.UUID | str) -> str:
-    """The S3 key of a job's video: ``videos/<user digest>/<job id>/video.mp4``."""
-    return f"{_job_prefix(user_id, job_id)}video.mp4"
+def job_prefix(user_id: str, storyboard_id: uuid.UUID | str, job_id: uuid.UUID | str) -> str:
+    """``<storyboard prefix>jobs/<job id>/``: a job's video, thumbnail and derived files."""
+    return f"{storyboard_prefix(user_id, storyboard_id)}jobs/{uuid.UUID(str(job_id))}/"
 
 
-def thumbnail_key(user_id: str, job_id: uuid.UUID | str, content_type: str = "image/jpeg") -> str:
+def video_key(user_id: str, storyboard_id: uuid.UUID | str, job_id: uuid.UUID | str) -> str:
+    """The S3 key of a job's video: ``<job prefix>video.mp4``."""
+    return f"{job_prefix(user_id, storyboard_id, job_id)}video.mp4"
+
+
+def thumbnail_key(
+    user_id: str, storyboard_id: uuid.UUID | str, job_id: uuid.UUID | str, content_type: str = "image/jpeg"
+) -> str:
     """The S3 key of a job's thumbnail, its extension following ``content_type``."""
     extension = IMAGE_EXTENSIONS.get(content_type)
     if extension is None:
         raise ValueError(f"unsupported thumbnail content type {content_type!r}")
-    return f"{_job_prefix(user_id, job_id)}thumbnail.{extension}"
+    return f"{job_prefix(user_id, storyboard_id, job_id)}thumbnail.{extension}"
 
 
 def is_storage_key(value: str) -> bool:
@@ -182,7 +195,9 @@ def upload_stream(
     return _upload(key, head, iterator, content_type)
 
 
-def upload_thumbnail(user_id: str, job_id: uuid.UUID | str, chunks: Iterable[bytes]) -> str:
+def upload_thumbnail(
+    user_id: str, storyboard_id: uuid.UUID | str, job_id: uuid.UUID | str, chunks: Iterable[bytes]
+) -> str:
     """Stream a job's thumbnail to S3, its type (and key extension) sniffed from its first
     bytes; returns the key. ``EmptyUpload`` / ``InvalidMedia`` when it is no image we store."""
     iterator = iter(chunks)
@@ -190,7 +205,7 @@ def upload_thumbnail(user_id: str, job_id: uuid.UUID | str, chunks: Iterable[byt
     content_type = image_content_type(head)
     if head and content_type is None:
         raise InvalidMedia("the thumbnail is not a JPEG, PNG or WebP image")
-    key = thumbnail_key(user_id, job_id, content_type or "image/jpeg")
+    key = thumbnail_key(user_id, storyboard_id, job_id, content_type or "image/jpeg")
     _upload(key, head, iterator, content_type or "image/jpeg")
     return key
 
@@ -214,6 +229,65 @@ def _upload(key: str, head: bytes, rest: Iterator[bytes], content_type: str) -> 
     except (BotoCoreError, ClientError, S3UploadFailedError) as exc:
         raise StorageUnavailable("could not store the file in S3") from exc
     return reader.size
+
+
+# --- deletes ----------------------------------------------------------------------------------
+
+DELETE_BATCH = 1000
+"""S3's ceiling of keys per DeleteObjects request (and of keys per ListObjectsV2 page)."""
+
+
+def delete_keys(keys: Iterable[str]) -> int:
+    """Delete ``keys`` from the videos bucket, up to 1000 per request; return how many.
+
+    Deleting a key that is not there is no error (S3 deletes are idempotent), so a repeated
+    cleanup is harmless. ``StorageUnavailable`` when S3 fails or refuses any of them.
+    """
+    unique = sorted(set(keys))
+    bucket = _bucket()
+    for start in range(0, len(unique), DELETE_BATCH):
+        _delete_batch(bucket, unique[start : start + DELETE_BATCH])
+    return len(unique)
+
+
+def delete_prefix(prefix: str, *, page_size: int = DELETE_BATCH) -> int:
+    """Delete every object under ``prefix`` (paginated ListObjectsV2, one DeleteObjects per
+    page of up to ``page_size`` keys, at most 1000); return how many there were.
+
+    ``prefix`` must be a folder under ``videos/`` (ending in ``/``): never the whole bucket.
+    """
+    if not prefix.startswith(VIDEOS_PREFIX) or not prefix.endswith("/") or prefix == VIDEOS_PREFIX:
+        raise ValueError(f"refusing to delete under {prefix!r}: not a folder under {VIDEOS_PREFIX}")
+    bucket = _bucket()
+    deleted = 0
+    try:
+        pages = (
+            _s3()
+            .get_paginator("list_objects_v2")
+            .paginate(
+                Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": min(page_size, DELETE_BATCH)}
+            )
+        )
+        for page in pages:
+            keys = [item["Key"] for item in page.get("Contents", [])]
+            if keys:
+                _delete_batch(bucket, keys)
+                deleted += len(keys)
+    except (BotoCoreError, ClientError) as exc:
+        raise StorageUnavailable("could not list the files to delete in S3") from exc
+    return deleted
+
+
+def _delete_batch(bucket: str, keys: list[str]) -> None:
+    try:
+        response = _s3().delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise StorageUnavailable("could not delete files in S3") from exc
+    errors = response.get("Errors", [])
+    if errors:
+        raise StorageUnavailable(f"S3 refused to delete {len(errors)} files (first: {errors[0].get('Code')})")
 
 
 # --- download URLs ----------------------------------------------------------------------------

@@ -5,7 +5,8 @@ One poll chain per job: each poll takes a lease under a row lock, and ``metadata
 says when the chain's next message is due, so a duplicate or early message is acknowledged
 without asking the provider. A job still running past ``created_at +
 generation_max_wait_seconds`` fails. A finished video is copied to S3 at once (provider assets
-expire); an empty or non-MP4 file fails the job, a missing thumbnail does not. The cost is
+expire); an empty or non-MP4 file fails the job, a missing thumbnail does not. Files stored
+for a job deleted meanwhile (with its storyboard) are deleted again. The cost is
 ``catalog.actual_cost`` of the seconds the provider reports, else of those requested. A
 retryable provider error only pushes the next poll back (``max(Retry-After, backoff)``);
 anything unexpected (database, S3, KMS, a bug) raises, so SQS redelivers that message alone.
@@ -21,7 +22,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from videogen import catalog, storage
+from videogen import catalog, cleanup, storage
 from videogen.catalog import CatalogError
 from videogen.db import session_scope
 from videogen.generation.pacing import next_poll_delay, overdue_error, poll_is_due
@@ -152,7 +153,7 @@ def _finish(steps: JobSteps, job: VideoJob, provider: VideoProvider, result: Pol
             s, job.id, from_statuses=("processing",), to_status="completed", changes=changes
         )
     if done is None:
-        return "ignored"
+        return _unless_gone(job, video_key, thumbnail_key)
     latency = max(0.0, (now - job.created_at).total_seconds())
     count("JobsCompleted", job.provider)
     emit_metric("GenerationLatency", {"provider": job.provider}, latency, MetricUnit.Seconds)
@@ -160,8 +161,19 @@ def _finish(steps: JobSteps, job: VideoJob, provider: VideoProvider, result: Pol
     return "completed"
 
 
+def _unless_gone(job: VideoJob, *stored: str | None) -> Outcome:
+    """The job left ``processing`` while its files went up. Gone with its storyboard: the
+    storyboard's cleanup may have run before they landed, so delete them here."""
+    with session_scope() as s:
+        if video_jobs.get_by_id(s, job.id) is not None:
+            return "ignored"  # e.g. failed as overdue meanwhile: its files go with its storyboard
+    cleanup.discard_orphans(job.user_id, job.storyboard_id, stored)
+    logger.info("job deleted while its video was stored; files removed", extra=log_fields(job, "poll"))
+    return "unknown-job"
+
+
 def _store_video(job: VideoJob, provider: VideoProvider) -> tuple[str, int]:
-    key = storage.video_key(job.user_id, job.id)
+    key = storage.video_key(job.user_id, job.storyboard_id, job.id)
     chunks = provider.download(job.provider_job_id or "", "video")
     size = storage.upload_stream(key, chunks, storage.VIDEO_CONTENT_TYPE, validate_head=storage.is_mp4)
     return key, size
@@ -171,7 +183,7 @@ def _store_thumbnail(job: VideoJob, provider: VideoProvider) -> str | None:
     """The thumbnail's S3 key, or ``None``: a missing thumbnail never fails a finished video."""
     try:
         chunks = provider.download(job.provider_job_id or "", "thumbnail")
-        key = storage.upload_thumbnail(job.user_id, job.id, chunks)
+        key = storage.upload_thumbnail(job.user_id, job.storyboard_id, job.id, chunks)
     except (ProviderError, EmptyUpload, InvalidMedia) as exc:
         logger.warning("no thumbnail stored", extra=log_fields(job, "poll", reason=str(exc)))
         return None

@@ -1,4 +1,5 @@
-"""Provider API keys: all SQL for ``user_api_keys``. Only sealed keys and HMACs are stored."""
+"""Provider API keys: all SQL for ``user_api_keys``. Only sealed keys and HMACs are stored, and
+only while a key is active: removing one wipes both."""
 
 from __future__ import annotations
 
@@ -83,11 +84,12 @@ def touch_last_used(session: Session, key_id: uuid.UUID) -> None:
 
 
 def deactivate(session: Session, user_id: str, provider: str) -> UserApiKey:
-    """Deactivate the user's key for ``provider``; ``NotFound`` if they have none."""
+    """Deactivate the user's key for ``provider`` and wipe its sealed key and HMAC, so the row
+    keeps nothing decryptable (only ``last4`` to show it); ``NotFound`` if they have none."""
     row = session.execute(
         update(UserApiKey)
         .where(UserApiKey.user_id == user_id, UserApiKey.provider == provider)
-        .values(is_active=False)
+        .values(is_active=False, encrypted_key=None, key_hash=None)
         .returning(UserApiKey)
         .execution_options(synchronize_session=False, populate_existing=True)
     ).scalar_one_or_none()

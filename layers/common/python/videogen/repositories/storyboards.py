@@ -14,16 +14,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, func, insert, select, tuple_
+from sqlalchemy import Select, Table, Text, Uuid, bindparam, func, insert, literal, select, tuple_, union_all
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
+from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
+from videogen import storage
 from videogen.errors import InvalidInput, NotFound, StaleVersion
-from videogen.models import Storyboard, VideoJob
+from videogen.models import CompiledVideo, StorageCleanup, Storyboard, VideoJob
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -93,13 +95,41 @@ def _update(fields: frozenset[str], check_version: bool) -> ReturningUpdate[Stor
 
 
 @cache
-def _delete() -> ReturningDelete[uuid.UUID]:
-    return (
-        sql_delete(Storyboard)
-        .where(*_OWNED)
-        .returning(Storyboard.id)
-        .execution_options(synchronize_session=False)
+def _delete_with_cleanup() -> ReturningInsert[uuid.UUID]:
+    """One statement: delete the storyboard and, only if it was deleted, record its cleanup.
+
+    Every part of a WITH statement sees the snapshot taken before it, so the job and film
+    rows the cascade removes are still there to name their keys.
+    """
+    deleted = sql_delete(Storyboard).where(*_OWNED).returning(Storyboard.id, Storyboard.user_id)
+    deleted_cte = deleted.cte("deleted")
+    jobs = (VideoJob.storyboard_id == bindparam("storyboard_id"), VideoJob.user_id == bindparam("owner_id"))
+    films = (
+        CompiledVideo.storyboard_id == bindparam("storyboard_id"),
+        CompiledVideo.user_id == bindparam("owner_id"),
     )
+    named = union_all(
+        select(VideoJob.video_url.label("key")).where(*jobs),
+        select(VideoJob.thumbnail_url).where(*jobs),
+        select(CompiledVideo.final_video_url).where(*films),
+    ).subquery("named")
+    # Our keys only: a legacy absolute URL is nothing of ours to delete.
+    keys = (
+        select(func.coalesce(func.jsonb_agg(named.c.key.distinct()), literal([], JSONB)))
+        .where(named.c.key.like(bindparam("key_pattern")))
+        .scalar_subquery()
+    )
+    row = select(
+        bindparam("cleanup_id", type_=Uuid),
+        deleted_cte.c.user_id,
+        deleted_cte.c.id,
+        bindparam("prefix", type_=Text),
+        keys,
+    )
+    table = cast(Table, StorageCleanup.__table__)
+    columns = [table.c[name] for name in ("id", "user_id", "storyboard_id", "prefix", "keys")]
+    # Core, not the ORM's bulk insert: INSERT ... SELECT from the CTE.
+    return insert(table).from_select(columns, row).returning(table.c.id)
 
 
 @cache
@@ -187,13 +217,22 @@ def update(
     )
 
 
-def delete(session: Session, user_id: str, storyboard_id: uuid.UUID) -> None:
-    """Delete the storyboard; its video jobs and compiled videos go with it (ON DELETE CASCADE)."""
-    deleted = session.execute(
-        _delete(), {"storyboard_id": storyboard_id, "owner_id": user_id}
-    ).scalar_one_or_none()
-    if deleted is None:
+def delete(session: Session, user_id: str, storyboard_id: uuid.UUID) -> uuid.UUID:
+    """Delete the storyboard (its video jobs and compiled videos go with it, ON DELETE CASCADE)
+    and, in the same statement, record its storage cleanup: the storyboard's prefix and every
+    key under the owner's prefix that its jobs and films named. Returns the cleanup's id;
+    ``NotFound`` when the storyboard is missing or someone else's (then nothing is recorded)."""
+    params = {
+        "storyboard_id": storyboard_id,
+        "owner_id": user_id,
+        "cleanup_id": uuid.uuid4(),
+        "prefix": storage.storyboard_prefix(user_id, storyboard_id),
+        "key_pattern": f"{escape_like(storage.user_prefix(user_id))}%",
+    }
+    cleanup_id = session.execute(_delete_with_cleanup(), params).scalar_one_or_none()
+    if cleanup_id is None:
         raise _not_found(storyboard_id)
+    return cleanup_id
 
 
 def encode_cursor(updated_at: datetime, storyboard_id: uuid.UUID) -> str:

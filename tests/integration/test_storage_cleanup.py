@@ -251,6 +251,31 @@ def test_a_poison_cleanup_message_fails_its_record_alone(aws, board_with_media):
     assert _cleanup_rows() == []
 
 
+def _versions(s3: Any, aws: AwsResources, prefix: str) -> list[str]:
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=aws.bucket, Prefix=prefix)
+    return [v["Key"] for page in pages for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]]
+
+
+def test_a_delete_is_final_in_a_versioned_bucket_no_earlier_version_is_left(aws, s3, make_storyboard):
+    # Given the bucket versioned as deployed, a clip overwritten once and a legacy key with two versions
+    s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
+    board = make_storyboard(USER)
+    prefix = storage.storyboard_prefix(USER, board.id)
+    clip = _put(s3, aws, f"{prefix}jobs/{uuid.uuid4()}/video.mp4")
+    _put(s3, aws, clip)
+    legacy = _put(s3, aws, f"{storage.user_prefix(USER)}{uuid.uuid4()}/video.mp4")
+    _put(s3, aws, legacy)
+    neighbour = _put(s3, aws, f"{legacy}.other")
+
+    # When the prefix and the legacy key are deleted
+    assert storage.delete_prefix(prefix) == 1
+    assert storage.delete_keys([legacy]) == 1
+
+    # Then no version (and no delete marker hiding one) is left; a key sharing the name's start stays
+    assert _versions(s3, aws, prefix) == []
+    assert _versions(s3, aws, legacy) == [neighbour]
+
+
 def test_a_prefix_delete_goes_through_every_page_of_the_listing(aws, s3, make_storyboard):
     board = make_storyboard(USER)
     prefix = storage.storyboard_prefix(USER, board.id)

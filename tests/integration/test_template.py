@@ -232,12 +232,16 @@ def test_storage_cleanup_queue_outlasts_its_consumer_redrives_to_its_dlq_and_is_
     assert 2 <= trigger["ScalingConfig"]["MaximumConcurrency"] <= 5
 
 
-def test_storage_cleanup_may_list_and_delete_videos_and_nothing_else_in_s3() -> None:
-    statements = list(policy_statements(FUNCTIONS["StorageCleanupFunction"]["Policies"]))
+@pytest.mark.parametrize("function", ["StorageCleanupFunction", "GenerationWorkerFunction"])
+def test_deleting_functions_may_list_and_delete_every_version_of_videos_and_nothing_else(function) -> None:
+    statements = list(policy_statements(FUNCTIONS[function]["Policies"]))
     s3 = {action: s for s in statements for action in as_list(s["Action"]) if action.startswith("s3:")}
-    assert set(s3) == {"s3:ListBucket", "s3:DeleteObject"}
-    assert s3["s3:ListBucket"]["Condition"] == {"StringLike": {"s3:prefix": "videos/*"}}
-    assert s3["s3:DeleteObject"]["Resource"] == {"Fn::Sub": "${VideosBucket.Arn}/videos/*"}
+    deleting = {"s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+    assert deleting <= set(s3)
+    assert set(s3) - deleting <= {"s3:PutObject", "s3:AbortMultipartUpload"}
+    assert s3["s3:ListBucketVersions"]["Condition"] == {"StringLike": {"s3:prefix": "videos/*"}}
+    for action in ("s3:DeleteObject", "s3:DeleteObjectVersion"):
+        assert s3[action]["Resource"] == {"Fn::Sub": "${VideosBucket.Arn}/videos/*"}
 
 
 def test_sweeper_runs_every_five_minutes() -> None:
@@ -351,6 +355,10 @@ def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> Non
     assert functions_allowed("s3:PutObject") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
     assert functions_allowed("s3:GetObject") == {"StatusFunction"}
     assert functions_allowed("s3:DeleteObject") == {"StorageCleanupFunction", "GenerationWorkerFunction"}
+    assert functions_allowed("s3:DeleteObjectVersion") == {
+        "StorageCleanupFunction",
+        "GenerationWorkerFunction",
+    }
 
 
 def test_kms_key_rotates() -> None:

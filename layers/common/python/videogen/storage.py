@@ -30,6 +30,7 @@ from videogen.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ListObjectVersionsOutputTypeDef, ObjectIdentifierTypeDef
 
 VIDEOS_PREFIX = "videos/"
 VIDEO_CONTENT_TYPE = "video/mp4"
@@ -232,62 +233,84 @@ def _upload(key: str, head: bytes, rest: Iterator[bytes], content_type: str) -> 
 
 
 # --- deletes ----------------------------------------------------------------------------------
+# The bucket is versioned (an overwrite or a stray delete of a paid-for video can be undone for
+# 30 days), so a plain DeleteObject would only hide a file behind a delete marker. A user's
+# delete must be final: these functions remove every version of every object they name.
 
 DELETE_BATCH = 1000
-"""S3's ceiling of keys per DeleteObjects request (and of keys per ListObjectsV2 page)."""
+"""S3's ceiling of objects per DeleteObjects request (and per ListObjectVersions page)."""
 
 
 def delete_keys(keys: Iterable[str]) -> int:
-    """Delete ``keys`` from the videos bucket, up to 1000 per request; return how many.
+    """Delete ``keys`` from the videos bucket, every version of each; return how many keys.
 
-    Deleting a key that is not there is no error (S3 deletes are idempotent), so a repeated
-    cleanup is harmless. ``StorageUnavailable`` when S3 fails or refuses any of them.
+    Deleting a key that is not there is no error, so a repeated cleanup is harmless.
+    ``StorageUnavailable`` when S3 fails or refuses any of them.
     """
     unique = sorted(set(keys))
-    bucket = _bucket()
-    for start in range(0, len(unique), DELETE_BATCH):
-        _delete_batch(bucket, unique[start : start + DELETE_BATCH])
+    versions = [v for key in unique for v in _versions(key) if v["Key"] == key]
+    _delete_versions(versions)
     return len(unique)
 
 
 def delete_prefix(prefix: str, *, page_size: int = DELETE_BATCH) -> int:
-    """Delete every object under ``prefix`` (paginated ListObjectsV2, one DeleteObjects per
-    page of up to ``page_size`` keys, at most 1000); return how many there were.
+    """Delete every object under ``prefix``, every version of each (paginated
+    ListObjectVersions, one DeleteObjects per page of up to ``page_size``, at most 1000);
+    return how many objects there were (their versions not counted twice).
 
     ``prefix`` must be a folder under ``videos/`` (ending in ``/``): never the whole bucket.
     """
     if not prefix.startswith(VIDEOS_PREFIX) or not prefix.endswith("/") or prefix == VIDEOS_PREFIX:
         raise ValueError(f"refusing to delete under {prefix!r}: not a folder under {VIDEOS_PREFIX}")
-    bucket = _bucket()
-    deleted = 0
+    keys: set[str] = set()
+    for page in _version_pages(prefix, min(page_size, DELETE_BATCH)):
+        keys.update(v["Key"] for v in page)
+        _delete_versions(page)
+    return len(keys)
+
+
+def _versions(prefix: str) -> list[ObjectIdentifierTypeDef]:
     try:
-        pages = (
-            _s3()
-            .get_paginator("list_objects_v2")
-            .paginate(
-                Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": min(page_size, DELETE_BATCH)}
-            )
-        )
-        for page in pages:
-            keys = [item["Key"] for item in page.get("Contents", [])]
-            if keys:
-                _delete_batch(bucket, keys)
-                deleted += len(keys)
+        pages = _s3().get_paginator("list_object_versions").paginate(Bucket=_bucket(), Prefix=prefix)
+        return [v for page in pages for v in _identifiers(page)]
     except (BotoCoreError, ClientError) as exc:
         raise StorageUnavailable("could not list the files to delete in S3") from exc
-    return deleted
 
 
-def _delete_batch(bucket: str, keys: list[str]) -> None:
-    try:
-        response = _s3().delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
-        )
-    except (BotoCoreError, ClientError) as exc:
-        raise StorageUnavailable("could not delete files in S3") from exc
-    errors = response.get("Errors", [])
-    if errors:
-        raise StorageUnavailable(f"S3 refused to delete {len(errors)} files (first: {errors[0].get('Code')})")
+def _version_pages(prefix: str, page_size: int) -> Iterator[list[ObjectIdentifierTypeDef]]:
+    """The first ``page_size`` versions and delete markers left under ``prefix``, again and
+    again until none is left: each page is deleted before the next is asked for, so the
+    listing starts over each time instead of trusting a marker into what just changed."""
+    while True:
+        try:
+            page = _s3().list_object_versions(Bucket=_bucket(), Prefix=prefix, MaxKeys=page_size)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable("could not list the files to delete in S3") from exc
+        found = _identifiers(page)
+        if not found:
+            return
+        yield found
+
+
+def _identifiers(page: ListObjectVersionsOutputTypeDef) -> list[ObjectIdentifierTypeDef]:
+    """A listing page's versions and delete markers (an unversioned object is version ``null``)."""
+    found = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+    return [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in found]
+
+
+def _delete_versions(versions: list[ObjectIdentifierTypeDef]) -> None:
+    bucket = _bucket()
+    for start in range(0, len(versions), DELETE_BATCH):
+        batch = versions[start : start + DELETE_BATCH]
+        try:
+            response = _s3().delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable("could not delete files in S3") from exc
+        errors = response.get("Errors", [])
+        if errors:
+            raise StorageUnavailable(
+                f"S3 refused to delete {len(errors)} files (first: {errors[0].get('Code')})"
+            )
 
 
 # --- download URLs ----------------------------------------------------------------------------

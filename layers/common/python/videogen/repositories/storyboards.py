@@ -7,12 +7,8 @@ PostgreSQL, and a warm Lambda container answers many requests with the same few 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -24,6 +20,7 @@ from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
 
 from videogen.errors import InvalidInput, NotFound, StaleVersion
 from videogen.models import Storyboard, VideoJob
+from videogen.repositories.keyset import decode_cursor, encode_cursor
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -194,25 +191,6 @@ def delete(session: Session, user_id: str, storyboard_id: uuid.UUID) -> None:
     ).scalar_one_or_none()
     if deleted is None:
         raise _not_found(storyboard_id)
-
-
-def encode_cursor(updated_at: datetime, storyboard_id: uuid.UUID) -> str:
-    """Opaque keyset cursor: the last row's (updated_at, id)."""
-    raw = json.dumps({"u": updated_at.isoformat(), "i": str(storyboard_id)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """Inverse of ``encode_cursor``; ``InvalidInput`` for anything a client made up."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        updated_at = datetime.fromisoformat(data["u"])
-        if updated_at.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return updated_at, uuid.UUID(data["i"])
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidInput("Invalid cursor", {"cursor": "not a cursor returned by this API"}) from exc
 
 
 def escape_like(text: str) -> str:

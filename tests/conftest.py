@@ -20,7 +20,14 @@ from devstack.postgres import EmbeddedPostgres, free_port
 from tools.harness import StatementCounter, reset_process_state
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TABLES = ("video_jobs", "generation_batches", "compiled_videos", "user_api_keys", "user_quotas", "storyboards")
+TABLES = (
+    "video_jobs",
+    "generation_batches",
+    "compiled_videos",
+    "user_api_keys",
+    "user_quotas",
+    "storyboards",
+)
 
 # No test may ever reach a real AWS account: fake credentials for the whole session.
 _TEST_ENV = {

@@ -107,6 +107,26 @@ def _generate() -> dict[str, dict[str, Any]]:
         "missing-scene.400": json_request("POST", path, route, body=body | {"sceneId": "no-such-scene"}),
         "no-active-key.409": json_request("POST", path, route, body=body | {"provider": "veo"}),
         "other-users-storyboard.404": json_request("POST", path, route, body=body, sub="user-999"),
+        **_generate_storyboard(),
+    }
+
+
+def _generate_storyboard() -> dict[str, dict[str, Any]]:
+    path = f"{_BOARD}/generate"
+    route = f"POST {_BOARD_ROUTE}/generate"
+
+    def call(body: dict[str, Any], sub: str | None = SAMPLE_USER, **kwargs: Any) -> dict[str, Any]:
+        params = {"id": SAMPLE_STORYBOARD_ID}
+        return json_request("POST", path, route, path_parameters=params, body=body, sub=sub, **kwargs)
+
+    return {
+        "storyboard.202": call({"provider": "sora"}, headers={"idempotency-key": "sample-batch-1"}),
+        "storyboard-scenes.202": call(
+            {"provider": "sora", "sceneIds": [SAMPLE_SCENE_ID], "regenerate": True}
+        ),
+        "storyboard-unknown-scene.400": call({"provider": "sora", "sceneIds": ["no-such-scene"]}),
+        "storyboard-no-active-key.409": call({"provider": "veo"}),
+        "storyboard-other-user.404": call({"provider": "sora"}, sub="user-999"),
     }
 
 

@@ -78,9 +78,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_generation_batches_storyboard_id", table_name="generation_batches")
     op.drop_table("generation_batches")
-    op.create_index(
-        "ix_video_jobs_user_id_created_at", "video_jobs", ["user_id", "created_at"], unique=False
-    )
+    op.create_index("ix_video_jobs_user_id_created_at", "video_jobs", ["user_id", "created_at"], unique=False)
     op.drop_index("ix_video_jobs_user_created", table_name="video_jobs")
     op.drop_column("video_jobs", "fingerprint")
     op.execute(

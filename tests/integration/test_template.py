@@ -351,7 +351,7 @@ def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> Non
         "GenerationSweeperFunction",
     }
     assert functions_allowed("s3:PutObject") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
-    assert functions_allowed("s3:GetObject") == {"StatusFunction"}
+    assert functions_allowed("s3:GetObject") == {"StatusFunction", "StoryboardsFunction"}
 
 
 def test_kms_key_rotates() -> None:

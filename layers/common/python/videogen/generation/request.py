@@ -138,8 +138,8 @@ def create_job(
     today = today or datetime.now(UTC).date()
     resolved = catalog.resolve(req.provider, req.model, req.duration_seconds, req.size, today)
     context = load_context(session, user_id, req.storyboard_id, req.provider, idempotency_key)
-    if context.earlier_job_id is not None:
-        return _earlier(session, user_id, context.earlier_job_id)
+    if context.earlier is not None:
+        return _earlier(session, user_id, context.earlier)
     scene = find_scene(context.scenes, req.scene_id)
     require_key(context, req.provider)
     prompt = req.prompt or compose_prompt(scene, context.character, context.preset_key)

@@ -130,7 +130,12 @@ def _store_submission(steps: JobSteps, job: VideoJob, submission: Submission, st
         maximum=config.poll_max_delay_seconds,
         hint=submission.poll_after_seconds,
     )
-    metadata = job.metadata_ | {"polls": 0, "next_poll_at": steps.after(delay)}
+    # submitted_at: the clock of the estimated progress of providers that report none (videogen.clips).
+    metadata = job.metadata_ | {
+        "polls": 0,
+        "next_poll_at": steps.after(delay),
+        "submitted_at": steps.clock().isoformat(),
+    }
     with session_scope() as s:
         stored = video_jobs.transition(
             s,

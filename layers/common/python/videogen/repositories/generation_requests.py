@@ -89,7 +89,7 @@ def _select_context(with_key: bool, batch: bool) -> Select[Any]:
         Storyboard.character,
         Storyboard.preset_key,
         has_key.label("has_key"),
-        earlier.label("earlier_job_id"),
+        earlier.label("earlier"),
     ).where(Storyboard.id == bindparam("storyboard_id"), Storyboard.user_id == bindparam("owner_id"))
 
 
@@ -103,9 +103,9 @@ def load_context(
     batch: bool = False,
 ) -> Any:
     """Statement 1: the storyboard's scenes, character and preset, whether the caller has an
-    active key for ``provider``, and what an earlier request with this key made (if any):
-    ``earlier_job_id``, or with ``batch`` the earlier batch's answer. ``None`` when the
-    storyboard is missing or someone else's."""
+    active key for ``provider``, and what an earlier request with this key made (``earlier``:
+    the job's id, or with ``batch`` the batch's answer). ``None`` when the storyboard is missing
+    or someone else's."""
     params = {
         "owner_id": user_id,
         "storyboard_id": storyboard_id,

@@ -46,6 +46,9 @@ class StatusView:
     id: uuid.UUID
     status: str
     progress: int
+    provider: str
+    model: str
+    metadata_: dict[str, Any]
     video_url: str | None
     thumbnail_url: str | None
     cost: Decimal | None
@@ -54,7 +57,7 @@ class StatusView:
     completed_at: datetime | None
 
 
-_STATUS_COLUMNS = tuple(VideoJob.__table__.c[f.name] for f in fields(StatusView))
+_STATUS_COLUMNS = tuple(getattr(VideoJob, f.name) for f in fields(StatusView))
 
 
 @cache
@@ -175,6 +178,17 @@ def withdraw_pending(session: Session, user_id: str, job_id: uuid.UUID) -> bool:
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     return deleted is not None
+
+
+def withdraw_pending_many(session: Session, user_id: str, job_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Delete those of the caller's jobs that are still ``pending`` (their messages never left)."""
+    deleted = session.execute(
+        sql_delete(VideoJob)
+        .where(VideoJob.id.in_(job_ids), VideoJob.user_id == user_id, VideoJob.status == "pending")
+        .returning(VideoJob.id)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    return list(deleted)
 
 
 def lock_by_id(session: Session, job_id: uuid.UUID) -> VideoJob | None:

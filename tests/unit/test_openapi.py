@@ -22,6 +22,7 @@ def test_every_route_of_the_api_is_documented():
         "/api/keys/{provider}",
         "/api/storyboards",
         "/api/storyboards/{id}",
+        "/api/storyboards/{id}/generate",
         "/api/video/generate",
         "/api/video/status/{jobId}",
     }

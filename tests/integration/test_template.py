@@ -341,6 +341,7 @@ def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> Non
 
     assert functions_allowed("sqs:SendMessage") == {
         "GenerateFunction",
+        "JobsFunction",
         "GenerationWorkerFunction",
         "GenerationSweeperFunction",
     }
@@ -351,7 +352,7 @@ def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> Non
         "GenerationSweeperFunction",
     }
     assert functions_allowed("s3:PutObject") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
-    assert functions_allowed("s3:GetObject") == {"StatusFunction", "StoryboardsFunction"}
+    assert functions_allowed("s3:GetObject") == {"StatusFunction", "StoryboardsFunction", "JobsFunction"}
 
 
 def test_kms_key_rotates() -> None:

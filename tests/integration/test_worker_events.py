@@ -37,7 +37,14 @@ def _dead_letter(result: Any, fakes: Fakes) -> None:
 
 def _sweep(result: Any, fakes: Fakes) -> None:
     # The sample job was just queued: nothing is stuck.
-    assert result == {"expired": 0, "recovered": 0, "repolled": 0, "resubmitted": 0, "errors": 0}
+    assert result == {
+        "expired": 0,
+        "recovered": 0,
+        "repolled": 0,
+        "resubmitted": 0,
+        "recancelled": 0,
+        "errors": 0,
+    }
     assert job_row(SAMPLE_JOB).status == "pending"
 
 

@@ -20,7 +20,10 @@ from devstack.fakes.jobs import MARKERS, Clock, FakeJob, Script, Timing, utc_now
 
 logger = logging.getLogger("devstack.fakes")
 
-Route = Literal["create", "poll", "list", "content"]
+Route = Literal["create", "poll", "list", "content", "cancel"]
+RECORDS_PATH = "/_fake/records"
+"""``GET`` on either fake: what it was asked (creates by prompt, cancels by job id), for tests
+that drive the local stack from outside its processes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,8 @@ class FakeProviderServer:
 
     ``with Fake(...) as fake:`` starts it; ``fake.base_url`` is what the SDK's base URL
     setting takes. Scripts: prompt markers (``MARKERS``), ``script(marker, Script)``, and
-    ``fail_next(route, status)``. Records: ``creates``, ``create_count()``, ``count()``.
+    ``fail_next(route, status)``. Records: ``creates``, ``create_count()``, ``count()``,
+    ``cancels`` (also served at ``RECORDS_PATH``).
     Jobs finish after ``complete_after_polls`` polls, or ``complete_after_seconds`` after
     their creation on ``clock`` (pass one the test moves instead of sleeping).
     """
@@ -112,6 +116,7 @@ class FakeProviderServer:
         self._injected: dict[str, list[_Injected]] = {}
         self._create_attempts: dict[str, int] = {}
         self._creates: list[CreateRecord] = []
+        self._cancels: list[str] = []
         self._calls: list[Call] = []
         self.jobs: dict[str, FakeJob] = {}
         self._server: ThreadingHTTPServer | None = None
@@ -201,6 +206,19 @@ class FakeProviderServer:
         return sum(1 for record in self.creates if prompt is None or record.prompt == prompt)
 
     @property
+    def cancels(self) -> list[str]:
+        """The ids of the jobs a cancel request stopped, in order."""
+        with self._lock:
+            return list(self._cancels)
+
+    def records(self) -> dict[str, Any]:
+        """What ``RECORDS_PATH`` answers: create prompts and statuses, cancelled job ids."""
+        return {
+            "creates": [{"prompt": c.prompt, "status": c.status, "jobId": c.job_id} for c in self.creates],
+            "cancels": self.cancels,
+        }
+
+    @property
     def calls(self) -> list[Call]:
         """Every routed request with the status it got, in order."""
         with self._lock:
@@ -231,6 +249,15 @@ class FakeProviderServer:
         with self._lock:
             self.jobs[job.id] = job
         return job
+
+    def cancel_job(self, job_id: str) -> FakeJob | None:
+        """Stop a job (a cancel request); ``None`` when there is no such job."""
+        with self._lock:
+            job = self.jobs.get(job_id)
+            if job is not None:
+                job.cancelled_at = job.cancelled_at or self.clock()
+                self._cancels.append(job_id)
+            return job
 
     def advance(self, job: FakeJob) -> bool:
         """Count one poll of ``job``; True once it has finished (whatever its outcome)."""
@@ -304,7 +331,10 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
                 body=self.rfile.read(length) if length else b"",
             )
             try:
-                response = fake.handle(request)
+                if request.method == "GET" and request.path == RECORDS_PATH:
+                    response = json_response(200, fake.records())
+                else:
+                    response = fake.handle(request)
             except Exception:
                 logger.exception("fake provider failed on %s %s", request.method, request.path)
                 response = json_response(500, {"error": {"message": "fake provider crashed"}})

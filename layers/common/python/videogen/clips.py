@@ -22,7 +22,8 @@ from videogen import catalog, storage
 from videogen.catalog import CatalogError
 from videogen.generation.prompt import scene_fingerprint
 from videogen.models import Storyboard, VideoJob
-from videogen.schemas import SceneClip, VideoJobOut, public_status
+from videogen.repositories.video_jobs import StatusView
+from videogen.schemas import JobStatus, SceneClip, VideoJobOut, public_status
 
 _AT_TYPICAL = 90
 _CEILING = 99
@@ -78,6 +79,23 @@ def _submitted_at(job: ProgressOf) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+def job_status(job: StatusView, now: datetime) -> JobStatus:
+    """The status route's answer (also the cancel route's): presigned URLs, shown progress."""
+    progress, estimated = shown_progress(job, now)
+    return JobStatus(
+        job_id=job.id,
+        status=public_status(job.status),
+        progress=progress,
+        progress_estimated=estimated,
+        video_url=storage.url_for(job.video_url),
+        thumbnail_url=storage.url_for(job.thumbnail_url),
+        cost=None if job.cost is None else float(job.cost),
+        error=job.error_message,
+        created_at=job.created_at,
+        completed_at=job.completed_at,
+    )
 
 
 def job_view(job: VideoJob, now: datetime) -> VideoJobOut:

@@ -282,20 +282,3 @@ def test_no_active_key_is_409(board):
 
     assert result.status == 409
     assert "PUT /api/keys/veo" in result.body["error"]
-
-
-def test_batch_statements_do_not_grow_with_the_batch(aws, make_storyboard, count_statements, configure):
-    configure(max_jobs_in_flight_per_user=100, max_daily_spend_per_user_usd=100)
-    store_key(USER, "sora")
-    small = make_storyboard(USER, scenes=SCENES[:1])
-    large = make_storyboard(USER, scenes=[{"id": f"s{n}", "prompt": f"Shot {n}"} for n in range(40)])
-    handler = _handler(InMemoryQueueSender())
-
-    counts = []
-    for board, key in ((small, None), (large, None), (small, "k1")):
-        with count_statements() as c:
-            assert invoke(handler, _request(board, key=key, regenerate=True)).status == 202
-        counts.append(c.count)
-
-    # context, quota lock, one INSERT for every job; with an Idempotency-Key, the stored answer
-    assert counts == [3, 3, 4]

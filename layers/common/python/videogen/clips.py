@@ -149,7 +149,7 @@ def scene_clips(storyboard: Storyboard, views: Iterable[tuple[VideoJob, VideoJob
             continue
         found = newest.get(scene["id"])
         if found is None:
-            clips.append(_no_clip(scene["id"]))
+            clips.append(SceneClip(scene_id=scene["id"]))
             continue
         job, view = found
         clips.append(
@@ -166,17 +166,3 @@ def scene_clips(storyboard: Storyboard, views: Iterable[tuple[VideoJob, VideoJob
             )
         )
     return clips
-
-
-def _no_clip(scene_id: str) -> SceneClip:
-    return SceneClip(
-        scene_id=scene_id,
-        job_id=None,
-        status=None,
-        progress=None,
-        progress_estimated=False,
-        video_url=None,
-        thumbnail_url=None,
-        cost=None,
-        stale=False,
-    )

@@ -143,16 +143,17 @@ class SceneClip(WireModel):
     """A scene's newest job (all ``null`` but ``sceneId`` and ``stale`` when it has none)."""
 
     scene_id: str
-    job_id: uuid.UUID | None
-    status: PublicStatus | None
-    progress: int | None
-    progress_estimated: bool
-    video_url: str | None
-    thumbnail_url: str | None
-    cost: float | None
+    job_id: uuid.UUID | None = None
+    status: PublicStatus | None = None
+    progress: int | None = None
+    progress_estimated: bool = False
+    video_url: str | None = None
+    thumbnail_url: str | None = None
+    cost: float | None = None
     stale: bool = Field(
+        default=False,
         description="true: the scene, character or preset changed since this clip's job was made "
-        "(its prompt is not what the scene composes to now)"
+        "(its prompt is not what the scene composes to now)",
     )
 
 

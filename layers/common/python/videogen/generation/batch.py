@@ -35,7 +35,7 @@ from videogen.config import Settings, get_settings
 from videogen.db import session_scope
 from videogen.errors import InvalidInput
 from videogen.generation.prompt import compose_prompt, fingerprint, scene_text
-from videogen.generation.request import caps_for, load_context, quota_error, require_key
+from videogen.generation.request import caps_for, quota_error, require_key
 from videogen.job_schemas import BatchGenerateAccepted, BatchGenerateRequest, BatchJob, BatchSkip, SkipReason
 from videogen.queue import QueueSender, QueueUnavailable, StepMessage
 from videogen.repositories import generation_batches, generation_requests, video_jobs
@@ -85,7 +85,9 @@ def create_batch(
     settings = settings or get_settings()
     today = today or datetime.now(UTC).date()
     resolved = catalog.resolve(req.provider, req.model, req.duration_seconds, req.size, today)
-    context = load_context(session, user_id, storyboard_id, req.provider, idempotency_key, batch=True)
+    context = generation_requests.load_context(
+        session, user_id, storyboard_id, req.provider, idempotency_key, batch=True
+    )
     if context.earlier is not None:
         return Batch(BatchGenerateAccepted.model_validate(context.earlier), created=False)
     require_key(context, req.provider)

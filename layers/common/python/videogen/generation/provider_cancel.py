@@ -26,7 +26,16 @@ from typing import Any
 
 from videogen.db import session_scope
 from videogen.generation.pacing import next_poll_delay
-from videogen.generation.steps import JobSteps, KeyRefused, Lease, Outcome, count, in_status, log_fields
+from videogen.generation.steps import (
+    JobSteps,
+    KeyRefused,
+    Lease,
+    Outcome,
+    count,
+    in_status,
+    lease_in_status,
+    log_fields,
+)
 from videogen.models import VideoJob
 from videogen.observability import logger
 from videogen.providers import PermanentProviderError, RetryableProviderError
@@ -67,10 +76,8 @@ def _leased_until(state: dict[str, Any]) -> datetime | None:
 
 def _lease(steps: JobSteps, job_id: uuid.UUID) -> Lease | Outcome:
     now = steps.clock()
-    with session_scope() as s:
-        job = in_status(video_jobs.lock_by_id(s, job_id), "cancelled")
-        if not isinstance(job, VideoJob):
-            return job
+
+    def mark(job: VideoJob) -> dict[str, object] | Outcome:
         state = _state(job)
         if job.provider_job_id is None or state.get("state") in SETTLED:
             return "ignored"
@@ -79,13 +86,15 @@ def _lease(steps: JobSteps, job_id: uuid.UUID) -> Lease | Outcome:
             return "in-flight"
         lease_for = steps.config.provider_timeout_seconds * 3 + _LEASE_MARGIN_SECONDS  # the SDKs retry
         attempts = int(state.get("attempts", 0)) + 1
-        requested = {"state": "requested", "attempts": attempts, "until": steps.after(int(lease_for))}
-        leased = video_jobs.update_in_status(
-            s, job_id, "cancelled", {"metadata_": job.metadata_ | {"provider_cancel": requested}}
-        )
-        if leased is None:  # pragma: no cover - the row is locked and was cancelled
-            return "ignored"
-        return Lease.take(s, leased)
+        return {
+            "provider_cancel": {
+                "state": "requested",
+                "attempts": attempts,
+                "until": steps.after(int(lease_for)),
+            }
+        }
+
+    return lease_in_status(job_id, "cancelled", mark)
 
 
 def _record(job_id: uuid.UUID, state: dict[str, Any]) -> VideoJob | None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from videogen import catalog
 from videogen.config import Settings, get_settings
 from videogen.db import session_scope
-from videogen.errors import Conflict, NotFound, QuotaExceeded
+from videogen.errors import Conflict, QuotaExceeded
 from videogen.generation.prompt import compose_prompt, find_scene, fingerprint
 from videogen.queue import QueueSender, QueueUnavailable, StepMessage
 from videogen.repositories import generation_requests, video_jobs
@@ -46,27 +46,6 @@ def caps_for(settings: Settings, today: date) -> Caps:
         max_in_flight=settings.max_jobs_in_flight_per_user,
         max_daily_spend=settings.max_daily_spend_per_user_usd,
     )
-
-
-def load_context(
-    session: Session,
-    user_id: str,
-    storyboard_id: uuid.UUID,
-    provider: str,
-    idempotency_key: str | None,
-    *,
-    batch: bool = False,
-) -> Any:
-    """The storyboard's context for a request (see ``generation_requests.load_context``).
-
-    ``NotFound`` when the storyboard is missing or someone else's.
-    """
-    context = generation_requests.load_context(
-        session, user_id, storyboard_id, provider, idempotency_key, batch=batch
-    )
-    if context is None:
-        raise NotFound("Storyboard not found", {"id": str(storyboard_id)})
-    return context
 
 
 def require_key(context: Any, provider: str) -> None:
@@ -137,7 +116,9 @@ def create_job(
     settings = settings or get_settings()
     today = today or datetime.now(UTC).date()
     resolved = catalog.resolve(req.provider, req.model, req.duration_seconds, req.size, today)
-    context = load_context(session, user_id, req.storyboard_id, req.provider, idempotency_key)
+    context = generation_requests.load_context(
+        session, user_id, req.storyboard_id, req.provider, idempotency_key
+    )
     if context.earlier is not None:
         return _earlier(session, user_id, context.earlier)
     scene = find_scene(context.scenes, req.scene_id)

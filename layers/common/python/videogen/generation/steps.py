@@ -96,6 +96,27 @@ def in_status(job: VideoJob | None, status: str) -> VideoJob | Outcome:
     return job if job.status == status else "ignored"
 
 
+def lease_in_status(
+    job_id: uuid.UUID, status: str, mark: Callable[[VideoJob], dict[str, object] | Outcome]
+) -> Lease | Outcome:
+    """The job, if still in ``status``, leased to this step with its key.
+
+    Under the row lock, ``mark(job)`` says what to merge into the job's metadata to hold the
+    lease (so a duplicate message finds it), or the outcome when this step must not act.
+    """
+    with session_scope() as s:
+        job = in_status(video_jobs.lock_by_id(s, job_id), status)
+        if not isinstance(job, VideoJob):
+            return job
+        marked = mark(job)
+        if not isinstance(marked, dict):
+            return marked
+        leased = video_jobs.update_in_status(s, job_id, status, {"metadata_": job.metadata_ | marked})
+        if leased is None:  # pragma: no cover - the row is locked and was in that status
+            return "ignored"
+        return Lease.take(s, leased)
+
+
 def log_fields(job: VideoJob, step: str, **fields: object) -> dict[str, object]:
     """The structured log fields of one step of ``job`` (ids only, never the prompt or key)."""
     return {"job_id": str(job.id), "provider": job.provider, "step": step, **fields}

@@ -25,6 +25,7 @@ from sqlalchemy import CTE, ColumnElement, Select, and_, bindparam, exists, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from videogen.errors import NotFound
 from videogen.models import ACTIVE_JOB_STATUSES, GenerationBatch, Storyboard, UserApiKey, UserQuota, VideoJob
 
 JOB_COLUMNS = (
@@ -104,8 +105,8 @@ def load_context(
 ) -> Any:
     """Statement 1: the storyboard's scenes, character and preset, whether the caller has an
     active key for ``provider``, and what an earlier request with this key made (``earlier``:
-    the job's id, or with ``batch`` the batch's answer). ``None`` when the storyboard is missing
-    or someone else's."""
+    the job's id, or with ``batch`` the batch's answer). ``NotFound`` when the storyboard is
+    missing or someone else's."""
     params = {
         "owner_id": user_id,
         "storyboard_id": storyboard_id,
@@ -113,7 +114,10 @@ def load_context(
         "idempotency_key": idempotency_key,
     }
     stmt = _select_context(idempotency_key is not None, batch)
-    return session.execute(stmt, params).one_or_none()
+    context = session.execute(stmt, params).one_or_none()
+    if context is None:
+        raise NotFound("Storyboard not found", {"id": str(storyboard_id)})
+    return context
 
 
 @cache

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, tuple_
+from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
 
 from videogen.errors import InvalidInput, NotFound, StaleVersion
 from videogen.models import Storyboard, VideoJob
-from videogen.repositories.keyset import decode_cursor, encode_cursor
+from videogen.repositories import keyset
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -104,10 +104,7 @@ def _select_page(with_cursor: bool, with_name: bool) -> Select[Storyboard]:
     stmt = select(Storyboard).where(Storyboard.user_id == bindparam("owner_id"))
     if with_name:
         stmt = stmt.where(Storyboard.name.ilike(bindparam("name_pattern"), escape="\\"))
-    if with_cursor:
-        after = tuple_(bindparam("after_updated_at", type_=Storyboard.updated_at.type), bindparam("after_id"))
-        stmt = stmt.where(tuple_(Storyboard.updated_at, Storyboard.id) < after)
-    return stmt.order_by(Storyboard.updated_at.desc(), Storyboard.id.desc()).limit(bindparam("page_limit"))
+    return keyset.newest_first(stmt, Storyboard.updated_at, Storyboard.id, with_cursor)
 
 
 def create(
@@ -212,14 +209,9 @@ def list_for_user(
     repeated nor skipped across pages. ``name_contains`` filters by case-insensitive substring.
     """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    params: dict[str, Any] = {"owner_id": user_id, "page_limit": limit + 1}
+    params = keyset.page_params(limit, cursor) | {"owner_id": user_id}
     if name_contains:
         params["name_pattern"] = f"%{escape_like(name_contains)}%"
-    if cursor:
-        params["after_updated_at"], params["after_id"] = decode_cursor(cursor)
     stmt = _select_page(bool(cursor), bool(name_contains))
     rows = list(session.execute(stmt, params).scalars())
-    if len(rows) <= limit:
-        return Page(rows, None)
-    last = rows[limit - 1]
-    return Page(rows[:limit], encode_cursor(last.updated_at, last.id))
+    return Page(*keyset.cut(rows, limit, lambda board: (board.updated_at, board.id)))

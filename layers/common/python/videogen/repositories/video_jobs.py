@@ -16,13 +16,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, select, tuple_, update
+from sqlalchemy import Select, bindparam, case, func, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session
 
 from videogen.errors import InvalidInput, NotFound
 from videogen.models import ACTIVE_JOB_STATUSES, VideoJob
-from videogen.repositories.keyset import decode_cursor, encode_cursor
+from videogen.repositories import keyset
 
 UPDATABLE_FIELDS = frozenset(
     {
@@ -117,10 +117,7 @@ def _select_page(with_status: bool, with_storyboard: bool, with_cursor: bool) ->
         stmt = stmt.where(VideoJob.status.in_(bindparam("statuses", expanding=True)))
     if with_storyboard:
         stmt = stmt.where(VideoJob.storyboard_id == bindparam("storyboard_id"))
-    if with_cursor:
-        after = tuple_(bindparam("after_created_at", type_=VideoJob.created_at.type), bindparam("after_id"))
-        stmt = stmt.where(tuple_(VideoJob.created_at, VideoJob.id) < after)
-    return stmt.order_by(VideoJob.created_at.desc(), VideoJob.id.desc()).limit(bindparam("page_limit"))
+    return keyset.newest_first(stmt, VideoJob.created_at, VideoJob.id, with_cursor)
 
 
 def list_for_user(
@@ -135,17 +132,12 @@ def list_for_user(
     """The caller's jobs, newest first, one keyset page per statement (``status`` as clients
     name it: ``processing`` includes ``submitting``)."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    params: dict[str, Any] = {"owner_id": user_id, "page_limit": limit + 1, "storyboard_id": storyboard_id}
+    params = keyset.page_params(limit, cursor) | {"owner_id": user_id, "storyboard_id": storyboard_id}
     if status is not None:
         params["statuses"] = list(_SHOWN_AS.get(status, (status,)))
-    if cursor:
-        params["after_created_at"], params["after_id"] = decode_cursor(cursor)
     stmt = _select_page(status is not None, storyboard_id is not None, bool(cursor))
     rows = list(session.execute(stmt, params).scalars())
-    if len(rows) <= limit:
-        return JobPage(rows, None)
-    last = rows[limit - 1]
-    return JobPage(rows[:limit], encode_cursor(last.created_at, last.id))
+    return JobPage(*keyset.cut(rows, limit, lambda job: (job.created_at, job.id)))
 
 
 def get_for_user(session: Session, user_id: str, job_id: uuid.UUID) -> VideoJob:

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from videogen import clips
+from videogen.catalog_schemas import Catalog
 from videogen.db import session_scope
 from videogen.http import api_handler, current_user, make_resolver
-from videogen.job_schemas import Catalog
 from videogen.repositories import video_jobs
 from videogen.schemas import JobStatus
 

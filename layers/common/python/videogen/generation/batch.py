@@ -117,7 +117,7 @@ def create_batch(
         created = {j.scene_id: j.job_id for j in outcome.scenes if j.created}
         skipped |= {j.scene_id: _skip(j) for j in outcome.scenes if not j.created}
     answer = _answer(scenes, created, skipped, estimate)
-    if idempotency_key is not None:
+    if idempotency_key is not None and candidates:  # under the lock; without candidates nothing was made
         generation_batches.store_answer(session, user_id, storyboard_id, idempotency_key, _wire(answer))
     return Batch(answer, created=True)
 

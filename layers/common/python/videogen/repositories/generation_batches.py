@@ -25,7 +25,6 @@ from sqlalchemy import (
     column,
     delete,
     func,
-    insert,
     literal,
     select,
     true,
@@ -193,15 +192,15 @@ def store_answer(
     session: Session, user_id: str, storyboard_id: uuid.UUID, idempotency_key: str, answer: dict[str, Any]
 ) -> None:
     """Statement 4 (with an ``Idempotency-Key`` only): keep the batch's answer for its retries."""
-    session.execute(
-        insert(GenerationBatch).values(
-            id=uuid.uuid4(),
-            user_id=user_id,
-            storyboard_id=storyboard_id,
-            idempotency_key=idempotency_key,
-            answer=answer,
-        )
-    )
+    values = {
+        "id": uuid.uuid4(),
+        "user_id": user_id,
+        "storyboard_id": storyboard_id,
+        "idempotency_key": idempotency_key,
+        "answer": answer,
+    }
+    # The quota lock already orders requests with one key; the conflict clause is a backstop.
+    session.execute(pg_insert(GenerationBatch).values(values).on_conflict_do_nothing())
 
 
 def replace_answer(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.integration.generation_support import (
     USER,
@@ -21,8 +22,10 @@ from tests.integration.generation_support import (
     wrapped_providers,
 )
 from tests.support import invoke, load_event, load_function, with_changes
+from videogen.db import session_scope
 from videogen.generation.steps import Outcome
 from videogen.http import api_handler
+from videogen.models import VideoJob
 from videogen.providers import GenerationRequest, Submission
 from videogen.queue import InMemoryQueueSender
 
@@ -190,6 +193,66 @@ def test_a_busy_provider_is_asked_again_later(env: Fakes, new_job: Any):
 
     assert _provider_cancel(job.id)["state"] == "cancelled"
     assert len(env.veo.cancels) == 1
+
+
+def test_a_provider_busy_every_time_is_given_up_as_unreachable(env: Fakes, new_job: Any, configure: Any):
+    configure(submit_max_attempts=2)
+    pipeline = Pipeline()
+    job = _submitted(pipeline, new_job("sora"))
+    pipeline.take()
+    env.sora.fail_next("cancel", 503, times=100)
+
+    _cancel(job.id, pipeline.sender)
+    pipeline.drain()
+
+    state = _provider_cancel(job.id)
+    assert (state["state"], state["attempts"]) == ("unreachable", 2)
+    assert "gave up after 2 attempts" in state["reason"]
+    assert env.sora.count("cancel") == 6  # two attempts, each with the SDK's own three tries
+
+
+class CancelTwiceAtOnce(CrashAfterCreate):
+    """While one worker asks the provider to cancel, a duplicate message runs the step again."""
+
+    outcomes: list[Outcome] = []  # noqa: RUF012 (the test reads what the nested step answered)
+    worker: Any = None
+
+    def cancel(self, provider_job_id: str) -> None:
+        job_id = job_by_provider_id(provider_job_id)
+        self.outcomes.append(self.worker.cancel(job_id))
+        self._inner.cancel(provider_job_id)
+
+
+def job_by_provider_id(provider_job_id: str) -> Any:
+    with session_scope() as s:
+        return s.execute(select(VideoJob.id).where(VideoJob.provider_job_id == provider_job_id)).scalar_one()
+
+
+def test_a_duplicate_cancel_message_during_the_call_finds_the_lease_and_waits(env: Fakes, new_job: Any):
+    pipeline = Pipeline()
+    job = _submitted(pipeline, new_job("sora"))
+    racing = Pipeline(providers=wrapped_providers(CancelTwiceAtOnce), clock=pipeline.clock)
+    CancelTwiceAtOnce.worker = pipeline.worker
+    _cancel(job.id, InMemoryQueueSender())
+
+    outcome = racing.worker.cancel(job.id)
+
+    assert (outcome, CancelTwiceAtOnce.outcomes) == ("cancelled", ["in-flight"])
+    assert len(env.sora.cancels) == 1
+
+
+def test_a_key_removed_before_the_cancel_is_recorded_as_refused(env: Fakes, new_job: Any):
+    pipeline = Pipeline()
+    job = _submitted(pipeline, new_job("sora"))
+    _cancel(job.id, InMemoryQueueSender())
+    invoke(
+        load_function("api_keys").lambda_handler,
+        with_changes(load_event("api_keys.delete.200"), sub=USER),
+    )
+
+    assert pipeline.worker.cancel(job.id) == "cancel-refused"
+    assert "PUT /api/keys/sora" in _provider_cancel(job.id)["reason"]
+    assert env.sora.cancels == []
 
 
 def test_a_lost_cancel_message_is_sent_again_by_the_sweeper(env: Fakes, new_job: Any, configure: Any):

@@ -36,7 +36,7 @@ from bench.measure import median
 from bench.report import Report, Row, ratio
 
 REPO = Path(__file__).resolve().parents[1]
-API_FUNCTIONS = ("status", "storyboards", "generate", "api_keys", "health")
+API_FUNCTIONS = ("status", "storyboards", "generate", "jobs", "api_keys", "health")
 FIRST_PARTY = ("videogen", "devstack", "bench", "app")
 COLD_BUDGET = 1.2
 

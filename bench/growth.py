@@ -85,7 +85,7 @@ def load(conninfo: str, sizes: tuple[int, ...]) -> None:
 
 def cursor_at(conninfo: str, user: str) -> str:
     """The API's cursor after the user's ``CURSOR_DEPTH``-th newest storyboard."""
-    from videogen.repositories import storyboards  # noqa: PLC0415
+    from videogen.repositories import keyset  # noqa: PLC0415
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
         row = conn.execute(
@@ -94,7 +94,7 @@ def cursor_at(conninfo: str, user: str) -> str:
             (user, CURSOR_DEPTH - 1),
         ).fetchone()
     assert row is not None
-    return storyboards.encode_cursor(row[0], row[1])
+    return keyset.encode_cursor(row[0], row[1])
 
 
 # --- plans --------------------------------------------------------------------------------------

@@ -444,7 +444,7 @@ def delete_route(env: Env) -> RouteBench:
 def _generate_floor_params(key: str) -> dict[str, Any]:
     from videogen import catalog  # noqa: PLC0415
     from videogen.config import get_settings  # noqa: PLC0415
-    from videogen.generation.request import compose_prompt  # noqa: PLC0415
+    from videogen.generation.prompt import compose_prompt  # noqa: PLC0415
 
     today = datetime.now(UTC).date()
     resolved = catalog.resolve("sora", None, None, None, today)

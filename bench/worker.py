@@ -85,6 +85,9 @@ class InstantProvider:
     def download(self, provider_job_id: str, variant: str) -> Iterator[bytes]:
         yield self.video if variant == "video" else self.thumbnail
 
+    def cancel(self, provider_job_id: str) -> None:
+        return None
+
     def close(self) -> None:
         return None
 

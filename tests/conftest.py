@@ -20,7 +20,15 @@ from devstack.postgres import EmbeddedPostgres, free_port
 from tools.harness import StatementCounter, reset_process_state
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TABLES = ("video_jobs", "compiled_videos", "user_api_keys", "user_quotas", "storyboards", "storage_cleanups")
+TABLES = (
+    "video_jobs",
+    "generation_batches",
+    "compiled_videos",
+    "user_api_keys",
+    "user_quotas",
+    "storyboards",
+    "storage_cleanups",
+)
 
 # No test may ever reach a real AWS account: fake credentials for the whole session.
 _TEST_ENV = {

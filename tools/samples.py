@@ -110,6 +110,26 @@ def _generate() -> dict[str, dict[str, Any]]:
         "missing-scene.400": json_request("POST", path, route, body=body | {"sceneId": "no-such-scene"}),
         "no-active-key.409": json_request("POST", path, route, body=body | {"provider": "veo"}),
         "other-users-storyboard.404": json_request("POST", path, route, body=body, sub="user-999"),
+        **_generate_storyboard(),
+    }
+
+
+def _generate_storyboard() -> dict[str, dict[str, Any]]:
+    path = f"{_BOARD}/generate"
+    route = f"POST {_BOARD_ROUTE}/generate"
+
+    def call(body: dict[str, Any], sub: str | None = SAMPLE_USER, **kwargs: Any) -> dict[str, Any]:
+        params = {"id": SAMPLE_STORYBOARD_ID}
+        return json_request("POST", path, route, path_parameters=params, body=body, sub=sub, **kwargs)
+
+    return {
+        "storyboard.202": call({"provider": "sora"}, headers={"idempotency-key": "sample-batch-1"}),
+        "storyboard-scenes.202": call(
+            {"provider": "sora", "sceneIds": [SAMPLE_SCENE_ID], "regenerate": True}
+        ),
+        "storyboard-unknown-scene.400": call({"provider": "sora", "sceneIds": ["no-such-scene"]}),
+        "storyboard-no-active-key.409": call({"provider": "veo"}),
+        "storyboard-other-user.404": call({"provider": "sora"}, sub="user-999"),
     }
 
 
@@ -126,6 +146,30 @@ def _status() -> dict[str, dict[str, Any]]:
         "unauthenticated.401": call(SAMPLE_JOB_ID, sub=None),
         "other-user.404": call(SAMPLE_JOB_ID, sub="user-999"),
         "invalid-id.400": call("not-a-uuid"),
+        "models.200": json_request("GET", "/api/models", "GET /api/models"),
+    }
+
+
+def _jobs() -> dict[str, dict[str, Any]]:
+    jobs = ("GET", "/api/video/jobs", "GET /api/video/jobs")
+    usage = ("GET", "/api/usage", "GET /api/usage")
+
+    def cancel(job_id: str, sub: str | None = SAMPLE_USER) -> dict[str, Any]:
+        path = f"/api/video/jobs/{job_id}/cancel"
+        route = "POST /api/video/jobs/{jobId}/cancel"
+        return json_request("POST", path, route, path_parameters={"jobId": job_id}, sub=sub)
+
+    return {
+        "list.200": json_request(*jobs, query={"limit": "10"}),
+        "list-filtered.200": json_request(
+            *jobs, query={"status": "pending", "storyboardId": SAMPLE_STORYBOARD_ID}
+        ),
+        "list-bad-status.400": json_request(*jobs, query={"status": "exploded"}),
+        "cancel.200": cancel(SAMPLE_JOB_ID),
+        "cancel-other-user.404": cancel(SAMPLE_JOB_ID, sub="user-999"),
+        "cancel-unauthenticated.401": cancel(SAMPLE_JOB_ID, sub=None),
+        "usage.200": json_request(*usage, query={"days": "7"}),
+        "usage-bad-days.400": json_request(*usage, query={"days": "91"}),
     }
 
 
@@ -201,6 +245,7 @@ def api_samples() -> dict[str, dict[str, Any]]:
         "storyboards": _storyboards(),
         "generate": _generate(),
         "status": _status(),
+        "jobs": _jobs(),
         "api_keys": _api_keys(),
         "health": _health(),
     }

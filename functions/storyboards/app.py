@@ -1,14 +1,16 @@
-"""/api/storyboards: create, list and search, get with jobs, patch (If-Match), delete (its files
-in S3 follow through a queued storage cleanup)."""
+"""/api/storyboards: create, list and search, get with jobs (presigned URLs, each scene's newest
+clip and whether it is stale), patch (If-Match), delete (its files in S3 follow through a queued
+storage cleanup)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
-from videogen import cleanup
+from videogen import cleanup, clips
 from videogen.db import session_scope
 from videogen.errors import InvalidInput
 from videogen.http import api_handler, current_user, make_resolver, metrics
@@ -23,7 +25,6 @@ from videogen.schemas import (
     StoryboardOut,
     StoryboardPatch,
     StoryboardWithJobsOut,
-    VideoJobOut,
     scenes_json,
 )
 
@@ -66,8 +67,14 @@ def get_storyboard(id: uuid.UUID) -> StoryboardDetailEnvelope:
     with session_scope(autocommit=True) as s:
         found = storyboards.get_with_jobs(s, user_id, id)
     out = StoryboardOut.model_validate(found.storyboard)
-    jobs = [VideoJobOut.model_validate(j) for j in found.video_jobs]
-    return StoryboardDetailEnvelope(storyboard=StoryboardWithJobsOut(**out.__dict__, video_jobs=jobs))
+    now = datetime.now(UTC)
+    views = [(job, clips.job_view(job, now)) for job in found.video_jobs]
+    detail = StoryboardWithJobsOut(
+        **out.__dict__,
+        video_jobs=[view for _, view in views],
+        scene_clips=clips.scene_clips(found.storyboard, views),
+    )
+    return StoryboardDetailEnvelope(storyboard=detail)
 
 
 def _expected_version(if_match: str | None) -> int | None:

@@ -134,7 +134,7 @@ class RunningStack:
         raise AssertionError(f"no fake {provider} in the output:\n{self.output()}")
 
     def fake_records(self, provider: str) -> Any:
-        """What the fake provider recorded (creates by prompt, slow polls in flight)."""
+        """What the fake provider recorded (creates by prompt, cancels, slow polls in flight)."""
         return http("GET", self.fake_origin(provider) + "/__fake__/records").json
 
     def postmaster_pid(self) -> int | None:

@@ -43,6 +43,7 @@ NOTHING_SWEPT = {
     "recovered": 0,
     "repolled": 0,
     "resubmitted": 0,
+    "recancelled": 0,
     "errors": 0,
     "cleanups_resent": 0,
 }

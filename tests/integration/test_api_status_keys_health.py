@@ -42,6 +42,7 @@ def test_status_of_a_pending_job(make_job):
         "jobId": str(job.id),
         "status": "pending",
         "progress": 0,
+        "progressEstimated": False,
         "videoUrl": None,
         "thumbnailUrl": None,
         "cost": None,

@@ -20,6 +20,7 @@ from tests.conftest import AwsResources
 from videogen.aws import SecretUnavailable
 from videogen.config import Settings
 from videogen.db import build_engine, check_database_connection, get_engine, session_scope
+from videogen.generation.prompt import fingerprint
 from videogen.models import Base
 from videogen.repositories import storyboards
 
@@ -216,6 +217,41 @@ def test_migrations_go_down_to_base_and_up_again_and_match_the_models(postgres):
         engine.dispose()
 
     assert diff == []
+
+
+def test_revision_0005_fingerprints_existing_jobs_as_the_code_does_and_downgrades(postgres):
+    postgres.create_database("videogen_backfill")
+    engine = create_engine(postgres.url("videogen_backfill"))
+    config = _alembic_config()
+    prompt = "Ada opens the lab door.\nStyle: cinematic, \u00e9t\u00e9."
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0004")
+            conn.execute(
+                text(
+                    "INSERT INTO storyboards (id, user_id, name, preset_key) "
+                    "VALUES ('0f8fad5b-d9cb-469f-a165-70867728950e', 'u', 'n', 'p')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO video_jobs (id, user_id, storyboard_id, scene_id, provider, model, prompt, "
+                    "duration_seconds, size) VALUES ('7c9e6679-7425-40de-944b-e07fc1f90ae7', 'u', "
+                    "'0f8fad5b-d9cb-469f-a165-70867728950e', 's1', 'sora', 'sora-2', :prompt, 4, '1280x720')"
+                ),
+                {"prompt": prompt},
+            )
+            command.upgrade(config, "head")
+            stored = conn.execute(text("SELECT fingerprint FROM video_jobs")).scalar_one()
+            conn.execute(text("UPDATE video_jobs SET status = 'cancelled'"))
+            command.downgrade(config, "0004")
+            after = conn.execute(text("SELECT status, error_message FROM video_jobs")).one()
+    finally:
+        engine.dispose()
+
+    assert stored == fingerprint(prompt, "sora-2", "1280x720", 4)
+    assert tuple(after) == ("failed", "cancelled by the user")
 
 
 class TestRoundTripBudgets:

@@ -43,7 +43,7 @@ def seeded(aws, make_job):
 
 def test_every_api_route_has_samples():
     functions = {HTTP_SAMPLE.match(name)["function"] for name in HTTP_EVENTS}  # type: ignore[index]
-    assert functions == {"storyboards", "generate", "status", "api_keys", "health"}
+    assert functions == {"storyboards", "generate", "status", "jobs", "api_keys", "health"}
 
 
 def test_sample_files_are_what_the_generator_writes():

@@ -45,6 +45,13 @@ class Aws:
         )
         return list(response.get("Messages", []))
 
+    def receive_all(self) -> list[dict[str, Any]]:
+        """Every visible message, ten a receive until none is left (received ones turn invisible)."""
+        found: list[dict[str, Any]] = []
+        while batch := self.receive():
+            found += batch
+        return found
+
     def delay_of_stored_message(self) -> int:
         """The DelaySeconds moto recorded for the one message on the queue."""
         from moto.sqs.models import sqs_backends  # noqa: PLC0415 (moto internals, tests only)
@@ -138,6 +145,25 @@ def test_an_unreachable_queue_is_reported_as_unavailable(cloud: Aws, monkeypatch
         SqsQueueSender().send(poll())
 
 
+def test_a_batch_goes_out_ten_to_a_call_and_every_message_arrives(cloud: Aws) -> None:
+    messages = [StepMessage(job_id=uuid.uuid4(), step="submit") for _ in range(23)]
+
+    failed = SqsQueueSender().send_batch(messages)
+
+    received = [json.loads(m["Body"])["jobId"] for m in cloud.receive_all()]
+    assert failed == []
+    assert sorted(received) == sorted(str(m.job_id) for m in messages)
+
+
+def test_a_batch_the_queue_refuses_comes_back_whole(cloud: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    messages = [StepMessage(job_id=uuid.uuid4(), step="cancel") for _ in range(12)]
+
+    assert SqsQueueSender(cloud.queue_url + "-gone").send_batch(messages) == messages
+    monkeypatch.delenv("GENERATION_QUEUE_URL")
+    _forget_settings()
+    assert SqsQueueSender().send_batch(messages) == messages
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -165,6 +191,16 @@ def test_the_in_memory_sender_records_like_the_queue_and_can_fail() -> None:
     assert sender.bodies() == [json.dumps({"jobId": str(job_id), "step": "poll"}, separators=(",", ":"))]
     with pytest.raises(QueueUnavailable):
         InMemoryQueueSender(fail=True).send(sent.message)
+
+
+def test_the_in_memory_sender_can_fail_in_the_middle_of_a_batch() -> None:
+    sender = InMemoryQueueSender(accept=2)
+    messages = [StepMessage(job_id=uuid.uuid4(), step="submit") for _ in range(5)]
+
+    failed = sender.send_batch(messages)
+
+    assert [s.message for s in sender.sent] == messages[:2]
+    assert failed == messages[2:]
 
 
 # --- storage keys -----------------------------------------------------------------------------

@@ -1,5 +1,8 @@
-"""Statements per request through the storyboards handler (ARCHITECTURE.md "Performance budgets"):
-get with jobs at most 2; create, patch, delete and list (search too) exactly 1 each.
+"""Statements per request through the handlers (ARCHITECTURE.md "Performance budgets"): get with
+jobs at most 2 (presigned clips and scene summaries included); create, patch, delete and list
+(search too) exactly 1 each; whole-storyboard generate 3, or 4 with an Idempotency-Key, for one
+scene or forty (plus one SendMessageBatch per ten jobs); cancel 1; jobs page 1; usage 1; the
+catalog none.
 
 Status (1) and generate (at most 3 plus one queue send) are counted through their handlers in
 test_api_status_keys_health.py and test_api_generate.py; the repositories alone in test_db.py.
@@ -8,9 +11,18 @@ The timings themselves live in ``make bench`` and are never asserted.
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
+from tests.integration.generation_support import store_key
 from tests.support import invoke, load_event, load_function, with_changes
+from videogen import storage
+from videogen.http import api_handler
+from videogen.queue import InMemoryQueueSender
 
 handler = load_function("storyboards").lambda_handler
+jobs = load_function("jobs")
+generate = load_function("generate")
 USER = "user-123"
 
 
@@ -29,6 +41,82 @@ def test_get_storyboard_with_jobs_is_at_most_two_statements(make_storyboard, mak
     assert result.status == 200
     assert len(result.body["storyboard"]["videoJobs"]) == 2
     assert c.count <= 2
+
+
+def test_get_storyboard_with_presigned_clips_is_still_at_most_two_statements(
+    aws, make_storyboard, make_job, count_statements
+):
+    scenes = [{"id": f"s{n}", "prompt": f"Shot {n}"} for n in range(6)]
+    board = make_storyboard(USER, scenes=scenes)
+    for scene in scenes:
+        job = make_job(USER, board.id, scene_id=scene["id"], status="completed", cost=Decimal("0.4"))
+        key = storage.video_key(USER, board.id, job.id)
+        make_job(USER, board.id, scene_id=scene["id"], status="completed", video_url=key)
+
+    with count_statements() as c:
+        result = invoke(handler, _on("storyboards.get.200", board.id))
+
+    assert [clip["videoUrl"] is not None for clip in result.body["storyboard"]["sceneClips"]] == [True] * 6
+    assert c.count <= 2
+
+
+def _batch(board: Any, key: str | None) -> dict[str, Any]:
+    event = with_changes(
+        load_event("generate.storyboard.202"),
+        path_parameters={"id": str(board.id)},
+        body={"provider": "sora", "regenerate": True},
+    )
+    event["headers"].pop("idempotency-key")
+    if key is not None:
+        event["headers"]["idempotency-key"] = key
+    return event
+
+
+def test_whole_storyboard_generate_statements_do_not_grow_with_the_batch(
+    aws, make_storyboard, count_statements, configure
+):
+    configure(max_jobs_in_flight_per_user=100, max_daily_spend_per_user_usd=100)
+    store_key(USER, "sora")
+    one = make_storyboard(USER, scenes=[{"id": "s0", "prompt": "Shot 0"}])
+    forty = make_storyboard(USER, scenes=[{"id": f"s{n}", "prompt": f"Shot {n}"} for n in range(40)])
+    sender = InMemoryQueueSender()
+    batch_handler = api_handler(generate.build_app(sender=sender))
+
+    counts, queued = [], []
+    for board, key in ((one, None), (forty, None), (forty, "retry-key")):
+        with count_statements() as c:
+            result = invoke(batch_handler, _batch(board, key))
+        counts.append(c.count)
+        queued.append(len(result.body["jobs"]))
+
+    # context, quota lock, one INSERT for all the jobs; with an Idempotency-Key, the stored answer
+    assert counts == [3, 3, 4]
+    assert queued == [1, 40, 0]  # the third finds every scene in flight
+    assert len(sender.sent) == 41
+
+
+def test_cancel_is_one_statement(make_job, count_statements):
+    job = make_job(USER)
+    event = with_changes(load_event("jobs.cancel.200"), path_parameters={"jobId": str(job.id)})
+
+    with count_statements() as c:
+        result = invoke(api_handler(jobs.build_app(sender=InMemoryQueueSender())), event)
+
+    assert result.body["status"] == "cancelled"
+    assert c.count == 1
+
+
+def test_a_jobs_page_and_the_usage_report_are_one_statement_each(make_job, count_statements):
+    for _ in range(3):
+        make_job(USER)
+
+    with count_statements() as page:
+        listed = invoke(jobs.lambda_handler, with_changes(load_event("jobs.list.200"), query={"limit": "2"}))
+    with count_statements() as usage:
+        assert invoke(jobs.lambda_handler, load_event("jobs.usage.200")).status == 200
+
+    assert (len(listed.body["jobs"]), listed.body["nextCursor"] is not None) == (2, True)
+    assert (page.count, usage.count) == (1, 1)
 
 
 def test_create_is_one_statement(count_statements):

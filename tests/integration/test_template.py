@@ -345,6 +345,7 @@ def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> Non
 
     assert functions_allowed("sqs:SendMessage") == {
         "GenerateFunction",
+        "JobsFunction",
         "GenerationWorkerFunction",
         "GenerationSweeperFunction",
         "StoryboardsFunction",
@@ -353,7 +354,7 @@ def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> Non
     assert functions_allowed("kms:GenerateDataKey") == {"ApiKeysFunction"}
     assert functions_allowed("kms:Decrypt") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
     assert functions_allowed("s3:PutObject") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
-    assert functions_allowed("s3:GetObject") == {"StatusFunction"}
+    assert functions_allowed("s3:GetObject") == {"StatusFunction", "StoryboardsFunction", "JobsFunction"}
     assert functions_allowed("s3:DeleteObject") == {"StorageCleanupFunction", "GenerationWorkerFunction"}
     assert functions_allowed("s3:DeleteObjectVersion") == {
         "StorageCleanupFunction",

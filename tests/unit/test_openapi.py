@@ -23,7 +23,12 @@ def test_every_route_of_the_api_is_documented():
         "/api/keys/{provider}",
         "/api/storyboards",
         "/api/storyboards/{id}",
+        "/api/storyboards/{id}/generate",
+        "/api/models",
+        "/api/usage",
         "/api/video/generate",
+        "/api/video/jobs",
+        "/api/video/jobs/{jobId}/cancel",
         "/api/video/status/{jobId}",
     }
     assert set(paths["/api/storyboards/{id}"]) == {"get", "patch", "delete"}

@@ -8,7 +8,7 @@ import re
 
 from tests.support import REPO
 from videogen.catalog import PROVIDERS
-from videogen.generation.request import PRESET_STYLES
+from videogen.generation.prompt import PRESET_STYLES
 
 CATALOG_JS = (REPO / "web" / "js" / "catalog.js").read_text()
 

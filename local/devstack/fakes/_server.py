@@ -21,8 +21,10 @@ from devstack.fakes.jobs import MARKERS, Clock, FakeJob, Script, Timing, utc_now
 
 logger = logging.getLogger("devstack.fakes")
 
-Route = Literal["create", "poll", "list", "content"]
+Route = Literal["create", "poll", "list", "content", "cancel"]
 RECORDS_PATH = "/__fake__/records"
+"""``GET`` on either fake: what it was asked (creates by prompt, cancels by job id, slow polls
+being answered), for tests that drive the local stack from outside its processes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +88,8 @@ class FakeProviderServer:
 
     ``with Fake(...) as fake:`` starts it; ``fake.base_url`` is what the SDK's base URL
     setting takes. Scripts: prompt markers (``MARKERS``), ``script(marker, Script)``, and
-    ``fail_next(route, status)``. Records: ``creates``, ``create_count()``, ``count()``, also
-    served as JSON at ``GET /__fake__/records`` for tests that reach the fake over HTTP only.
+    ``fail_next(route, status)``. Records: ``creates``, ``create_count()``, ``count()``,
+    ``cancels``, also served as JSON at ``RECORDS_PATH`` for tests that reach the fake over HTTP only.
     Jobs finish after ``complete_after_polls`` polls, or ``complete_after_seconds`` after
     their creation on ``clock`` (pass one the test moves instead of sleeping).
     """
@@ -115,6 +117,7 @@ class FakeProviderServer:
         self._injected: dict[str, list[_Injected]] = {}
         self._create_attempts: dict[str, int] = {}
         self._creates: list[CreateRecord] = []
+        self._cancels: list[str] = []
         self._calls: list[Call] = []
         self._slow_polls = 0  # polls of "[slow-poll]" jobs being answered right now
         self.jobs: dict[str, FakeJob] = {}
@@ -205,6 +208,12 @@ class FakeProviderServer:
         return sum(1 for record in self.creates if prompt is None or record.prompt == prompt)
 
     @property
+    def cancels(self) -> list[str]:
+        """The ids of the jobs a cancel request stopped, in order."""
+        with self._lock:
+            return list(self._cancels)
+
+    @property
     def calls(self) -> list[Call]:
         """Every routed request with the status it got, in order."""
         with self._lock:
@@ -216,11 +225,11 @@ class FakeProviderServer:
             return sum(1 for call in self._calls if call.route == route)
 
     def records(self) -> dict[str, Any]:
-        """What ``GET /__fake__/records`` answers: the creates (prompt, status, job id) and how
-        many slow polls are being answered right now. No key, nothing secret."""
+        """What ``RECORDS_PATH`` answers: the creates (prompt, status, job id), the cancelled job
+        ids, and how many slow polls are being answered right now. No key, nothing secret."""
         with self._lock:
             creates = [{"prompt": c.prompt, "status": c.status, "jobId": c.job_id} for c in self._creates]
-            return {"creates": creates, "slowPollsInFlight": self._slow_polls}
+            return {"creates": creates, "cancels": list(self._cancels), "slowPollsInFlight": self._slow_polls}
 
     # For subclasses ----------------------------------------------------------------------
 
@@ -254,6 +263,15 @@ class FakeProviderServer:
         with self._lock:
             self.jobs[job.id] = job
         return job
+
+    def cancel_job(self, job_id: str) -> FakeJob | None:
+        """Stop a job (a cancel request); ``None`` when there is no such job."""
+        with self._lock:
+            job = self.jobs.get(job_id)
+            if job is not None:
+                job.cancelled_at = job.cancelled_at or self.clock()
+                self._cancels.append(job_id)
+            return job
 
     def advance(self, job: FakeJob) -> bool:
         """Count one poll of ``job``; True once it has finished (whatever its outcome)."""

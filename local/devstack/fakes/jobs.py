@@ -88,10 +88,13 @@ class FakeJob:
     created_at: datetime  # on the server's clock
     polls: int = 0
     completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
 
     def advance(self, now: datetime, timing: Timing) -> bool:
-        """Count one poll; True once the job has finished (whatever its outcome)."""
+        """Count one poll; True once the job has finished (whatever its outcome, cancelled too)."""
         self.polls += 1
+        if self.cancelled_at is not None:
+            return True
         if self.completed_at is None and self._due(now, timing):
             self.completed_at = now
         return self.completed_at is not None

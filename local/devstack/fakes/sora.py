@@ -2,7 +2,9 @@
 
 Routes (under ``/v1``, as in ``base_url``): ``POST /videos`` (multipart or JSON),
 ``GET /videos`` (list, newest first, ``limit``/``after``/``order``), ``GET /videos/{id}``
-(a poll), ``GET /videos/{id}/content?variant=video|thumbnail``. Every request needs
+(a poll), ``GET /videos/{id}/content?variant=video|thumbnail``, ``DELETE /videos/{id}`` (the
+API's only cancel: the job is gone, a later poll gets 404; ``fail_next("cancel", 400)`` plays
+an endpoint refusing to delete a running job). Every request needs
 ``Authorization: Bearer <key>``; rejected keys get 401 ``invalid_api_key``.
 
 Behaviour: see ``FakeProviderServer`` and ``MARKERS``. A "filtered" job fails with
@@ -53,13 +55,17 @@ class FakeSoraServer(FakeProviderServer):
         if path == "/videos" and request.method == "POST":
             return self._create(request)
         match = _VIDEO_PATH.match(path)
-        if request.method != "GET" or (path != "/videos" and match is None):
+        deleting = request.method == "DELETE" and match is not None and not match["content"]
+        if not deleting and (request.method != "GET" or (path != "/videos" and match is None)):
             return _error(404, f"no route {request.method} {path}", "not_found")
         route: Route = "list" if match is None else "content" if match["content"] else "poll"
+        route = "cancel" if deleting else route
         response = self._guard(request, route)
         if response is None:
             if match is None:
                 response = self._list(request)
+            elif deleting:
+                response = self._delete(match["id"])
             elif route == "poll":
                 response = self._retrieve(match["id"])
             else:
@@ -132,6 +138,13 @@ class FakeSoraServer(FakeProviderServer):
                 "has_more": len(jobs) > limit,
             },
         )
+
+    def _delete(self, video_id: str) -> Response:
+        if self.cancel_job(video_id) is None:
+            return _error(404, f"Video with id '{video_id}' not found.", "not_found")
+        with self._lock:
+            del self.jobs[video_id]
+        return json_response(200, {"id": video_id, "object": "video.deleted", "deleted": True})
 
     def _retrieve(self, video_id: str) -> Response:
         with self._lock:

@@ -12,6 +12,8 @@ and a custom base URL it sends:
   raiMediaFilteredReasons}``.
 - ``GET /files/{id}.mp4`` serves the video when ``video_delivery="uri"`` (an https-style
   uri the adapter fetches with the key, as the Gemini API's file uris are).
+- ``POST /v1beta1/{operation name}:cancel`` (Vertex's long-running operation cancel): answers
+  ``{}``; the operation then ends done with error code 1 (CANCELLED), as Google's do.
 
 Every request needs ``x-goog-api-key``; a rejected key gets Google's 400
 ``API_KEY_INVALID``. Behaviour: see ``FakeProviderServer`` and ``MARKERS``.
@@ -36,6 +38,7 @@ _CREATE_PATH = re.compile(
 )
 _FETCH_PATH = re.compile(_VERSION + r"(?P<resource>.+):fetchPredictOperation$")
 _FILE_PATH = re.compile(r"^/files/(?P<id>[0-9a-f]+)\.mp4$")
+_CANCEL_PATH = re.compile(_VERSION + r"(?P<name>.+/operations/(?P<id>[^/:]+)):cancel$")
 _RESPONSE_TYPE = "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"
 # status -> (Google's status name, default message)
 _ERRORS = {
@@ -73,7 +76,10 @@ class FakeVeoServer(FakeProviderServer):
         route: Route
         fetch = _FETCH_PATH.match(request.path)
         file = _FILE_PATH.match(request.path)
-        if fetch and request.method == "POST":
+        cancel = _CANCEL_PATH.match(request.path)
+        if cancel and request.method == "POST":
+            route = "cancel"
+        elif fetch and request.method == "POST":
             route = "poll"
         elif file and request.method == "GET":
             route = "content"
@@ -81,7 +87,9 @@ class FakeVeoServer(FakeProviderServer):
             return _error(404, f"no route {request.method} {request.path}")
         response = self._guard(request, route)
         if response is None:
-            if fetch:
+            if cancel:
+                response = self._cancel(cancel["name"], cancel["id"])
+            elif fetch:
                 response = self._fetch(fetch["resource"], str(request.json().get("operationName", "")))
             else:
                 response = self._file(file["id"] if file else "")
@@ -130,6 +138,14 @@ class FakeVeoServer(FakeProviderServer):
             return json_response(200, {"name": operation_name, "done": False})
         return json_response(200, {"name": operation_name, "done": True, **self._result(job)})
 
+    def _cancel(self, name: str, op_id: str) -> Response:
+        with self._lock:
+            job = self.jobs.get(op_id)
+            if job is None or job.params.get("name") != name:
+                return _error(404, f"Operation {name!r} not found.")
+        self.cancel_job(op_id)
+        return json_response(200, {})
+
     def _file(self, op_id: str) -> Response:
         with self._lock:
             job = self.jobs.get(op_id)
@@ -159,6 +175,8 @@ class FakeVeoServer(FakeProviderServer):
         )
 
     def _result(self, job: FakeJob) -> dict[str, Any]:
+        if job.cancelled_at is not None:
+            return {"error": {"code": 1, "message": "Operation was cancelled."}}
         outcome = job.script.outcome
         if outcome == "failed":
             return {"error": {"code": 13, "message": job.script.message or "Video generation failed."}}

@@ -327,6 +327,47 @@ def test_find_existing_with_two_identical_candidates_finds_nothing(
 # --- secrets and construction ---------------------------------------------------------------------
 
 
+# --- cancel -------------------------------------------------------------------------------------
+
+
+def test_a_cancelled_job_stops_at_the_provider_and_never_completes(
+    case: ProviderCase, provider: VideoProvider, fake: FakeProviderServer
+) -> None:
+    # Given a running job
+    submission = provider.submit(case.request())
+    assert provider.poll(submission.provider_job_id).state == "processing"
+
+    # When it is cancelled
+    provider.cancel(submission.provider_job_id)
+
+    # Then the provider recorded the cancel, and the job is gone or failed, never completed
+    assert fake.cancels == [submission.provider_job_id.rsplit("/", 1)[-1]]
+    try:
+        after: str = provider.poll(submission.provider_job_id).state
+    except PermanentProviderError:
+        after = "gone"
+    assert after in ("failed", "gone")
+
+
+def test_cancelling_an_unknown_job_is_permanent(case: ProviderCase, provider: VideoProvider) -> None:
+    with pytest.raises(PermanentProviderError, match="no such job"):
+        provider.cancel(case.unknown_job_id)
+
+
+def test_a_refused_cancel_is_permanent_and_a_busy_one_retryable(
+    case: ProviderCase, provider: VideoProvider, fake: FakeProviderServer
+) -> None:
+    submission = provider.submit(case.request())
+
+    fake.fail_next("cancel", 400)
+    with pytest.raises(PermanentProviderError):
+        provider.cancel(submission.provider_job_id)
+    fake.fail_next("cancel", 503, times=5)
+    with pytest.raises(RetryableProviderError):
+        provider.cancel(submission.provider_job_id)
+    assert fake.cancels == []
+
+
 def test_the_api_key_never_reaches_logs_records_or_errors(
     case: ProviderCase, provider: VideoProvider, fake: FakeProviderServer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -45,6 +45,8 @@ class Price:
 
     usd_per_second: Decimal
     source: str
+    as_of: str = ""
+    """When the source was read (``YYYY-MM``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,9 @@ class ModelSpec:
     size_durations: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: MappingProxyType({}))
     """Sizes that accept fewer durations than ``durations`` (e.g. Veo 1080p: 8 s only)."""
     notes: str = ""
+    typical_seconds: int | None = None
+    """How long a generation usually takes: the clock of the estimated progress shown for
+    providers that report none (see ``REPORTS_PROGRESS``)."""
 
     @property
     def sizes(self) -> tuple[str, ...]:
@@ -142,8 +147,11 @@ _VEO_1080P = ("1920x1080", "1080x1920")
 _VEO_RETIRED_ON = date(2026, 6, 30)
 
 
+_PRICES_AS_OF = "2025-10"
+
+
 def _priced(sizes: tuple[str, ...], usd_per_second: str, source: str) -> dict[str, Price]:
-    return dict.fromkeys(sizes, Price(Decimal(usd_per_second), source))
+    return dict.fromkeys(sizes, Price(Decimal(usd_per_second), source, _PRICES_AS_OF))
 
 
 def _model(
@@ -156,6 +164,7 @@ def _model(
     retired_on: date | None = None,
     replacement: str | None = None,
     notes: str = "",
+    typical_seconds: int | None = None,
 ) -> ModelSpec:
     return ModelSpec(
         id=id,
@@ -166,10 +175,18 @@ def _model(
         replacement=replacement,
         size_durations=MappingProxyType(size_durations or {}),
         notes=notes,
+        typical_seconds=typical_seconds,
     )
 
 
 _VEO_31_NOTES = "1080p accepts 8 s only, 720p 4, 6 or 8 s (Gemini API video docs as of 2025-10; verify)."
+REPORTS_PROGRESS: Mapping[str, bool] = MappingProxyType({"sora": True, "veo": False})
+"""Whether the provider's job reports a progress percentage (Veo's operations say only done or not)."""
+TYPICAL_SECONDS_SOURCE = (
+    "Gemini API video docs as of 2025-10 give a latency of 11 s to 6 min (at peak); the typical "
+    "figures are our estimate for a progress bar, not the provider's"
+)
+_VEO_TYPICAL, _VEO_FAST_TYPICAL = 120, 60
 
 MODELS: tuple[ModelSpec, ...] = (
     _model(
@@ -193,6 +210,7 @@ MODELS: tuple[ModelSpec, ...] = (
         _priced(_VEO_720P + _VEO_1080P, "0.40", _VEO_31_SOURCE),
         size_durations=dict.fromkeys(_VEO_1080P, (8,)),
         notes=_VEO_31_NOTES,
+        typical_seconds=_VEO_TYPICAL,
     ),
     _model(
         "veo-3.1-fast-generate-001",
@@ -201,6 +219,7 @@ MODELS: tuple[ModelSpec, ...] = (
         _priced(_VEO_720P + _VEO_1080P, "0.15", _VEO_31_SOURCE),
         size_durations=dict.fromkeys(_VEO_1080P, (8,)),
         notes=_VEO_31_NOTES,
+        typical_seconds=_VEO_FAST_TYPICAL,
     ),
     # Retired: kept so jobs created before retirement still bill, and so a request naming
     # them is told what to use instead.
@@ -212,6 +231,7 @@ MODELS: tuple[ModelSpec, ...] = (
         size_durations=dict.fromkeys(_VEO_1080P, (8,)),
         retired_on=_VEO_RETIRED_ON,
         replacement="veo-3.1-generate-001",
+        typical_seconds=_VEO_TYPICAL,
     ),
     _model(
         "veo-3.0-fast-generate-001",
@@ -221,6 +241,7 @@ MODELS: tuple[ModelSpec, ...] = (
         size_durations=dict.fromkeys(_VEO_1080P, (8,)),
         retired_on=_VEO_RETIRED_ON,
         replacement="veo-3.1-fast-generate-001",
+        typical_seconds=_VEO_FAST_TYPICAL,
     ),
     _model(
         "veo-2.0-generate-001",
@@ -229,6 +250,7 @@ MODELS: tuple[ModelSpec, ...] = (
         _priced(_VEO_720P, "0.35", _VEO_LEGACY_SOURCE),
         retired_on=_VEO_RETIRED_ON,
         replacement="veo-3.1-generate-001",
+        typical_seconds=_VEO_TYPICAL,
     ),
 )
 

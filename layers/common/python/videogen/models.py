@@ -33,10 +33,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from videogen.catalog import PROVIDERS
 
-JOB_STATUSES = ("pending", "submitting", "processing", "completed", "failed")
+JOB_STATUSES = ("pending", "submitting", "processing", "completed", "failed", "cancelled")
 """Job lifecycle. ``submitting`` marks the moment before the provider call, so a worker that
-dies mid-call is detected instead of the job being submitted (and paid for) twice."""
+dies mid-call is detected instead of the job being submitted (and paid for) twice;
+``cancelled`` is the user's stop (see videogen.generation.cancel)."""
 ACTIVE_JOB_STATUSES = ("pending", "submitting", "processing")
+"""Jobs in flight: they count against the in-flight cap and may still cost money."""
 COMPILED_STATUSES = ("pending", "processing", "completed", "failed")
 
 NAMING_CONVENTION = {
@@ -120,6 +122,9 @@ class VideoJob(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # What produced the clip (videogen.generation.prompt.fingerprint); NULL for rows of old jobs
+    # without a size or duration.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -133,8 +138,9 @@ class VideoJob(Base):
         Index("ix_video_jobs_storyboard_id", "storyboard_id"),
         Index("ix_video_jobs_status", "status"),
         Index("ix_video_jobs_created_at", "created_at"),
-        # Quota checks count a user's jobs in flight and today's spend.
-        Index("ix_video_jobs_user_id_created_at", "user_id", "created_at"),
+        # Quota checks count a user's jobs in flight and today's spend; the jobs list pages
+        # through them newest first: WHERE user_id = ? AND (created_at, id) < (?, ?).
+        Index("ix_video_jobs_user_created", "user_id", text("created_at DESC"), text("id DESC")),
     )
 
 
@@ -172,6 +178,25 @@ class UserQuota(Base):
 
     user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     updated_at: Mapped[datetime] = _created_at()
+
+
+class GenerationBatch(Base):
+    """The answer of a whole-storyboard generate sent with an ``Idempotency-Key``: a retry with
+    the same key gets it again instead of a second batch."""
+
+    __tablename__ = "generation_batches"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[str] = mapped_column(String(128))
+    storyboard_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("storyboards.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    answer: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key"),
+        Index("ix_generation_batches_storyboard_id", "storyboard_id"),
+    )
 
 
 class CompiledVideo(Base):

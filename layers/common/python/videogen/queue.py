@@ -1,8 +1,9 @@
 """Queue messages and sending them: generation steps and storage cleanups.
 
-A generation message is ``{"jobId": "<uuid>", "step": "submit" | "poll"}``, a cleanup message
-``{"cleanupId": "<uuid>"}``, and nothing else, ever: no prompt, no key, no user data. Everything
-a consumer needs it reads from the row the id names.
+A generation message is ``{"jobId": "<uuid>", "step": "submit" | "poll" | "cancel"}``, a
+cleanup message ``{"cleanupId": "<uuid>"}``, and nothing else, ever: no prompt, no key, no user
+data. Everything a consumer needs it reads from the row the id names. A batch goes out ten to a
+call (SQS ``SendMessageBatch``); each message succeeds or fails alone.
 
 Handlers take a :class:`QueueSender` as an optional parameter defaulting to the SQS one
 (:func:`default_sender`, :func:`cleanup_sender`), so tests pass an
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, Protocol, Self
@@ -27,10 +29,13 @@ from videogen.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
-Step = Literal["submit", "poll"]
+Step = Literal["submit", "poll", "cancel"]
 MAX_DELAY_SECONDS = 900
 """SQS's ceiling for ``DelaySeconds`` (15 minutes)."""
+MAX_BATCH_MESSAGES = 10
+"""SQS's ceiling for the entries of one ``SendMessageBatch``."""
 
 
 class QueueMessage(Protocol):
@@ -116,6 +121,13 @@ class QueueSender[M: QueueMessage = StepMessage](Protocol):
         """
         ...
 
+    def send_batch(self, messages: Sequence[M]) -> list[M]:
+        """Send ``messages`` (no delay), ten to a call; return those that could not be sent.
+
+        Never raises for the queue's sake: a refused call or entry is in the returned list.
+        """
+        ...
+
 
 @lru_cache(maxsize=1)
 def _sqs() -> SQSClient:
@@ -151,6 +163,25 @@ class SqsQueueSender[M: QueueMessage = StepMessage]:
             raise QueueUnavailable(f"the {self._queue.name} queue is unavailable") from exc
         return response["MessageId"]
 
+    def send_batch(self, messages: Sequence[M]) -> list[M]:
+        """``SendMessageBatch`` ten at a time; the messages of a failed call or entry come back."""
+        queue_url = self._queue_url or self._queue.url()
+        if not queue_url:
+            return list(messages)
+        failed: list[M] = []
+        for start in range(0, len(messages), MAX_BATCH_MESSAGES):
+            chunk = messages[start : start + MAX_BATCH_MESSAGES]
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                {"Id": str(n), "MessageBody": m.to_body()} for n, m in enumerate(chunk)
+            ]
+            try:
+                response = _sqs().send_message_batch(QueueUrl=queue_url, Entries=entries)
+            except (BotoCoreError, ClientError):
+                failed.extend(chunk)
+                continue
+            failed.extend(chunk[int(entry["Id"])] for entry in response.get("Failed", []))
+        return failed
+
 
 def default_sender() -> QueueSender:
     """The sender generation uses when none is passed: SQS at the generation queue."""
@@ -180,22 +211,36 @@ class InMemoryQueueSender[M: QueueMessage = StepMessage]:
     """A working in-memory queue sender for tests and local tools.
 
     Records every message (with its clamped delay) in ``sent``; with ``fail=True`` every
-    send raises ``QueueUnavailable``, as an SQS outage would.
+    send raises ``QueueUnavailable``, as an SQS outage would; with ``accept=n`` only the next
+    ``n`` messages go and the queue then fails (an outage in the middle of a batch).
     """
 
-    def __init__(self, *, fail: bool = False) -> None:
+    def __init__(self, *, fail: bool = False, accept: int | None = None) -> None:
         self.fail = fail
+        self.accept = accept
         self.sent: list[SentMessage[M]] = []
         self._lock = threading.Lock()
 
     def send(self, message: M, delay_seconds: int = 0) -> str:
-        """Record ``message``; return a fresh message id (or raise when ``fail`` is set)."""
-        if self.fail:
-            raise QueueUnavailable("the queue is unavailable")
-        sent = SentMessage(str(uuid.uuid4()), message, clamp_delay(delay_seconds))
+        """Record ``message``; return a fresh message id (or raise when the queue fails)."""
         with self._lock:
+            if self.fail or self.accept == 0:
+                raise QueueUnavailable("the queue is unavailable")
+            if self.accept is not None:
+                self.accept -= 1
+            sent = SentMessage(str(uuid.uuid4()), message, clamp_delay(delay_seconds))
             self.sent.append(sent)
         return sent.message_id
+
+    def send_batch(self, messages: Sequence[M]) -> list[M]:
+        """Record each message as ``send`` would; return those the queue refused."""
+        failed = []
+        for message in messages:
+            try:
+                self.send(message)
+            except QueueUnavailable:
+                failed.append(message)
+        return failed
 
     def bodies(self) -> list[str]:
         """The bodies sent so far, in order."""

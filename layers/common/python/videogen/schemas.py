@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -103,20 +103,33 @@ def scenes_json(scenes: list[Scene]) -> list[dict[str, Any]]:
     return [s.model_dump() for s in scenes]
 
 
-def public_status(status: str) -> str:
-    """The front end knows pending/processing/completed/failed; ``submitting`` is internal."""
-    return "processing" if status == "submitting" else status
+PublicStatus = Literal["pending", "processing", "completed", "failed", "cancelled"]
+"""A job's status as clients see it."""
 
 
-class VideoJobOut(RowModel):
+def public_status(status: str) -> PublicStatus:
+    """The job statuses clients know; ``submitting`` is internal and shows as ``processing``."""
+    shown = "processing" if status == "submitting" else status
+    return cast(PublicStatus, shown)
+
+
+class VideoJobOut(WireModel):
+    """A job as the jobs list and the storyboard detail show it; built by ``videogen.clips``
+    (presigned URLs, progress), never straight from a row (its URLs are S3 keys)."""
+
     id: uuid.UUID
     storyboard_id: uuid.UUID
     scene_id: str
     provider: str
     model: str
-    status: str
+    status: PublicStatus
     prompt: str
     progress: int
+    progress_estimated: bool = Field(
+        default=False, description="true: the provider reports no progress; estimated from elapsed time"
+    )
+    video_url: str | None = Field(default=None, description="presigned, once completed")
+    thumbnail_url: str | None = Field(default=None, description="presigned, once completed (Sora only)")
     cost: float | None
     estimated_cost: float | None
     error_message: str | None
@@ -125,7 +138,23 @@ class VideoJobOut(RowModel):
     updated_at: datetime
     completed_at: datetime | None
 
-    _public_status = field_validator("status")(public_status)
+
+class SceneClip(WireModel):
+    """A scene's newest job (all ``null`` but ``sceneId`` and ``stale`` when it has none)."""
+
+    scene_id: str
+    job_id: uuid.UUID | None = None
+    status: PublicStatus | None = None
+    progress: int | None = None
+    progress_estimated: bool = False
+    video_url: str | None = None
+    thumbnail_url: str | None = None
+    cost: float | None = None
+    stale: bool = Field(
+        default=False,
+        description="true: the scene, character or preset changed since this clip's job was made "
+        "(its prompt is not what the scene composes to now)",
+    )
 
 
 class StoryboardOut(RowModel):
@@ -142,6 +171,7 @@ class StoryboardOut(RowModel):
 
 class StoryboardWithJobsOut(StoryboardOut):
     video_jobs: list[VideoJobOut]
+    scene_clips: list[SceneClip] = Field(description="one per scene, in scene order")
 
 
 class StoryboardEnvelope(WireModel):
@@ -185,8 +215,11 @@ class GenerateAccepted(WireModel):
 
 class JobStatus(WireModel):
     job_id: uuid.UUID
-    status: str
+    status: PublicStatus
     progress: int
+    progress_estimated: bool = Field(
+        default=False, description="true: the provider reports no progress; estimated from elapsed time"
+    )
     video_url: str | None
     thumbnail_url: str | None
     cost: float | None

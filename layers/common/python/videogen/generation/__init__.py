@@ -1,6 +1,8 @@
 """The clip pipeline: a generate request becomes a job; the worker submits, polls and stores it.
 
-Modules: ``request`` (validation, prompt, caps, queuing), ``steps`` (what every step shares),
-``submit``, ``poll``, ``sweep`` (the rules), ``pacing`` (pure delays), ``worker`` (the facade
-the functions call). The design, with its lifecycle and failure rules: docs/generation.md.
+Modules: ``request`` (validation, caps, queuing), ``prompt`` (prompts and fingerprints),
+``batch`` (a whole storyboard), ``cancel`` (the user's cancel), ``usage`` (spend), ``steps``
+(what every step shares), ``submit``, ``poll``, ``provider_cancel``, ``sweep`` (the rules),
+``pacing`` (pure delays), ``worker`` (the facade the functions call). The design, with its
+lifecycle and failure rules: docs/generation.md.
 """

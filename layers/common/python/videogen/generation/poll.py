@@ -26,7 +26,15 @@ from videogen import catalog, cleanup, storage
 from videogen.catalog import CatalogError
 from videogen.db import session_scope
 from videogen.generation.pacing import next_poll_delay, overdue_error, poll_is_due
-from videogen.generation.steps import JobSteps, KeyRefused, Lease, Outcome, count, in_status, log_fields
+from videogen.generation.steps import (
+    JobSteps,
+    KeyRefused,
+    Lease,
+    Outcome,
+    count,
+    lease_in_status,
+    log_fields,
+)
 from videogen.models import VideoJob
 from videogen.observability import emit_metric, logger
 from videogen.providers import (
@@ -53,24 +61,17 @@ def poll(steps: JobSteps, job_id: uuid.UUID) -> Outcome:
 
 def _lease_poll(steps: JobSteps, job_id: uuid.UUID) -> Lease | Outcome:
     now = steps.clock()
-    with session_scope() as s:
-        # Row lock: concurrent duplicates of one poll message take turns, and the second
-        # finds the lease the first wrote.
-        job = in_status(video_jobs.lock_by_id(s, job_id), "processing")
-        if not isinstance(job, VideoJob):
-            return job
+
+    def mark(job: VideoJob) -> dict[str, object] | Outcome:
         if not poll_is_due(job.metadata_, now):
             return "not-due"
         # Until this step sets the real next due time, duplicates count as early.
         lease_until = now + timedelta(seconds=steps.config.poll_max_delay_seconds)
-        metadata = job.metadata_ | {
-            "polls": int(job.metadata_.get("polls", 0)) + 1,
-            "next_poll_at": lease_until.isoformat(),
-        }
-        leased = video_jobs.update_in_status(s, job_id, "processing", {"metadata_": metadata})
-        if leased is None:  # pragma: no cover - the row is locked and was processing
-            return "ignored"
-        return Lease.take(s, leased)
+        return {"polls": int(job.metadata_.get("polls", 0)) + 1, "next_poll_at": lease_until.isoformat()}
+
+    # Row lock: concurrent duplicates of one poll message take turns, and the second finds
+    # the lease the first wrote.
+    return lease_in_status(job_id, "processing", mark)
 
 
 def _ask_provider(steps: JobSteps, lease: Lease) -> Outcome:

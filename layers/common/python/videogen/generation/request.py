@@ -1,14 +1,7 @@
-"""Requesting a clip: validation against the catalog, prompt composition, quotas, the job row
-and the queue message. Used by the generate function; tested once here.
-
-Prompt rule: a ``prompt`` in the request is used verbatim. Without one, the prompt is the
-scene's own prompt (its ``prompt``, else ``description``, else ``text`` field), then
-``Character: `` and the character profile's text fields (``name`` first, then the others in
-the order they were saved), then ``Style: `` and the preset's description (or the preset key
-in words when it is not a known preset). For example::
-
-    Ada opens the lab door at dawn. Character: name: Ada; description: a curious engineer.
-    Style: cinematic, anamorphic lens, soft film grain.
+"""Requesting a clip: validation against the catalog, the prompt, quotas, the job row and the
+queue message. Used by the generate function; tested once here. The prompt and fingerprint
+rules are in :mod:`videogen.generation.prompt`; the whole-storyboard request, which shares the
+context, key and cap rules below, in :mod:`videogen.generation.batch`.
 
 Concurrency: the cap check and the insert happen under a row lock on the caller's
 ``user_quotas`` row (one transaction), so two requests cannot slip past a cap together; the
@@ -28,22 +21,12 @@ from sqlalchemy.orm import Session
 from videogen import catalog
 from videogen.config import Settings, get_settings
 from videogen.db import session_scope
-from videogen.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
+from videogen.errors import Conflict, QuotaExceeded
+from videogen.generation.prompt import compose_prompt, find_scene, fingerprint
 from videogen.queue import QueueSender, QueueUnavailable, StepMessage
 from videogen.repositories import generation_requests, video_jobs
+from videogen.repositories.generation_requests import Caps
 from videogen.schemas import GenerateRequest
-
-MAX_PROMPT_CHARS = 4000
-PRESET_STYLES = {
-    "cinematic": "cinematic, anamorphic lens, soft film grain",
-    "anime": "anime, cel shading, vivid colours",
-    "documentary": "documentary, handheld camera, natural light",
-    "noir": "film noir, black and white, hard shadows",
-    "watercolor": "watercolour illustration, soft edges, paper texture",
-    "claymation": "claymation, stop motion, handmade textures",
-    "pixar": "3D animated feature, expressive characters, warm lighting",
-}
-_SCENE_PROMPT_FIELDS = ("prompt", "description", "text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,54 +39,58 @@ class Accepted:
     created: bool
 
 
-def _scene(storyboard_scenes: list[Any], scene_id: str) -> dict[str, Any]:
-    for scene in storyboard_scenes:
-        if isinstance(scene, dict) and scene.get("id") == scene_id:
-            return scene
-    raise InvalidInput("Scene not found in this storyboard", {"sceneId": scene_id})
-
-
-def compose_prompt(scene: dict[str, Any], character: dict[str, Any], preset_key: str) -> str:
-    """The generation prompt for a scene when the request brings none (see module doc)."""
-    scene_text = next(
-        (
-            str(scene[f]).strip()
-            for f in _SCENE_PROMPT_FIELDS
-            if isinstance(scene.get(f), str) and scene[f].strip()
-        ),
-        None,
+def caps_for(settings: Settings, today: date) -> Caps:
+    """The caller's caps from settings, for the UTC day ``today``."""
+    return Caps(
+        day_start=datetime.combine(today, time.min, tzinfo=UTC),
+        max_in_flight=settings.max_jobs_in_flight_per_user,
+        max_daily_spend=settings.max_daily_spend_per_user_usd,
     )
-    if scene_text is None:
-        raise InvalidInput(
-            "Scene has no prompt: add one to the scene or send `prompt`", {"sceneId": scene.get("id")}
-        )
-    parts = [scene_text.rstrip(".") + "."]
-    ordered = sorted(character.items(), key=lambda kv: kv[0] != "name")
-    traits = [f"{k}: {v.strip()}" for k, v in ordered if isinstance(v, str) and v.strip()]
-    if traits:
-        parts.append("Character: " + "; ".join(traits) + ".")
-    style = PRESET_STYLES.get(preset_key, preset_key.replace("-", " ").replace("_", " "))
-    parts.append(f"Style: {style}.")
-    return " ".join(parts)[:MAX_PROMPT_CHARS]
 
 
-def _quota_error(in_flight: int, spent: Decimal, estimate: Decimal, settings: Settings) -> QuotaExceeded:
-    if in_flight >= settings.max_jobs_in_flight_per_user:
-        return QuotaExceeded(
-            f"Too many videos in progress: {in_flight} of {settings.max_jobs_in_flight_per_user} allowed "
-            "at once; wait for one to finish",
-            {"cap": "jobsInFlight", "limit": settings.max_jobs_in_flight_per_user, "current": in_flight},
+def require_key(context: Any, provider: str) -> None:
+    """``Conflict`` (409) saying how to add a key when the caller has no active one."""
+    if not context.has_key:
+        raise Conflict(
+            f"No active {provider} API key: add one with PUT /api/keys/{provider} first",
+            {"provider": provider},
         )
-    return QuotaExceeded(
-        f"Daily spend cap reached: ${spent:.2f} spent or reserved today, this clip adds ${estimate:.2f}, "
-        f"the cap is ${settings.max_daily_spend_per_user_usd:.2f}",
-        {
-            "cap": "dailySpendUsd",
-            "limit": float(settings.max_daily_spend_per_user_usd),
-            "current": float(spent),
-            "requested": float(estimate),
-        },
-    )
+
+
+def clips_that_fit(in_flight: int, spent: Decimal, estimate: Decimal, settings: Settings) -> int:
+    """How many more clips at ``estimate`` each fit under both caps now."""
+    by_count = settings.max_jobs_in_flight_per_user - in_flight
+    room = settings.max_daily_spend_per_user_usd - spent
+    by_money = int(room // estimate) if estimate > 0 else by_count
+    return max(0, min(by_count, by_money))
+
+
+def quota_error(
+    in_flight: int, spent: Decimal, estimate: Decimal, settings: Settings, *, clips: int = 1
+) -> QuotaExceeded:
+    """The 429 for ``clips`` more clips that would pass a cap: which cap, its limit, where the
+    caller stands and, for more than one clip (a batch), how many of them fit."""
+    max_in_flight = settings.max_jobs_in_flight_per_user
+    cap = settings.max_daily_spend_per_user_usd
+    if in_flight + clips > max_in_flight:
+        message = f"Too many videos in progress: {in_flight} of {max_in_flight} allowed at once"
+        details: dict[str, Any] = {"cap": "jobsInFlight", "limit": max_in_flight, "current": in_flight}
+        wait = "; wait for one to finish"
+    else:
+        adds = (
+            f"this clip adds ${estimate:.2f}" if clips == 1 else f"{clips} clips add ${estimate * clips:.2f}"
+        )
+        message = (
+            f"Daily spend cap reached: ${spent:.2f} spent or reserved today, {adds}, the cap is ${cap:.2f}"
+        )
+        details = {"cap": "dailySpendUsd", "limit": float(cap), "current": float(spent)}
+        details["requested"] = float(estimate * clips)
+        wait = ""
+    if clips == 1:
+        return QuotaExceeded(message + wait, details)
+    fit = clips_that_fit(in_flight, spent, estimate, settings)
+    message += f"; {fit} of these {clips} scenes fit now"
+    return QuotaExceeded(message, details | {"scenes": clips, "scenesThatFit": fit})
 
 
 def _earlier(session: Session, user_id: str, job_id: uuid.UUID) -> Accepted:
@@ -132,16 +119,10 @@ def create_job(
     context = generation_requests.load_context(
         session, user_id, req.storyboard_id, req.provider, idempotency_key
     )
-    if context is None:
-        raise NotFound("Storyboard not found", {"id": str(req.storyboard_id)})
-    if context.earlier_job_id is not None:
-        return _earlier(session, user_id, context.earlier_job_id)
-    scene = _scene(context.scenes, req.scene_id)
-    if not context.has_key:
-        raise Conflict(
-            f"No active {req.provider} API key: add one with PUT /api/keys/{req.provider} first",
-            {"provider": req.provider},
-        )
+    if context.earlier is not None:
+        return _earlier(session, user_id, context.earlier)
+    scene = find_scene(context.scenes, req.scene_id)
+    require_key(context, req.provider)
     prompt = req.prompt or compose_prompt(scene, context.character, context.preset_key)
     estimate = catalog.estimate_cost(resolved)
     job = {
@@ -156,20 +137,15 @@ def create_job(
         "size": resolved.size,
         "estimated_cost": estimate,
         "idempotency_key": idempotency_key,
+        "fingerprint": fingerprint(prompt, resolved.model, resolved.size, resolved.duration_seconds),
     }
     generation_requests.lock_quota(session, user_id)
-    outcome = generation_requests.insert_within_caps(
-        session,
-        job,
-        day_start=datetime.combine(today, time.min, tzinfo=UTC),
-        max_in_flight=settings.max_jobs_in_flight_per_user,
-        max_daily_spend=settings.max_daily_spend_per_user_usd,
-    )
+    outcome = generation_requests.insert_within_caps(session, job, caps_for(settings, today))
     if outcome.new_job_id is not None:
         return Accepted(outcome.new_job_id, prompt, estimate, created=True)
     if outcome.earlier_job_id is not None:  # a concurrent retry with the same key won the lock
         return _earlier(session, user_id, outcome.earlier_job_id)
-    raise _quota_error(outcome.in_flight, Decimal(outcome.spent), estimate, settings)
+    raise quota_error(outcome.in_flight, Decimal(outcome.spent), estimate, settings)
 
 
 def enqueue_or_withdraw(accepted: Accepted, user_id: str, sender: QueueSender) -> None:

@@ -43,6 +43,8 @@ Outcome = Literal[
     "completed",
     "failed",
     "not-due",  # a duplicate or early poll: the chain's next poll is still to come
+    "cancelled",  # the provider took the cancel of a cancelled job
+    "cancel-refused",  # the provider would not (or could not be reached to) cancel it
     "ignored",  # the job is not in the state this step acts on (a duplicate or late message)
     "unknown-job",  # no such job (e.g. deleted with its storyboard): nothing to do
 ]
@@ -92,6 +94,27 @@ def in_status(job: VideoJob | None, status: str) -> VideoJob | Outcome:
     if job is None:
         return "unknown-job"
     return job if job.status == status else "ignored"
+
+
+def lease_in_status(
+    job_id: uuid.UUID, status: str, mark: Callable[[VideoJob], dict[str, object] | Outcome]
+) -> Lease | Outcome:
+    """The job, if still in ``status``, leased to this step with its key.
+
+    Under the row lock, ``mark(job)`` says what to merge into the job's metadata to hold the
+    lease (so a duplicate message finds it), or the outcome when this step must not act.
+    """
+    with session_scope() as s:
+        job = in_status(video_jobs.lock_by_id(s, job_id), status)
+        if not isinstance(job, VideoJob):
+            return job
+        marked = mark(job)
+        if not isinstance(marked, dict):
+            return marked
+        leased = video_jobs.update_in_status(s, job_id, status, {"metadata_": job.metadata_ | marked})
+        if leased is None:  # pragma: no cover - the row is locked and was in that status
+            return "ignored"
+        return Lease.take(s, leased)
 
 
 def log_fields(job: VideoJob, step: str, **fields: object) -> dict[str, object]:

@@ -10,7 +10,9 @@ The provider is never asked twice for one job: that would charge the user twice.
   and its submit comes back once the mark is stale, for recovery;
 - recovery (a stale mark) asks the provider for a job created since the mark: found, it is
   adopted and polled; not found, or the provider cannot list jobs, the job fails with
-  :data:`OUTCOME_UNKNOWN`. A fresh mark is another worker mid-call: left alone.
+  :data:`OUTCOME_UNKNOWN`. A fresh mark is another worker mid-call: left alone;
+- a job the user cancelled while its create ran gets the provider's id all the same, and is
+  cancelled there at once (:mod:`videogen.generation.provider_cancel`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from videogen import catalog
 from videogen.catalog import CatalogError
 from videogen.db import session_scope
 from videogen.generation.pacing import next_poll_delay, provider_refused_create
+from videogen.generation.provider_cancel import cancel_at_provider
 from videogen.generation.steps import (
     OUTCOME_UNKNOWN,
     JobSteps,
@@ -130,7 +133,12 @@ def _store_submission(steps: JobSteps, job: VideoJob, submission: Submission, st
         maximum=config.poll_max_delay_seconds,
         hint=submission.poll_after_seconds,
     )
-    metadata = job.metadata_ | {"polls": 0, "next_poll_at": steps.after(delay)}
+    # submitted_at: the clock of the estimated progress of providers that report none (videogen.clips).
+    metadata = job.metadata_ | {
+        "polls": 0,
+        "next_poll_at": steps.after(delay),
+        "submitted_at": steps.clock().isoformat(),
+    }
     with session_scope() as s:
         stored = video_jobs.transition(
             s,
@@ -141,13 +149,27 @@ def _store_submission(steps: JobSteps, job: VideoJob, submission: Submission, st
         )
     fields = log_fields(job, step, provider_job_id=submission.provider_job_id)
     if stored is None:
-        # Only if recovery or the sweeper settled the job while this create ran.
-        logger.error("the provider accepted a job that is no longer submitting", extra=fields)
-        return "ignored"
+        return _accepted_after_all(steps, job, submission, fields)
     count("JobsSubmitted", job.provider)
     logger.info("job submitted", extra=fields | {"poll_delay_seconds": delay})
     steps.send(job, "poll", delay)
     return "submitted"
+
+
+def _accepted_after_all(
+    steps: JobSteps, job: VideoJob, submission: Submission, fields: dict[str, object]
+) -> Outcome:
+    """The provider accepted a job that is no longer ``submitting``: cancelled meanwhile (stop
+    it there now that its id is known), or settled by recovery or the sweeper."""
+    with session_scope() as s:
+        kept = video_jobs.update_in_status(
+            s, job.id, "cancelled", {"provider_job_id": submission.provider_job_id}
+        )
+    if kept is not None:
+        logger.info("the job was cancelled while its create ran; cancelling it at the provider", extra=fields)
+        return cancel_at_provider(steps, job.id)
+    logger.error("the provider accepted a job that is no longer submitting", extra=fields)
+    return "ignored"
 
 
 def _submit_later(steps: JobSteps, job: VideoJob, error: RetryableProviderError) -> Outcome:

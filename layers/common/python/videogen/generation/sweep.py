@@ -5,8 +5,10 @@ A sweep, oldest jobs first and at most ``sweep_batch_size`` of each kind: fails 
 older than ``generation_max_wait_seconds``; runs recovery on jobs ``submitting`` past
 ``submit_stale_after_seconds``; re-queues the poll of jobs ``processing`` untouched for three
 maximum poll delays, and the submit of jobs ``pending`` past ``pending_stale_after_seconds``
-(their message was lost). A re-poll of a live chain is harmless: the poll lease answers
-"not-due". A dead letter fails its job, from any active status.
+(their message was lost), and the provider cancel of cancelled jobs left unsettled as long
+(lost message, or its worker died). A re-poll of a live chain is harmless: the poll lease
+answers "not-due", the cancel lease "in-flight". A dead letter fails its job, from any active
+status; a cancelled job is never touched.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from videogen.db import session_scope
 from videogen.generation.pacing import overdue_error
 from videogen.generation.steps import JobSteps, Outcome, log_fields
 from videogen.generation.submit import recover
-from videogen.models import ACTIVE_JOB_STATUSES
+from videogen.models import ACTIVE_JOB_STATUSES, VideoJob
 from videogen.observability import logger
 from videogen.queue import Step
 from videogen.repositories import video_jobs
@@ -27,12 +29,14 @@ from videogen.repositories import video_jobs
 
 @dataclass
 class SweepReport:
-    """What one sweep did: jobs failed as overdue, recoveries tried, polls and submits re-sent."""
+    """What one sweep did: jobs failed as overdue, recoveries tried, polls, submits and provider
+    cancels re-sent."""
 
     expired: int = 0
     recovered: int = 0
     repolled: int = 0
     resubmitted: int = 0
+    recancelled: int = 0
     errors: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -54,6 +58,13 @@ def sweep(steps: JobSteps) -> SweepReport:
     report.resubmitted = _resend(
         steps, "pending", now - timedelta(seconds=config.pending_stale_after_seconds), "submit"
     )
+    with session_scope() as s:
+        unsettled = video_jobs.list_unsettled_cancels(
+            s,
+            updated_before=now - timedelta(seconds=3 * config.poll_max_delay_seconds),
+            limit=config.sweep_batch_size,
+        )
+    report.recancelled = _send_each(steps, unsettled, "cancel")
     return report
 
 
@@ -97,6 +108,10 @@ def _resend(steps: JobSteps, status: str, updated_before: datetime, step: Step) 
         jobs = video_jobs.list_by_status(
             s, (status,), updated_before=updated_before, limit=steps.config.sweep_batch_size
         )
+    return _send_each(steps, jobs, step)
+
+
+def _send_each(steps: JobSteps, jobs: list[VideoJob], step: Step) -> int:
     for job in jobs:
         logger.info("re-sending a lost step", extra=log_fields(job, step))
         steps.send(job, step, 0)

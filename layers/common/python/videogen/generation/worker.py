@@ -1,18 +1,18 @@
 """The generation worker: the one object the worker, dead-letter and sweeper functions call.
 
 ``functions/generation_worker`` parses SQS records into :class:`~videogen.queue.StepMessage`
-and calls :meth:`GenerationWorker.run`; ``functions/generation_dlq`` calls
+and calls :meth:`GenerationWorker.run` (submit, poll or cancel); ``functions/generation_dlq`` calls
 :meth:`GenerationWorker.give_up`; ``functions/generation_sweeper`` calls
-:meth:`GenerationWorker.sweep`. The rules live in ``submit``, ``poll`` and ``sweep``; this
-class only routes to them. Nothing raises but unexpected trouble (database, S3 or KMS down, a
-bug), so that the caller fails that one message and SQS redelivers it.
+:meth:`GenerationWorker.sweep`. The rules live in ``submit``, ``poll``, ``provider_cancel``
+and ``sweep``; this class only routes to them. Nothing raises but unexpected trouble (database,
+S3 or KMS down, a bug), so that the caller fails that one message and SQS redelivers it.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from videogen.generation import poll, submit, sweep
+from videogen.generation import poll, provider_cancel, submit, sweep
 from videogen.generation.steps import JobSteps, Outcome
 from videogen.generation.sweep import SweepReport
 from videogen.observability import logger
@@ -24,7 +24,8 @@ class GenerationWorker(JobSteps):
 
     def run(self, message: StepMessage) -> Outcome:
         """Run one queue message's step; returns what happened (also logged)."""
-        outcome = self.submit(message.job_id) if message.step == "submit" else self.poll(message.job_id)
+        steps = {"submit": self.submit, "poll": self.poll, "cancel": self.cancel}
+        outcome = steps[message.step](message.job_id)
         fields = {"job_id": str(message.job_id), "step": message.step, "outcome": outcome}
         if outcome == "unknown-job":
             logger.warning("step for an unknown job acknowledged", extra=fields)
@@ -43,6 +44,10 @@ class GenerationWorker(JobSteps):
     def poll(self, job_id: uuid.UUID) -> Outcome:
         """Ask the provider about a processing job; finish, fail or schedule the next poll."""
         return poll.poll(self, job_id)
+
+    def cancel(self, job_id: uuid.UUID) -> Outcome:
+        """Ask the provider to stop a cancelled job, as far as its API allows."""
+        return provider_cancel.cancel_at_provider(self, job_id)
 
     def sweep(self) -> SweepReport:
         """Find stuck jobs and move them on (the scheduled sweeper)."""

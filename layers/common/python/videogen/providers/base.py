@@ -121,6 +121,14 @@ class VideoProvider(Protocol):
         """Stream the finished asset's bytes in chunks (may yield nothing for an empty file)."""
         ...
 
+    def cancel(self, provider_job_id: str) -> None:
+        """Ask the provider to stop the job (best effort; what each provider does: its module doc).
+
+        ``PermanentProviderError`` when the provider will not (no such job, already finished,
+        no cancel for jobs in that state); ``RetryableProviderError`` to try again later.
+        """
+        ...
+
     def close(self) -> None:
         """Release the HTTP connections (the key leaves memory with the object)."""
         ...

@@ -7,7 +7,12 @@ catalog, not this module, decides which values are valid, and the provider's 400
 anything else becomes a ``PermanentProviderError``.
 
 Retries: the create call runs with ``max_retries=0`` (a retried create is a second paid
-job; the worker decides); retrieve, list and download use ``max_retries=2``.
+job; the worker decides); retrieve, list, download and delete use ``max_retries=2``.
+
+Cancel: the videos API has no cancel. Its one way to drop a job is ``DELETE /videos/{id}``
+(``videos.delete``), which the pinned SDK documents for "a completed or failed video"; an
+endpoint may refuse it for a job still running (the refusal is a ``PermanentProviderError``).
+Nothing in the API says a deleted job is not billed.
 """
 
 from __future__ import annotations
@@ -118,6 +123,13 @@ class SoraProvider(ClosesClient):
                 provider_job_id, variant=variant
             ) as response:
                 yield from response.iter_bytes(_DOWNLOAD_CHUNK_BYTES)
+        except openai.OpenAIError as exc:
+            raise _provider_error(exc) from None
+
+    def cancel(self, provider_job_id: str) -> None:
+        """``DELETE /videos/{id}``: drop the job and its assets (see the module doc)."""
+        try:
+            self._reader.videos.delete(provider_job_id)
         except openai.OpenAIError as exc:
             raise _provider_error(exc) from None
 

@@ -23,7 +23,15 @@ Duration: the finished operation does not report the clip's length, so ``PollRes
 duration_seconds`` is ``None`` and the worker bills the requested seconds.
 
 Retries: the SDK retries nothing by default and the client says so explicitly
-(``attempts=1``) for create; polls and downloads pass their own retry options.
+(``attempts=1``) for create; polls, downloads and cancels pass their own retry options.
+
+Cancel: Vertex AI's long-running operations have a ``:cancel`` method ("best effort ...
+success is not guaranteed"; a cancelled operation ends with error code 1, CANCELLED). The SDK
+does not wrap it, so ``cancel`` sends ``POST {base}/v1beta1/{operation name}:cancel`` through
+the SDK's own request layer (same key, base URL and API version). Veo's operations are read
+through ``fetchPredictOperation`` rather than the generic operations API, and Google does not
+document ``:cancel`` for them: an error answer is a ``PermanentProviderError``. Nothing in the
+API says a cancelled operation is not billed.
 """
 
 from __future__ import annotations
@@ -150,6 +158,14 @@ class VeoProvider(ClosesClient):
             "veo stored the video in Cloud Storage, which an API key cannot read; "
             "generate without an output bucket"
         )
+
+    def cancel(self, provider_job_id: str) -> None:
+        """``POST {operation}:cancel`` (see the module doc)."""
+        try:
+            # The SDK has no operations.cancel; its request layer knows the URL and the key.
+            self._client._api_client.request("post", f"{provider_job_id}:cancel", {}, _READ_OPTIONS)
+        except (errors.APIError, httpx2.TransportError) as exc:
+            raise _provider_error(exc) from None
 
     def _operation(self, name: str) -> types.GenerateVideosOperation:
         try:

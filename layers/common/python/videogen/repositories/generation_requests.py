@@ -3,22 +3,30 @@ insert that holds only within the caller's caps. Three statements, each built on
 
 The caps are checked and the row inserted in one statement that runs while the caller's
 ``user_quotas`` row is locked (statement 2), so concurrent requests cannot slip past a cap
-together: the second waits for the first to commit, then sees its job.
+together: the second waits for the first to commit, then sees its job. The whole-storyboard
+insert (``generation_batches``) and the usage report (``usage``) use the same definitions of
+"in flight" and "spent today": :func:`usage_cte` and :func:`within_caps`.
+
+Spent today: the sum, over the caller's jobs created since the UTC day began and not failed,
+of the actual cost where there is one, else the estimate. A job cancelled before it reached
+its provider has cost 0; one cancelled later keeps its estimate (the provider may still bill).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, literal, select
+from sqlalchemy import CTE, ColumnElement, Select, and_, bindparam, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from videogen.models import ACTIVE_JOB_STATUSES, Storyboard, UserApiKey, UserQuota, VideoJob
+from videogen.errors import NotFound
+from videogen.models import ACTIVE_JOB_STATUSES, GenerationBatch, Storyboard, UserApiKey, UserQuota, VideoJob
 
 JOB_COLUMNS = (
     "id",
@@ -32,8 +40,26 @@ JOB_COLUMNS = (
     "size",
     "estimated_cost",
     "idempotency_key",
+    "fingerprint",
 )
 """The columns a new job is inserted with (the rest take their defaults)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """What an insert is checked against: the caller's caps, and where today (UTC) began."""
+
+    day_start: datetime
+    max_in_flight: int
+    max_daily_spend: Decimal
+
+    def params(self) -> dict[str, Any]:
+        """The bound values of :func:`usage_cte` and :func:`within_caps`."""
+        return {
+            "day_start": self.day_start,
+            "max_in_flight": self.max_in_flight,
+            "max_daily_spend": self.max_daily_spend,
+        }
 
 
 def _earlier_job() -> Select[Any]:
@@ -42,36 +68,56 @@ def _earlier_job() -> Select[Any]:
     )
 
 
+def earlier_batch() -> Select[Any]:
+    """The answer of the caller's whole-storyboard generate with this ``idempotency_key``."""
+    return select(GenerationBatch.answer).where(
+        GenerationBatch.user_id == bindparam("owner_id"),
+        GenerationBatch.idempotency_key == bindparam("idempotency_key"),
+    )
+
+
 @cache
-def _select_context(with_key: bool) -> Select[Any]:
+def _select_context(with_key: bool, batch: bool) -> Select[Any]:
     has_key = exists().where(
         UserApiKey.user_id == bindparam("owner_id"),
         UserApiKey.provider == bindparam("provider"),
         UserApiKey.is_active,
     )
-    earlier = _earlier_job().scalar_subquery() if with_key else literal(None)
+    lookup = earlier_batch() if batch else _earlier_job()
+    earlier = lookup.scalar_subquery() if with_key else literal(None)
     return select(
         Storyboard.scenes,
         Storyboard.character,
         Storyboard.preset_key,
         has_key.label("has_key"),
-        earlier.label("earlier_job_id"),
+        earlier.label("earlier"),
     ).where(Storyboard.id == bindparam("storyboard_id"), Storyboard.user_id == bindparam("owner_id"))
 
 
 def load_context(
-    session: Session, user_id: str, storyboard_id: uuid.UUID, provider: str, idempotency_key: str | None
+    session: Session,
+    user_id: str,
+    storyboard_id: uuid.UUID,
+    provider: str,
+    idempotency_key: str | None,
+    *,
+    batch: bool = False,
 ) -> Any:
     """Statement 1: the storyboard's scenes, character and preset, whether the caller has an
-    active key for ``provider``, and the job an earlier request with this key made (if any).
-    ``None`` when the storyboard is missing or someone else's."""
+    active key for ``provider``, and what an earlier request with this key made (``earlier``:
+    the job's id, or with ``batch`` the batch's answer). ``NotFound`` when the storyboard is
+    missing or someone else's."""
     params = {
         "owner_id": user_id,
         "storyboard_id": storyboard_id,
         "provider": provider,
         "idempotency_key": idempotency_key,
     }
-    return session.execute(_select_context(idempotency_key is not None), params).one_or_none()
+    stmt = _select_context(idempotency_key is not None, batch)
+    context = session.execute(stmt, params).one_or_none()
+    if context is None:
+        raise NotFound("Storyboard not found", {"id": str(storyboard_id)})
+    return context
 
 
 @cache
@@ -85,27 +131,42 @@ def lock_quota(session: Session, user_id: str) -> None:
     session.execute(_lock_quota(), {"owner_id": user_id})
 
 
-@cache
-def _insert_within_caps(with_key: bool) -> Select[Any]:
-    spend = func.coalesce(VideoJob.cost, VideoJob.estimated_cost)
-    usage = (
+SPEND = func.coalesce(VideoJob.cost, VideoJob.estimated_cost)
+"""What a job counts towards the daily spend: its actual cost, else its estimate."""
+COUNTS_AS_SPENT = VideoJob.status != "failed"
+"""Failed jobs cost nothing; every other job counts (see the module doc on cancelled ones)."""
+
+
+def usage_cte() -> CTE:
+    """``usage(in_flight, spent)`` of the caller (``owner_id``) since ``day_start``: the numbers
+    every cap check and the usage report use."""
+    return (
         select(
             func.count().filter(VideoJob.status.in_(ACTIVE_JOB_STATUSES)).label("in_flight"),
             func.coalesce(
-                func.sum(spend).filter(
-                    and_(VideoJob.created_at >= bindparam("day_start"), VideoJob.status != "failed")
-                ),
+                func.sum(SPEND).filter(and_(VideoJob.created_at >= bindparam("day_start"), COUNTS_AS_SPENT)),
                 0,
             ).label("spent"),
         )
         .where(VideoJob.user_id == bindparam("owner_id"))
         .cte("usage")
     )
-    conditions = [
-        usage.c.in_flight < bindparam("max_in_flight"),
-        usage.c.spent + bindparam("new_estimated_cost", type_=VideoJob.estimated_cost.type)
-        <= bindparam("max_daily_spend", type_=VideoJob.estimated_cost.type),
+
+
+def within_caps(usage: CTE, new_jobs: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+    """The conditions under which ``new_jobs`` more jobs, each ``new_estimated_cost``, fit."""
+    money = VideoJob.estimated_cost.type
+    return [
+        usage.c.in_flight + new_jobs <= bindparam("max_in_flight"),
+        usage.c.spent + new_jobs * bindparam("new_estimated_cost", type_=money)
+        <= bindparam("max_daily_spend", type_=money),
     ]
+
+
+@cache
+def _insert_within_caps(with_key: bool) -> Select[Any]:
+    usage = usage_cte()
+    conditions = within_caps(usage, literal(1))
     if with_key:
         conditions.append(~_earlier_job().exists())
     table = VideoJob.__table__
@@ -125,24 +186,12 @@ def _insert_within_caps(with_key: bool) -> Select[Any]:
     )
 
 
-def insert_within_caps(
-    session: Session,
-    job: dict[str, Any],
-    *,
-    day_start: datetime,
-    max_in_flight: int,
-    max_daily_spend: Decimal,
-) -> Any:
+def insert_within_caps(session: Session, job: dict[str, Any], caps: Caps) -> Any:
     """Statement 3: the caller's usage, the idempotency re-check and the conditional INSERT.
 
     ``job`` holds every column of ``JOB_COLUMNS``. Returns ``(in_flight, spent,
     earlier_job_id, new_job_id)``: ``new_job_id`` is set only when the job went in.
     """
-    params = {f"new_{c}": job[c] for c in JOB_COLUMNS} | {
-        "owner_id": job["user_id"],
-        "idempotency_key": job["idempotency_key"],
-        "day_start": day_start,
-        "max_in_flight": max_in_flight,
-        "max_daily_spend": max_daily_spend,
-    }
+    params = {f"new_{c}": job[c] for c in JOB_COLUMNS} | caps.params()
+    params |= {"owner_id": job["user_id"], "idempotency_key": job["idempotency_key"]}
     return session.execute(_insert_within_caps(job["idempotency_key"] is not None), params).one()

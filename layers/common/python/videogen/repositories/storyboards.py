@@ -7,16 +7,12 @@ PostgreSQL, and a warm Lambda container answers many requests with the same few 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, Text, Uuid, bindparam, func, insert, literal, select, tuple_, union_all
+from sqlalchemy import Select, Table, Text, Uuid, bindparam, func, insert, literal, select, union_all
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import JSONB
@@ -26,6 +22,7 @@ from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 from videogen import storage
 from videogen.errors import InvalidInput, NotFound, StaleVersion
 from videogen.models import CompiledVideo, StorageCleanup, Storyboard, VideoJob
+from videogen.repositories import keyset
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -137,10 +134,7 @@ def _select_page(with_cursor: bool, with_name: bool) -> Select[Storyboard]:
     stmt = select(Storyboard).where(Storyboard.user_id == bindparam("owner_id"))
     if with_name:
         stmt = stmt.where(Storyboard.name.ilike(bindparam("name_pattern"), escape="\\"))
-    if with_cursor:
-        after = tuple_(bindparam("after_updated_at", type_=Storyboard.updated_at.type), bindparam("after_id"))
-        stmt = stmt.where(tuple_(Storyboard.updated_at, Storyboard.id) < after)
-    return stmt.order_by(Storyboard.updated_at.desc(), Storyboard.id.desc()).limit(bindparam("page_limit"))
+    return keyset.newest_first(stmt, Storyboard.updated_at, Storyboard.id, with_cursor)
 
 
 def create(
@@ -235,25 +229,6 @@ def delete(session: Session, user_id: str, storyboard_id: uuid.UUID) -> uuid.UUI
     return cleanup_id
 
 
-def encode_cursor(updated_at: datetime, storyboard_id: uuid.UUID) -> str:
-    """Opaque keyset cursor: the last row's (updated_at, id)."""
-    raw = json.dumps({"u": updated_at.isoformat(), "i": str(storyboard_id)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """Inverse of ``encode_cursor``; ``InvalidInput`` for anything a client made up."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        updated_at = datetime.fromisoformat(data["u"])
-        if updated_at.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return updated_at, uuid.UUID(data["i"])
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidInput("Invalid cursor", {"cursor": "not a cursor returned by this API"}) from exc
-
-
 def escape_like(text: str) -> str:
     """Escape LIKE metacharacters so ``%``, ``_`` and ``\\`` match literally."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -273,14 +248,9 @@ def list_for_user(
     repeated nor skipped across pages. ``name_contains`` filters by case-insensitive substring.
     """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    params: dict[str, Any] = {"owner_id": user_id, "page_limit": limit + 1}
+    params = keyset.page_params(limit, cursor) | {"owner_id": user_id}
     if name_contains:
         params["name_pattern"] = f"%{escape_like(name_contains)}%"
-    if cursor:
-        params["after_updated_at"], params["after_id"] = decode_cursor(cursor)
     stmt = _select_page(bool(cursor), bool(name_contains))
     rows = list(session.execute(stmt, params).scalars())
-    if len(rows) <= limit:
-        return Page(rows, None)
-    last = rows[limit - 1]
-    return Page(rows[:limit], encode_cursor(last.updated_at, last.id))
+    return Page(*keyset.cut(rows, limit, lambda board: (board.updated_at, board.id)))

@@ -16,12 +16,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, bindparam, case, func, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session
 
 from videogen.errors import InvalidInput, NotFound
-from videogen.models import VideoJob
+from videogen.models import ACTIVE_JOB_STATUSES, VideoJob
+from videogen.repositories import keyset
 
 UPDATABLE_FIELDS = frozenset(
     {
@@ -46,6 +47,9 @@ class StatusView:
     id: uuid.UUID
     status: str
     progress: int
+    provider: str
+    model: str
+    metadata_: dict[str, Any]
     video_url: str | None
     thumbnail_url: str | None
     cost: Decimal | None
@@ -54,13 +58,18 @@ class StatusView:
     completed_at: datetime | None
 
 
-_STATUS_COLUMNS = tuple(VideoJob.__table__.c[f.name] for f in fields(StatusView))
+_STATUS_COLUMNS = tuple(getattr(VideoJob, f.name) for f in fields(StatusView))
 
 
 @cache
 def _select_status() -> Select[Any]:
     owned = (VideoJob.id == bindparam("job_id"), VideoJob.user_id == bindparam("owner_id"))
     return select(*_STATUS_COLUMNS).where(*owned)
+
+
+def status_view(job: VideoJob) -> StatusView:
+    """The status route's view of a job row already read."""
+    return StatusView(*(getattr(job, f.name) for f in fields(StatusView)))
 
 
 def get_status_for_user(session: Session, user_id: str, job_id: uuid.UUID) -> StatusView:
@@ -87,6 +96,48 @@ def _check_fields(changes: dict[str, Any]) -> None:
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
         raise InvalidInput("Unknown video job fields", {"fields": sorted(unknown)})
+
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+_SHOWN_AS = {"processing": ("submitting", "processing")}
+"""Public statuses that stand for more than one stored status."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    items: list[VideoJob]
+    next_cursor: str | None
+
+
+@cache
+def _select_page(with_status: bool, with_storyboard: bool, with_cursor: bool) -> Select[VideoJob]:
+    stmt = select(VideoJob).where(VideoJob.user_id == bindparam("owner_id"))
+    if with_status:
+        stmt = stmt.where(VideoJob.status.in_(bindparam("statuses", expanding=True)))
+    if with_storyboard:
+        stmt = stmt.where(VideoJob.storyboard_id == bindparam("storyboard_id"))
+    return keyset.newest_first(stmt, VideoJob.created_at, VideoJob.id, with_cursor)
+
+
+def list_for_user(
+    session: Session,
+    user_id: str,
+    *,
+    status: str | None = None,
+    storyboard_id: uuid.UUID | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+    cursor: str | None = None,
+) -> JobPage:
+    """The caller's jobs, newest first, one keyset page per statement (``status`` as clients
+    name it: ``processing`` includes ``submitting``)."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    params = keyset.page_params(limit, cursor) | {"owner_id": user_id, "storyboard_id": storyboard_id}
+    if status is not None:
+        params["statuses"] = list(_SHOWN_AS.get(status, (status,)))
+    stmt = _select_page(status is not None, storyboard_id is not None, bool(cursor))
+    rows = list(session.execute(stmt, params).scalars())
+    return JobPage(*keyset.cut(rows, limit, lambda job: (job.created_at, job.id)))
 
 
 def get_for_user(session: Session, user_id: str, job_id: uuid.UUID) -> VideoJob:
@@ -175,6 +226,69 @@ def withdraw_pending(session: Session, user_id: str, job_id: uuid.UUID) -> bool:
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     return deleted is not None
+
+
+@cache
+def _cancel() -> Any:
+    # The right-hand sides read the row as it was: the status it is cancelled from decides.
+    was = VideoJob.status
+    return (
+        update(VideoJob)
+        .where(
+            VideoJob.id == bindparam("job_id"),
+            VideoJob.user_id == bindparam("owner_id"),
+            VideoJob.status.in_(ACTIVE_JOB_STATUSES),
+        )
+        .values(
+            status="cancelled",
+            # Never sent to a provider: nothing to pay (it no longer counts against the day's cap).
+            cost=case((was == "pending", 0), else_=VideoJob.cost),
+            metadata_=VideoJob.metadata_.op("||")(
+                func.jsonb_build_object("cancelled_from", was, "cancelled_at", func.clock_timestamp())
+            ),
+            updated_at=func.clock_timestamp(),
+        )
+        .returning(VideoJob)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+
+
+def cancel_for_user(session: Session, user_id: str, job_id: uuid.UUID) -> VideoJob | None:
+    """pending | submitting | processing -> cancelled, in one conditional UPDATE.
+
+    The job's ``metadata.cancelled_from`` keeps the status it left; a pending job gets cost 0.
+    ``None`` when the caller has no such job in flight (see :func:`get_status_for_user`).
+    """
+    return session.execute(_cancel(), {"job_id": job_id, "owner_id": user_id}).scalar_one_or_none()
+
+
+def list_unsettled_cancels(session: Session, *, updated_before: datetime, limit: int) -> list[VideoJob]:
+    """Cancelled jobs that reached their provider and whose provider cancel has no outcome yet
+    (its message was lost, or its worker died), oldest first (the sweeper)."""
+    state = VideoJob.metadata_["provider_cancel"]["state"].astext
+    stmt = (
+        select(VideoJob)
+        .where(
+            VideoJob.status == "cancelled",
+            VideoJob.provider_job_id.is_not(None),
+            VideoJob.updated_at < updated_before,
+            state.is_(None) | state.in_(("requested", "retrying")),
+        )
+        .order_by(VideoJob.updated_at, VideoJob.id)
+        .limit(limit)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def withdraw_pending_many(session: Session, user_id: str, job_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Delete those of the caller's jobs that are still ``pending`` (their messages never left)."""
+    deleted = session.execute(
+        sql_delete(VideoJob)
+        .where(VideoJob.id.in_(job_ids), VideoJob.user_id == user_id, VideoJob.status == "pending")
+        .returning(VideoJob.id)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    return list(deleted)
 
 
 def lock_by_id(session: Session, job_id: uuid.UUID) -> VideoJob | None:

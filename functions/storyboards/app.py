@@ -7,8 +7,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
+from videogen import edge
 from videogen.db import session_scope
-from videogen.errors import InvalidInput
 from videogen.http import api_handler, current_user, make_resolver, metrics
 from videogen.repositories import storyboards
 from videogen.schemas import (
@@ -67,26 +67,16 @@ def get_storyboard(id: uuid.UUID) -> StoryboardDetailEnvelope:
     return StoryboardDetailEnvelope(storyboard=StoryboardWithJobsOut(**out.__dict__, video_jobs=jobs))
 
 
-def _expected_version(if_match: str | None) -> int | None:
-    """``If-Match: 3`` or ``If-Match: "3"`` (an ETag-style quoted version)."""
-    if if_match is None:
-        return None
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise InvalidInput("If-Match must be the storyboard version", {"ifMatch": if_match})
-    return int(raw)
-
-
 @app.patch("/api/storyboards/<id>")
 def patch_storyboard(
     id: uuid.UUID,
     body: Annotated[StoryboardPatch, Body()],
-    if_match: Annotated[str | None, Header(alias="if-match")] = None,
+    if_match: Annotated[str | None, Header(alias="if-match", pattern=edge.IF_MATCH_PATTERN)] = None,
 ) -> StoryboardEnvelope:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:  # one statement
         board = storyboards.update(
-            s, user_id, id, body.changes(), expected_version=_expected_version(if_match)
+            s, user_id, id, body.changes(), expected_version=edge.parse_version(if_match)
         )
     return StoryboardEnvelope(storyboard=StoryboardOut.model_validate(board))
 

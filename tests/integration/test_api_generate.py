@@ -137,7 +137,13 @@ def test_missing_scene_is_400(board):
     result = invoke(_handler(InMemoryQueueSender()), _request(board, sceneId="nope"))
 
     assert result.status == 400
-    assert result.body["details"] == {"sceneId": "nope"}
+    assert result.body["details"] == [
+        {
+            "field": "body.sceneId",
+            "message": "no scene of the storyboard has this id",
+            "type": "scene_not_found",
+        }
+    ]
 
 
 def test_no_active_key_is_409_saying_how_to_add_one(board):

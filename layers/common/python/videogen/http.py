@@ -1,7 +1,10 @@
-"""What every API function shares: the resolver factory, identity, error mapping, and the
-decorated Lambda entry point (Logger with the request id as correlation id, Tracer, Metrics).
+"""What every API function shares: the resolver factory, identity, the checks before routing
+(size, media type, the edge rule of videogen.edge), error mapping, and the decorated Lambda entry
+point (Logger with the request id as correlation id, Tracer, Metrics).
 
-Errors are JSON ``{error, details?}`` and never carry a stack trace, SQL or a secret.
+Errors are JSON ``{error, details?}`` and never carry a stack trace, SQL or a secret; a 400's
+details are field errors ``[{field, message, type}]``, the field named by where it is
+(``body.name``, ``query.limit``, ``path.id``, ``header.if-match``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from videogen import edge
 from videogen.config import get_settings
 from videogen.errors import (
     Conflict,
@@ -70,18 +74,23 @@ def _raw_error(status: HTTPStatus, error: str, details: Any = None) -> dict[str,
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     """Field errors without the rejected input (it may hold a secret such as an API key)."""
-    details = []
-    for err in exc.errors():
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("body",)]
-        details.append(
-            {"field": ".".join(loc) or "body", "message": err.get("msg", "invalid"), "type": err.get("type")}
-        )
-    return details
+    return [
+        {
+            "field": ".".join(str(part) for part in err.get("loc", ())) or "body",
+            "message": err.get("msg", "invalid"),
+            "type": err.get("type", "invalid"),
+        }
+        for err in exc.errors()
+    ]
+
+
+def _method(event: Mapping[str, Any]) -> str:
+    return str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
 
 
 def precheck(event: Mapping[str, Any]) -> dict[str, Any] | None:
     """Refuse, before routing, what no route accepts: bodies too large (413), non-JSON (415)."""
-    method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+    method = _method(event)
     body = event.get("body") or ""
     max_bytes = get_settings().max_body_bytes
     if len(body) > max_bytes * (4 / 3 if event.get("isBase64Encoded") else 1):
@@ -100,6 +109,16 @@ def precheck(event: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def checked_body(event: Mapping[str, Any]) -> Any:
+    """The edge rule over a whole request (headers, query, path, body); the JSON body of a POST,
+    PUT or PATCH parsed under it (``None`` without one). Raises ``edge.Refused``."""
+    edge.check_strings("header", event.get("headers"))
+    edge.check_strings("query", event.get("queryStringParameters"))
+    edge.check_strings("path", event.get("pathParameters"))
+    text = edge.body_text(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
+    return edge.parse_json(text) if text and _method(event) in BODY_METHODS else None
+
+
 def _claimed_sub(event: Mapping[str, Any]) -> str | None:
     claims = (((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get("claims")
     sub = (claims or {}).get("sub")
@@ -110,12 +129,17 @@ class ApiResolver(APIGatewayHttpResolver):
     """HTTP API resolver with validation on and the shared pre-routing checks.
 
     Unless built with ``require_identity=False`` (health), a request without a verified
-    identity is answered 401 before anything else looks at it.
+    identity is answered 401 before anything else looks at it. The body is parsed once, under
+    the edge rule, before routing; Powertools is handed that value and never parses the text.
     """
 
     def __init__(self, *, require_identity: bool = True, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(json_body_deserializer=self._checked_body, **kwargs)
         self.require_identity = require_identity
+        self._body: Any = None
+
+    def _checked_body(self, _text: str) -> Any:
+        return self._body
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if self.require_identity and _claimed_sub(event) is None:
@@ -123,6 +147,10 @@ class ApiResolver(APIGatewayHttpResolver):
         refused = precheck(event)
         if refused is not None:
             return refused
+        try:
+            self._body = checked_body(event)
+        except edge.Refused as exc:
+            return _raw_error(HTTPStatus.BAD_REQUEST, exc.message, exc.details)
         return super().resolve(event, context)
 
 
@@ -137,8 +165,6 @@ def current_user(app: APIGatewayHttpResolver) -> str:
 def _register_error_handlers(app: ApiResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response[dict[str, Any]]:
-        if any(err.get("type") == "json_invalid" for err in exc.errors()):
-            return error_response(HTTPStatus.BAD_REQUEST, "Malformed JSON body")
         return error_response(HTTPStatus.BAD_REQUEST, "Validation failed", _field_errors(exc))
 
     @app.exception_handler(RequestUnsupportedContentType)
@@ -200,6 +226,7 @@ __all__ = [
     "ApiResolver",
     "Unauthenticated",
     "api_handler",
+    "checked_body",
     "current_user",
     "error_response",
     "logger",

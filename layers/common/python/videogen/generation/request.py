@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from videogen import catalog
 from videogen.config import Settings, get_settings
 from videogen.db import session_scope
-from videogen.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
+from videogen.errors import Conflict, InvalidInput, NotFound, QuotaExceeded, field_errors
 from videogen.queue import QueueSender, QueueUnavailable, StepMessage
 from videogen.repositories import generation_requests, video_jobs
 from videogen.schemas import GenerateRequest
@@ -60,7 +60,10 @@ def _scene(storyboard_scenes: list[Any], scene_id: str) -> dict[str, Any]:
     for scene in storyboard_scenes:
         if isinstance(scene, dict) and scene.get("id") == scene_id:
             return scene
-    raise InvalidInput("Scene not found in this storyboard", {"sceneId": scene_id})
+    raise InvalidInput(
+        "Scene not found in this storyboard",
+        field_errors("body.sceneId", "no scene of the storyboard has this id", "scene_not_found"),
+    )
 
 
 def compose_prompt(scene: dict[str, Any], character: dict[str, Any], preset_key: str) -> str:
@@ -75,7 +78,10 @@ def compose_prompt(scene: dict[str, Any], character: dict[str, Any], preset_key:
     )
     if scene_text is None:
         raise InvalidInput(
-            "Scene has no prompt: add one to the scene or send `prompt`", {"sceneId": scene.get("id")}
+            "Scene has no prompt: add one to the scene or send `prompt`",
+            field_errors(
+                "body.prompt", "required: the scene has no prompt of its own", "scene_without_prompt"
+            ),
         )
     parts = [scene_text.rstrip(".") + "."]
     ordered = sorted(character.items(), key=lambda kv: kv[0] != "name")

@@ -22,7 +22,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
 
-from videogen.errors import InvalidInput, NotFound, StaleVersion
+from videogen.errors import InvalidInput, NotFound, StaleVersion, field_errors
 from videogen.models import Storyboard, VideoJob
 
 DEFAULT_PAGE_SIZE = 50
@@ -212,7 +212,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             raise ValueError("naive timestamp")
         return updated_at, uuid.UUID(data["i"])
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidInput("Invalid cursor", {"cursor": "not a cursor returned by this API"}) from exc
+        details = field_errors("query.cursor", "not a cursor returned by this API", "cursor_invalid")
+        raise InvalidInput("Invalid cursor", details) from exc
 
 
 def escape_like(text: str) -> str:

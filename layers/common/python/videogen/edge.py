@@ -30,6 +30,7 @@ MAX_VERSION = 2**31 - 1
 """The largest storyboard version (an int4 column)."""
 
 _BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # A JSON escape that may decode to U+0000 or to half of a surrogate pair.
 _RISKY_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
@@ -82,6 +83,12 @@ def _printable(field: str) -> str:
     return clean if len(clean) <= _MAX_FIELD_CHARS else clean[: _MAX_FIELD_CHARS - 1] + "\u2026"
 
 
+def _has_bad_char(text: str) -> bool:
+    # The fast answer first: a NUL search is a memchr, and an ASCII-only str (a flag CPython
+    # keeps on the object) cannot hold a surrogate.
+    return "\x00" in text or (not text.isascii() and _SURROGATE.search(text) is not None)
+
+
 def _text_problem(text: str) -> tuple[str, str] | None:
     found = _BAD_CHAR.search(text)
     if found is None:
@@ -96,12 +103,13 @@ def check_text(field: str, text: str) -> None:
         raise Refused(field, *problem)
 
 
-def check_strings(location: str, values: Mapping[str, Any] | None) -> None:
+def check_strings(location: str, values: Mapping[str, str] | None) -> None:
     """The text rule over a map of names to strings (query string, path parameters, headers)."""
-    for name, value in (values or {}).items():
+    if not values or not (_has_bad_char("".join(values)) or _has_bad_char("".join(values.values()))):
+        return
+    for name, value in values.items():
         check_text(f"{location}.{name}", name)
-        if isinstance(value, str):
-            check_text(f"{location}.{name}", value)
+        check_text(f"{location}.{name}", value)
 
 
 def body_text(body: str | None, *, base64_encoded: bool) -> str | None:
@@ -148,6 +156,14 @@ def _marked_float(literal: str) -> Any:
 
 def _marked_int(literal: str) -> Any:
     return _OUT_OF_RANGE if len(literal) > 17 or abs(int(literal)) > MAX_SAFE_INTEGER else int(literal)
+
+
+_DECODER = json.JSONDecoder(
+    parse_constant=_refuse_constant, parse_float=_checked_float, parse_int=_checked_int
+)
+_MARKING_DECODER = json.JSONDecoder(
+    parse_constant=lambda _: _NOT_FINITE, parse_float=_marked_float, parse_int=_marked_int
+)
 
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -221,13 +237,9 @@ def parse_json(text: str, path: str = "body") -> Any:
             "json_too_deep",
         )
     try:
-        value = json.loads(
-            text, parse_constant=_refuse_constant, parse_float=_checked_float, parse_int=_checked_int
-        )
+        value = _DECODER.decode(text)
     except _NumberRefused:
-        marked = json.loads(
-            text, parse_constant=lambda _: _NOT_FINITE, parse_float=_marked_float, parse_int=_marked_int
-        )
+        marked = _MARKING_DECODER.decode(text)
         raise _first_problem(marked, path) or Refused(
             path, _OUT_OF_RANGE.message, _OUT_OF_RANGE.type
         ) from None
@@ -235,7 +247,9 @@ def parse_json(text: str, path: str = "body") -> Any:
         raise Refused(
             path, "the body is not valid JSON", "json_invalid", error="Malformed JSON body"
         ) from exc
-    if _RISKY_ESCAPE.search(text) or _BAD_CHAR.search(text):
+    # Only an escape or a raw surrogate can put a bad character in a string that parsed (JSON
+    # refuses a raw NUL): the walk that finds where runs only then.
+    if ("\\u" in text and _RISKY_ESCAPE.search(text)) or _has_bad_char(text):
         problem = _first_problem(value, path)
         if problem is not None:
             raise problem

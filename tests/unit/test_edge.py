@@ -233,3 +233,18 @@ def test_powertools_is_handed_the_body_the_rule_parsed():
     assert status == 200
     assert seen == [{"n": 1.5, "s": "\U0001f600"}]
     assert body == seen[0]
+
+
+def test_a_base64_body_is_parsed_under_the_same_rule():
+    app, seen = _resolver()
+    event = http_api_event("POST", "/echo", sub="user-1", headers={"content-type": "application/json"})
+    event["isBase64Encoded"] = True
+
+    event["body"] = base64.b64encode('{"café": [1, 2.5]}'.encode()).decode()
+    accepted = app.resolve(event, LambdaContext())
+    event["body"] = base64.b64encode(b'{"n": 1e999}').decode()
+    refused = app.resolve(event, LambdaContext())
+
+    assert (accepted["statusCode"], refused["statusCode"]) == (200, 400)
+    assert seen == [{"café": [1, 2.5]}]
+    assert json.loads(refused["body"])["details"][0]["field"] == "body.n"

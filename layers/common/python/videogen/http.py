@@ -109,14 +109,15 @@ def precheck(event: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def checked_body(event: Mapping[str, Any]) -> Any:
-    """The edge rule over a whole request (headers, query, path, body); the JSON body of a POST,
-    PUT or PATCH parsed under it (``None`` without one). Raises ``edge.Refused``."""
+def checked_body(event: Mapping[str, Any]) -> tuple[str | None, Any]:
+    """The edge rule over a whole request (headers, query, path, body): the body as text, and
+    the JSON body of a POST, PUT or PATCH parsed under the rule (``None`` without one).
+    Raises ``edge.Refused``."""
     edge.check_strings("header", event.get("headers"))
     edge.check_strings("query", event.get("queryStringParameters"))
     edge.check_strings("path", event.get("pathParameters"))
     text = edge.body_text(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
-    return edge.parse_json(text) if text and _method(event) in BODY_METHODS else None
+    return text, edge.parse_json(text) if text and _method(event) in BODY_METHODS else None
 
 
 def _claimed_sub(event: Mapping[str, Any]) -> str | None:
@@ -136,10 +137,12 @@ class ApiResolver(APIGatewayHttpResolver):
     def __init__(self, *, require_identity: bool = True, **kwargs: Any) -> None:
         super().__init__(json_body_deserializer=self._checked_body, **kwargs)
         self.require_identity = require_identity
-        self._body: Any = None
+        self._parsed: tuple[str | None, Any] = (None, None)
 
-    def _checked_body(self, _text: str) -> Any:
-        return self._body
+    def _checked_body(self, text: str) -> Any:
+        # The very text resolve() parsed: its value; any other text is parsed under the same rule.
+        parsed_text, value = self._parsed
+        return value if text is parsed_text else edge.parse_json(text)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if self.require_identity and _claimed_sub(event) is None:
@@ -148,7 +151,7 @@ class ApiResolver(APIGatewayHttpResolver):
         if refused is not None:
             return refused
         try:
-            self._body = checked_body(event)
+            self._parsed = checked_body(event)
         except edge.Refused as exc:
             return _raw_error(HTTPStatus.BAD_REQUEST, exc.message, exc.details)
         return super().resolve(event, context)

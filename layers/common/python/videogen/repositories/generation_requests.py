@@ -32,6 +32,7 @@ JOB_COLUMNS = (
     "size",
     "estimated_cost",
     "idempotency_key",
+    "metadata",
 )
 """The columns a new job is inserted with (the rest take their defaults)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
+from videogen import contract
 from videogen.db import check_database_connection
 from videogen.http import api_handler, logger, make_resolver
 from videogen.schemas import Health
@@ -11,7 +12,23 @@ from videogen.schemas import Health
 app = make_resolver(require_identity=False)
 
 
-@app.get("/api/health")
+RESPONSES = contract.responses(200, "Up, with its database.", authenticated=False) | {
+    503: contract.answer(
+        "The database is unreachable (or API Gateway got no answer in time: `{message}`).",
+        Health | contract.GatewayMessage,
+        {"status": "unhealthy", "database": "disconnected"},
+    )
+}
+
+
+@app.get(
+    "/api/health",
+    operation_id="getHealth",
+    summary="Whether the API and its database are up",
+    description="Needs no identity.",
+    tags=["health"],
+    responses=RESPONSES,
+)
 def health() -> Response[Health]:
     db = check_database_connection()
     if db["connected"]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
-from videogen import edge
+from videogen import contract, edge
 from videogen.db import session_scope
 from videogen.http import api_handler, current_user, make_resolver, metrics
 from videogen.repositories import storyboards
@@ -26,8 +26,43 @@ from videogen.schemas import (
 
 app = make_resolver()
 
+TAGS = ["storyboards"]
+NOT_FOUND = {
+    404: (
+        "No storyboard of the caller has this id (another user's answers the same).",
+        {"error": "Storyboard not found", "details": {"id": "0b6f1c64-3f47-4d3a-9a51-6f5d7c2e9b10"}},
+    )
+}
+FOLLOW = contract.links(
+    {
+        "GetStoryboard": "getStoryboard",
+        "UpdateStoryboard": "updateStoryboard",
+        "DeleteStoryboard": "deleteStoryboard",
+    },
+    "id",
+    "$response.body#/storyboard/id",
+)
+StoryboardId = Annotated[uuid.UUID, Path(description="The storyboard's id")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="if-match",
+        pattern=edge.IF_MATCH_PATTERN,
+        description='The version last read (`3`, `"3"` or `W/"3"`): the change applies only if it is '
+        "still current, else 412. Without it the last writer wins.",
+    ),
+]
 
-@app.post("/api/storyboards", status_code=201)
+
+@app.post(
+    "/api/storyboards",
+    status_code=201,
+    operation_id="createStoryboard",
+    summary="Create a storyboard",
+    tags=TAGS,
+    security=contract.AUTHENTICATED,
+    responses=contract.responses(201, "The storyboard as stored, at version 1.", body=True, links=FOLLOW),
+)
 def create_storyboard(body: Annotated[StoryboardCreate, Body()]) -> StoryboardEnvelope:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:  # one statement
@@ -43,11 +78,28 @@ def create_storyboard(body: Annotated[StoryboardCreate, Body()]) -> StoryboardEn
     return StoryboardEnvelope(storyboard=StoryboardOut.model_validate(board))
 
 
-@app.get("/api/storyboards")
+@app.get(
+    "/api/storyboards",
+    operation_id="listStoryboards",
+    summary="List and search the caller's storyboards",
+    description="Most recently changed first, a page at a time (keyset pagination: pages stay "
+    "consistent while storyboards change).",
+    tags=TAGS,
+    security=contract.AUTHENTICATED,
+    responses=contract.responses(
+        200, "A page of storyboards.", invalid="A `cursor` this API did not return is refused too."
+    ),
+)
 def list_storyboards(
-    limit: Annotated[int, Query(ge=1, le=storyboards.MAX_PAGE_SIZE)] = storyboards.DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=storyboards.MAX_PAGE_SIZE, description="Storyboards per page")
+    ] = storyboards.DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="The `nextCursor` of the previous page")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Only storyboards whose name contains this, any case")
+    ] = None,
 ) -> StoryboardList:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:
@@ -57,8 +109,15 @@ def list_storyboards(
     )
 
 
-@app.get("/api/storyboards/<id>")
-def get_storyboard(id: uuid.UUID) -> StoryboardDetailEnvelope:
+@app.get(
+    "/api/storyboards/<id>",
+    operation_id="getStoryboard",
+    summary="Get a storyboard with its video jobs",
+    tags=TAGS,
+    security=contract.AUTHENTICATED,
+    responses=contract.responses(200, "The storyboard and its jobs, newest first.", errors=NOT_FOUND),
+)
+def get_storyboard(id: StoryboardId) -> StoryboardDetailEnvelope:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:
         found = storyboards.get_with_jobs(s, user_id, id)
@@ -67,11 +126,29 @@ def get_storyboard(id: uuid.UUID) -> StoryboardDetailEnvelope:
     return StoryboardDetailEnvelope(storyboard=StoryboardWithJobsOut(**out.__dict__, video_jobs=jobs))
 
 
-@app.patch("/api/storyboards/<id>")
+@app.patch(
+    "/api/storyboards/<id>",
+    operation_id="updateStoryboard",
+    summary="Change a storyboard",
+    description="Changes the fields sent and bumps `version`, in one statement.",
+    tags=TAGS,
+    security=contract.AUTHENTICATED,
+    responses=contract.responses(
+        200,
+        "The storyboard as changed.",
+        body=True,
+        invalid=f"`If-Match` must be a version: ASCII digits up to {edge.MAX_VERSION}, optionally quoted.",
+        errors=NOT_FOUND
+        | {
+            412: (
+                "`If-Match` names a version that is no longer current; nothing changed.",
+                {"error": "Storyboard was changed by someone else", "details": {"currentVersion": 4}},
+            )
+        },
+    ),
+)
 def patch_storyboard(
-    id: uuid.UUID,
-    body: Annotated[StoryboardPatch, Body()],
-    if_match: Annotated[str | None, Header(alias="if-match", pattern=edge.IF_MATCH_PATTERN)] = None,
+    id: StoryboardId, body: Annotated[StoryboardPatch, Body()], if_match: IfMatch = None
 ) -> StoryboardEnvelope:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:  # one statement
@@ -81,8 +158,15 @@ def patch_storyboard(
     return StoryboardEnvelope(storyboard=StoryboardOut.model_validate(board))
 
 
-@app.delete("/api/storyboards/<id>")
-def delete_storyboard(id: uuid.UUID) -> DeleteResult:
+@app.delete(
+    "/api/storyboards/<id>",
+    operation_id="deleteStoryboard",
+    summary="Delete a storyboard and its jobs",
+    tags=TAGS,
+    security=contract.AUTHENTICATED,
+    responses=contract.responses(200, "Deleted.", errors=NOT_FOUND),
+)
+def delete_storyboard(id: StoryboardId) -> DeleteResult:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:  # one statement
         storyboards.delete(s, user_id, id)

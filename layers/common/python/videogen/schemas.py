@@ -22,11 +22,32 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from videogen import catalog
 from videogen.catalog import Provider
 
 MAX_SCENES = 200
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-PresetKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Field(description="1 to 200 characters, surrounding whitespace removed; not only whitespace"),
+]
+PresetKey = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    Field(
+        description="The visual style: a preset such as `cinematic`, `anime`, `noir`; any other key is "
+        "used in words in composed prompts",
+    ),
+]
+Character = Annotated[
+    dict[str, Any],
+    Field(
+        description="The character profile: any JSON object the front end keeps. Its text fields join "
+        "composed prompts (`name` first)."
+    ),
+]
+JobStatusName = Literal["pending", "processing", "completed", "failed"]
+"""A job's status as the API answers it (the internal ``submitting`` answers ``processing``)."""
 
 
 class WireModel(BaseModel):
@@ -48,9 +69,12 @@ class RowModel(WireModel):
 
 
 class Scene(BaseModel):
-    """A scene: a unique string ``id`` plus whatever the front end keeps (prompt, notes...)."""
+    """A scene: a unique string `id` plus whatever the front end keeps (`prompt`, `description`
+    or `text` make its generation prompt; other fields are kept as sent)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra={"examples": [{"id": "scene-1", "prompt": "Ada opens the lab door"}]}
+    )
 
     id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -66,19 +90,39 @@ def _unique_scene_ids(scenes: list[Scene] | None) -> list[Scene] | None:
     return scenes
 
 
+_STORYBOARD_EXAMPLE = {
+    "name": "Pilot episode",
+    "presetKey": "cinematic",
+    "character": {"name": "Ada", "description": "a curious engineer in a yellow raincoat"},
+    "scenes": [
+        {"id": "scene-1", "prompt": "Ada opens the lab door at dawn"},
+        {"id": "scene-2", "prompt": "Ada watches the prototype take off"},
+    ],
+}
+
+
 class StoryboardCreate(RequestModel):
+    """A new storyboard. Scene ids must be unique within it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_STORYBOARD_EXAMPLE]})
+
     name: Name
     preset_key: PresetKey
-    character: dict[str, Any] = Field(default_factory=dict)
+    character: Character = Field(default_factory=dict)
     scenes: list[Scene] = Field(default_factory=list, max_length=MAX_SCENES)
 
     _unique = field_validator("scenes")(_unique_scene_ids)
 
 
 class StoryboardPatch(RequestModel):
+    """The fields to change (at least one; none may be null). `character` and `scenes` replace
+    the stored ones whole."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Pilot episode (v2)"}]})
+
     name: Name | None = None
     preset_key: PresetKey | None = None
-    character: dict[str, Any] | None = None
+    character: Character | None = None
     scenes: list[Scene] | None = Field(default=None, max_length=MAX_SCENES)
 
     _unique = field_validator("scenes")(_unique_scene_ids)
@@ -109,12 +153,14 @@ def public_status(status: str) -> str:
 
 
 class VideoJobOut(RowModel):
+    """A generation job of one of the storyboard's scenes."""
+
     id: uuid.UUID
     storyboard_id: uuid.UUID
     scene_id: str
-    provider: str
+    provider: Provider
     model: str
-    status: str
+    status: JobStatusName
     prompt: str
     progress: int
     cost: float | None
@@ -125,17 +171,20 @@ class VideoJobOut(RowModel):
     updated_at: datetime
     completed_at: datetime | None
 
-    _public_status = field_validator("status")(public_status)
+    _public_status = field_validator("status", mode="before")(public_status)
 
 
 class StoryboardOut(RowModel):
+    """A storyboard as stored. `version` grows by one with every change: send it back in
+    `If-Match` to refuse a lost update."""
+
     id: uuid.UUID
     user_id: str
     name: str
     preset_key: str
     character: dict[str, Any]
     scenes: list[dict[str, Any]]
-    version: int
+    version: int = Field(ge=1)
     created_at: datetime
     updated_at: datetime
 
@@ -154,8 +203,12 @@ class StoryboardDetailEnvelope(WireModel):
 
 
 class StoryboardList(WireModel):
+    """A page of the caller's storyboards, most recently changed first."""
+
     storyboards: list[StoryboardOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page", examples=[None]
+    )
 
 
 class DeleteResult(WireModel):
@@ -163,29 +216,72 @@ class DeleteResult(WireModel):
     message: str
 
 
+def _models_in_words() -> str:
+    current = "; ".join(
+        f"{p}: "
+        + ", ".join(m.id for m in catalog.MODELS if m.provider == p and m.retired_on is None)
+        + f" (default {catalog.DEFAULTS[p].model})"
+        for p in catalog.PROVIDERS
+    )
+    retired = ", ".join(f"{m.id} (from {m.retired_on})" for m in catalog.MODELS if m.retired_on)
+    return f"A model of the provider: {current}. Retired, refused naming the replacement: {retired}."
+
+
 class GenerateRequest(RequestModel):
+    """A clip for one scene. Durations and sizes must be ones the model accepts (the catalog);
+    without `prompt` one is composed from the scene, the character and the preset."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "storyboardId": "0b6f1c64-3f47-4d3a-9a51-6f5d7c2e9b10",
+                    "sceneId": "scene-1",
+                    "provider": "sora",
+                    "durationSeconds": 4,
+                }
+            ]
+        }
+    )
+
     storyboard_id: uuid.UUID
     scene_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     provider: Provider
-    model: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] | None = (
-        None
+    model: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description=_models_in_words()
     )
-    duration_seconds: Annotated[int, Field(ge=1, le=60)] | None = None
-    size: Annotated[str, StringConstraints(min_length=3, max_length=16)] | None = None
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] | None = (
+        Field(default=None, description="Used as is; without it, composed from the scene")
+    )
+    duration_seconds: Annotated[int, Field(ge=1, le=60)] | None = Field(
+        default=None, description="Seconds; the model's default when absent"
+    )
+    size: Annotated[str, StringConstraints(min_length=3, max_length=16)] | None = Field(
+        default=None, description="`<width>x<height>`, e.g. 1280x720; the model's default when absent"
+    )
 
 
 class GenerateAccepted(WireModel):
+    """The job was stored and queued (or, for a retry with the same `Idempotency-Key` and the
+    same request, the first request's job)."""
+
     success: bool = True
     job_id: uuid.UUID
-    prompt: str
-    estimated_cost: float
-    status: Literal["queued"] = "queued"
+    prompt: str = Field(description="The prompt the provider is sent")
+    estimated_cost: float = Field(description="US dollars, from the catalog's price for the model and size")
+    status: Literal["queued"] = Field(
+        default="queued",
+        description="Always `queued`: the earlier front end's word for the job's `pending`. Follow "
+        "the job with GET /api/video/status/{jobId}.",
+    )
 
 
 class JobStatus(WireModel):
+    """Where a job is. `videoUrl` and `thumbnailUrl` are short-lived presigned URLs, present once
+    the job completed."""
+
     job_id: uuid.UUID
-    status: str
+    status: JobStatusName
     progress: int
     video_url: str | None
     thumbnail_url: str | None
@@ -196,11 +292,17 @@ class JobStatus(WireModel):
 
 
 class ApiKeyPut(RequestModel):
+    """The provider API key to store. It is sealed at once and never answered, logged or queued."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"apiKey": "sk-example-0000000000000000abcd"}]})
+
     api_key: SecretStr = Field(min_length=8, max_length=512)
 
 
 class ApiKeySummary(RowModel):
-    provider: str
+    """A stored key, known by its last four characters only."""
+
+    provider: Provider
     is_active: bool
     last4: str
     created_at: datetime
@@ -213,15 +315,10 @@ class ApiKeyList(WireModel):
 
 class ApiKeyDeleted(WireModel):
     success: bool = True
-    provider: str
+    provider: Provider
     is_active: bool = False
 
 
 class Health(WireModel):
     status: Literal["healthy", "unhealthy"]
     database: Literal["connected", "disconnected"]
-
-
-class ErrorBody(WireModel):
-    error: str
-    details: Any = None

@@ -45,7 +45,7 @@ def build_document() -> dict[str, Any]:
         document["components"]["securitySchemes"] = part["components"]["securitySchemes"]
     document["info"]["description"] = DESCRIPTION
     document["paths"] = dict(sorted(document["paths"].items()))
-    return _without_powertools_422(document)
+    return contract.with_edge_rule(_without_powertools_422(document))
 
 
 def _without_powertools_422(document: dict[str, Any]) -> dict[str, Any]:

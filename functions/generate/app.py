@@ -6,6 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from pydantic.json_schema import SkipJsonSchema
 
 from videogen import contract
 from videogen.db import session_scope
@@ -15,7 +16,7 @@ from videogen.queue import QueueSender, default_sender
 from videogen.schemas import GenerateAccepted, GenerateRequest
 
 IdempotencyKey = Annotated[
-    str | None,
+    str | SkipJsonSchema[None],
     Header(
         alias="idempotency-key",
         min_length=1,

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from pydantic.json_schema import SkipJsonSchema
 
 from videogen import contract, edge
 from videogen.db import session_scope
@@ -43,11 +44,12 @@ FOLLOW = contract.links(
     "$response.body#/storyboard/id",
 )
 StoryboardId = Annotated[uuid.UUID, Path(description="The storyboard's id")]
+# Optional parameters are never null: SkipJsonSchema leaves null out of the document.
 IfMatch = Annotated[
-    str | None,
+    str | SkipJsonSchema[None],
     Header(
         alias="if-match",
-        pattern=edge.IF_MATCH_PATTERN,
+        json_schema_extra={"pattern": edge.IF_MATCH_PATTERN},  # enforced by edge.parse_version
         description='The version last read (`3`, `"3"` or `W/"3"`): the change applies only if it is '
         "still current, else 412. Without it the last writer wins.",
     ),
@@ -95,10 +97,11 @@ def list_storyboards(
         int, Query(ge=1, le=storyboards.MAX_PAGE_SIZE, description="Storyboards per page")
     ] = storyboards.DEFAULT_PAGE_SIZE,
     cursor: Annotated[
-        str | None, Query(max_length=512, description="The `nextCursor` of the previous page")
+        str | SkipJsonSchema[None], Query(max_length=512, description="The `nextCursor` of the previous page")
     ] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Only storyboards whose name contains this, any case")
+        str | SkipJsonSchema[None],
+        Query(max_length=200, description="Only storyboards whose name contains this, any case"),
     ] = None,
 ) -> StoryboardList:
     user_id = current_user(app)

@@ -173,3 +173,55 @@ def links(operations: Mapping[str, str], parameter: str, expression: str) -> dic
         name: {"operationId": operation_id, "parameters": {parameter: expression}}
         for name, operation_id in operations.items()
     }
+
+
+NO_NUL = "^[^\\u0000]*$"
+"""Text without U+0000, as a JSON Schema pattern."""
+JSON_VALUE = {
+    "description": f"Any JSON value the edge rule keeps: text without U+0000 or lone surrogates, numbers "
+    f"within +-{MAX_SAFE_INTEGER}, nested at most {MAX_JSON_DEPTH} levels in the whole body.",
+    "anyOf": [
+        {"type": "null"},
+        {"type": "boolean"},
+        {"type": "number", "minimum": -MAX_SAFE_INTEGER, "maximum": MAX_SAFE_INTEGER},
+        {"type": "string", "pattern": NO_NUL},
+        {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": NO_NUL},
+            "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
+        },
+    ],
+}
+
+
+def with_edge_rule(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with the edge rule stated in every schema it applies to: text without U+0000,
+    numbers within +-``MAX_SAFE_INTEGER``, free-form JSON as ``JsonValue``. The rule holds for
+    every string and number of every request, which no one model or route declares, so it is
+    added here, once, from the module that enforces it."""
+    document["components"]["schemas"]["JsonValue"] = JSON_VALUE
+    pending: list[Any] = [document["paths"], *document["components"]["schemas"].values()]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict) and node is not JSON_VALUE:
+            _state_rule(node)
+            pending.extend(v for k, v in node.items() if k not in ("examples", "example"))
+    return document
+
+
+def _state_rule(schema: dict[str, Any]) -> None:
+    kind = schema.get("type")
+    if kind == "string" and not {"format", "enum", "const"} & schema.keys():
+        if "pattern" in schema:
+            schema.setdefault("allOf", []).append({"pattern": NO_NUL})
+        else:
+            schema["pattern"] = NO_NUL
+    elif kind in ("integer", "number") and not {"enum", "const"} & schema.keys():
+        schema.setdefault("minimum", -MAX_SAFE_INTEGER)
+        schema.setdefault("maximum", MAX_SAFE_INTEGER)
+    elif kind == "object" and schema.get("additionalProperties") is True:
+        schema["additionalProperties"] = {"$ref": "#/components/schemas/JsonValue"}
+        schema["propertyNames"] = {"pattern": NO_NUL}

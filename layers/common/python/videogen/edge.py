@@ -37,9 +37,25 @@ _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _BRACKET_OUTSIDE_STRINGS = re.compile(rf"{_STRING}|([\[\]{{}}])")
 _PATH_TOKEN = re.compile(rf"({_STRING})(\s*:)?|([\[\]{{}},])")
 _DEPTH_STEP = {"": 0, "[": 1, "{": 1, "]": -1, "}": -1}
-IF_MATCH_PATTERN = r'^(?:W/)?(?:"[0-9]{1,10}"|[0-9]{1,10})$'
-r"""A version as ``If-Match`` carries it: ``3``, ``"3"`` or ``W/"3"``. ASCII digits only:
-``[0-9]``, never ``\d``, which also matches digits such as "²" or "٣"."""
+
+
+def digits_up_to(limit: int) -> str:
+    """A regex of the ASCII-digit strings whose value is at most ``limit`` (leading zeros allowed
+    up to ``limit``'s length): the same rule for the code and for the document."""
+    top = str(limit)
+    shorter = [f"[0-9]{{1,{len(top) - 1}}}"] if len(top) > 1 else []
+    same_length = [
+        f"{top[:i]}[0-{int(digit) - 1}][0-9]{{{len(top) - i - 1}}}"
+        for i, digit in enumerate(top)
+        if digit != "0"
+    ]
+    return "(?:" + "|".join([*shorter, *same_length, top]) + ")"
+
+
+_VERSION_DIGITS = digits_up_to(MAX_VERSION)
+IF_MATCH_PATTERN = rf'^(?:W/)?(?:"{_VERSION_DIGITS}"|{_VERSION_DIGITS})$'
+"""A version as ``If-Match`` carries it: ``3``, ``"3"`` or ``W/"3"``, at most ``MAX_VERSION``.
+ASCII digits only: ``[0-9]``, never ``\\d``, which also matches digits such as "²" or "٣"."""
 _IF_MATCH = re.compile(IF_MATCH_PATTERN)
 _MAX_FIELD_CHARS = 200
 
@@ -261,10 +277,10 @@ def parse_version(if_match: str | None, field: str = "header.if-match") -> int |
     if if_match is None:
         return None
     raw = if_match.strip()
-    if _IF_MATCH.match(raw) is None or (version := int(raw.removeprefix("W/").strip('"'))) > MAX_VERSION:
+    if _IF_MATCH.match(raw) is None:
         raise Refused(
             field,
             f"must be the storyboard version last read: ASCII digits up to {MAX_VERSION}, optionally quoted",
             "if_match_invalid",
         )
-    return version
+    return int(raw.removeprefix("W/").strip('"'))

@@ -21,20 +21,28 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from videogen import catalog
 from videogen.catalog import Provider
 
 MAX_SCENES = 200
+NOT_ONLY_WHITESPACE = r"[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+"""A character that ``strip_whitespace`` keeps (Unicode White_Space, what it strips), as the
+document states that rule; the code enforces it by stripping, then ``min_length=1``."""
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    Field(description="1 to 200 characters, surrounding whitespace removed; not only whitespace"),
+    Field(
+        description="1 to 200 characters, surrounding whitespace removed; not only whitespace",
+        json_schema_extra={"pattern": NOT_ONLY_WHITESPACE},
+    ),
 ]
 PresetKey = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
     Field(
+        json_schema_extra={"pattern": NOT_ONLY_WHITESPACE},
         description="The visual style: a preset such as `cinematic`, `anime`, `noir`; any other key is "
         "used in words in composed prompts",
     ),
@@ -79,6 +87,11 @@ class Scene(BaseModel):
     id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
+# The document can state only that no two scenes are equal (uniqueItems); the rule is stricter:
+# no two share an id (the validator below).
+Scenes = Annotated[list[Scene], Field(max_length=MAX_SCENES, json_schema_extra={"uniqueItems": True})]
+
+
 def _unique_scene_ids(scenes: list[Scene] | None) -> list[Scene] | None:
     if scenes is None:
         return None
@@ -109,7 +122,7 @@ class StoryboardCreate(RequestModel):
     name: Name
     preset_key: PresetKey
     character: Character = Field(default_factory=dict)
-    scenes: list[Scene] = Field(default_factory=list, max_length=MAX_SCENES)
+    scenes: Scenes = Field(default_factory=list)
 
     _unique = field_validator("scenes")(_unique_scene_ids)
 
@@ -118,12 +131,15 @@ class StoryboardPatch(RequestModel):
     """The fields to change (at least one; none may be null). `character` and `scenes` replace
     the stored ones whole."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Pilot episode (v2)"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"minProperties": 1, "examples": [{"name": "Pilot episode (v2)"}]}
+    )
 
-    name: Name | None = None
-    preset_key: PresetKey | None = None
-    character: Character | None = None
-    scenes: list[Scene] | None = Field(default=None, max_length=MAX_SCENES)
+    # Optional, never null: None is only "not sent" (the document leaves null out; a null is refused).
+    name: Name | SkipJsonSchema[None] = None
+    preset_key: PresetKey | SkipJsonSchema[None] = None
+    character: Character | SkipJsonSchema[None] = None
+    scenes: Scenes | SkipJsonSchema[None] = None
 
     _unique = field_validator("scenes")(_unique_scene_ids)
 
@@ -216,6 +232,11 @@ class DeleteResult(WireModel):
     message: str
 
 
+_CATALOG_MODELS = [m.id for m in catalog.MODELS]
+_CATALOG_SIZES = sorted({size for m in catalog.MODELS for size in m.sizes})
+_CATALOG_DURATIONS = sorted({seconds for m in catalog.MODELS for seconds in m.durations})
+
+
 def _models_in_words() -> str:
     current = "; ".join(
         f"{p}: "
@@ -247,17 +268,23 @@ class GenerateRequest(RequestModel):
     storyboard_id: uuid.UUID
     scene_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     provider: Provider
+    # The catalog's models, sizes and durations as enums (null: the default); which of them pair
+    # up is the catalog's rule, answered 400 with the allowed ones named.
     model: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
-        default=None, description=_models_in_words()
+        default=None, description=_models_in_words(), json_schema_extra={"enum": [*_CATALOG_MODELS, None]}
     )
     prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] | None = (
         Field(default=None, description="Used as is; without it, composed from the scene")
     )
     duration_seconds: Annotated[int, Field(ge=1, le=60)] | None = Field(
-        default=None, description="Seconds; the model's default when absent"
+        default=None,
+        description="Seconds; the model's default when absent",
+        json_schema_extra={"enum": [*_CATALOG_DURATIONS, None]},
     )
     size: Annotated[str, StringConstraints(min_length=3, max_length=16)] | None = Field(
-        default=None, description="`<width>x<height>`, e.g. 1280x720; the model's default when absent"
+        default=None,
+        description="`<width>x<height>`; the model's default when absent",
+        json_schema_extra={"enum": [*_CATALOG_SIZES, None]},
     )
 
 
@@ -296,7 +323,8 @@ class ApiKeyPut(RequestModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"apiKey": "sk-example-0000000000000000abcd"}]})
 
-    api_key: SecretStr = Field(min_length=8, max_length=512)
+    # The document states keys.validate_api_key's rule: printable ASCII, no whitespace.
+    api_key: SecretStr = Field(min_length=8, max_length=512, json_schema_extra={"pattern": "^[!-~]*$"})
 
 
 class ApiKeySummary(RowModel):

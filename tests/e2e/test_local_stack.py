@@ -161,6 +161,10 @@ def test_bad_inputs(stack):
     assert unknown.status == 404
     assert unknown.json == {"message": "Not Found"}
 
+    undeclared_method = stack.call("TRACE", "/api/storyboards")
+    assert undeclared_method.status == 404
+    assert undeclared_method.json == {"message": "Not Found"}
+
 
 def test_cors_as_the_template_configures_it(stack):
     origin = {"Origin": "http://localhost:3000"}

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import pytest
 from openapi_spec_validator import validate
 
 from tools import openapi
+from videogen import contract, edge
 from videogen.catalog import PROVIDERS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
@@ -121,3 +124,49 @@ def test_statuses_and_providers_are_enums_of_what_the_code_answers():
         {"$ref": "#/components/schemas/ErrorBody"},
         {"$ref": "#/components/schemas/GatewayMessage"},
     ]
+
+
+def _schemas(node):
+    """Every schema-like dict of the document (examples left out)."""
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            yield item
+            pending.extend(v for k, v in item.items() if k not in ("examples", "example"))
+
+
+def test_the_edge_rule_is_stated_in_every_string_and_number_schema():
+    document = json.loads(RENDERED)
+
+    for schema in [*_schemas(document["paths"]), *_schemas(document["components"])]:
+        kind = schema.get("type")
+        if kind == "string" and not {"format", "enum", "const"} & schema.keys():
+            patterns = [schema.get("pattern"), *(p.get("pattern") for p in schema.get("allOf", []))]
+            assert contract.NO_NUL in patterns or schema.get("pattern") == edge.IF_MATCH_PATTERN, schema
+        if kind in ("integer", "number") and not {"enum", "const"} & schema.keys():
+            assert abs(schema["minimum"]) <= edge.MAX_SAFE_INTEGER, schema
+            assert abs(schema["maximum"]) <= edge.MAX_SAFE_INTEGER, schema
+        assert schema.get("additionalProperties") is not True, schema
+
+
+@pytest.mark.parametrize(
+    "value", ["1", '"7"', 'W/"42"', "2147483647", "2147483648", "9" * 11, "\u00b2", "1.0", "-1", '"3', "0"]
+)
+def test_the_documented_if_match_pattern_is_the_rule_the_code_applies(value):
+    [header] = [
+        p
+        for p in json.loads(RENDERED)["paths"]["/api/storyboards/{id}"]["patch"]["parameters"]
+        if p["name"] == "if-match"
+    ]
+    documented = re.search(header["schema"]["pattern"], value) is not None
+
+    try:
+        edge.parse_version(value)
+        applied = True
+    except edge.Refused:
+        applied = False
+
+    assert documented == applied

@@ -33,7 +33,7 @@ def build_document() -> dict[str, Any]:
         app = load_function(name).app
         part = json.loads(
             app.get_openapi_json_schema(
-                title=TITLE, version=VERSION, security_schemes=contract.SECURITY_SCHEMES
+                title=TITLE, version=VERSION, security_schemes=contract.security_schemes()
             )
         )
         if not document:

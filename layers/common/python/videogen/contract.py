@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import ConfigDict, Field, RootModel
 
@@ -73,19 +72,31 @@ class ApiError(RootModel[ErrorBody | GatewayMessage]):
     """An error answered by the API's functions (`{error, details?}`) or by API Gateway (`{message}`)."""
 
 
-SECURITY_SCHEMES = {
-    BEARER: HTTPBearer(
-        bearerFormat="JWT",
-        description="Deployed: `Authorization: Bearer <access token>` from the user pool. API Gateway's "
-        "JWT authorizer verifies it (401 `{message}` otherwise) and the functions read only its `sub`.",
-    ),
-    DEV_USER: APIKey(
-        in_=APIKeyIn.header,
-        name="X-Dev-User",
-        description="The local stack's stand-in for the JWT (`make dev` only): its gateway turns "
-        "`X-Dev-User: <user id>` into the `sub` claim. A deployed API ignores it.",
-    ),
-}
+def security_schemes() -> dict[str, Any]:
+    """The document's security schemes (for ``make openapi`` only)."""
+    # Imported here: Powertools' OpenAPI models take ~90 ms to import, which no cold start needs.
+    from aws_lambda_powertools.event_handler.openapi.models import (  # noqa: PLC0415
+        APIKey,
+        APIKeyIn,
+        HTTPBearer,
+    )
+
+    return {
+        BEARER: HTTPBearer(
+            bearerFormat="JWT",
+            description="Deployed: `Authorization: Bearer <access token>` from the user pool. API "
+            "Gateway's JWT authorizer verifies it (401 `{message}` otherwise) and the functions read "
+            "only its `sub`.",
+        ),
+        DEV_USER: APIKey(
+            in_=APIKeyIn.header,
+            name="X-Dev-User",
+            description="The local stack's stand-in for the JWT (`make dev` only): its gateway turns "
+            "`X-Dev-User: <user id>` into the `sub` claim. A deployed API ignores it.",
+        ),
+    }
+
+
 AUTHENTICATED: list[dict[str, list[str]]] = [{BEARER: []}, {DEV_USER: []}]
 """Every route but /api/health: either scheme (deployed, the JWT; locally, X-Dev-User)."""
 

@@ -23,15 +23,13 @@ ProviderName = Annotated[Provider, Path(description="The video provider the key 
 
 @app.put(
     "/api/keys/<provider>",
-    operation_id="putApiKey",
-    summary="Store the caller's key for a provider",
-    description="Seals the key with KMS envelope encryption and replaces any earlier one. The key is "
-    "never answered, logged or queued: only its last four characters are kept in the clear.",
-    tags=TAGS,
-    security=contract.AUTHENTICATED,
-    responses=contract.responses(
-        200,
-        "The stored key's summary.",
+    **contract.operation(
+        "putApiKey",
+        "Store the caller's key for a provider",
+        (200, "The stored key's summary."),
+        tags=TAGS,
+        description="Seals the key with KMS envelope encryption and replaces any earlier one. The key "
+        "is never answered, logged or queued: only its last four characters are kept in the clear.",
         body=True,
         links=contract.links({"DeleteApiKey": "deleteApiKey"}, "provider", "$request.path.provider"),
     ),
@@ -54,11 +52,12 @@ def put_key(provider: ProviderName, body: Annotated[ApiKeyPut, Body()]) -> ApiKe
 
 @app.get(
     "/api/keys",
-    operation_id="listApiKeys",
-    summary="List the caller's stored keys",
-    tags=TAGS,
-    security=contract.AUTHENTICATED,
-    responses=contract.responses(200, "One summary per provider with a stored key."),
+    **contract.operation(
+        "listApiKeys",
+        "List the caller's stored keys",
+        (200, "One summary per provider with a stored key."),
+        tags=TAGS,
+    ),
 )
 def list_keys() -> ApiKeyList:
     user_id = current_user(app)
@@ -69,13 +68,11 @@ def list_keys() -> ApiKeyList:
 
 @app.delete(
     "/api/keys/<provider>",
-    operation_id="deleteApiKey",
-    summary="Deactivate the caller's key for a provider",
-    tags=TAGS,
-    security=contract.AUTHENTICATED,
-    responses=contract.responses(
-        200,
-        "Deactivated: generation with this provider answers 409 until a key is stored again.",
+    **contract.operation(
+        "deleteApiKey",
+        "Deactivate the caller's key for a provider",
+        (200, "Deactivated: generation with this provider answers 409 until a key is stored again."),
+        tags=TAGS,
         errors={
             404: (
                 "The caller has no key stored for this provider.",

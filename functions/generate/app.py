@@ -25,9 +25,13 @@ IdempotencyKey = Annotated[
         "again; with a different request, 409. Keys are the caller's own.",
     ),
 ]
-RESPONSES = contract.responses(
-    202,
-    "The job is stored as `pending` and queued.",
+OPERATION = contract.operation(
+    "generateVideo",
+    "Generate a scene's clip",
+    (202, "The job is stored as `pending` and queued."),
+    tags=["video"],
+    description="Checks the request against the catalog, the caller's key and caps, stores a "
+    "`pending` job and queues it; the worker then submits it to the provider and polls it.",
     body=True,
     invalid="Also refused: a `sceneId` the storyboard does not have, a scene without a prompt when "
     "the request brings none, and a model, duration or size the catalog does not allow for the "
@@ -65,17 +69,7 @@ def build_app(sender: QueueSender | None = None) -> ApiResolver:
     """The resolver; ``sender`` defaults to the real SQS queue (tests pass an in-memory one)."""
     app = make_resolver()
 
-    @app.post(
-        "/api/video/generate",
-        status_code=202,
-        operation_id="generateVideo",
-        summary="Generate a scene's clip",
-        description="Checks the request against the catalog, the caller's key and caps, stores a "
-        "`pending` job and queues it; the worker then submits it to the provider and polls it.",
-        tags=["video"],
-        security=contract.AUTHENTICATED,
-        responses=RESPONSES,
-    )
+    @app.post("/api/video/generate", status_code=202, **OPERATION)
     def generate(
         body: Annotated[GenerateRequest, Body()], idempotency_key: IdempotencyKey = None
     ) -> Response[GenerateAccepted]:

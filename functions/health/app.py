@@ -12,23 +12,22 @@ from videogen.schemas import Health
 app = make_resolver(require_identity=False)
 
 
-RESPONSES = contract.responses(200, "Up, with its database.", authenticated=False) | {
-    503: contract.answer(
-        "The database is unreachable (or API Gateway got no answer in time: `{message}`).",
-        Health | contract.GatewayMessage,
-        {"status": "unhealthy", "database": "disconnected"},
-    )
-}
-
-
-@app.get(
-    "/api/health",
-    operation_id="getHealth",
-    summary="Whether the API and its database are up",
-    description="Needs no identity.",
+OPERATION = contract.operation(
+    "getHealth",
+    "Whether the API and its database are up",
+    (200, "Up, with its database."),
     tags=["health"],
-    responses=RESPONSES,
+    description="Needs no identity.",
+    authenticated=False,
 )
+OPERATION["responses"][503] = contract.answer(
+    "The database is unreachable (or API Gateway got no answer in time: `{message}`).",
+    Health | contract.GatewayMessage,
+    {"status": "unhealthy", "database": "disconnected"},
+)
+
+
+@app.get("/api/health", **OPERATION)
 def health() -> Response[Health]:
     db = check_database_connection()
     if db["connected"]:

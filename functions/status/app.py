@@ -19,13 +19,11 @@ JobId = Annotated[uuid.UUID, Path(description="The job's id, as generate answere
 
 @app.get(
     "/api/video/status/<jobId>",
-    operation_id="getVideoStatus",
-    summary="Follow a video job",
-    tags=["video"],
-    security=contract.AUTHENTICATED,
-    responses=contract.responses(
-        200,
-        "The job's status, progress and, once completed, presigned URLs.",
+    **contract.operation(
+        "getVideoStatus",
+        "Follow a video job",
+        (200, "The job's status, progress and, once completed, presigned URLs."),
+        tags=["video"],
         errors={
             404: (
                 "No job of the caller has this id (another user's answers the same).",

@@ -59,11 +59,14 @@ IfMatch = Annotated[
 @app.post(
     "/api/storyboards",
     status_code=201,
-    operation_id="createStoryboard",
-    summary="Create a storyboard",
-    tags=TAGS,
-    security=contract.AUTHENTICATED,
-    responses=contract.responses(201, "The storyboard as stored, at version 1.", body=True, links=FOLLOW),
+    **contract.operation(
+        "createStoryboard",
+        "Create a storyboard",
+        (201, "The storyboard as stored, at version 1."),
+        tags=TAGS,
+        body=True,
+        links=FOLLOW,
+    ),
 )
 def create_storyboard(body: Annotated[StoryboardCreate, Body()]) -> StoryboardEnvelope:
     user_id = current_user(app)
@@ -82,14 +85,14 @@ def create_storyboard(body: Annotated[StoryboardCreate, Body()]) -> StoryboardEn
 
 @app.get(
     "/api/storyboards",
-    operation_id="listStoryboards",
-    summary="List and search the caller's storyboards",
-    description="Most recently changed first, a page at a time (keyset pagination: pages stay "
-    "consistent while storyboards change).",
-    tags=TAGS,
-    security=contract.AUTHENTICATED,
-    responses=contract.responses(
-        200, "A page of storyboards.", invalid="A `cursor` this API did not return is refused too."
+    **contract.operation(
+        "listStoryboards",
+        "List and search the caller's storyboards",
+        (200, "A page of storyboards."),
+        tags=TAGS,
+        description="Most recently changed first, a page at a time (keyset pagination: pages stay "
+        "consistent while storyboards change).",
+        invalid="A `cursor` this API did not return is refused too.",
     ),
 )
 def list_storyboards(
@@ -114,11 +117,13 @@ def list_storyboards(
 
 @app.get(
     "/api/storyboards/<id>",
-    operation_id="getStoryboard",
-    summary="Get a storyboard with its video jobs",
-    tags=TAGS,
-    security=contract.AUTHENTICATED,
-    responses=contract.responses(200, "The storyboard and its jobs, newest first.", errors=NOT_FOUND),
+    **contract.operation(
+        "getStoryboard",
+        "Get a storyboard with its video jobs",
+        (200, "The storyboard and its jobs, newest first."),
+        tags=TAGS,
+        errors=NOT_FOUND,
+    ),
 )
 def get_storyboard(id: StoryboardId) -> StoryboardDetailEnvelope:
     user_id = current_user(app)
@@ -131,14 +136,12 @@ def get_storyboard(id: StoryboardId) -> StoryboardDetailEnvelope:
 
 @app.patch(
     "/api/storyboards/<id>",
-    operation_id="updateStoryboard",
-    summary="Change a storyboard",
-    description="Changes the fields sent and bumps `version`, in one statement.",
-    tags=TAGS,
-    security=contract.AUTHENTICATED,
-    responses=contract.responses(
-        200,
-        "The storyboard as changed.",
+    **contract.operation(
+        "updateStoryboard",
+        "Change a storyboard",
+        (200, "The storyboard as changed."),
+        tags=TAGS,
+        description="Changes the fields sent and bumps `version`, in one statement.",
         body=True,
         invalid=f"`If-Match` must be a version: ASCII digits up to {edge.MAX_VERSION}, optionally quoted.",
         errors=NOT_FOUND
@@ -163,11 +166,9 @@ def patch_storyboard(
 
 @app.delete(
     "/api/storyboards/<id>",
-    operation_id="deleteStoryboard",
-    summary="Delete a storyboard and its jobs",
-    tags=TAGS,
-    security=contract.AUTHENTICATED,
-    responses=contract.responses(200, "Deleted.", errors=NOT_FOUND),
+    **contract.operation(
+        "deleteStoryboard", "Delete a storyboard and its jobs", (200, "Deleted."), tags=TAGS, errors=NOT_FOUND
+    ),
 )
 def delete_storyboard(id: StoryboardId) -> DeleteResult:
     user_id = current_user(app)

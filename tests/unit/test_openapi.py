@@ -103,7 +103,9 @@ def test_every_route_but_health_needs_the_jwt_or_locally_x_dev_user():
     assert document["components"]["securitySchemes"]["bearerJwt"]["bearerFormat"] == "JWT"
     assert document["components"]["securitySchemes"]["devUser"]["name"] == "X-Dev-User"
     for name, operation in _operations(document):
-        expected = None if name == "GET /api/health" else [{"bearerJwt": []}, {"devUser": []}]
+        expected: list[dict[str, list[str]]] | None = (
+            None if name == "GET /api/health" else [{"bearerJwt": []}, {"devUser": []}]
+        )
         assert operation.get("security") == expected, name
 
 

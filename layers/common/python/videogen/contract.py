@@ -138,7 +138,7 @@ def _standard_errors(*, body: bool) -> dict[int, tuple[str, Mapping[str, Any]]]:
     return errors
 
 
-def responses(
+def _responses(
     ok_status: int,
     ok_description: str,
     *,
@@ -175,6 +175,36 @@ def responses(
     for status, (description, example) in sorted(standard.items()):
         answers[status] = answer(description, ApiError, example)
     return answers
+
+
+def operation(
+    operation_id: str,
+    summary: str,
+    ok: tuple[int, str],
+    *,
+    tags: list[str],
+    description: str | None = None,
+    authenticated: bool = True,
+    body: bool = False,
+    invalid: str = "",
+    errors: Mapping[int, tuple[str, Mapping[str, Any]]] | None = None,
+    links: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A route's documentation as its decorator's keywords, ``@app.get(path, **operation(...))``:
+    a stable id, summary, tags, the security every route but health has, and ``responses``."""
+    keywords: dict[str, Any] = {
+        "operation_id": operation_id,
+        "summary": summary,
+        "tags": tags,
+        "responses": _responses(
+            *ok, invalid=invalid, body=body, authenticated=authenticated, errors=errors, links=links
+        ),
+    }
+    if authenticated:
+        keywords["security"] = AUTHENTICATED
+    if description:
+        keywords["description"] = description
+    return keywords
 
 
 def links(operations: Mapping[str, str], parameter: str, expression: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     SecretStr,
     StringConstraints,
     field_validator,
@@ -103,7 +104,7 @@ def _unique_scene_ids(scenes: list[Scene] | None) -> list[Scene] | None:
     return scenes
 
 
-_STORYBOARD_EXAMPLE = {
+STORYBOARD_EXAMPLE: dict[str, JsonValue] = {
     "name": "Pilot episode",
     "presetKey": "cinematic",
     "character": {"name": "Ada", "description": "a curious engineer in a yellow raincoat"},
@@ -117,7 +118,7 @@ _STORYBOARD_EXAMPLE = {
 class StoryboardCreate(RequestModel):
     """A new storyboard. Scene ids must be unique within it."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [_STORYBOARD_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [STORYBOARD_EXAMPLE]})
 
     name: Name
     preset_key: PresetKey

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.events import json_request, write_event
+from videogen.schemas import STORYBOARD_EXAMPLE
 
 SAMPLE_USER = "user-123"
 SAMPLE_STORYBOARD_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -27,15 +28,7 @@ MISSING_ID = "3b241101-e2bb-4255-8caf-4136c566a962"
 
 _BOARD = f"/api/storyboards/{SAMPLE_STORYBOARD_ID}"
 _BOARD_ROUTE = "/api/storyboards/{id}"
-_NEW_STORYBOARD = {
-    "name": "Pilot episode",
-    "presetKey": "cinematic",
-    "character": {"name": "Ada", "description": "a curious engineer in a yellow raincoat"},
-    "scenes": [
-        {"id": "scene-1", "prompt": "Ada opens the lab door at dawn"},
-        {"id": "scene-2", "prompt": "Ada watches the prototype take off"},
-    ],
-}
+_NEW_STORYBOARD = STORYBOARD_EXAMPLE
 
 
 def _storyboards() -> dict[str, dict[str, Any]]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from videogen import keys
+from videogen import contract, keys
 from videogen.catalog import Provider
 from videogen.db import session_scope
 from videogen.http import api_handler, current_user, make_resolver, metrics
@@ -17,10 +17,24 @@ from videogen.repositories import api_keys
 from videogen.schemas import ApiKeyDeleted, ApiKeyList, ApiKeyPut, ApiKeySummary
 
 app = make_resolver()
+TAGS = ["keys"]
+ProviderName = Annotated[Provider, Path(description="The video provider the key is for")]
 
 
-@app.put("/api/keys/<provider>")
-def put_key(provider: Provider, body: Annotated[ApiKeyPut, Body()]) -> ApiKeySummary:
+@app.put(
+    "/api/keys/<provider>",
+    **contract.operation(
+        "putApiKey",
+        "Store the caller's key for a provider",
+        (200, "The stored key's summary."),
+        tags=TAGS,
+        description="Seals the key with KMS envelope encryption and replaces any earlier one. The key "
+        "is never answered, logged or queued: only its last four characters are kept in the clear.",
+        body=True,
+        links=contract.links({"DeleteApiKey": "deleteApiKey"}, "provider", "$request.path.provider"),
+    ),
+)
+def put_key(provider: ProviderName, body: Annotated[ApiKeyPut, Body()]) -> ApiKeySummary:
     user_id = current_user(app)
     sealed = keys.seal(user_id, provider, body.api_key)
     with session_scope(autocommit=True) as s:  # one statement
@@ -36,7 +50,15 @@ def put_key(provider: Provider, body: Annotated[ApiKeyPut, Body()]) -> ApiKeySum
     return ApiKeySummary.model_validate(row)
 
 
-@app.get("/api/keys")
+@app.get(
+    "/api/keys",
+    **contract.operation(
+        "listApiKeys",
+        "List the caller's stored keys",
+        (200, "One summary per provider with a stored key."),
+        tags=TAGS,
+    ),
+)
 def list_keys() -> ApiKeyList:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:
@@ -44,8 +66,22 @@ def list_keys() -> ApiKeyList:
     return ApiKeyList(keys=[ApiKeySummary.model_validate(r) for r in rows])
 
 
-@app.delete("/api/keys/<provider>")
-def delete_key(provider: Provider) -> ApiKeyDeleted:
+@app.delete(
+    "/api/keys/<provider>",
+    **contract.operation(
+        "deleteApiKey",
+        "Deactivate the caller's key for a provider",
+        (200, "Deactivated: generation with this provider answers 409 until a key is stored again."),
+        tags=TAGS,
+        errors={
+            404: (
+                "The caller has no key stored for this provider.",
+                {"error": "No API key stored for this provider", "details": {"provider": "veo"}},
+            )
+        },
+    ),
+)
+def delete_key(provider: ProviderName) -> ApiKeyDeleted:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:  # one statement
         api_keys.deactivate(s, user_id, provider)

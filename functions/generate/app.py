@@ -8,7 +8,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from pydantic.json_schema import SkipJsonSchema
 
+from videogen import contract
 from videogen.db import session_scope
 from videogen.generation import batch
 from videogen.generation.request import create_job, enqueue_or_withdraw
@@ -17,19 +19,97 @@ from videogen.job_schemas import BatchGenerateAccepted, BatchGenerateRequest
 from videogen.queue import QueueSender, default_sender
 from videogen.schemas import GenerateAccepted, GenerateRequest
 
-IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", min_length=1, max_length=255)]
-GENERATE_DESCRIPTION = (
-    "Queues one clip. The answer's `status` is `queued`, the earlier front end's word for the job "
-    "status `pending` that GET /api/video/status/{jobId} and every other route report."
+IdempotencyKey = Annotated[
+    str | SkipJsonSchema[None],
+    Header(
+        alias="idempotency-key",
+        min_length=1,
+        max_length=255,
+        description="Makes a retry safe: the same key with the same request answers the first job "
+        "again; with a different request, 409. Keys are the caller's own.",
+    ),
+]
+OPERATION = contract.operation(
+    "generateVideo",
+    "Generate a scene's clip",
+    (202, "The job is stored as `pending` and queued."),
+    tags=["video"],
+    description="Checks the request against the catalog, the caller's key and caps, stores a "
+    "`pending` job and queues it; the worker then submits it to the provider and polls it. The "
+    "answer's `status` is `queued`, the earlier front end's word for the job status `pending` that "
+    "GET /api/video/status/{jobId} and every other route report.",
+    body=True,
+    invalid="Also refused: a `sceneId` the storyboard does not have, a scene without a prompt when "
+    "the request brings none, and a model, duration or size the catalog does not allow for the "
+    "provider (a retired model names its replacement).",
+    errors={
+        404: (
+            "No storyboard of the caller has this `storyboardId`.",
+            {"error": "Storyboard not found", "details": {"id": "0b6f1c64-3f47-4d3a-9a51-6f5d7c2e9b10"}},
+        ),
+        409: (
+            "No active key for the provider (store one with PUT /api/keys/{provider}), or the "
+            "`Idempotency-Key` was used for a different request (`details.jobId` is its job).",
+            {
+                "error": "No active sora API key: add one with PUT /api/keys/sora first",
+                "details": {"provider": "sora"},
+            },
+        ),
+        429: (
+            "Or a cap of the caller: jobs in flight, or estimated spend per UTC day (`details.cap`).",
+            {
+                "error": "Too many videos in progress: 5 of 5 allowed at once; wait for one to finish",
+                "details": {"cap": "jobsInFlight", "limit": 5, "current": 5},
+            },
+        ),
+        503: (
+            "Or the queue refused the job, which was then withdrawn: retry.",
+            {"error": "Service temporarily unavailable, try again"},
+        ),
+    },
+    links=contract.links({"GetVideoStatus": "getVideoStatus"}, "jobId", "$response.body#/jobId"),
 )
-BATCH_DESCRIPTION = (
-    "Queues a clip for every scene (or those in `sceneIds`), in storyboard order, skipping a scene "
-    "with a job in flight (`in-flight`), with a completed clip of its current text and model "
+BATCH_OPERATION = contract.operation(
+    "generateStoryboard",
+    "Generate the clips of a whole storyboard",
+    (202, "What was queued (`jobs`, each `pending`) and what was skipped, with why."),
+    tags=["video"],
+    description="Queues a clip for every scene (or those in `sceneIds`), in storyboard order, skipping "
+    "a scene with a job in flight (`in-flight`), with a completed clip of its current text and model "
     "(`up-to-date`, unless `regenerate`) or without text (`no-prompt`): calling it again resumes. "
     "The caps are checked for the whole batch: one that would pass a cap is refused whole (429, "
     "`details.scenesThatFit`) and nothing is queued. Jobs whose message the queue refused are "
     "withdrawn and skipped as `queue-unavailable` (503 when none could be queued). "
-    "`Idempotency-Key` returns the first answer."
+    "`Idempotency-Key` returns the first answer.",
+    body=True,
+    invalid="Also refused: a `sceneIds` entry the storyboard does not have, repeated or empty "
+    "`sceneIds`, and a model, duration or size the catalog does not allow for the provider.",
+    errors={
+        404: (
+            "No storyboard of the caller has this id (another user's answers the same).",
+            {"error": "Storyboard not found", "details": {"id": "0b6f1c64-3f47-4d3a-9a51-6f5d7c2e9b10"}},
+        ),
+        409: (
+            "No active key for the provider (store one with PUT /api/keys/{provider}), or the "
+            "`Idempotency-Key` was used for a different request.",
+            {
+                "error": "No active sora API key: add one with PUT /api/keys/sora first",
+                "details": {"provider": "sora"},
+            },
+        ),
+        429: (
+            "Or the batch would pass a cap of the caller (jobs in flight, estimated spend per UTC "
+            "day): `details.scenesThatFit` says how many scenes fit.",
+            {
+                "error": "This batch of 5 clips would pass a cap: 2 fit",
+                "details": {"cap": "jobsInFlight", "limit": 5, "current": 3, "scenesThatFit": 2},
+            },
+        ),
+        503: (
+            "Or the queue refused every job of the batch, which were then withdrawn: retry.",
+            {"error": "Service temporarily unavailable, try again"},
+        ),
+    },
 )
 
 
@@ -37,7 +117,7 @@ def build_app(sender: QueueSender | None = None) -> ApiResolver:
     """The resolver; ``sender`` defaults to the real SQS queue (tests pass an in-memory one)."""
     app = make_resolver()
 
-    @app.post("/api/video/generate", status_code=202, description=GENERATE_DESCRIPTION)
+    @app.post("/api/video/generate", status_code=202, **OPERATION)
     def generate(
         body: Annotated[GenerateRequest, Body()], idempotency_key: IdempotencyKey = None
     ) -> Response[GenerateAccepted]:
@@ -53,7 +133,7 @@ def build_app(sender: QueueSender | None = None) -> ApiResolver:
         )
         return Response(202, content_types.APPLICATION_JSON, result)
 
-    @app.post("/api/storyboards/<id>/generate", status_code=202, description=BATCH_DESCRIPTION)
+    @app.post("/api/storyboards/<id>/generate", status_code=202, **BATCH_OPERATION)
     def generate_storyboard(
         id: uuid.UUID, body: Annotated[BatchGenerateRequest, Body()], idempotency_key: IdempotencyKey = None
     ) -> Response[BatchGenerateAccepted]:

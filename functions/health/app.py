@@ -10,19 +10,45 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
+from videogen import contract
 from videogen.db import check_database_connection
 from videogen.http import api_handler, current_user, logger, make_resolver
 from videogen.schemas import Health, Liveness
 
 app = make_resolver(require_identity=False)
+TAGS = ["health"]
+
+READY = contract.operation(
+    "getHealthReady",
+    "Whether the API can reach its database",
+    (200, "Up, with its database."),
+    tags=TAGS,
+    description="One `SELECT 1`; needs an identity, so that anonymous callers cannot spend "
+    "database connections on it.",
+)
+READY["responses"][503] = contract.answer(
+    "The database is unreachable (or API Gateway got no answer in time: `{message}`).",
+    Health | contract.GatewayMessage,
+    {"status": "unhealthy", "database": "disconnected"},
+)
 
 
-@app.get("/api/health")
+@app.get(
+    "/api/health",
+    **contract.operation(
+        "getHealth",
+        "Whether the API answers (liveness)",
+        (200, "Up. Says nothing about the database: see getHealthReady."),
+        tags=TAGS,
+        description="Needs no identity and touches no database; its route has a throttle of its own.",
+        authenticated=False,
+    ),
+)
 def health() -> Liveness:
     return Liveness(status="healthy")
 
 
-@app.get("/api/health/ready")
+@app.get("/api/health/ready", **READY)
 def ready() -> Response[Health]:
     current_user(app)  # 401 without an identity: the database check is not for anonymous callers
     db = check_database_connection()

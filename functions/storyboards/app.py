@@ -8,11 +8,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from pydantic.json_schema import SkipJsonSchema
 
-from videogen import cleanup, clips
+from videogen import cleanup, clips, contract, edge
 from videogen.db import session_scope
-from videogen.errors import InvalidInput
 from videogen.http import api_handler, current_user, make_resolver, metrics
 from videogen.queue import cleanup_sender
 from videogen.repositories import storyboards
@@ -30,8 +30,47 @@ from videogen.schemas import (
 
 app = make_resolver()
 
+TAGS = ["storyboards"]
+NOT_FOUND = {
+    404: (
+        "No storyboard of the caller has this id (another user's answers the same).",
+        {"error": "Storyboard not found", "details": {"id": "0b6f1c64-3f47-4d3a-9a51-6f5d7c2e9b10"}},
+    )
+}
+FOLLOW = contract.links(
+    {
+        "GetStoryboard": "getStoryboard",
+        "UpdateStoryboard": "updateStoryboard",
+        "DeleteStoryboard": "deleteStoryboard",
+    },
+    "id",
+    "$response.body#/storyboard/id",
+)
+StoryboardId = Annotated[uuid.UUID, Path(description="The storyboard's id")]
+# Optional parameters are never null: SkipJsonSchema leaves null out of the document.
+IfMatch = Annotated[
+    str | SkipJsonSchema[None],
+    Header(
+        alias="if-match",
+        json_schema_extra={"pattern": edge.IF_MATCH_PATTERN},  # enforced by edge.parse_version
+        description='The version last read (`3`, `"3"` or `W/"3"`): the change applies only if it is '
+        "still current, else 412. Without it the last writer wins.",
+    ),
+]
 
-@app.post("/api/storyboards", status_code=201)
+
+@app.post(
+    "/api/storyboards",
+    status_code=201,
+    **contract.operation(
+        "createStoryboard",
+        "Create a storyboard",
+        (201, "The storyboard as stored, at version 1."),
+        tags=TAGS,
+        body=True,
+        links=FOLLOW,
+    ),
+)
 def create_storyboard(body: Annotated[StoryboardCreate, Body()]) -> StoryboardEnvelope:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:  # one statement
@@ -47,11 +86,29 @@ def create_storyboard(body: Annotated[StoryboardCreate, Body()]) -> StoryboardEn
     return StoryboardEnvelope(storyboard=StoryboardOut.model_validate(board))
 
 
-@app.get("/api/storyboards")
+@app.get(
+    "/api/storyboards",
+    **contract.operation(
+        "listStoryboards",
+        "List and search the caller's storyboards",
+        (200, "A page of storyboards."),
+        tags=TAGS,
+        description="Most recently changed first, a page at a time (keyset pagination: pages stay "
+        "consistent while storyboards change).",
+        invalid="A `cursor` this API did not return is refused too.",
+    ),
+)
 def list_storyboards(
-    limit: Annotated[int, Query(ge=1, le=storyboards.MAX_PAGE_SIZE)] = storyboards.DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=storyboards.MAX_PAGE_SIZE, description="Storyboards per page")
+    ] = storyboards.DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | SkipJsonSchema[None], Query(max_length=512, description="The `nextCursor` of the previous page")
+    ] = None,
+    q: Annotated[
+        str | SkipJsonSchema[None],
+        Query(max_length=200, description="Only storyboards whose name contains this, any case"),
+    ] = None,
 ) -> StoryboardList:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:
@@ -61,8 +118,23 @@ def list_storyboards(
     )
 
 
-@app.get("/api/storyboards/<id>")
-def get_storyboard(id: uuid.UUID) -> StoryboardDetailEnvelope:
+@app.get(
+    "/api/storyboards/<id>",
+    **contract.operation(
+        "getStoryboard",
+        "Get a storyboard with its video jobs and each scene's clip",
+        (
+            200,
+            "The storyboard, its jobs newest first (presigned URLs once done), each scene's newest clip.",
+        ),
+        tags=TAGS,
+        description="`sceneClips` has one entry per scene: its newest job's status, progress, presigned "
+        "video and thumbnail URLs when completed, its cost, and `stale: true` when the scene, the "
+        "character or the preset changed since that clip was made.",
+        errors=NOT_FOUND,
+    ),
+)
+def get_storyboard(id: StoryboardId) -> StoryboardDetailEnvelope:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:
         found = storyboards.get_with_jobs(s, user_id, id)
@@ -77,32 +149,49 @@ def get_storyboard(id: uuid.UUID) -> StoryboardDetailEnvelope:
     return StoryboardDetailEnvelope(storyboard=detail)
 
 
-def _expected_version(if_match: str | None) -> int | None:
-    """``If-Match: 3`` or ``If-Match: "3"`` (an ETag-style quoted version)."""
-    if if_match is None:
-        return None
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise InvalidInput("If-Match must be the storyboard version", {"ifMatch": if_match})
-    return int(raw)
-
-
-@app.patch("/api/storyboards/<id>")
+@app.patch(
+    "/api/storyboards/<id>",
+    **contract.operation(
+        "updateStoryboard",
+        "Change a storyboard",
+        (200, "The storyboard as changed."),
+        tags=TAGS,
+        description="Changes the fields sent and bumps `version`, in one statement.",
+        body=True,
+        invalid=f"`If-Match` must be a version: ASCII digits up to {edge.MAX_VERSION}, optionally quoted.",
+        errors=NOT_FOUND
+        | {
+            412: (
+                "`If-Match` names a version that is no longer current; nothing changed.",
+                {"error": "Storyboard was changed by someone else", "details": {"currentVersion": 4}},
+            )
+        },
+    ),
+)
 def patch_storyboard(
-    id: uuid.UUID,
-    body: Annotated[StoryboardPatch, Body()],
-    if_match: Annotated[str | None, Header(alias="if-match")] = None,
+    id: StoryboardId, body: Annotated[StoryboardPatch, Body()], if_match: IfMatch = None
 ) -> StoryboardEnvelope:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:  # one statement
         board = storyboards.update(
-            s, user_id, id, body.changes(), expected_version=_expected_version(if_match)
+            s, user_id, id, body.changes(), expected_version=edge.parse_version(if_match)
         )
     return StoryboardEnvelope(storyboard=StoryboardOut.model_validate(board))
 
 
-@app.delete("/api/storyboards/<id>")
-def delete_storyboard(id: uuid.UUID) -> DeleteResult:
+@app.delete(
+    "/api/storyboards/<id>",
+    **contract.operation(
+        "deleteStoryboard",
+        "Delete a storyboard with its jobs, films and files",
+        (200, "Deleted."),
+        tags=TAGS,
+        description="The rows go at once; the files in S3 (clips, thumbnails, films) follow through a "
+        "queued storage cleanup, at least once: earlier presigned URLs then stop working.",
+        errors=NOT_FOUND,
+    ),
+)
+def delete_storyboard(id: StoryboardId) -> DeleteResult:
     # One statement (the delete and its cleanup row), then the cleanup's queue send.
     cleanup.delete_storyboard(current_user(app), id, cleanup_sender())
     return DeleteResult(message="Storyboard deleted")

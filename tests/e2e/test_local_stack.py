@@ -164,6 +164,10 @@ def test_bad_inputs(stack):
     assert unknown.status == 404
     assert unknown.json == {"message": "Not Found"}
 
+    undeclared_method = stack.call("TRACE", "/api/storyboards")
+    assert undeclared_method.status == 404
+    assert undeclared_method.json == {"message": "Not Found"}
+
 
 @pytest.mark.parametrize("origin", CORS_ORIGINS)
 def test_cors_allows_the_origins_the_cors_origins_knob_names(stack, origin):

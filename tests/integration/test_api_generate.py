@@ -137,7 +137,13 @@ def test_missing_scene_is_400(board):
     result = invoke(_handler(InMemoryQueueSender()), _request(board, sceneId="nope"))
 
     assert result.status == 400
-    assert result.body["details"] == {"sceneId": "nope"}
+    assert result.body["details"] == [
+        {
+            "field": "body.sceneId",
+            "message": "no scene of the storyboard has this id",
+            "type": "scene_not_found",
+        }
+    ]
 
 
 def test_no_active_key_is_409_saying_how_to_add_one(board):
@@ -166,6 +172,33 @@ def test_idempotent_retry_returns_the_first_job_and_sends_nothing_new(board):
     assert second.status == 202
     assert second.body == first.body
     assert len(_jobs()) == 1
+    assert len(sender.bodies()) == 1
+
+
+def test_a_retry_spelled_differently_is_still_the_same_request(board):
+    handler = _handler(InMemoryQueueSender())
+    first = invoke(handler, _request(board, key="retry-2", prompt="A paper plane"))
+
+    second = invoke(handler, _request(board, key="retry-2", prompt="  A paper plane ", model=None))
+
+    assert second.status == 202
+    assert second.body["jobId"] == first.body["jobId"]
+
+
+@pytest.mark.parametrize(
+    "change", [{"sceneId": "bare", "prompt": "Another"}, {"durationSeconds": 8}, {"prompt": "Something else"}]
+)
+def test_an_idempotency_key_reused_for_a_different_request_is_409_and_changes_nothing(board, change):
+    sender = InMemoryQueueSender()
+    handler = _handler(sender)
+    first = invoke(handler, _request(board, key="retry-3", prompt="A paper plane"))
+
+    reused = invoke(handler, _request(board, key="retry-3", **({"prompt": "A paper plane"} | change)))
+
+    assert reused.status == 409
+    assert reused.body["error"].startswith("Idempotency-Key was already used with a different request")
+    assert reused.body["details"] == {"jobId": first.body["jobId"]}
+    assert [j.id for j in _jobs()] == [uuid.UUID(first.body["jobId"])]
     assert len(sender.bodies()) == 1
 
 

@@ -51,22 +51,22 @@ def test_create_ignores_no_user_id_from_the_body():
     result = invoke(handler, with_changes(event, body=body))
 
     assert result.status == 400
-    assert result.body["details"][0]["field"] == "userId"
+    assert result.body["details"][0]["field"] == "body.userId"
 
 
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"name": "x" * 201}, "name"),
-        ({"name": "   "}, "name"),
-        ({"presetKey": ""}, "presetKey"),
-        ({"presetKey": "p" * 65}, "presetKey"),
-        ({"character": "not an object"}, "character"),
-        ({"scenes": [{"id": "s"}] * 2}, "scenes"),
-        ({"scenes": [{"id": f"s{i}"} for i in range(201)]}, "scenes"),
-        ({"scenes": [{"prompt": "no id"}]}, "scenes.0.id"),
-        ({"scenes": [{"id": "x" * 65}]}, "scenes.0.id"),
-        ({"scenes": [{"id": 7}]}, "scenes.0.id"),
+        ({"name": "x" * 201}, "body.name"),
+        ({"name": "   "}, "body.name"),
+        ({"presetKey": ""}, "body.presetKey"),
+        ({"presetKey": "p" * 65}, "body.presetKey"),
+        ({"character": "not an object"}, "body.character"),
+        ({"scenes": [{"id": "s"}] * 2}, "body.scenes"),
+        ({"scenes": [{"id": f"s{i}"} for i in range(201)]}, "body.scenes"),
+        ({"scenes": [{"prompt": "no id"}]}, "body.scenes.0.id"),
+        ({"scenes": [{"id": "x" * 65}]}, "body.scenes.0.id"),
+        ({"scenes": [{"id": 7}]}, "body.scenes.0.id"),
     ],
 )
 def test_invalid_storyboards_are_rejected_with_field_errors_and_nothing_stored(change, field):

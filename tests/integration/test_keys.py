@@ -188,7 +188,7 @@ def test_an_implausible_key_is_refused_without_echoing_it(kms: Kms, candidate: s
     assert reason in error.message
     assert isinstance(error, ValueError)
     assert isinstance(error, InvalidInput)
-    assert error.details == {"apiKey": error.message}
+    assert error.details == [{"field": "body.apiKey", "message": error.message, "type": "api_key_invalid"}]
     if candidate.strip():
         assert candidate.strip() not in f"{error} {error!r} {error.details}"
 

@@ -75,7 +75,9 @@ def test_unknown_model_is_refused_listing_the_allowed_ones() -> None:
     assert caught.value.field == "model"
     assert "sora-3" in str(caught.value)
     assert "sora-2, sora-2-pro" in str(caught.value)
-    assert caught.value.details == {"model": str(caught.value)}
+    assert caught.value.details == [
+        {"field": "body.model", "message": str(caught.value), "type": "not_in_catalog"}
+    ]
 
 
 def test_a_model_of_the_other_provider_is_unknown_for_this_one() -> None:

@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Literal, get_args
 
-from videogen.errors import InvalidInput
+from videogen.errors import InvalidInput, field_errors
 
 Provider = Literal["sora", "veo"]
 """The video providers: the one list of their names (schemas, models, keys and adapters use it)."""
@@ -107,11 +107,11 @@ class CatalogError(InvalidInput, ValueError):
     """A request names a model, duration or size the catalog does not allow (answers 400).
 
     ``field`` is the request field at fault, spelled as on the wire (``provider``, ``model``,
-    ``durationSeconds``, ``size``); ``details`` is ``{field: message}`` for the error body.
+    ``durationSeconds``, ``size``); ``details`` name it in the generate request's body.
     """
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message, {field: message})
+        super().__init__(message, field_errors(f"body.{field}", message, "not_in_catalog"))
         self.field = field
 
 

@@ -35,7 +35,13 @@ class QuotaExceeded(DomainError):
 
 
 class InvalidInput(DomainError):
-    """Input that passed schema validation but breaks a business rule (answers 400)."""
+    """Input that breaks a rule (answers 400); ``details`` are field errors (``field_errors``)."""
+
+
+def field_errors(field: str, message: str, type_: str) -> list[dict[str, str]]:
+    """A 400's details: ``[{field, message, type}]``, the field named by where it is in the
+    request (``body.sceneId``, ``query.cursor``, ``header.if-match``); never the value itself."""
+    return [{"field": field, "message": message, "type": type_}]
 
 
 class ServiceUnavailable(Exception):

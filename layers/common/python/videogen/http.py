@@ -1,7 +1,10 @@
-"""What every API function shares: the resolver factory, identity, error mapping, and the
-decorated Lambda entry point (Logger with the request id as correlation id, Tracer, Metrics).
+"""What every API function shares: the resolver factory, identity, the checks before routing
+(size, media type, the edge rule of videogen.edge), error mapping, and the decorated Lambda entry
+point (Logger with the request id as correlation id, Tracer, Metrics).
 
-Errors are JSON ``{error, details?}`` and never carry a stack trace, SQL or a secret.
+Errors are JSON ``{error, details?}`` and never carry a stack trace, SQL or a secret; a 400's
+details are field errors ``[{field, message, type}]``, the field named by where it is
+(``body.name``, ``query.limit``, ``path.id``, ``header.if-match``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from videogen import edge
 from videogen.config import get_settings
 from videogen.errors import (
     Conflict,
@@ -71,18 +75,23 @@ def _raw_error(status: HTTPStatus, error: str, details: Any = None) -> dict[str,
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     """Field errors without the rejected input (it may hold a secret such as an API key)."""
-    details = []
-    for err in exc.errors():
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("body",)]
-        details.append(
-            {"field": ".".join(loc) or "body", "message": err.get("msg", "invalid"), "type": err.get("type")}
-        )
-    return details
+    return [
+        {
+            "field": ".".join(str(part) for part in err.get("loc", ())) or "body",
+            "message": err.get("msg", "invalid"),
+            "type": err.get("type", "invalid"),
+        }
+        for err in exc.errors()
+    ]
+
+
+def _method(event: Mapping[str, Any]) -> str:
+    return str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
 
 
 def precheck(event: Mapping[str, Any]) -> dict[str, Any] | None:
     """Refuse, before routing, what no route accepts: bodies too large (413), non-JSON (415)."""
-    method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+    method = _method(event)
     body = event.get("body") or ""
     max_bytes = get_settings().max_body_bytes
     if len(body) > max_bytes * (4 / 3 if event.get("isBase64Encoded") else 1):
@@ -101,6 +110,17 @@ def precheck(event: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def checked_body(event: Mapping[str, Any]) -> tuple[str | None, Any]:
+    """The edge rule over a whole request (headers, query, path, body): the body as text, and
+    the JSON body of a POST, PUT or PATCH parsed under the rule (``None`` without one).
+    Raises ``edge.Refused``."""
+    edge.check_strings("header", event.get("headers"))
+    edge.check_strings("query", event.get("queryStringParameters"))
+    edge.check_strings("path", event.get("pathParameters"))
+    text = edge.body_text(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
+    return text, edge.parse_json(text) if text and _method(event) in BODY_METHODS else None
+
+
 def _claimed_sub(event: Mapping[str, Any]) -> str | None:
     claims = (((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get("claims")
     sub = (claims or {}).get("sub")
@@ -111,12 +131,19 @@ class ApiResolver(APIGatewayHttpResolver):
     """HTTP API resolver with validation on and the shared pre-routing checks.
 
     Unless built with ``require_identity=False`` (health), a request without a verified
-    identity is answered 401 before anything else looks at it.
+    identity is answered 401 before anything else looks at it. The body is parsed once, under
+    the edge rule, before routing; Powertools is handed that value and never parses the text.
     """
 
     def __init__(self, *, require_identity: bool = True, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(json_body_deserializer=self._checked_body, **kwargs)
         self.require_identity = require_identity
+        self._parsed: tuple[str | None, Any] = (None, None)
+
+    def _checked_body(self, text: str) -> Any:
+        # The very text resolve() parsed: its value; any other text is parsed under the same rule.
+        parsed_text, value = self._parsed
+        return value if text is parsed_text else edge.parse_json(text)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if self.require_identity and _claimed_sub(event) is None:
@@ -124,6 +151,10 @@ class ApiResolver(APIGatewayHttpResolver):
         refused = precheck(event)
         if refused is not None:
             return refused
+        try:
+            self._parsed = checked_body(event)
+        except edge.Refused as exc:
+            return _raw_error(HTTPStatus.BAD_REQUEST, exc.message, exc.details)
         return super().resolve(event, context)
 
 
@@ -138,8 +169,6 @@ def current_user(app: APIGatewayHttpResolver) -> str:
 def _register_error_handlers(app: ApiResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response[dict[str, Any]]:
-        if any(err.get("type") == "json_invalid" for err in exc.errors()):
-            return error_response(HTTPStatus.BAD_REQUEST, "Malformed JSON body")
         return error_response(HTTPStatus.BAD_REQUEST, "Validation failed", _field_errors(exc))
 
     @app.exception_handler(RequestUnsupportedContentType)
@@ -203,6 +232,7 @@ __all__ = [
     "ApiResolver",
     "Unauthenticated",
     "api_handler",
+    "checked_body",
     "current_user",
     "error_response",
     "logger",

@@ -41,7 +41,7 @@ from pydantic import SecretStr
 from videogen import aws
 from videogen.catalog import check_provider
 from videogen.config import get_settings
-from videogen.errors import Conflict, DomainError, InvalidInput, ServiceUnavailable
+from videogen.errors import Conflict, DomainError, InvalidInput, ServiceUnavailable, field_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -70,7 +70,7 @@ class InvalidApiKey(InvalidInput, ValueError):
     """The submitted key is not plausible (answers 400); the message never contains the key."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, {"apiKey": message})
+        super().__init__(message, field_errors("body.apiKey", message, "api_key_invalid"))
 
 
 class SealedKeyUnreadable(DomainError):

@@ -15,18 +15,48 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     SecretStr,
     StringConstraints,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
+from videogen import catalog
 from videogen.catalog import Provider
 
 MAX_SCENES = 200
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-PresetKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+NOT_ONLY_WHITESPACE = r"[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+"""A character that ``strip_whitespace`` keeps (Unicode White_Space, what it strips), as the
+document states that rule; the code enforces it by stripping, then ``min_length=1``."""
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Field(
+        description="1 to 200 characters, surrounding whitespace removed; not only whitespace",
+        json_schema_extra={"pattern": NOT_ONLY_WHITESPACE},
+    ),
+]
+PresetKey = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    Field(
+        json_schema_extra={"pattern": NOT_ONLY_WHITESPACE},
+        description="The visual style: a preset such as `cinematic`, `anime`, `noir`; any other key is "
+        "used in words in composed prompts",
+    ),
+]
+Character = Annotated[
+    dict[str, Any],
+    Field(
+        description="The character profile: any JSON object the front end keeps. Its text fields join "
+        "composed prompts (`name` first)."
+    ),
+]
+JobStatusName = Literal["pending", "processing", "completed", "failed", "cancelled"]
+"""A job's status as the API answers it (the internal ``submitting`` answers ``processing``)."""
 
 
 class WireModel(BaseModel):
@@ -48,11 +78,19 @@ class RowModel(WireModel):
 
 
 class Scene(BaseModel):
-    """A scene: a unique string ``id`` plus whatever the front end keeps (prompt, notes...)."""
+    """A scene: a unique string `id` plus whatever the front end keeps (`prompt`, `description`
+    or `text` make its generation prompt; other fields are kept as sent)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra={"examples": [{"id": "scene-1", "prompt": "Ada opens the lab door"}]}
+    )
 
     id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+# The document can state only that no two scenes are equal (uniqueItems); the rule is stricter:
+# no two share an id (the validator below).
+Scenes = Annotated[list[Scene], Field(max_length=MAX_SCENES, json_schema_extra={"uniqueItems": True})]
 
 
 def _unique_scene_ids(scenes: list[Scene] | None) -> list[Scene] | None:
@@ -66,20 +104,43 @@ def _unique_scene_ids(scenes: list[Scene] | None) -> list[Scene] | None:
     return scenes
 
 
+STORYBOARD_EXAMPLE: dict[str, JsonValue] = {
+    "name": "Pilot episode",
+    "presetKey": "cinematic",
+    "character": {"name": "Ada", "description": "a curious engineer in a yellow raincoat"},
+    "scenes": [
+        {"id": "scene-1", "prompt": "Ada opens the lab door at dawn"},
+        {"id": "scene-2", "prompt": "Ada watches the prototype take off"},
+    ],
+}
+
+
 class StoryboardCreate(RequestModel):
+    """A new storyboard. Scene ids must be unique within it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [STORYBOARD_EXAMPLE]})
+
     name: Name
     preset_key: PresetKey
-    character: dict[str, Any] = Field(default_factory=dict)
-    scenes: list[Scene] = Field(default_factory=list, max_length=MAX_SCENES)
+    character: Character = Field(default_factory=dict)
+    scenes: Scenes = Field(default_factory=list)
 
     _unique = field_validator("scenes")(_unique_scene_ids)
 
 
 class StoryboardPatch(RequestModel):
-    name: Name | None = None
-    preset_key: PresetKey | None = None
-    character: dict[str, Any] | None = None
-    scenes: list[Scene] | None = Field(default=None, max_length=MAX_SCENES)
+    """The fields to change (at least one; none may be null). `character` and `scenes` replace
+    the stored ones whole."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"minProperties": 1, "examples": [{"name": "Pilot episode (v2)"}]}
+    )
+
+    # Optional, never null: None is only "not sent" (the document leaves null out; a null is refused).
+    name: Name | SkipJsonSchema[None] = None
+    preset_key: PresetKey | SkipJsonSchema[None] = None
+    character: Character | SkipJsonSchema[None] = None
+    scenes: Scenes | SkipJsonSchema[None] = None
 
     _unique = field_validator("scenes")(_unique_scene_ids)
 
@@ -103,14 +164,10 @@ def scenes_json(scenes: list[Scene]) -> list[dict[str, Any]]:
     return [s.model_dump() for s in scenes]
 
 
-PublicStatus = Literal["pending", "processing", "completed", "failed", "cancelled"]
-"""A job's status as clients see it."""
-
-
-def public_status(status: str) -> PublicStatus:
+def public_status(status: str) -> JobStatusName:
     """The job statuses clients know; ``submitting`` is internal and shows as ``processing``."""
     shown = "processing" if status == "submitting" else status
-    return cast(PublicStatus, shown)
+    return cast(JobStatusName, shown)
 
 
 class VideoJobOut(WireModel):
@@ -120,9 +177,9 @@ class VideoJobOut(WireModel):
     id: uuid.UUID
     storyboard_id: uuid.UUID
     scene_id: str
-    provider: str
+    provider: Provider
     model: str
-    status: PublicStatus
+    status: JobStatusName
     prompt: str
     progress: int
     progress_estimated: bool = Field(
@@ -144,7 +201,7 @@ class SceneClip(WireModel):
 
     scene_id: str
     job_id: uuid.UUID | None = None
-    status: PublicStatus | None = None
+    status: JobStatusName | None = None
     progress: int | None = None
     progress_estimated: bool = False
     video_url: str | None = None
@@ -158,13 +215,16 @@ class SceneClip(WireModel):
 
 
 class StoryboardOut(RowModel):
+    """A storyboard as stored. `version` grows by one with every change: send it back in
+    `If-Match` to refuse a lost update."""
+
     id: uuid.UUID
     user_id: str
     name: str
     preset_key: str
     character: dict[str, Any]
     scenes: list[dict[str, Any]]
-    version: int
+    version: int = Field(ge=1)
     created_at: datetime
     updated_at: datetime
 
@@ -184,8 +244,12 @@ class StoryboardDetailEnvelope(WireModel):
 
 
 class StoryboardList(WireModel):
+    """A page of the caller's storyboards, most recently changed first."""
+
     storyboards: list[StoryboardOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page", examples=[None]
+    )
 
 
 class DeleteResult(WireModel):
@@ -193,29 +257,83 @@ class DeleteResult(WireModel):
     message: str
 
 
+_CATALOG_MODELS = [m.id for m in catalog.MODELS]
+_CATALOG_SIZES = sorted({size for m in catalog.MODELS for size in m.sizes})
+_CATALOG_DURATIONS = sorted({seconds for m in catalog.MODELS for seconds in m.durations})
+
+
+def _models_in_words() -> str:
+    current = "; ".join(
+        f"{p}: "
+        + ", ".join(m.id for m in catalog.MODELS if m.provider == p and m.retired_on is None)
+        + f" (default {catalog.DEFAULTS[p].model})"
+        for p in catalog.PROVIDERS
+    )
+    retired = ", ".join(f"{m.id} (from {m.retired_on})" for m in catalog.MODELS if m.retired_on)
+    return f"A model of the provider: {current}. Retired, refused naming the replacement: {retired}."
+
+
 class GenerateRequest(RequestModel):
+    """A clip for one scene. Durations and sizes must be ones the model accepts (the catalog);
+    without `prompt` one is composed from the scene, the character and the preset."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "storyboardId": "0b6f1c64-3f47-4d3a-9a51-6f5d7c2e9b10",
+                    "sceneId": "scene-1",
+                    "provider": "sora",
+                    "durationSeconds": 4,
+                }
+            ]
+        }
+    )
+
     storyboard_id: uuid.UUID
     scene_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     provider: Provider
-    model: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] | None = (
-        None
+    # The catalog's models, sizes and durations as enums (null: the default); which of them pair
+    # up is the catalog's rule, answered 400 with the allowed ones named.
+    model: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description=_models_in_words(), json_schema_extra={"enum": [*_CATALOG_MODELS, None]}
     )
-    duration_seconds: Annotated[int, Field(ge=1, le=60)] | None = None
-    size: Annotated[str, StringConstraints(min_length=3, max_length=16)] | None = None
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] | None = (
+        Field(default=None, description="Used as is; without it, composed from the scene")
+    )
+    duration_seconds: Annotated[int, Field(ge=1, le=60)] | None = Field(
+        default=None,
+        description="Seconds; the model's default when absent",
+        json_schema_extra={"enum": [*_CATALOG_DURATIONS, None]},
+    )
+    size: Annotated[str, StringConstraints(min_length=3, max_length=16)] | None = Field(
+        default=None,
+        description="`<width>x<height>`; the model's default when absent",
+        json_schema_extra={"enum": [*_CATALOG_SIZES, None]},
+    )
 
 
 class GenerateAccepted(WireModel):
+    """The job was stored and queued (or, for a retry with the same `Idempotency-Key` and the
+    same request, the first request's job)."""
+
     success: bool = True
     job_id: uuid.UUID
-    prompt: str
-    estimated_cost: float
-    status: Literal["queued"] = "queued"
+    prompt: str = Field(description="The prompt the provider is sent")
+    estimated_cost: float = Field(description="US dollars, from the catalog's price for the model and size")
+    status: Literal["queued"] = Field(
+        default="queued",
+        description="Always `queued`: the earlier front end's word for the job's `pending`. Follow "
+        "the job with GET /api/video/status/{jobId}.",
+    )
 
 
 class JobStatus(WireModel):
+    """Where a job is. `videoUrl` and `thumbnailUrl` are short-lived presigned URLs, present once
+    the job completed."""
+
     job_id: uuid.UUID
-    status: PublicStatus
+    status: JobStatusName
     progress: int
     progress_estimated: bool = Field(
         default=False, description="true: the provider reports no progress; estimated from elapsed time"
@@ -229,11 +347,18 @@ class JobStatus(WireModel):
 
 
 class ApiKeyPut(RequestModel):
-    api_key: SecretStr = Field(min_length=8, max_length=512)
+    """The provider API key to store. It is sealed at once and never answered, logged or queued."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"apiKey": "sk-example-0000000000000000abcd"}]})
+
+    # The document states keys.validate_api_key's rule: printable ASCII, no whitespace.
+    api_key: SecretStr = Field(min_length=8, max_length=512, json_schema_extra={"pattern": "^[!-~]*$"})
 
 
 class ApiKeySummary(RowModel):
-    provider: str
+    """A stored key, known by its last four characters only."""
+
+    provider: Provider
     is_active: bool
     last4: str
     created_at: datetime
@@ -246,7 +371,7 @@ class ApiKeyList(WireModel):
 
 class ApiKeyDeleted(WireModel):
     success: bool = True
-    provider: str
+    provider: Provider
     is_active: bool = False
 
 
@@ -261,8 +386,3 @@ class Health(WireModel):
 
     status: Literal["healthy", "unhealthy"]
     database: Literal["connected", "disconnected"]
-
-
-class ErrorBody(WireModel):
-    error: str
-    details: Any = None

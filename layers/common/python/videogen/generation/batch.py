@@ -33,7 +33,7 @@ from videogen import catalog
 from videogen.catalog import ResolvedModel
 from videogen.config import Settings, get_settings
 from videogen.db import session_scope
-from videogen.errors import InvalidInput
+from videogen.errors import InvalidInput, field_errors
 from videogen.generation.prompt import compose_prompt, fingerprint, scene_text
 from videogen.generation.request import caps_for, quota_error, require_key
 from videogen.job_schemas import BatchGenerateAccepted, BatchGenerateRequest, BatchJob, BatchSkip, SkipReason
@@ -58,11 +58,20 @@ def chosen_scenes(scenes: list[Any], scene_ids: list[str] | None) -> list[dict[s
     own = [s for s in scenes if isinstance(s, dict) and isinstance(s.get("id"), str)]
     if scene_ids is None:
         if not own:
-            raise InvalidInput("The storyboard has no scenes to generate")
+            details = field_errors("path.id", "the storyboard has no scenes", "storyboard_without_scenes")
+            raise InvalidInput("The storyboard has no scenes to generate", details)
         return own
-    unknown = sorted(set(scene_ids) - {s["id"] for s in own})
+    known = {s["id"] for s in own}
+    unknown = [
+        error
+        for n, scene_id in enumerate(scene_ids)
+        if scene_id not in known
+        for error in field_errors(
+            f"body.sceneIds.{n}", "no scene of the storyboard has this id", "scene_not_found"
+        )
+    ]
     if unknown:
-        raise InvalidInput("Scenes not found in this storyboard", {"sceneIds": unknown})
+        raise InvalidInput("Scenes not found in this storyboard", unknown)
     wanted = set(scene_ids)
     return [s for s in own if s["id"] in wanted]
 
@@ -177,6 +186,7 @@ def _shared_columns(
         "size": resolved.size,
         "estimated_cost": estimate,
         "idempotency_key": None,
+        "metadata": {},
     }
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from videogen.errors import InvalidInput
+from videogen.errors import InvalidInput, field_errors
 
 MAX_PROMPT_CHARS = 4000
 PRESET_STYLES = {
@@ -56,7 +56,10 @@ def compose_prompt(scene: dict[str, Any], character: dict[str, Any], preset_key:
     text = scene_text(scene)
     if text is None:
         raise InvalidInput(
-            "Scene has no prompt: add one to the scene or send `prompt`", {"sceneId": scene.get("id")}
+            "Scene has no prompt: add one to the scene or send `prompt`",
+            field_errors(
+                "body.prompt", "required: the scene has no prompt of its own", "scene_without_prompt"
+            ),
         )
     parts = [text.rstrip(".") + "."]
     ordered = sorted(character.items(), key=lambda kv: kv[0] != "name")
@@ -95,4 +98,7 @@ def find_scene(scenes: list[Any], scene_id: str) -> dict[str, Any]:
     for scene in scenes:
         if isinstance(scene, dict) and scene.get("id") == scene_id:
             return scene
-    raise InvalidInput("Scene not found in this storyboard", {"sceneId": scene_id})
+    raise InvalidInput(
+        "Scene not found in this storyboard",
+        field_errors("body.sceneId", "no scene of the storyboard has this id", "scene_not_found"),
+    )

@@ -3,6 +3,11 @@ queue message. Used by the generate function; tested once here. The prompt and f
 rules are in :mod:`videogen.generation.prompt`; the whole-storyboard request, which shares the
 context, key and cap rules below, in :mod:`videogen.generation.batch`.
 
+Idempotency: a request with an ``Idempotency-Key`` the caller already used gets the first job
+back when it asks for the same thing (the same canonical body: field order, defaults spelled
+out or left out, surrounding whitespace of the prompt do not matter) and 409 when it asks for
+something else. The body's fingerprint is kept in the job's metadata.
+
 Concurrency: the cap check and the insert happen under a row lock on the caller's
 ``user_quotas`` row (one transaction), so two requests cannot slip past a cap together; the
 lock is a plain row lock, which does not pin an RDS Proxy connection.
@@ -10,6 +15,8 @@ lock is a plain row lock, which does not pin an RDS Proxy connection.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -27,6 +34,9 @@ from videogen.queue import QueueSender, QueueUnavailable, StepMessage
 from videogen.repositories import generation_requests, video_jobs
 from videogen.repositories.generation_requests import Caps
 from videogen.schemas import GenerateRequest
+
+FINGERPRINT_KEY = "request_fingerprint"
+"""The job metadata key holding the fingerprint of the request that made it (with a key)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +103,21 @@ def quota_error(
     return QuotaExceeded(message, details | {"scenes": clips, "scenesThatFit": fit})
 
 
-def _earlier(session: Session, user_id: str, job_id: uuid.UUID) -> Accepted:
-    job = video_jobs.get_for_user(session, user_id, job_id)  # a retry: the first request's job
+def request_fingerprint(req: GenerateRequest) -> str:
+    """The SHA-256 of the request's canonical JSON: what an idempotent retry must repeat."""
+    canonical = json.dumps(req.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _earlier(session: Session, user_id: str, job_id: uuid.UUID, fingerprint: str) -> Accepted:
+    """The first request's job, for a retry that asks for the same thing; ``Conflict`` if not."""
+    job = video_jobs.get_for_user(session, user_id, job_id)
+    # Jobs made before fingerprints were kept have none: a retry of them is taken as is.
+    if job.metadata_.get(FINGERPRINT_KEY, fingerprint) != fingerprint:
+        raise Conflict(
+            "Idempotency-Key was already used with a different request: send a new key for a new request",
+            {"jobId": str(job_id)},
+        )
     return Accepted(job_id, job.prompt, job.estimated_cost or Decimal(0), created=False)
 
 
@@ -111,7 +134,8 @@ def create_job(
 
     At most three statements. Raises ``CatalogError``/``InvalidInput`` (400), ``NotFound``
     (404), ``Conflict`` (409, no active key) and ``QuotaExceeded`` (429). With an
-    ``idempotency_key`` already used by the caller, returns that job (``created=False``).
+    ``idempotency_key`` already used by the caller, returns that job (``created=False``), or
+    raises ``Conflict`` (409) when this request differs from the one that made it.
     """
     settings = settings or get_settings()
     today = today or datetime.now(UTC).date()
@@ -119,8 +143,9 @@ def create_job(
     context = generation_requests.load_context(
         session, user_id, req.storyboard_id, req.provider, idempotency_key
     )
+    request = request_fingerprint(req)
     if context.earlier is not None:
-        return _earlier(session, user_id, context.earlier)
+        return _earlier(session, user_id, context.earlier, request)
     scene = find_scene(context.scenes, req.scene_id)
     require_key(context, req.provider)
     prompt = req.prompt or compose_prompt(scene, context.character, context.preset_key)
@@ -138,13 +163,14 @@ def create_job(
         "estimated_cost": estimate,
         "idempotency_key": idempotency_key,
         "fingerprint": fingerprint(prompt, resolved.model, resolved.size, resolved.duration_seconds),
+        "metadata": {FINGERPRINT_KEY: request} if idempotency_key else {},
     }
     generation_requests.lock_quota(session, user_id)
     outcome = generation_requests.insert_within_caps(session, job, caps_for(settings, today))
     if outcome.new_job_id is not None:
         return Accepted(outcome.new_job_id, prompt, estimate, created=True)
     if outcome.earlier_job_id is not None:  # a concurrent retry with the same key won the lock
-        return _earlier(session, user_id, outcome.earlier_job_id)
+        return _earlier(session, user_id, outcome.earlier_job_id, request)
     raise quota_error(outcome.in_flight, Decimal(outcome.spent), estimate, settings)
 
 

@@ -41,6 +41,7 @@ JOB_COLUMNS = (
     "estimated_cost",
     "idempotency_key",
     "fingerprint",
+    "metadata",
 )
 """The columns a new job is inserted with (the rest take their defaults)."""
 

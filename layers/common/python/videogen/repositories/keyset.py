@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from videogen.errors import InvalidInput
+from videogen.errors import InvalidInput, field_errors
 
 
 def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
@@ -37,7 +37,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             raise ValueError("naive timestamp")
         return at, uuid.UUID(data["i"])
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidInput("Invalid cursor", {"cursor": "not a cursor returned by this API"}) from exc
+        details = field_errors("query.cursor", "not a cursor returned by this API", "cursor_invalid")
+        raise InvalidInput("Invalid cursor", details) from exc
 
 
 def newest_first(

@@ -80,7 +80,8 @@ BATCH_OPERATION = contract.operation(
     "The caps are checked for the whole batch: one that would pass a cap is refused whole (429, "
     "`details.scenesThatFit`) and nothing is queued. Jobs whose message the queue refused are "
     "withdrawn and skipped as `queue-unavailable` (503 when none could be queued). "
-    "`Idempotency-Key` returns the first answer.",
+    "`Idempotency-Key` returns the first answer to the same request (the same storyboard and body), "
+    "and 409 to a different one.",
     body=True,
     invalid="Also refused: a `sceneIds` entry the storyboard does not have, repeated or empty "
     "`sceneIds`, and a model, duration or size the catalog does not allow for the provider.",
@@ -91,7 +92,8 @@ BATCH_OPERATION = contract.operation(
         ),
         409: (
             "No active key for the provider (store one with PUT /api/keys/{provider}), or the "
-            "`Idempotency-Key` was used for a different request.",
+            "`Idempotency-Key` was used for a different request (`details.jobIds`: the first "
+            "batch's jobs).",
             {
                 "error": "No active sora API key: add one with PUT /api/keys/sora first",
                 "details": {"provider": "sora"},

@@ -6,7 +6,8 @@
 - ``ix_video_jobs_user_created`` (user_id, created_at DESC, id DESC) serves the jobs list's
   keyset pages and replaces (user_id, created_at), which the quota check used: the new index
   leads with the same columns;
-- ``generation_batches``: the answer of a whole-storyboard generate per Idempotency-Key.
+- ``generation_batches``: the answer of a whole-storyboard generate per Idempotency-Key, and the
+  fingerprint of the request that made it (a retry asking for something else is a 409).
 
 Downgrade turns cancelled jobs into failed ones ("cancelled by the user"), since the old
 status constraint has no place for them.
@@ -58,6 +59,7 @@ def upgrade() -> None:
         sa.Column("storyboard_id", sa.Uuid(), nullable=False),
         sa.Column("idempotency_key", sa.String(length=255), nullable=False),
         sa.Column("answer", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("request_fingerprint", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["storyboard_id"],

@@ -34,6 +34,8 @@ BINDINGS = {
     "updateStoryboard": {"path.id": "storyboard-ids"},
     "generateVideo": {"body.storyboardId": "storyboard-ids", "body.sceneId": "scene-ids"},
     "getVideoStatus": {"path.jobId": "job-ids"},
+    "generateStoryboard": {"path.id": "storyboard-ids"},
+    "cancelVideoJob": {"path.jobId": "job-ids"},
 }
 """Which operations are offered the seeded ids (not the deletes, which would leave none)."""
 

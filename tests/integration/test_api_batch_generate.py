@@ -146,7 +146,13 @@ def test_scene_ids_pick_scenes_in_storyboard_order_and_unknown_ones_are_400(boar
 
     assert [j["sceneId"] for j in picked.body["jobs"]] == ["scene-2", "scene-4"]
     assert unknown.status == 400
-    assert unknown.body["details"] == {"sceneIds": ["nope"]}
+    assert unknown.body["details"] == [
+        {
+            "field": "body.sceneIds.1",
+            "message": "no scene of the storyboard has this id",
+            "type": "scene_not_found",
+        }
+    ]
     assert repeated.status == 400
     assert len(_jobs()) == 2
 
@@ -239,6 +245,25 @@ def test_idempotent_retry_returns_the_first_answer(board):
     assert second.body == first.body
     assert len(first.body["jobs"]) == 5
     assert len(sender.bodies()) == 5
+
+
+def test_an_idempotency_key_reused_for_a_different_request_is_409_and_makes_nothing(board, make_storyboard):
+    # Given a batch made with a key
+    sender = InMemoryQueueSender()
+    handler = _handler(sender)
+    first = invoke(handler, _request(board, key="batch-2", sceneIds=["scene-1"]))
+    other_board = make_storyboard(USER, scenes=[{"id": "scene-1", "prompt": "Elsewhere"}])
+
+    # When the key comes back with other scenes, or for another storyboard
+    other_scenes = invoke(handler, _request(board, key="batch-2", sceneIds=["scene-2"]))
+    other_storyboard = invoke(handler, _request(other_board, key="batch-2", sceneIds=["scene-1"]))
+
+    # Then both are refused, naming the first batch's jobs, and nothing more is stored or queued
+    for refused in (other_scenes, other_storyboard):
+        assert refused.status == 409, refused.body
+        assert refused.body["details"] == {"jobIds": [first.body["jobs"][0]["jobId"]]}
+    assert len(_jobs()) == 1
+    assert len(sender.bodies()) == 1
 
 
 def test_a_queue_failure_midway_withdraws_the_unsent_jobs_and_says_which(board):

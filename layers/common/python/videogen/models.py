@@ -182,7 +182,8 @@ class UserQuota(Base):
 
 class GenerationBatch(Base):
     """The answer of a whole-storyboard generate sent with an ``Idempotency-Key``: a retry with
-    the same key gets it again instead of a second batch."""
+    the same key (and the same request: ``request_fingerprint``) gets it again instead of a
+    second batch."""
 
     __tablename__ = "generation_batches"
 
@@ -191,6 +192,7 @@ class GenerationBatch(Base):
     storyboard_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("storyboards.id", ondelete="CASCADE"))
     idempotency_key: Mapped[str] = mapped_column(String(255))
     answer: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = _created_at()
 
     __table_args__ = (

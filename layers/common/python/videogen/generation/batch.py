@@ -35,7 +35,7 @@ from videogen.config import Settings, get_settings
 from videogen.db import session_scope
 from videogen.errors import InvalidInput, field_errors
 from videogen.generation.prompt import compose_prompt, fingerprint, scene_text
-from videogen.generation.request import caps_for, quota_error, require_key
+from videogen.generation.request import caps_for, quota_error, request_fingerprint, require_key, reused_key
 from videogen.job_schemas import BatchGenerateAccepted, BatchGenerateRequest, BatchJob, BatchSkip, SkipReason
 from videogen.queue import QueueSender, QueueUnavailable, StepMessage
 from videogen.repositories import generation_batches, generation_requests, video_jobs
@@ -97,8 +97,9 @@ def create_batch(
     context = generation_requests.load_context(
         session, user_id, storyboard_id, req.provider, idempotency_key, batch=True
     )
+    request = request_fingerprint(req, id=str(storyboard_id))
     if context.earlier is not None:
-        return Batch(BatchGenerateAccepted.model_validate(context.earlier), created=False)
+        return _earlier(context.earlier, request)
     require_key(context, req.provider)
     scenes = chosen_scenes(context.scenes, req.scene_ids)
     candidates = [_candidate(scene, context, resolved) for scene in scenes if scene_text(scene) is not None]
@@ -120,15 +121,25 @@ def create_batch(
             regenerate=req.regenerate,
             idempotency_key=idempotency_key,
         )
-        if outcome.earlier_answer is not None:  # a concurrent retry with the same key won the lock
-            return Batch(BatchGenerateAccepted.model_validate(outcome.earlier_answer), created=False)
+        if outcome.earlier is not None:  # a concurrent retry with the same key won the lock
+            return _earlier(outcome.earlier, request)
         _refuse_over_caps(outcome, estimate, settings)
         created = {j.scene_id: j.job_id for j in outcome.scenes if j.created}
         skipped |= {j.scene_id: _skip(j) for j in outcome.scenes if not j.created}
     answer = _answer(scenes, created, skipped, estimate)
     if idempotency_key is not None and candidates:  # under the lock; without candidates nothing was made
-        generation_batches.store_answer(session, user_id, storyboard_id, idempotency_key, _wire(answer))
+        generation_batches.store_answer(
+            session, user_id, storyboard_id, idempotency_key, _wire(answer), request_fingerprint=request
+        )
     return Batch(answer, created=True)
+
+
+def _earlier(earlier: dict[str, Any], request: str) -> Batch:
+    """The first answer for a retry asking for the same thing; ``Conflict`` (409) if it does not."""
+    if earlier["request"] != request:
+        jobs = [job["jobId"] for job in earlier["answer"].get("jobs", [])]
+        raise reused_key({"jobIds": jobs})
+    return Batch(BatchGenerateAccepted.model_validate(earlier["answer"]), created=False)
 
 
 def enqueue_or_withdraw(

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from videogen import catalog
@@ -103,10 +104,21 @@ def quota_error(
     return QuotaExceeded(message, details | {"scenes": clips, "scenesThatFit": fit})
 
 
-def request_fingerprint(req: GenerateRequest) -> str:
-    """The SHA-256 of the request's canonical JSON: what an idempotent retry must repeat."""
-    canonical = json.dumps(req.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+def request_fingerprint(req: BaseModel, **path: str) -> str:
+    """The SHA-256 of the request's canonical JSON (its body, and the ``path`` parameters that
+    name what it acts on): what an idempotent retry must repeat."""
+    document = {"body": req.model_dump(mode="json"), "path": path} if path else req.model_dump(mode="json")
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def reused_key(details: dict[str, Any]) -> Conflict:
+    """The 409 of an ``Idempotency-Key`` already used for a different request (``details``: what
+    that request made, e.g. its job's id)."""
+    return Conflict(
+        "Idempotency-Key was already used with a different request: send a new key for a new request",
+        details,
+    )
 
 
 def _earlier(session: Session, user_id: str, job_id: uuid.UUID, fingerprint: str) -> Accepted:
@@ -114,10 +126,7 @@ def _earlier(session: Session, user_id: str, job_id: uuid.UUID, fingerprint: str
     job = video_jobs.get_for_user(session, user_id, job_id)
     # Jobs made before fingerprints were kept have none: a retry of them is taken as is.
     if job.metadata_.get(FINGERPRINT_KEY, fingerprint) != fingerprint:
-        raise Conflict(
-            "Idempotency-Key was already used with a different request: send a new key for a new request",
-            {"jobId": str(job_id)},
-        )
+        raise reused_key({"jobId": str(job_id)})
     return Accepted(job_id, job.prompt, job.estimated_cost or Decimal(0), created=False)
 
 

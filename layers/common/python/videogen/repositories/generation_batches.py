@@ -77,7 +77,8 @@ class BatchOutcome:
     scenes: list[Judged]
     in_flight: int
     spent: Decimal
-    earlier_answer: dict[str, Any] | None
+    earlier: dict[str, Any] | None
+    """An earlier batch with the same key: ``{"answer", "request"}`` (see ``earlier_batch``)."""
 
     @property
     def fresh(self) -> list[Judged]:
@@ -155,7 +156,7 @@ def _insert_batch(regenerate: bool, with_key: bool) -> Select[Any]:
             judged.c.id.in_(select(inserted.c.id)).label("created"),
             usage.c.in_flight,
             usage.c.spent,
-            earlier.label("earlier_answer"),
+            earlier.label("earlier"),
         )
         .select_from(judged.join(usage, true()))
         .order_by(judged.c.ord)
@@ -185,19 +186,27 @@ def insert_within_caps(
     rows = session.execute(stmt, params).all()
     judged = [Judged(r.scene_id, r.id, r.in_flight_job, r.up_to_date_job, r.created) for r in rows]
     first = rows[0]
-    return BatchOutcome(judged, first.in_flight, Decimal(first.spent), first.earlier_answer)
+    return BatchOutcome(judged, first.in_flight, Decimal(first.spent), first.earlier)
 
 
 def store_answer(
-    session: Session, user_id: str, storyboard_id: uuid.UUID, idempotency_key: str, answer: dict[str, Any]
+    session: Session,
+    user_id: str,
+    storyboard_id: uuid.UUID,
+    idempotency_key: str,
+    answer: dict[str, Any],
+    *,
+    request_fingerprint: str,
 ) -> None:
-    """Statement 4 (with an ``Idempotency-Key`` only): keep the batch's answer for its retries."""
+    """Statement 4 (with an ``Idempotency-Key`` only): keep the batch's answer for its retries,
+    with the fingerprint of the request they must repeat."""
     values = {
         "id": uuid.uuid4(),
         "user_id": user_id,
         "storyboard_id": storyboard_id,
         "idempotency_key": idempotency_key,
         "answer": answer,
+        "request_fingerprint": request_fingerprint,
     }
     # The quota lock already orders requests with one key; the conflict clause is a backstop.
     session.execute(pg_insert(GenerationBatch).values(values).on_conflict_do_nothing())

@@ -70,8 +70,12 @@ def _earlier_job() -> Select[Any]:
 
 
 def earlier_batch() -> Select[Any]:
-    """The answer of the caller's whole-storyboard generate with this ``idempotency_key``."""
-    return select(GenerationBatch.answer).where(
+    """The caller's whole-storyboard generate with this ``idempotency_key``, as one JSON value:
+    ``{"answer": ..., "request": <its request's fingerprint>}``."""
+    earlier = func.jsonb_build_object(
+        "answer", GenerationBatch.answer, "request", GenerationBatch.request_fingerprint
+    )
+    return select(earlier).where(
         GenerationBatch.user_id == bindparam("owner_id"),
         GenerationBatch.idempotency_key == bindparam("idempotency_key"),
     )
@@ -106,8 +110,8 @@ def load_context(
 ) -> Any:
     """Statement 1: the storyboard's scenes, character and preset, whether the caller has an
     active key for ``provider``, and what an earlier request with this key made (``earlier``:
-    the job's id, or with ``batch`` the batch's answer). ``NotFound`` when the storyboard is
-    missing or someone else's."""
+    the job's id, or with ``batch`` the batch's answer and request fingerprint). ``NotFound``
+    when the storyboard is missing or someone else's."""
     params = {
         "owner_id": user_id,
         "storyboard_id": storyboard_id,

@@ -1,4 +1,4 @@
-"""What queue-driven step pipelines share (clip generation; films next): the clock a step
+"""What queue-driven step pipelines share (clip generation, films): the clock a step
 takes, and queuing the next step without undoing the one that just committed.
 
 A step commits its work, then queues what comes next. A send that fails is logged, not
@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from videogen.observability import logger
-from videogen.queue import QueueSender, QueueUnavailable, StepMessage
+from videogen.queue import QueueMessage, QueueSender, QueueUnavailable
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware."""
@@ -23,8 +23,8 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def send_next(
-    sender: QueueSender, message: StepMessage, delay_seconds: int, log_fields: Mapping[str, object]
+def send_next[M: QueueMessage](
+    sender: QueueSender[M], message: M, delay_seconds: int, log_fields: Mapping[str, object]
 ) -> None:
     """Queue ``message`` after ``delay_seconds``; if the queue is down, log it and carry on."""
     try:

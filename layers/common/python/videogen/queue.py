@@ -1,11 +1,13 @@
-"""Generation queue messages and sending them.
+"""Queue messages (generation steps, film steps) and sending them.
 
-A message is ``{"jobId": "<uuid>", "step": "submit" | "poll"}`` and nothing else, ever: no
-prompt, no key, no user data. Everything the worker needs it reads from the job row.
+A generation message is ``{"jobId": "<uuid>", "step": "submit" | "poll"}``; a film message is
+``{"filmId": "<uuid>", "step": "plan" | "normalize" | "assemble"}``, with ``"clip": <index>``
+for ``normalize`` only. Nothing else, ever: no prompt, no key, no user data. Everything a
+step needs it reads from its row.
 
 Handlers take a :class:`QueueSender` as an optional parameter defaulting to
-:func:`default_sender` (SQS), so tests pass an :class:`InMemoryQueueSender` instead of
-patching boto3.
+:func:`default_sender` (the generation queue) or :func:`film_sender`, so tests pass an
+:class:`InMemoryQueueSender` instead of patching boto3.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import threading
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, Self
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from videogen import aws
@@ -28,12 +30,14 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 Step = Literal["submit", "poll"]
+FilmStep = Literal["plan", "normalize", "assemble"]
+QueueName = Literal["generation", "film"]
 MAX_DELAY_SECONDS = 900
 """SQS's ceiling for ``DelaySeconds`` (15 minutes)."""
 
 
-class StepMessage(BaseModel):
-    """One generation step for one job; the whole body of a queue message."""
+class QueueMessage(BaseModel):
+    """The body of a queue message: camelCase JSON of ids, nothing else (extra fields refused)."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -44,21 +48,39 @@ class StepMessage(BaseModel):
         frozen=True,
     )
 
-    job_id: uuid.UUID
-    step: Step
-
     def to_body(self) -> str:
-        """The message body as sent: ``{"jobId": "...", "step": "..."}``."""
-        return self.model_dump_json(by_alias=True)
+        """The message body as sent (camelCase; fields left ``None`` are left out)."""
+        return self.model_dump_json(by_alias=True, exclude_none=True)
 
     @classmethod
-    def from_body(cls, body: str | bytes) -> StepMessage:
+    def from_body(cls, body: str | bytes) -> Self:
         """Parse a received body; only the camelCase wire names are accepted.
 
         Raises ``pydantic.ValidationError`` (a ``ValueError``) for anything else, including
-        extra fields: such a message is poison, not a job.
+        extra fields: such a message is poison, not a step.
         """
         return cls.model_validate_json(body, by_alias=True, by_name=False)
+
+
+class StepMessage(QueueMessage):
+    """One generation step for one job: ``{"jobId": "...", "step": "..."}``."""
+
+    job_id: uuid.UUID
+    step: Step
+
+
+class FilmStepMessage(QueueMessage):
+    """One film step: ``{"filmId", "step"}``, plus ``"clip"`` (its index) for ``normalize``."""
+
+    film_id: uuid.UUID
+    step: FilmStep
+    clip: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _clip_with_normalize_only(self) -> FilmStepMessage:
+        if (self.step == "normalize") != (self.clip is not None):
+            raise ValueError("a normalize step names its clip; other steps name none")
+        return self
 
 
 class QueueUnavailable(ServiceUnavailable):
@@ -70,10 +92,10 @@ def clamp_delay(delay_seconds: float) -> int:
     return max(0, min(MAX_DELAY_SECONDS, int(delay_seconds)))
 
 
-class QueueSender(Protocol):
+class QueueSender[M: QueueMessage = StepMessage](Protocol):
     """Sends step messages. The real one is SQS; tests pass an in-memory recorder."""
 
-    def send(self, message: StepMessage, delay_seconds: int = 0) -> str:
+    def send(self, message: M, delay_seconds: int = 0) -> str:
         """Send ``message`` visible after ``delay_seconds``; return its message id.
 
         Raises ``QueueUnavailable`` when the message could not be sent.
@@ -91,17 +113,20 @@ def reset_clients() -> None:
     _sqs.cache_clear()
 
 
-class SqsQueueSender:
-    """Sends to SQS, to ``queue_url`` or else ``settings.generation_queue_url``."""
+class SqsQueueSender[M: QueueMessage = StepMessage]:
+    """Sends to SQS, to ``queue_url`` or else the configured URL of ``queue``
+    (``settings.generation_queue_url`` or ``settings.film_queue_url``)."""
 
-    def __init__(self, queue_url: str | None = None) -> None:
+    def __init__(self, queue_url: str | None = None, *, queue: QueueName = "generation") -> None:
         self._queue_url = queue_url
+        self._queue = queue
 
-    def send(self, message: StepMessage, delay_seconds: int = 0) -> str:
+    def send(self, message: M, delay_seconds: int = 0) -> str:
         """Send one message with ``DelaySeconds`` clamped to 0..900; return the SQS message id."""
-        queue_url = self._queue_url or get_settings().generation_queue_url
+        setting = f"{self._queue}_queue_url"
+        queue_url = self._queue_url or getattr(get_settings(), setting)
         if not queue_url:
-            raise QueueUnavailable("the generation queue is not configured (GENERATION_QUEUE_URL)")
+            raise QueueUnavailable(f"the {self._queue} queue is not configured ({setting.upper()})")
         try:
             response = _sqs().send_message(
                 QueueUrl=queue_url,
@@ -109,21 +134,26 @@ class SqsQueueSender:
                 DelaySeconds=clamp_delay(delay_seconds),
             )
         except (BotoCoreError, ClientError) as exc:
-            raise QueueUnavailable("the generation queue is unavailable") from exc
+            raise QueueUnavailable(f"the {self._queue} queue is unavailable") from exc
         return response["MessageId"]
 
 
 def default_sender() -> QueueSender:
-    """The sender handlers use when none is passed: SQS at the configured queue."""
+    """The sender generation handlers use when none is passed: SQS at the generation queue."""
     return SqsQueueSender()
 
 
+def film_sender() -> QueueSender[FilmStepMessage]:
+    """The sender film handlers use when none is passed: SQS at the film queue."""
+    return SqsQueueSender[FilmStepMessage](queue="film")
+
+
 @dataclass(frozen=True, slots=True)
-class SentMessage:
+class SentMessage[M: QueueMessage = StepMessage]:
     """One message an :class:`InMemoryQueueSender` took."""
 
     message_id: str
-    message: StepMessage
+    message: M
     delay_seconds: int
 
     @property
@@ -132,8 +162,9 @@ class SentMessage:
         return self.message.to_body()
 
 
-class InMemoryQueueSender:
-    """A working in-memory queue sender for tests and local tools.
+class InMemoryQueueSender[M: QueueMessage = StepMessage]:
+    """A working in-memory queue sender for tests and local tools (``InMemoryQueueSender[FilmStepMessage]()``
+    for films).
 
     Records every message (with its clamped delay) in ``sent``; with ``fail=True`` every
     send raises ``QueueUnavailable``, as an SQS outage would.
@@ -141,14 +172,14 @@ class InMemoryQueueSender:
 
     def __init__(self, *, fail: bool = False) -> None:
         self.fail = fail
-        self.sent: list[SentMessage] = []
+        self.sent: list[SentMessage[M]] = []
         self._lock = threading.Lock()
 
-    def send(self, message: StepMessage, delay_seconds: int = 0) -> str:
+    def send(self, message: M, delay_seconds: int = 0) -> str:
         """Record ``message``; return a fresh message id (or raise when ``fail`` is set)."""
         if self.fail:
-            raise QueueUnavailable("the generation queue is unavailable")
-        sent = SentMessage(str(uuid.uuid4()), message, clamp_delay(delay_seconds))
+            raise QueueUnavailable("the queue is unavailable")
+        sent = SentMessage[M](str(uuid.uuid4()), message, clamp_delay(delay_seconds))
         with self._lock:
             self.sent.append(sent)
         return sent.message_id

@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     # Jobs the sweeper looks at per kind (overdue, stale submitting/processing/pending) per run.
     sweep_batch_size: int = Field(default=100, ge=1, le=1000)
 
+    # Film pipeline (videogen.films): its queue, and how long a step may run or sit.
+    film_queue_url: str | None = None
+    # A claimed plan/assemble older than this was abandoned (its worker died): longer than the
+    # film compiler's Lambda timeout. A film untouched this long has lost a message: re-sent.
+    film_step_lease_seconds: int = Field(default=960, ge=1)
+    # An active film older than this fails (a 200-clip film needs well under an hour).
+    film_max_wait_seconds: int = Field(default=7200, ge=60)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

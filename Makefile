@@ -18,7 +18,8 @@ PYTHON313 ?= $(shell for c in python3.13 \
 	$$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do \
 	"$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-REQS := requirements-dev.txt layers/common/requirements.txt functions/generation_worker/requirements.txt pyproject.toml
+REQS := requirements-dev.txt layers/common/requirements.txt functions/generation_worker/requirements.txt \
+	functions/film_compiler/requirements.txt pyproject.toml
 
 .PHONY: help venv dev test test-unit test-integration test-e2e lint format build bench openapi clean chromium
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from tools.functions import load_function
 
-API_FUNCTIONS = ("storyboards", "generate", "status", "api_keys", "health")
+API_FUNCTIONS = ("storyboards", "generate", "status", "api_keys", "health", "films")
 TITLE = "Storyboard video API"
 VERSION = "1.0.0"
 

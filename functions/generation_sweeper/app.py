@@ -1,8 +1,11 @@
-"""Scheduled sweeper (EventBridge, every few minutes): moves on generation jobs that got stuck.
+"""Scheduled sweeper (EventBridge, every few minutes): moves on generation jobs and films that
+got stuck.
 
-Overdue active jobs fail; stale ``submitting`` jobs go through recovery; stale ``processing``
-jobs get a poll and stale ``pending`` ones their submit again (their message was lost). The
-rules and thresholds are in videogen.generation.sweep and the "Generation worker pacing" settings.
+Jobs: overdue active jobs fail; stale ``submitting`` jobs go through recovery; stale
+``processing`` jobs get a poll and stale ``pending`` ones their submit again (their message was
+lost). Films: overdue ones fail; those that stopped moving get their step (or their clips'
+normalize steps) again. The rules and thresholds are in videogen.generation.sweep and
+videogen.films.sweep, with the "Generation worker pacing" and "Film pipeline" settings.
 """
 
 from __future__ import annotations
@@ -12,20 +15,23 @@ from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from videogen.films import sweep as film_sweep
+from videogen.films.steps import FilmSteps
 from videogen.generation.worker import GenerationWorker
 from videogen.observability import logger, tracer
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, int]]
 
 
-def build_handler(worker: GenerationWorker | None = None) -> Handler:
-    """The Lambda entry point; ``worker`` defaults to the real providers, SQS and clock."""
+def build_handler(worker: GenerationWorker | None = None, films: FilmSteps | None = None) -> Handler:
+    """The Lambda entry point; ``worker`` and ``films`` default to the real providers, queues and clock."""
     runner = worker or GenerationWorker()
+    film_steps = films or FilmSteps()
 
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler(capture_response=False)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-        report = runner.sweep().as_dict()
+        report = runner.sweep().as_dict() | film_sweep.sweep(film_steps).as_dict()
         logger.info("sweep done", extra={"schedule_event_id": event.get("id"), **report})
         return report
 

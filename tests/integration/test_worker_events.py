@@ -10,14 +10,16 @@ from typing import Any
 
 import pytest
 
+from tests.integration.film_support import film_row, seed_sample_film
 from tests.integration.generation_support import Fakes, job_row, settings_for, store_key
 from tests.support import EVENTS, FakeLambdaContext, load_event, load_function
 from tools import samples
-from videogen.queue import StepMessage
+from videogen.queue import FilmStepMessage, StepMessage
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
 
 SAMPLE_JOB = uuid.UUID(samples.SAMPLE_JOB_ID)
+SAMPLE_FILM = uuid.UUID(samples.SAMPLE_FILM_ID)
 
 
 def _worker_batch(result: Any, fakes: Fakes) -> None:
@@ -36,17 +38,44 @@ def _dead_letter(result: Any, fakes: Fakes) -> None:
 
 
 def _sweep(result: Any, fakes: Fakes) -> None:
-    # The sample job was just queued: nothing is stuck.
-    assert result == {"expired": 0, "recovered": 0, "repolled": 0, "resubmitted": 0, "errors": 0}
+    # The sample job and film were just queued: nothing is stuck.
+    assert result == {
+        "expired": 0,
+        "recovered": 0,
+        "repolled": 0,
+        "resubmitted": 0,
+        "errors": 0,
+        "films_expired": 0,
+        "films_resent": 0,
+    }
     assert job_row(SAMPLE_JOB).status == "pending"
+    assert film_row(SAMPLE_FILM).status == "pending"
+
+
+def _film_plan(result: Any, fakes: Fakes) -> None:
+    # One clip: it sets the target, nothing to normalize, the film waits to be assembled.
+    assert result == {"batchItemFailures": []}
+    film = film_row(SAMPLE_FILM)
+    assert (film.status, film.step, film.normalize_clips) == ("processing", "assemble", [])
+
+
+def _film_dead_letter(result: Any, fakes: Fakes) -> None:
+    assert result == {"batchItemFailures": []}
+    film = film_row(SAMPLE_FILM)
+    assert (film.status, film.error_message) == (
+        "failed",
+        "the film's assemble step gave up after 3 attempts",
+    )
 
 
 EXPECTATIONS: dict[str, Callable[[Any, Fakes], None]] = {
     "generation_worker.sqs-batch": _worker_batch,
     "generation_dlq.sqs": _dead_letter,
+    "generation_dlq.film-sqs": _film_dead_letter,
     "generation_sweeper.scheduled": _sweep,
+    "film_compiler.sqs": _film_plan,
 }
-NON_HTTP_EVENTS = sorted(p.stem for p in EVENTS.glob("generation_*.json"))
+NON_HTTP_EVENTS = sorted(p.stem for p in [*EVENTS.glob("generation_*.json"), *EVENTS.glob("film_*.json")])
 
 
 @pytest.fixture
@@ -63,6 +92,7 @@ def seeded(aws: Any, fakes: Fakes, configure: Any, make_storyboard: Any, make_jo
         size="1280x720",
     )
     store_key(samples.SAMPLE_USER, "sora")
+    seed_sample_film(make_job, board.id)
     return fakes
 
 
@@ -79,10 +109,19 @@ def test_sample_event_runs_through_its_handler(seeded, name):
     EXPECTATIONS[name](result, seeded)
 
 
-@pytest.mark.parametrize("name", ["generation_worker.sqs-batch", "generation_dlq.sqs"])
-def test_sqs_samples_carry_step_messages_as_sqs_delivers_them(name):
+@pytest.mark.parametrize(
+    ("name", "model", "subject"),
+    [
+        ("generation_worker.sqs-batch", StepMessage, SAMPLE_JOB),
+        ("generation_dlq.sqs", StepMessage, SAMPLE_JOB),
+        ("generation_dlq.film-sqs", FilmStepMessage, SAMPLE_FILM),
+        ("film_compiler.sqs", FilmStepMessage, SAMPLE_FILM),
+    ],
+)
+def test_sqs_samples_carry_step_messages_as_sqs_delivers_them(name, model, subject):
     for record in load_event(name)["Records"]:
-        assert StepMessage.from_body(record["body"]).job_id == SAMPLE_JOB
+        message = model.from_body(record["body"])
+        assert (message.job_id if isinstance(message, StepMessage) else message.film_id) == subject
         assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
         assert record["eventSource"] == "aws:sqs"
         assert record["eventSourceARN"].startswith("arn:aws:sqs:us-east-1:123456789012:")

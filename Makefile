@@ -93,9 +93,16 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Prints each function's unzipped size with the common layer, and fails over Lambda's 250 MB limit.
 build: $(SAM_STAMP)
 	$(SAM_ENV) $(SAM) build
-	@echo "built (unzipped):"; du -sh .aws-sam/build/*/ | sed 's|.aws-sam/build/||'
+	@layer=$$(du -sb .aws-sam/build/CommonLayer | cut -f1); \
+	echo "built, unzipped, each function with the common layer ($$((layer / 1048576)) MiB); Lambda's limit is 250 MiB:"; \
+	for dir in .aws-sam/build/*Function; do \
+	  total=$$(( $$(du -sb "$$dir" | cut -f1) + layer )); \
+	  printf '  %-28s %4d MiB\n' "$$(basename "$$dir")" $$((total / 1048576)); \
+	  [ $$total -lt 262144000 ] || { echo "error: $$(basename "$$dir") is over 250 MiB"; exit 1; }; \
+	done
 
 openapi: $(STAMP)
 	$(PY) -m tools.openapi > docs/openapi.json

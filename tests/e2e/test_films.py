@@ -93,7 +93,7 @@ def decoded(film: dict[str, Any]) -> dict[str, Any]:
             for frame in container.decode(*container.streams.video, *container.streams.audio):
                 if isinstance(frame, av.VideoFrame):
                     frames.append((frame.width, frame.height, float(frame.time or 0.0)))
-                else:  # where the frame's sound ends
+                elif isinstance(frame, av.AudioFrame):  # where the frame's sound ends
                     audio.append(float(frame.time or 0.0) + frame.samples / frame.sample_rate)
     return {"frames": frames, "audio": audio}
 

@@ -43,7 +43,29 @@ def test_sequential_reads_fetch_growing_ranges(data):
         pass
 
     assert reader.fetched == len(data)
-    assert reader.requests == 3  # 1 MiB, 2 MiB, then the rest (up to 4 MiB)
+    assert reader.requests == 3  # 256 KiB, 512 KiB, then the rest (up to 1 MiB)
+
+
+def test_a_long_read_fetches_ahead_yet_every_byte_once(aws):
+    payload = os.urandom(3 * objects.MAX_RANGE + 777)
+    put_object("videos/u/long.bin", payload)
+    reader = objects.ObjectReader("videos/u/long.bin")
+
+    chunks = []
+    while chunk := reader.read(256 * 1024):
+        chunks.append(chunk)
+    reader.close()
+
+    assert b"".join(chunks) == payload
+    assert reader.fetched == len(payload)
+
+
+def test_an_empty_object_reads_as_empty(aws):
+    put_object("videos/u/empty.bin", b"")
+
+    reader = objects.ObjectReader("videos/u/empty.bin")
+
+    assert (reader.size, reader.read()) == (0, b"")
 
 
 def test_a_missing_object_is_named(aws, tmp_path):

@@ -27,7 +27,14 @@ from videogen.queue import FilmStepMessage, InMemoryQueueSender, SentMessage
 from videogen.repositories import compiled_videos
 
 USER = "film-user"
-SCENES = [{"id": f"scene-{n}", "prompt": f"Ada, scene {n}"} for n in range(1, 4)]
+
+
+def scenes(count: int) -> list[dict[str, str]]:
+    """A storyboard's scenes: scene-1 ... scene-<count>."""
+    return [{"id": f"scene-{n}", "prompt": f"Ada, scene {n}"} for n in range(1, count + 1)]
+
+
+SCENES = scenes(3)
 
 
 def s3() -> Any:
@@ -78,6 +85,13 @@ def store_clip(
         progress=100,
         completed_at=datetime.now(UTC),
     )
+
+
+def store_clips(make_job: Callable[..., Any], storyboard_id: uuid.UUID, *providers: str) -> list[Any]:
+    """A completed clip of scene-1, scene-2, ... by each of ``providers`` in turn."""
+    return [
+        store_clip(make_job, storyboard_id, f"scene-{n}", provider) for n, provider in enumerate(providers, 1)
+    ]
 
 
 def film_row(film_id: uuid.UUID | str) -> CompiledVideo:

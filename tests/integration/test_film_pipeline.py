@@ -22,10 +22,12 @@ from tests.integration.film_support import (
     normalized_objects,
     s3,
     store_clip,
+    store_clips,
 )
 from videogen.config import get_settings
 from videogen.db import session_scope
 from videogen.films.request import create_film, enqueue_or_withdraw
+from videogen.models import CompiledVideo
 from videogen.repositories import compiled_videos, storyboards
 
 
@@ -42,6 +44,14 @@ def request_film(
         accepted = create_film(s, USER, storyboard_id, order)
     enqueue_or_withdraw(accepted, USER, pipeline.sender)
     return accepted.film_id
+
+
+def compiled(storyboard_id: uuid.UUID, order: list[str] | None = None) -> CompiledVideo:
+    """The film of ``order`` once every step ran, as its row ends."""
+    pipeline = FilmPipeline()
+    film_id = request_film(pipeline, storyboard_id, order)
+    pipeline.drain()
+    return film_row(film_id)
 
 
 def download(key: str, folder: Path) -> Path:
@@ -68,8 +78,7 @@ def colour_runs(film: Path) -> list[tuple[tuple[int, int, int], int]]:
 
 def test_a_film_of_matching_clips_is_copied_in_scene_order_without_re_encoding(board, make_job):
     # Given three scenes with Sora clips (all alike), and an order of their own
-    for scene in SCENES:
-        store_clip(make_job, board.id, scene["id"], "sora")
+    store_clips(make_job, board.id, "sora", "sora", "sora")
     order = ["scene-3", "scene-1", "scene-2"]
 
     # When the film is compiled
@@ -96,9 +105,7 @@ def test_a_film_of_matching_clips_is_copied_in_scene_order_without_re_encoding(b
 
 def test_a_mixed_film_normalizes_only_the_odd_clip_and_a_second_film_reuses_it(board, make_job):
     # Given two Sora clips (256x144 with sound) and a Veo clip (320x180, 12 fps, silent)
-    store_clip(make_job, board.id, "scene-1", "sora")
-    store_clip(make_job, board.id, "scene-2", "veo")
-    store_clip(make_job, board.id, "scene-3", "sora")
+    store_clips(make_job, board.id, "sora", "veo", "sora")
 
     # When the film is compiled
     pipeline = FilmPipeline()
@@ -132,9 +139,7 @@ def test_a_mixed_film_normalizes_only_the_odd_clip_and_a_second_film_reuses_it(b
 
 
 def test_every_message_delivered_twice_still_makes_one_film(board, make_job):
-    store_clip(make_job, board.id, "scene-1", "sora")
-    store_clip(make_job, board.id, "scene-2", "veo")
-    store_clip(make_job, board.id, "scene-3", "veo")
+    store_clips(make_job, board.id, "sora", "veo", "veo")
     pipeline = FilmPipeline()
     film_id = request_film(pipeline, board.id)
 
@@ -152,14 +157,11 @@ def test_every_message_delivered_twice_still_makes_one_film(board, make_job):
 
 
 def test_a_missing_clip_fails_the_film_naming_its_scene(board, make_job):
-    jobs = [store_clip(make_job, board.id, scene["id"]) for scene in SCENES]
+    jobs = store_clips(make_job, board.id, "sora", "sora", "sora")
     s3().delete_object(Bucket=get_settings().videos_bucket, Key=jobs[1].video_url)
-    pipeline = FilmPipeline()
-    film_id = request_film(pipeline, board.id)
 
-    pipeline.drain()
+    film = compiled(board.id)
 
-    film = film_row(film_id)
     assert (film.status, film.error_message) == ("failed", "scene scene-2: its clip is missing from storage")
     assert film_objects() == []
 
@@ -167,12 +169,9 @@ def test_a_missing_clip_fails_the_film_naming_its_scene(board, make_job):
 def test_a_clip_that_is_no_video_fails_the_film_naming_its_scene(board, make_job):
     store_clip(make_job, board.id, "scene-1")
     store_clip(make_job, board.id, "scene-2", data=b"\x00\x00\x00\x18ftypmp42" + bytes(4000))
-    pipeline = FilmPipeline()
-    film_id = request_film(pipeline, board.id, ["scene-1", "scene-2"])
 
-    pipeline.drain()
+    film = compiled(board.id, ["scene-1", "scene-2"])
 
-    film = film_row(film_id)
     assert film.status == "failed"
     assert str(film.error_message).startswith("scene scene-2: its clip is not a usable video")
 
@@ -186,19 +185,16 @@ def test_a_clip_that_stops_decoding_midway_fails_the_film_at_its_check(board, ma
     middle = len(damaged) * 3 // 4
     damaged[middle : middle + 600] = bytes(range(200)) * 3
     store_clip(make_job, board.id, "scene-2", data=bytes(damaged))
-    pipeline = FilmPipeline()
-    film_id = request_film(pipeline, board.id, ["scene-1", "scene-2"])
 
-    pipeline.drain()
+    film = compiled(board.id, ["scene-1", "scene-2"])
 
-    film = film_row(film_id)
     assert film.status == "failed"
     assert str(film.error_message).startswith("scene scene-2: the film does not pass its check")
     assert film_objects() == []
 
 
 def test_a_clip_gone_before_assembling_fails_the_film_naming_its_scene(board, make_job):
-    jobs = [store_clip(make_job, board.id, scene["id"]) for scene in SCENES]
+    jobs = store_clips(make_job, board.id, "sora", "sora", "sora")
     pipeline = FilmPipeline()
     film_id = request_film(pipeline, board.id)
     pipeline.deliver(*(m.body for m in pipeline.take()))  # plan
@@ -248,9 +244,7 @@ def test_late_and_unknown_messages_are_acknowledged_and_poison_is_refused(board,
 
 def test_a_storyboard_deleted_mid_film_takes_the_film_with_it_and_its_steps_stop(board, make_job):
     # Given a film planned, its normalize step queued
-    store_clip(make_job, board.id, "scene-1", "sora")
-    store_clip(make_job, board.id, "scene-2", "veo")
-    store_clip(make_job, board.id, "scene-3", "sora")
+    store_clips(make_job, board.id, "sora", "veo", "sora")
     pipeline = FilmPipeline()
     film_id = request_film(pipeline, board.id)
     pipeline.deliver(*(m.body for m in pipeline.take()))

@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.integration.film_support import SCENES, USER, FilmPipeline, film_body, film_row, store_clip
+from tests.integration.film_support import (
+    SCENES,
+    USER,
+    FilmPipeline,
+    film_body,
+    film_row,
+    scenes,
+    store_clips,
+)
 from tests.integration.generation_support import sqs_event
 from tests.integration.test_film_pipeline import request_film
 from tests.support import FakeLambdaContext, load_event, load_function
@@ -31,8 +39,7 @@ def board(aws, make_storyboard):
 @pytest.fixture
 def mixed(board, make_job):
     """Clips of the three scenes: Sora, Veo, Sora (the Veo one needs normalizing)."""
-    for scene, provider in zip(("scene-1", "scene-2", "scene-3"), ("sora", "veo", "sora"), strict=True):
-        store_clip(make_job, board.id, scene, provider)
+    store_clips(make_job, board.id, "sora", "veo", "sora")
     return board
 
 
@@ -72,9 +79,8 @@ def test_a_lost_plan_message_is_sent_again_and_the_film_completes(mixed):
 
 def _board_of(make_storyboard: Any, make_job: Any, providers: list[str]) -> Any:
     """A storyboard with one scene per provider given, each with that provider's clip."""
-    board = make_storyboard(USER, scenes=[{"id": f"s{n}", "prompt": "x"} for n in range(len(providers))])
-    for n, provider in enumerate(providers):
-        store_clip(make_job, board.id, f"s{n}", provider)
+    board = make_storyboard(USER, scenes=scenes(len(providers)))
+    store_clips(make_job, board.id, *providers)
     return board
 
 

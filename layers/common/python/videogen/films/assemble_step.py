@@ -22,33 +22,24 @@ from videogen import objects, storage
 from videogen.db import session_scope
 from videogen.films.assemble import Film, assemble
 from videogen.films.media import ClipMismatch, FilmInvalid, Signature
-from videogen.films.steps import ChosenClip, FilmSteps, Outcome, log_fields, outcome_of_unclaimed, scene_error
+from videogen.films.steps import ChosenClip, FilmRefused, FilmSteps, Outcome, log_fields, scene_error
 from videogen.films.verify import verify
 from videogen.models import CompiledVideo
 from videogen.observability import emit_metric, logger
 from videogen.repositories import compiled_videos
 
 
-class _Refused(Exception):
-    """The film cannot be made; ``message`` says why (naming the scene when one is to blame)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 def assemble_film(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
     """Claim the film's assemble step; copy, verify and store it; complete its row."""
-    with session_scope() as s:
-        film = compiled_videos.claim(s, film_id, "assemble", stale_before=steps.stale_before())
-    if film is None:
-        return outcome_of_unclaimed(film_id)
+    film = steps.claim(film_id, "assemble")
+    if not isinstance(film, CompiledVideo):
+        return film
     key = storage.film_key(film.user_id, film.storyboard_id, film.id)
     with tempfile.TemporaryDirectory(prefix="film-assemble-") as tmp:
         path = Path(tmp) / "film.mp4"
         try:
             made, seconds = _make(film, path)
-        except _Refused as refused:
+        except FilmRefused as refused:
             return steps.fail(film.id, refused.message, "assemble")
         objects.upload_file(path, key, storage.VIDEO_CONTENT_TYPE)
     changes = {
@@ -80,10 +71,10 @@ def _make(film: CompiledVideo, path: Path) -> tuple[Film, float]:
         seconds = verify(path, [clip.seconds or 0.0 for clip in clips])
     except objects.ObjectMissing as missing:
         index = next((i for i, c in enumerate(clips) if c.film_key == missing.key), None)
-        raise _Refused(scene_error(clips, index, "its clip is missing from storage")) from None
+        raise FilmRefused(scene_error(clips, index, "its clip is missing from storage")) from None
     except ClipMismatch as exc:
-        raise _Refused(scene_error(clips, exc.index, f"its clip cannot join the film ({exc})")) from None
+        raise FilmRefused(scene_error(clips, exc.index, f"its clip cannot join the film ({exc})")) from None
     except FilmInvalid as exc:
         reason = f"the film does not pass its check ({exc})"
-        raise _Refused(scene_error(clips, exc.clip, reason)) from None
+        raise FilmRefused(scene_error(clips, exc.clip, reason)) from None
     return made, seconds

@@ -25,31 +25,23 @@ from videogen.films.media import (
     normalize_key,
     probe,
 )
-from videogen.films.steps import ChosenClip, FilmSteps, Outcome, log_fields, outcome_of_unclaimed, scene_error
+from videogen.films.steps import ChosenClip, FilmRefused, FilmSteps, Outcome, log_fields, scene_error
 from videogen.models import CompiledVideo
 from videogen.observability import emit_metric, logger
 from videogen.repositories import compiled_videos
 
 
-class _ClipProblem(Exception):
-    def __init__(self, index: int, reason: str) -> None:
-        super().__init__(reason)
-        self.index = index
-        self.reason = reason
-
-
 def plan(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
     """Claim a film's plan step, choose its target and queue its normalize or assemble steps."""
-    with session_scope() as s:
-        film = compiled_videos.claim(s, film_id, "plan", stale_before=steps.stale_before())
-    if film is None:
-        return outcome_of_unclaimed(film_id)
+    film = steps.claim(film_id, "plan")
+    if not isinstance(film, CompiledVideo):
+        return film
     clips = ChosenClip.of(film)
     try:
-        infos = [_probe(i, clip) for i, clip in enumerate(clips)]
+        infos = [_probe(clips, i) for i in range(len(clips))]
         target = choose_target(infos)
-    except _ClipProblem as problem:
-        return steps.fail(film.id, scene_error(clips, problem.index, problem.reason), "plan")
+    except FilmRefused as refused:
+        return steps.fail(film.id, refused.message, "plan")
     except NoTarget as exc:
         return steps.fail(film.id, f"the clips cannot be joined into one film: {exc}", "plan")
     planned = _planned(film, clips, infos, target)
@@ -75,13 +67,13 @@ def plan(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
     return "planned"
 
 
-def _probe(index: int, clip: ChosenClip) -> ClipInfo:
+def _probe(clips: list[ChosenClip], index: int) -> ClipInfo:
     try:
-        return probe(partial(objects.ObjectReader, clip.key), index_only=True)
+        return probe(partial(objects.ObjectReader, clips[index].key), index_only=True)
     except objects.ObjectMissing:
-        raise _ClipProblem(index, "its clip is missing from storage") from None
+        raise FilmRefused(scene_error(clips, index, "its clip is missing from storage")) from None
     except ClipUnreadable as exc:
-        raise _ClipProblem(index, f"its clip is not a usable video ({exc})") from None
+        raise FilmRefused(scene_error(clips, index, f"its clip is not a usable video ({exc})")) from None
 
 
 def _planned(

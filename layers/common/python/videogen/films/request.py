@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from videogen.db import session_scope
+from videogen import pipeline
 from videogen.errors import Conflict, InvalidInput, NotFound
 from videogen.films.steps import ChosenClip
-from videogen.queue import FilmStepMessage, QueueSender, QueueUnavailable
+from videogen.queue import FilmStepMessage, QueueSender
 from videogen.repositories import compiled_videos, film_requests
 
 
@@ -101,9 +101,7 @@ def create_film(
 
 def enqueue_or_withdraw(accepted: Accepted, user_id: str, sender: QueueSender[FilmStepMessage]) -> None:
     """Send the film's plan step; if the queue refuses, delete the film and re-raise (503)."""
-    try:
-        sender.send(FilmStepMessage(film_id=accepted.film_id, step="plan"))
-    except QueueUnavailable:
-        with session_scope() as s:
-            compiled_videos.withdraw_pending(s, user_id, accepted.film_id)
-        raise
+    message = FilmStepMessage(film_id=accepted.film_id, step="plan")
+    pipeline.enqueue_or_withdraw(
+        sender, message, lambda s: compiled_videos.withdraw_pending(s, user_id, accepted.film_id)
+    )

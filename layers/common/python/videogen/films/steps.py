@@ -96,6 +96,15 @@ class FilmSteps:
         """Claims and films untouched since before this are presumed abandoned."""
         return self.clock() - timedelta(seconds=self.config.film_step_lease_seconds)
 
+    def claim(self, film_id: uuid.UUID, step: str) -> CompiledVideo | Outcome:
+        """The film with ``step`` (plan or assemble) claimed; else what the step reports: the
+        film is gone (``unknown-film``) or elsewhere, or another worker holds the step."""
+        with session_scope() as s:
+            film = compiled_videos.claim(s, film_id, step, stale_before=self.stale_before())
+            if film is None:
+                return "unknown-film" if compiled_videos.get_by_id(s, film_id) is None else "ignored"
+        return film
+
     def fail(self, film_id: uuid.UUID, message: str, step: str) -> Outcome:
         """Fail the film with ``message`` unless it already finished."""
         with session_scope() as s:
@@ -122,7 +131,9 @@ class FilmSteps:
         return len(todo)
 
 
-def outcome_of_unclaimed(film_id: uuid.UUID) -> Outcome:
-    """What a step that found nothing to act on reports: the film is gone, or elsewhere."""
-    with session_scope(autocommit=True) as s:
-        return "unknown-film" if compiled_videos.get_by_id(s, film_id) is None else "ignored"
+class FilmRefused(Exception):
+    """The film cannot be made; ``message`` says why, naming the scene when one is to blame."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

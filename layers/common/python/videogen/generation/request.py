@@ -25,11 +25,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from videogen import catalog
+from videogen import catalog, pipeline
 from videogen.config import Settings, get_settings
-from videogen.db import session_scope
 from videogen.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
-from videogen.queue import QueueSender, QueueUnavailable, StepMessage
+from videogen.queue import QueueSender, StepMessage
 from videogen.repositories import generation_requests, video_jobs
 from videogen.schemas import GenerateRequest
 
@@ -178,9 +177,7 @@ def enqueue_or_withdraw(accepted: Accepted, user_id: str, sender: QueueSender) -
     A job whose message never left would sit ``pending`` forever; withdrawing it keeps the
     user's caps honest, and a retry with the same ``Idempotency-Key`` starts afresh.
     """
-    try:
-        sender.send(StepMessage(job_id=accepted.job_id, step="submit"))
-    except QueueUnavailable:
-        with session_scope() as s:
-            video_jobs.withdraw_pending(s, user_id, accepted.job_id)
-        raise
+    message = StepMessage(job_id=accepted.job_id, step="submit")
+    pipeline.enqueue_or_withdraw(
+        sender, message, lambda s: video_jobs.withdraw_pending(s, user_id, accepted.job_id)
+    )

@@ -22,6 +22,9 @@ def test_every_route_of_the_api_is_documented():
         "/api/keys/{provider}",
         "/api/storyboards",
         "/api/storyboards/{id}",
+        "/api/storyboards/{id}/compile",
+        "/api/storyboards/{id}/compiled-videos",
+        "/api/compiled-videos/{id}",
         "/api/video/generate",
         "/api/video/status/{jobId}",
     }

@@ -72,7 +72,8 @@ def store_clip(
     """A completed job of ``scene_id`` whose video (the fake ``provider``'s clip, or ``data``)
     is in S3 where the worker stores it."""
     job_id = job_id or uuid.uuid4()
-    key = storage.video_key(user_id, job_id)
+    # Where the worker stores a job's video under the per-storyboard layout (main's video_key).
+    key = f"{storage.storyboard_prefix(user_id, storyboard_id)}jobs/{job_id}/video.mp4"
     put_object(key, render_video(f"{storyboard_id} {scene_id}", provider) if data is None else data)
     return make_job(
         user_id,

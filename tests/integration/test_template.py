@@ -294,7 +294,9 @@ def test_a_film_claim_goes_stale_only_after_any_compiler_holding_it_has_timed_ou
 def test_the_film_compiler_takes_one_step_at_a_time_with_a_concurrency_cap() -> None:
     (trigger,) = events_of("FilmCompilerFunction", "SQS")
     assert trigger["BatchSize"] == 1
-    assert 2 <= trigger["ScalingConfig"]["MaximumConcurrency"] <= 20
+    cap = trigger["ScalingConfig"]["MaximumConcurrency"]
+    assert cap == {"Ref": "FilmCompilerMaxConcurrency"}
+    assert 2 <= TEMPLATE["Parameters"]["FilmCompilerMaxConcurrency"]["Default"] <= 20
     compiler = FUNCTIONS["FilmCompilerFunction"]
     assert compiler["Timeout"] == 900
     assert compiler["EphemeralStorage"]["Size"] >= 10240

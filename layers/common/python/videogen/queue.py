@@ -1,12 +1,12 @@
-"""Queue messages (generation steps, film steps) and sending them.
+"""Queue messages and sending them: generation steps and film steps.
 
-A generation message is ``{"jobId": "<uuid>", "step": "submit" | "poll"}``; a film message is
-``{"filmId": "<uuid>", "step": "plan" | "normalize" | "assemble"}``, with ``"clip": <index>``
-for ``normalize`` only. Nothing else, ever: no prompt, no key, no user data. Everything a
-step needs it reads from its row.
+A generation message is ``{"jobId": "<uuid>", "step": "submit" | "poll"}``, a film message
+``{"filmId": "<uuid>", "step": "plan" | "normalize" | "assemble"}`` (with ``"clip": <index>``
+for ``normalize`` only), and nothing else, ever: no prompt, no key, no user data. Everything
+a consumer needs it reads from the row the id names.
 
-Handlers take a :class:`QueueSender` as an optional parameter defaulting to
-:func:`default_sender` (the generation queue) or :func:`film_sender`, so tests pass an
+Handlers take a :class:`QueueSender` as an optional parameter defaulting to the SQS one
+(:func:`default_sender`, :func:`film_sender`), so tests pass an
 :class:`InMemoryQueueSender` instead of patching boto3.
 """
 
@@ -31,13 +31,20 @@ if TYPE_CHECKING:
 
 Step = Literal["submit", "poll"]
 FilmStep = Literal["plan", "normalize", "assemble"]
-QueueName = Literal["generation", "film"]
 MAX_DELAY_SECONDS = 900
 """SQS's ceiling for ``DelaySeconds`` (15 minutes)."""
 
 
-class QueueMessage(BaseModel):
-    """The body of a queue message: camelCase JSON of ids, nothing else (extra fields refused)."""
+class QueueMessage(Protocol):
+    """What a queue carries: a message that renders its whole body."""
+
+    def to_body(self) -> str:
+        """The message body as sent."""
+        ...
+
+
+class _WireMessage(BaseModel):
+    """A queue message: camelCase on the wire, nothing but its declared fields."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -49,7 +56,8 @@ class QueueMessage(BaseModel):
     )
 
     def to_body(self) -> str:
-        """The message body as sent (camelCase; fields left ``None`` are left out)."""
+        """The message body as sent, e.g. ``{"jobId": "...", "step": "..."}`` (fields left
+        ``None`` are left out)."""
         return self.model_dump_json(by_alias=True, exclude_none=True)
 
     @classmethod
@@ -57,19 +65,19 @@ class QueueMessage(BaseModel):
         """Parse a received body; only the camelCase wire names are accepted.
 
         Raises ``pydantic.ValidationError`` (a ``ValueError``) for anything else, including
-        extra fields: such a message is poison, not a step.
+        extra fields: such a message is poison, not work.
         """
         return cls.model_validate_json(body, by_alias=True, by_name=False)
 
 
-class StepMessage(QueueMessage):
-    """One generation step for one job: ``{"jobId": "...", "step": "..."}``."""
+class StepMessage(_WireMessage):
+    """One generation step for one job; the whole body of a generation queue message."""
 
     job_id: uuid.UUID
     step: Step
 
 
-class FilmStepMessage(QueueMessage):
+class FilmStepMessage(_WireMessage):
     """One film step: ``{"filmId", "step"}``, plus ``"clip"`` (its index) for ``normalize``."""
 
     film_id: uuid.UUID
@@ -83,6 +91,23 @@ class FilmStepMessage(QueueMessage):
         return self
 
 
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """One of our queues: its name in messages, the setting that holds its URL."""
+
+    name: str
+    url_setting: str
+
+    def url(self) -> str | None:
+        """The queue URL from settings, if configured."""
+        url: str | None = getattr(get_settings(), self.url_setting)
+        return url
+
+
+GENERATION_QUEUE = Queue("generation", "generation_queue_url")
+FILM_QUEUE = Queue("film", "film_queue_url")
+
+
 class QueueUnavailable(ServiceUnavailable):
     """The queue could not take the message (not configured, unreachable, refused): answer 503."""
 
@@ -93,7 +118,7 @@ def clamp_delay(delay_seconds: float) -> int:
 
 
 class QueueSender[M: QueueMessage = StepMessage](Protocol):
-    """Sends step messages. The real one is SQS; tests pass an in-memory recorder."""
+    """Sends messages. The real one is SQS; tests pass an in-memory recorder."""
 
     def send(self, message: M, delay_seconds: int = 0) -> str:
         """Send ``message`` visible after ``delay_seconds``; return its message id.
@@ -114,19 +139,19 @@ def reset_clients() -> None:
 
 
 class SqsQueueSender[M: QueueMessage = StepMessage]:
-    """Sends to SQS, to ``queue_url`` or else the configured URL of ``queue``
-    (``settings.generation_queue_url`` or ``settings.film_queue_url``)."""
+    """Sends to SQS, to ``queue_url`` or else the URL ``queue``'s setting holds (generation)."""
 
-    def __init__(self, queue_url: str | None = None, *, queue: QueueName = "generation") -> None:
+    def __init__(self, queue_url: str | None = None, *, queue: Queue = GENERATION_QUEUE) -> None:
         self._queue_url = queue_url
         self._queue = queue
 
     def send(self, message: M, delay_seconds: int = 0) -> str:
         """Send one message with ``DelaySeconds`` clamped to 0..900; return the SQS message id."""
-        setting = f"{self._queue}_queue_url"
-        queue_url = self._queue_url or getattr(get_settings(), setting)
+        queue_url = self._queue_url or self._queue.url()
         if not queue_url:
-            raise QueueUnavailable(f"the {self._queue} queue is not configured ({setting.upper()})")
+            raise QueueUnavailable(
+                f"the {self._queue.name} queue is not configured ({self._queue.url_setting.upper()})"
+            )
         try:
             response = _sqs().send_message(
                 QueueUrl=queue_url,
@@ -134,18 +159,18 @@ class SqsQueueSender[M: QueueMessage = StepMessage]:
                 DelaySeconds=clamp_delay(delay_seconds),
             )
         except (BotoCoreError, ClientError) as exc:
-            raise QueueUnavailable(f"the {self._queue} queue is unavailable") from exc
+            raise QueueUnavailable(f"the {self._queue.name} queue is unavailable") from exc
         return response["MessageId"]
 
 
 def default_sender() -> QueueSender:
-    """The sender generation handlers use when none is passed: SQS at the generation queue."""
+    """The sender generation uses when none is passed: SQS at the generation queue."""
     return SqsQueueSender()
 
 
 def film_sender() -> QueueSender[FilmStepMessage]:
     """The sender film handlers use when none is passed: SQS at the film queue."""
-    return SqsQueueSender[FilmStepMessage](queue="film")
+    return SqsQueueSender(queue=FILM_QUEUE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +188,7 @@ class SentMessage[M: QueueMessage = StepMessage]:
 
 
 class InMemoryQueueSender[M: QueueMessage = StepMessage]:
-    """A working in-memory queue sender for tests and local tools (``InMemoryQueueSender[FilmStepMessage]()``
-    for films).
+    """A working in-memory queue sender for tests and local tools.
 
     Records every message (with its clamped delay) in ``sent``; with ``fail=True`` every
     send raises ``QueueUnavailable``, as an SQS outage would.
@@ -179,7 +203,7 @@ class InMemoryQueueSender[M: QueueMessage = StepMessage]:
         """Record ``message``; return a fresh message id (or raise when ``fail`` is set)."""
         if self.fail:
             raise QueueUnavailable("the queue is unavailable")
-        sent = SentMessage[M](str(uuid.uuid4()), message, clamp_delay(delay_seconds))
+        sent = SentMessage(str(uuid.uuid4()), message, clamp_delay(delay_seconds))
         with self._lock:
             self.sent.append(sent)
         return sent.message_id

@@ -191,7 +191,15 @@ def test_sweeper_never_touches_finished_jobs(new_job, env, status):
 
     report = _sweep(pipeline)
 
-    assert report == {"expired": 0, "recovered": 0, "repolled": 0, "resubmitted": 0, "errors": 0}
+    assert report == {
+        "expired": 0,
+        "recovered": 0,
+        "repolled": 0,
+        "resubmitted": 0,
+        "errors": 0,
+        "films_expired": 0,
+        "films_resent": 0,
+    }
     assert job_row(job.id).status == status
     assert pipeline.take() == []
 

@@ -38,6 +38,16 @@ VEO_KEY = "AIza-worker-test-0123456789abcdef"
 KEYS = {"sora": SORA_KEY, "veo": VEO_KEY}
 MODELS = {"sora": "sora-2", "veo": "veo-3.1-fast-generate-001"}
 DURATIONS = {"sora": 4, "veo": 8}
+NOTHING_SWEPT = {
+    "expired": 0,
+    "recovered": 0,
+    "repolled": 0,
+    "resubmitted": 0,
+    "errors": 0,
+    "films_expired": 0,
+    "films_resent": 0,
+}
+"""The sweeper's report when nothing was stuck."""
 
 
 def sqs_record(

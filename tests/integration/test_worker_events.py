@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.integration.film_support import film_row, seed_sample_film
-from tests.integration.generation_support import Fakes, job_row, settings_for, store_key
+from tests.integration.generation_support import NOTHING_SWEPT, Fakes, job_row, settings_for, store_key
 from tests.support import EVENTS, FakeLambdaContext, load_event, load_function
 from tools import samples
 from videogen.queue import FilmStepMessage, StepMessage
@@ -39,15 +39,7 @@ def _dead_letter(result: Any, fakes: Fakes) -> None:
 
 def _sweep(result: Any, fakes: Fakes) -> None:
     # The sample job and film were just queued: nothing is stuck.
-    assert result == {
-        "expired": 0,
-        "recovered": 0,
-        "repolled": 0,
-        "resubmitted": 0,
-        "errors": 0,
-        "films_expired": 0,
-        "films_resent": 0,
-    }
+    assert result == NOTHING_SWEPT
     assert job_row(SAMPLE_JOB).status == "pending"
     assert film_row(SAMPLE_FILM).status == "pending"
 

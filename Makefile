@@ -23,7 +23,8 @@ PYTHON313 ?= $(shell for c in python3.13 \
 	$$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do \
 	"$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-REQS := requirements-dev.txt layers/common/requirements.txt functions/generation_worker/requirements.txt pyproject.toml
+REQS := requirements-dev.txt layers/common/requirements.txt functions/generation_worker/requirements.txt \
+	functions/film_compiler/requirements.txt pyproject.toml
 
 .PHONY: help venv dev test test-unit test-integration test-e2e lint format build deploy audit bench openapi clean chromium
 
@@ -116,9 +117,16 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Prints each function's unzipped size with the common layer, and fails over Lambda's 250 MB limit.
 build: $(SAM_STAMP)
 	$(SAM_ENV) $(SAM) build
-	@echo "built (unzipped):"; du -sh .aws-sam/build/*/ | sed 's|.aws-sam/build/||'
+	@layer=$$(du -sb .aws-sam/build/CommonLayer | cut -f1); \
+	echo "built, unzipped, each function with the common layer ($$((layer / 1048576)) MiB); Lambda's limit is 250 MiB:"; \
+	for dir in .aws-sam/build/*Function; do \
+	  total=$$(( $$(du -sb "$$dir" | cut -f1) + layer )); \
+	  printf '  %-28s %4d MiB\n' "$$(basename "$$dir")" $$((total / 1048576)); \
+	  [ $$total -lt 262144000 ] || { echo "error: $$(basename "$$dir") is over 250 MiB"; exit 1; }; \
+	done
 
 # Deploys with the AWS credentials and region of the shell (samconfig.toml names the stack), then
 # publishes web/ with its config.json and invalidates the distribution (tools/webdeploy.py).

@@ -21,7 +21,7 @@ from bench.stack import apply_base_env
 
 apply_base_env()  # before anything imports videogen: settings are read once
 
-from bench import cold, concurrency, film, growth, warm, worker  # noqa: E402
+from bench import cold, concurrency, film, filmpipe, growth, warm, worker  # noqa: E402
 from bench.report import HEADER, Report, machine, markdown_table, readme_rows, write_results  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
@@ -46,7 +46,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def figures(plan: Plan, stack: Stack, report: Report) -> list[tuple[str, Callable[[], None]]]:
     """The figures in running order: the worker after the database ones (it depends on the most
-    moving parts), the film's media last (files and ffmpeg only)."""
+    moving parts), the film's media last (files and ffmpeg, then the pipeline's S3 reads)."""
     q = plan.quick
     return [
         (
@@ -58,6 +58,7 @@ def figures(plan: Plan, stack: Stack, report: Report) -> list[tuple[str, Callabl
         ("2", lambda: cold.run(report, runs=7 if q else 11)),
         ("4", lambda: worker.run(report, stack, jobs=20 if q else 100)),
         ("6", lambda: film.run(report, rounds=3 if q else 7)),
+        ("6", lambda: filmpipe.run(report, rounds=3 if q else 7)),
     ]
 
 

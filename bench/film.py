@@ -59,6 +59,7 @@ class Kind:
     fps: int = 24
     sample_rate: int | None = 48_000
     channels: int = 2
+    seconds: int = SECONDS
 
 
 MATCHING = Kind("matching")
@@ -82,12 +83,12 @@ def _run(args: Sequence[str]) -> None:
 def generate(folder: Path, kind: Kind) -> Path:
     """One clip of ``kind``: moving test pattern with noise, and a tone when it has sound."""
     path = folder / f"{kind.name}.mp4"
-    video = (
-        f"testsrc2=size={kind.width}x{kind.height}:rate={kind.fps}:duration={SECONDS},noise=alls=12:allf=t"
-    )
+    size, rate = f"{kind.width}x{kind.height}", kind.fps
+    video = f"testsrc2=size={size}:rate={rate}:duration={kind.seconds},noise=alls=12:allf=t"
     args = ["-f", "lavfi", "-i", video]
     if kind.sample_rate is not None:
-        args += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={kind.sample_rate}:duration={SECONDS}"]
+        tone = f"sine=frequency=440:sample_rate={kind.sample_rate}:duration={kind.seconds}"
+        args += ["-f", "lavfi", "-i", tone]
         args += ["-c:a", "aac", "-ac", str(kind.channels)]
     _run([*args, "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
           "-movflags", "+faststart", str(path)])  # fmt: skip
@@ -181,13 +182,15 @@ def _timed(work: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def _pair(report: Report, figure: str, pair: tuple[Contender, Contender], note: str) -> None:
+def pair(
+    report: Report, figure: str, pair: tuple[Contender, Contender], note: str, budget: float = COPY_BUDGET
+) -> None:
     """Value and floor are medians; the ratio is the median of each round's own ratio, which a
     slow patch of this shared machine cannot tilt the way it can tilt one side's median."""
     ours, theirs = pair
     value, floor = median(ours.samples) * 1000, median(theirs.samples) * 1000
     r = median([a / b for a, b in zip(ours.samples, theirs.samples, strict=True)])
-    report.add(Row(figure, value, floor, r, f"ratio <= {COPY_BUDGET}", _within(r, COPY_BUDGET), "ms", note))
+    report.add(Row(figure, value, floor, r, f"ratio <= {budget}", _within(r, budget), "ms", note))
 
 
 def _within(r: float | None, budget: float) -> bool | None:
@@ -201,14 +204,14 @@ def _copy_row(report: Report, folder: Path, clips: list[Path], target: Signature
     theirs = Contender("ffmpeg concat", lambda _: ffmpeg_concat(clips, theirs_out))
     interleave([ours, theirs], iterations=rounds, warmup=1)
     size = sum(p.stat().st_size for p in clips) / 1e6
-    _pair(report, f"6 film: copy {len(clips)} clips", (ours, theirs), f"{size:.0f} MB of clips")
+    pair(report, f"6 film: copy {len(clips)} clips", (ours, theirs), f"{size:.0f} MB of clips")
 
 
 def _normalize_row(report: Report, folder: Path, odd: Path, target: Signature, rounds: int) -> None:
     ours = Contender("normalize", lambda _: normalize(odd, folder / "norm.mp4", target))
     theirs = Contender("ffmpeg", lambda _: ffmpeg_normalize(odd, folder / "norm-ffmpeg.mp4", target))
     interleave([ours, theirs], iterations=rounds, warmup=1)
-    _pair(report, "6 film: normalize one clip", (ours, theirs), f"{odd.stem} to the film's target")
+    pair(report, "6 film: normalize one clip", (ours, theirs), f"{odd.stem} to the film's target")
 
 
 def _critical_row(report: Report, folder: Path, clips: list[Path]) -> None:
@@ -235,8 +238,10 @@ def _critical_row(report: Report, folder: Path, clips: list[Path]) -> None:
     report.add(Row(f"6 film: critical path, {n} mixed clips", value, whole, r, "ratio < 1", ok, "ms", note))
 
 
-def _peak_rss(clips: list[Path], dst: Path, target: Signature) -> dict[str, int]:
-    job = {"paths": [str(p) for p in clips], "dst": str(dst), "target": target.to_json()}
+def peak_rss(clips: dict[str, list[str]], dst: Path, target: Signature) -> dict[str, int]:
+    """Peak RSS of a fresh process assembling ``{"paths": [...]}`` (files) or ``{"keys": [...]}``
+    (S3 objects, streamed) into ``dst`` (``bench.filmchild``)."""
+    job = clips | {"dst": str(dst), "target": target.to_json()}
     done = subprocess.run(
         [sys.executable, "-m", "bench.filmchild"],
         input=json.dumps(job),
@@ -251,8 +256,8 @@ def _peak_rss(clips: list[Path], dst: Path, target: Signature) -> dict[str, int]
 
 
 def _memory_row(report: Report, folder: Path, many: list[Path], target: Signature) -> None:
-    few = _peak_rss(many[:10], folder / "mem10.mp4", target)
-    lots = _peak_rss(many, folder / "mem40.mp4", target)
+    few = peak_rss({"paths": [str(p) for p in many[:10]]}, folder / "mem10.mp4", target)
+    lots = peak_rss({"paths": [str(p) for p in many]}, folder / "mem40.mp4", target)
     r = ratio(lots["peak_kb"], few["peak_kb"])
     note = (
         f"growth while assembling {few['peak_kb'] - few['before_kb']} kB (10) vs "

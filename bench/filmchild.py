@@ -1,7 +1,8 @@
 """The child process of figure 6's memory row: one ``assemble`` in a fresh interpreter, its peak RSS.
 
 ``python -m bench.filmchild`` reads ``{"paths": [...], "dst": ..., "target": <Signature JSON>}``
-on stdin, imports the film code, notes the resident set before assembling and the peak after,
+(or ``"keys"``: S3 objects streamed through ranged reads, as the film compiler reads them) on
+stdin, imports the film code, notes the resident set before assembling and the peak after,
 and prints them as a JSON line (kB, ``VmRSS`` and ``VmHWM`` of ``/proc/self/status``: the
 latter belongs to this program's image, where ``getrusage``'s maximum would still count the
 parent's pages the child had between fork and exec).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 
@@ -23,12 +25,14 @@ def _status_kb(field: str) -> int:
 
 def main() -> int:
     from videogen.films.assemble import assemble  # noqa: PLC0415
-    from videogen.films.media import Signature  # noqa: PLC0415
+    from videogen.films.media import Signature, Source  # noqa: PLC0415
+    from videogen.objects import ObjectReader  # noqa: PLC0415
 
     job = json.loads(sys.stdin.read())
     target = Signature.from_json(job["target"])
+    sources: list[Source] = [partial(ObjectReader, key) for key in job.get("keys", [])] or job["paths"]
     before = _status_kb("VmRSS")
-    film = assemble(job["paths"], job["dst"], target)
+    film = assemble(sources, job["dst"], target)
     peak = _status_kb("VmHWM")
     print(json.dumps({"before_kb": before, "peak_kb": peak, "film_bytes": film.size_bytes}))
     return 0

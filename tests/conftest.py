@@ -97,8 +97,8 @@ def count_statements(clean_db: EmbeddedPostgres) -> Callable[[], Any]:
 
 @dataclass
 class AwsResources:
-    """What the moto server holds for one test: generation queue + DLQ, storage cleanup queue,
-    bucket, KMS key."""
+    """What the moto server holds for one test: generation and film queues + DLQ, storage cleanup
+    queue, bucket, KMS key."""
 
     endpoint: str
     queue_url: str
@@ -106,6 +106,7 @@ class AwsResources:
     cleanup_queue_url: str
     bucket: str
     kms_key_id: str
+    film_queue_url: str
 
     def client(self, service: Any) -> Any:
         import boto3  # noqa: PLC0415
@@ -165,13 +166,17 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResour
         },
     )["QueueUrl"]
     cleanup_queue_url = sqs.create_queue(QueueName="storage-cleanup")["QueueUrl"]
+    film_queue_url = sqs.create_queue(QueueName="film")["QueueUrl"]
     boto3.client("s3", **kwargs).create_bucket(Bucket="videos")
     key_id = boto3.client("kms", **kwargs).create_key(Description="api keys")["KeyMetadata"]["KeyId"]
-    resources = AwsResources(moto_server, queue_url, dlq_url, cleanup_queue_url, "videos", key_id)
+    resources = AwsResources(
+        moto_server, queue_url, dlq_url, cleanup_queue_url, "videos", key_id, film_queue_url
+    )
     for name, value in {
         "AWS_ENDPOINT_URL": moto_server,
         "GENERATION_QUEUE_URL": queue_url,
         "STORAGE_CLEANUP_QUEUE_URL": cleanup_queue_url,
+        "FILM_QUEUE_URL": film_queue_url,
         "VIDEOS_BUCKET": "videos",
         "API_KEYS_KMS_KEY_ID": key_id,
     }.items():

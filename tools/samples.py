@@ -24,6 +24,8 @@ SAMPLE_SCENE_ID = "scene-1"
 SAMPLE_CLEANUP_ID = "5f0c6b1e-3a2d-4c8e-9b7a-1d2e3f4a5b6c"
 """The storage cleanup ``events/storage_cleanup.sqs.json`` carries (written by hand, as the
 SQS samples are)."""
+SAMPLE_SCENE_WITHOUT_CLIP = "scene-2"
+SAMPLE_FILM_ID = "9a4c6e2b-5d1f-4a8e-b3c7-2f6d8e0a1b4c"
 MISSING_ID = "3b241101-e2bb-4255-8caf-4136c566a962"
 
 _BOARD = f"/api/storyboards/{SAMPLE_STORYBOARD_ID}"
@@ -203,6 +205,35 @@ def _health() -> dict[str, dict[str, Any]]:
     }
 
 
+def _films() -> dict[str, dict[str, Any]]:
+    compile_path, compile_route = f"{_BOARD}/compile", "POST /api/storyboards/{id}/compile"
+    board = {"id": SAMPLE_STORYBOARD_ID}
+
+    def compile_(body: Any = None, sub: str | None = SAMPLE_USER, **kwargs: Any) -> dict[str, Any]:
+        return json_request(
+            "POST", compile_path, compile_route, path_parameters=board, body=body, sub=sub, **kwargs
+        )
+
+    def get(path: str, route: str, ids: dict[str, str], sub: str = SAMPLE_USER) -> dict[str, Any]:
+        return json_request("GET", path, route, path_parameters=ids, sub=sub)
+
+    film = (f"/api/compiled-videos/{SAMPLE_FILM_ID}", "GET /api/compiled-videos/{id}", {"id": SAMPLE_FILM_ID})
+    films = (f"{_BOARD}/compiled-videos", "GET /api/storyboards/{id}/compiled-videos", board)
+    order = {"scenesOrder": [SAMPLE_SCENE_ID]}
+    return {
+        "compile.202": compile_(order, headers={"idempotency-key": "film-sample-1"}),
+        "compile-scene-without-clip.409": compile_(),
+        "compile-unknown-scene.400": compile_({"scenesOrder": [SAMPLE_SCENE_ID, "no-such-scene"]}),
+        "compile-repeated-scene.400": compile_({"scenesOrder": [SAMPLE_SCENE_ID, SAMPLE_SCENE_ID]}),
+        "compile-other-users-storyboard.404": compile_(order, sub="user-999"),
+        "compile-unauthenticated.401": compile_(order, sub=None),
+        "get.200": get(*film),
+        "get-other-user.404": get(*film, sub="user-999"),
+        "list.200": get(*films),
+        "list-other-user.404": get(*films, sub="user-999"),
+    }
+
+
 def _custom_resource(request_type: str) -> dict[str, Any]:
     """A CloudFormation custom resource request for the migrate function."""
     event: dict[str, Any] = {
@@ -241,6 +272,7 @@ def api_samples() -> dict[str, dict[str, Any]]:
         "jobs": _jobs(),
         "api_keys": _api_keys(),
         "health": _health(),
+        "films": _films(),
     }
     return {f"{fn}.{case}": event for fn, cases in groups.items() for case, event in cases.items()}
 

@@ -1,17 +1,22 @@
-"""Dead-letter consumer: a step message SQS gave up on fails its job, unless it already finished.
+"""Dead-letter consumer of both pipelines: a step message SQS gave up on fails its job (from the
+generation DLQ) or its film (from the film DLQ), unless that already finished.
 
 Idempotent (a conditional UPDATE from the active statuses), so a redelivered dead letter
-changes nothing. A dead letter that is not a step message names no job: it is logged and
-dropped, since failing it here would only send it round this queue until it expires.
+changes nothing. The body says which it is: a generation step names a ``jobId``, a film step a
+``filmId`` (each model refuses the other's fields). A dead letter that is neither names nothing
+to fail: it is logged and dropped, since failing it here would only send it round this queue
+until it expires.
 """
 
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from videogen.films import sweep as film_sweep
+from videogen.films.steps import FilmSteps
 from videogen.generation.worker import GenerationWorker
 from videogen.observability import logger
-from videogen.queue import StepMessage
+from videogen.queue import FilmStepMessage, StepMessage
 from videogen.sqs import Handler, sqs_batch_handler
 
 
@@ -26,29 +31,35 @@ def _worker_attempts(record: SQSRecord) -> int:
         return 1
 
 
-def build_handler(worker: GenerationWorker | None = None) -> Handler:
-    """The Lambda entry point; ``worker`` defaults to the real one."""
+def _parse(body: str) -> StepMessage | FilmStepMessage | None:
+    for model in (StepMessage, FilmStepMessage):
+        try:
+            return model.from_body(body)
+        except ValueError:
+            continue
+    return None
+
+
+def build_handler(worker: GenerationWorker | None = None, films: FilmSteps | None = None) -> Handler:
+    """The Lambda entry point; ``worker`` and ``films`` default to the real ones."""
     runner = worker or GenerationWorker()
+    film_steps = films or FilmSteps()
 
     def record_handler(record: SQSRecord) -> None:
-        try:
-            message = StepMessage.from_body(record.body)
-        except ValueError:
+        message = _parse(record.body)
+        attempts = _worker_attempts(record)
+        fields: dict[str, object]
+        if isinstance(message, StepMessage):
+            fields = {"job_id": str(message.job_id), "outcome": runner.give_up(message.job_id, attempts)}
+        elif isinstance(message, FilmStepMessage):
+            outcome = film_sweep.give_up(film_steps, message.film_id, message.step, attempts)
+            fields = {"film_id": str(message.film_id), "clip": message.clip, "outcome": outcome}
+        else:
             logger.error(
-                "dead letter is not a generation step; dropped", extra={"message_id": record.message_id}
+                "dead letter is not a step message; dropped", extra={"message_id": record.message_id}
             )
             return
-        attempts = _worker_attempts(record)
-        outcome = runner.give_up(message.job_id, attempts)
-        logger.info(
-            "dead letter handled",
-            extra={
-                "job_id": str(message.job_id),
-                "step": message.step,
-                "attempts": attempts,
-                "outcome": outcome,
-            },
-        )
+        logger.info("dead letter handled", extra=fields | {"step": message.step, "attempts": attempts})
 
     return sqs_batch_handler(record_handler)
 

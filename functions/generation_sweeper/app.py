@@ -1,11 +1,13 @@
-"""Scheduled sweeper (EventBridge, every few minutes): moves on generation jobs that got stuck,
-and re-sends storage cleanups whose message was lost.
+"""Scheduled sweeper (EventBridge, every few minutes): moves on generation jobs and films that
+got stuck, and re-sends storage cleanups whose message was lost.
 
-Overdue active jobs fail; stale ``submitting`` jobs go through recovery; stale ``processing``
-jobs get a poll and stale ``pending`` ones their submit again (their message was lost). The
-rules and thresholds are in videogen.generation.sweep and the "Generation worker pacing" settings.
-Storage cleanups still recorded ``cleanup_stale_after_seconds`` after their last send are
-queued again (videogen.cleanup).
+Jobs: overdue active jobs fail; stale ``submitting`` jobs go through recovery; stale
+``processing`` jobs get a poll and stale ``pending`` ones their submit again (their message was
+lost). Films: overdue ones fail; those that stopped moving get their step (or their clips'
+normalize steps) again. The rules and thresholds are in videogen.generation.sweep and
+videogen.films.sweep, with the "Generation worker pacing" and "Film pipeline" settings. Storage
+cleanups still recorded ``cleanup_stale_after_seconds`` after their last send are queued again
+(videogen.cleanup).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any, cast
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videogen import cleanup
+from videogen.films import sweep as film_sweep
+from videogen.films.steps import FilmSteps
 from videogen.generation.worker import GenerationWorker
 from videogen.observability import logger, tracer
 from videogen.queue import CleanupMessage, QueueSender, cleanup_sender
@@ -24,17 +28,20 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, int]]
 
 
 def build_handler(
-    worker: GenerationWorker | None = None, cleanups: QueueSender[CleanupMessage] | None = None
+    worker: GenerationWorker | None = None,
+    cleanups: QueueSender[CleanupMessage] | None = None,
+    films: FilmSteps | None = None,
 ) -> Handler:
-    """The Lambda entry point; ``worker`` defaults to the real providers, SQS and clock,
-    ``cleanups`` to the storage cleanup queue."""
+    """The Lambda entry point; ``worker`` and ``films`` default to the real providers, queues and
+    clock, ``cleanups`` to the storage cleanup queue."""
     runner = worker or GenerationWorker()
     cleanup_queue = cleanups or cleanup_sender()
+    film_steps = films or FilmSteps()
 
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler(capture_response=False)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-        report = runner.sweep().as_dict()
+        report = runner.sweep().as_dict() | film_sweep.sweep(film_steps).as_dict()
         report["cleanups_resent"] = cleanup.resend_stale(cleanup_queue, runner.clock(), runner.config)
         logger.info("sweep done", extra={"schedule_event_id": event.get("id"), **report})
         return report

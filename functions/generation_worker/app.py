@@ -7,32 +7,15 @@ poison and fails its record; a step for a job that no longer exists is acknowled
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from videogen.generation.worker import GenerationWorker
-from videogen.observability import logger
 from videogen.queue import StepMessage
-from videogen.sqs import Handler, sqs_batch_handler
+from videogen.sqs import Handler, step_consumer
 
 
 def build_handler(worker: GenerationWorker | None = None) -> Handler:
     """The Lambda entry point; ``worker`` defaults to the real providers, SQS and clock."""
     runner = worker or GenerationWorker()
-
-    def record_handler(record: SQSRecord) -> None:
-        logger.append_keys(message_id=record.message_id)
-        try:
-            try:
-                message = StepMessage.from_body(record.body)
-            except ValueError:
-                # The body is not logged: poison may hold anything.
-                logger.error("poison message: not a generation step")
-                raise
-            runner.run(message)
-        finally:
-            logger.remove_keys(["message_id"])
-
-    return sqs_batch_handler(record_handler)
+    return step_consumer(StepMessage.from_body, runner.run, "generation step")
 
 
 lambda_handler = build_handler()

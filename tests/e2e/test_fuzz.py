@@ -35,6 +35,8 @@ BINDINGS = {
     "generateVideo": {"body.storyboardId": "storyboard-ids", "body.sceneId": "scene-ids"},
     "getVideoStatus": {"path.jobId": "job-ids"},
     "generateStoryboard": {"path.id": "storyboard-ids"},
+    "compileStoryboard": {"path.id": "storyboard-ids"},
+    "listCompiledVideos": {"path.id": "storyboard-ids"},
     "cancelVideoJob": {"path.jobId": "job-ids"},
 }
 """Which operations are offered the seeded ids (not the deletes, which would leave none)."""

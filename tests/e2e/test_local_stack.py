@@ -48,10 +48,10 @@ def generate(stack: RunningStack, storyboard_id: str, provider: str, scene: str 
     return job_id
 
 
-def wait_until_done(stack: RunningStack, job_id: str) -> dict[str, Any]:
+def wait_until_done(stack: RunningStack, job_id: str, user: str = "alice") -> dict[str, Any]:
     deadline = time.monotonic() + JOB_TIMEOUT_SECONDS
     while True:
-        answer = stack.call("GET", f"/api/video/status/{job_id}")
+        answer = stack.call("GET", f"/api/video/status/{job_id}", user=user)
         assert answer.status == 200, answer.raw
         status: dict[str, Any] = answer.json
         if status["status"] in ("completed", "failed"):

@@ -45,6 +45,8 @@ NOTHING_SWEPT = {
     "resubmitted": 0,
     "recancelled": 0,
     "errors": 0,
+    "films_expired": 0,
+    "films_resent": 0,
     "cleanups_resent": 0,
 }
 """The sweeper's report when nothing was stuck."""

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from tests.integration.film_support import seed_sample_film
 from tests.integration.generation_support import store_key
 from tests.support import EVENTS, invoke, load_event, load_function
 from tools import samples
@@ -20,7 +21,8 @@ HTTP_EVENTS = sorted(p.stem for p in EVENTS.glob("*.json") if HTTP_SAMPLE.match(
 
 @pytest.fixture
 def seeded(aws, make_job):
-    """The data the samples refer to: the sample user's storyboard, a job of it, a Sora key."""
+    """The data the samples refer to: the sample user's storyboard (a scene with a completed clip,
+    one without), the clip's job, a film of it, a Sora key."""
     with session_scope() as s:
         s.add(
             Storyboard(
@@ -29,21 +31,19 @@ def seeded(aws, make_job):
                 name="Pilot episode",
                 preset_key="cinematic",
                 character={"name": "Ada"},
-                scenes=[{"id": samples.SAMPLE_SCENE_ID, "prompt": "Ada opens the lab door"}],
+                scenes=[
+                    {"id": samples.SAMPLE_SCENE_ID, "prompt": "Ada opens the lab door"},
+                    {"id": samples.SAMPLE_SCENE_WITHOUT_CLIP, "prompt": "Ada looks up"},
+                ],
             )
         )
-    make_job(
-        samples.SAMPLE_USER,
-        uuid.UUID(samples.SAMPLE_STORYBOARD_ID),
-        scene_id=samples.SAMPLE_SCENE_ID,
-        id=uuid.UUID(samples.SAMPLE_JOB_ID),
-    )
+    seed_sample_film(make_job, uuid.UUID(samples.SAMPLE_STORYBOARD_ID), uuid.UUID(samples.SAMPLE_JOB_ID))
     store_key(samples.SAMPLE_USER, "sora")
 
 
 def test_every_api_route_has_samples():
     functions = {HTTP_SAMPLE.match(name)["function"] for name in HTTP_EVENTS}  # type: ignore[index]
-    assert functions == {"storyboards", "generate", "status", "jobs", "api_keys", "health"}
+    assert functions == {"storyboards", "generate", "status", "jobs", "api_keys", "health", "films"}
 
 
 def test_sample_files_are_what_the_generator_writes():

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from devstack.fakes import ManualClock
 from tests.conftest import AwsResources
@@ -27,7 +27,7 @@ from tests.support import FakeLambdaContext, invoke, load_event, load_function, 
 from videogen import cleanup, storage
 from videogen.db import session_scope
 from videogen.generation.worker import GenerationWorker
-from videogen.models import StorageCleanup
+from videogen.models import CompiledVideo, StorageCleanup
 from videogen.providers.base import Variant
 from videogen.queue import CleanupMessage, InMemoryQueueSender
 from videogen.repositories import compiled_videos, storage_cleanups, video_jobs
@@ -94,7 +94,8 @@ def board_with_media(aws: AwsResources, s3: Any, make_storyboard: Any, make_job:
                 changes={"video_url": legacy_video},
             )
             made = compiled_videos.create(s, user_id, storyboard_id=board.id, scenes_order=["s1"])
-            compiled_videos.update_for_user(s, user_id, made.id, {"final_video_url": film})
+            assert made is not None
+            s.execute(update(CompiledVideo).where(CompiledVideo.id == made.id).values(final_video_url=film))
         return Board(board.id, [video, thumbnail, legacy_video, film], derived)
 
     return make

@@ -86,39 +86,57 @@ def test_function_handler_file_exists_and_imports(function: str) -> None:
     assert callable(getattr(module, attribute, None)), f"{function}: no callable {attribute}"
 
 
-# Run in a fresh interpreter: a module cached by an earlier test would hide an import of the SDKs.
-IMPORT_WITHOUT_SDKS = """
+# Run in a fresh interpreter: a module cached by an earlier test would hide an import.
+IMPORT_WITHOUT = """
 import sys
 from pathlib import Path
 from tools.functions import import_handler_module
-class NoProviderSdks:
+blocked = tuple(sys.argv[1].split(","))
+class Missing:
     def find_spec(self, name, path=None, target=None):
-        if name == "openai" or name.startswith(("openai.", "google.genai")):
+        if name in blocked or name.startswith(tuple(b + "." for b in blocked)):
             raise ImportError(f"{name} is not in this function's package")
-sys.meta_path.insert(0, NoProviderSdks())
-for code_uri, module in zip(sys.argv[1::2], sys.argv[2::2], strict=True):
+sys.meta_path.insert(0, Missing())
+for code_uri, module in zip(sys.argv[2::2], sys.argv[3::2], strict=True):
     import_handler_module(Path(code_uri), module)
 """
 
 
-def test_functions_packaged_without_provider_sdks_import_without_them() -> None:
-    # Given the functions whose folder brings no requirements.txt: in Lambda they have the layer only
-    bare = [
-        name
-        for name in FUNCTIONS
-        if not (REPO_ROOT / FUNCTIONS[name]["CodeUri"] / "requirements.txt").exists()
-    ]
-    assert set(API_FUNCTIONS) <= set(bare)
-    # When their handlers are imported where openai and google-genai cannot be found
-    handlers = [str(part) for name in sorted(bare) for part in handler_of(name)[:2]]
-    result = subprocess.run(
-        [sys.executable, "-c", IMPORT_WITHOUT_SDKS, *handlers],
+def import_without(blocked: tuple[str, ...], functions: list[str]) -> subprocess.CompletedProcess[str]:
+    """Import the functions' handlers in a fresh interpreter where ``blocked`` packages are missing."""
+    handlers = [str(part) for name in sorted(functions) for part in handler_of(name)[:2]]
+    return subprocess.run(
+        [sys.executable, "-c", IMPORT_WITHOUT, ",".join(blocked), *handlers],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def requirements_of(function: str) -> str:
+    path = REPO_ROOT / FUNCTIONS[function]["CodeUri"] / "requirements.txt"
+    return path.read_text() if path.exists() else ""
+
+
+def test_functions_packaged_without_provider_sdks_import_without_them() -> None:
+    # Given the functions whose folder brings no provider SDK: in Lambda they lack them
+    bare = [name for name in FUNCTIONS if "generation_worker" not in requirements_of(name)]
+    bare = [name for name in bare if "openai" not in requirements_of(name)]
+    assert set(API_FUNCTIONS) | {"FilmCompilerFunction", "GenerationDlqFunction"} <= set(bare)
+    # When their handlers are imported where openai and google-genai cannot be found
+    result = import_without(("openai", "google.genai"), bare)
     # Then they all import
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_every_function_but_the_film_compiler_imports_without_pyav() -> None:
+    # Given every function whose folder does not bring av (all but the film compiler)
+    others = [name for name in FUNCTIONS if "av==" not in requirements_of(name)]
+    assert set(FUNCTIONS) - set(others) == {"FilmCompilerFunction"}
+    # When their handlers are imported where av cannot be found
+    result = import_without(("av",), others)
+    # Then they all import (the API, the sweeper and the DLQ consumer handle films without media code)
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -208,11 +226,13 @@ def test_sqs_consumers_report_batch_item_failures() -> None:
         for name in FUNCTIONS
         for event in events_of(name, "SQS")
     }
-    # Then the worker reads the queue, the DLQ consumer reads the DLQ, the storage cleanup consumer
-    # its own queue, and all report partial failures
+    # Then each worker reads its queue, the DLQ consumer both DLQs, the storage cleanup consumer its
+    # own queue, and all report partial failures
     assert set(triggers) == {
         ("GenerationWorkerFunction", "GenerationQueue"),
         ("GenerationDlqFunction", "GenerationDLQ"),
+        ("FilmCompilerFunction", "FilmQueue"),
+        ("GenerationDlqFunction", "FilmDLQ"),
         ("StorageCleanupFunction", "StorageCleanupQueue"),
     }
     for event in triggers.values():
@@ -242,6 +262,45 @@ def test_deleting_functions_may_list_and_delete_every_version_of_videos_and_noth
     assert s3["s3:ListBucketVersions"]["Condition"] == {"StringLike": {"s3:prefix": "videos/*"}}
     for action in ("s3:DeleteObject", "s3:DeleteObjectVersion"):
         assert s3[action]["Resource"] == {"Fn::Sub": "${VideosBucket.Arn}/videos/*"}
+
+
+# --- film queue and compiler ------------------------------------------------------------------
+
+
+def test_film_queue_visibility_is_six_compiler_timeouts_and_it_redrives_to_its_dlq() -> None:
+    compiler = FUNCTIONS["FilmCompilerFunction"]
+    queue = RESOURCES["FilmQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * compiler["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["FilmDLQ", "Arn"]}
+    assert 2 <= queue["RedrivePolicy"]["maxReceiveCount"] <= 10
+
+
+def test_a_film_claim_goes_stale_only_after_any_compiler_holding_it_has_timed_out() -> None:
+    compiler_timeout = FUNCTIONS["FilmCompilerFunction"]["Timeout"]
+    assert Settings.model_fields["film_step_lease_seconds"].default > compiler_timeout
+
+
+def test_the_film_compiler_takes_one_step_at_a_time_with_a_concurrency_cap() -> None:
+    (trigger,) = events_of("FilmCompilerFunction", "SQS")
+    assert trigger["BatchSize"] == 1
+    cap = trigger["ScalingConfig"]["MaximumConcurrency"]
+    assert cap == {"Ref": "FilmCompilerMaxConcurrency"}
+    assert 2 <= TEMPLATE["Parameters"]["FilmCompilerMaxConcurrency"]["Default"] <= 20
+    compiler = FUNCTIONS["FilmCompilerFunction"]
+    assert compiler["Timeout"] == 900
+    assert compiler["EphemeralStorage"]["Size"] >= 10240
+    assert compiler["MemorySize"] >= 3008
+
+
+def test_the_film_compiler_writes_and_deletes_films_and_normalized_clips_only() -> None:
+    statements = list(policy_statements(FUNCTIONS["FilmCompilerFunction"]["Policies"]))
+    for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
+        writes = [s for s in statements if action in as_list(s["Action"])]
+        assert [sorted(str(r["Fn::Sub"]) for r in as_list(s["Resource"])) for s in writes] == [
+            ["${VideosBucket.Arn}/videos/*/films/*", "${VideosBucket.Arn}/videos/*/normalized/*"]
+        ], action
+    (listing,) = [s for s in statements if "s3:ListBucket" in as_list(s["Action"])]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "videos/*"}}
 
 
 def test_sweeper_runs_every_five_minutes() -> None:
@@ -349,17 +408,27 @@ def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> Non
         "GenerationWorkerFunction",
         "GenerationSweeperFunction",
         "StoryboardsFunction",
+        "FilmsFunction",
+        "FilmCompilerFunction",
     }
     # Sealing (PUT /api/keys) only generates a data key; only the generation functions open keys
     assert functions_allowed("kms:GenerateDataKey") == {"ApiKeysFunction"}
     assert functions_allowed("kms:Decrypt") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
-    assert functions_allowed("s3:PutObject") == {"GenerationWorkerFunction", "GenerationSweeperFunction"}
-    assert functions_allowed("s3:GetObject") == {"StatusFunction", "StoryboardsFunction", "JobsFunction"}
-    assert functions_allowed("s3:DeleteObject") == {"StorageCleanupFunction", "GenerationWorkerFunction"}
-    assert functions_allowed("s3:DeleteObjectVersion") == {
-        "StorageCleanupFunction",
+    assert functions_allowed("s3:PutObject") == {
         "GenerationWorkerFunction",
+        "GenerationSweeperFunction",
+        "FilmCompilerFunction",
     }
+    assert functions_allowed("s3:GetObject") == {
+        "StatusFunction",
+        "StoryboardsFunction",
+        "JobsFunction",
+        "FilmsFunction",
+        "FilmCompilerFunction",
+    }
+    deleting = {"StorageCleanupFunction", "GenerationWorkerFunction", "FilmCompilerFunction"}
+    assert functions_allowed("s3:DeleteObject") == deleting
+    assert functions_allowed("s3:DeleteObjectVersion") == deleting
 
 
 def test_kms_key_rotates() -> None:
@@ -420,6 +489,17 @@ def tree_size(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+EM_AARCH64 = 183
+
+
+def elf_machine(path: Path) -> int:
+    """The ``e_machine`` of an ELF shared object (183: arm64)."""
+    with path.open("rb") as f:
+        head = f.read(20)
+    assert head[:4] == b"\x7fELF", path
+    return int.from_bytes(head[18:20], "little")
+
+
 def dist_versions(root: Path) -> dict[str, str]:
     """{normalized project name: version} of the packages installed in ``root``."""
     versions = {}
@@ -456,6 +536,15 @@ def test_sam_build_packages_the_layer_and_keeps_provider_sdks_out_of_api_functio
     for function in ("GenerationWorkerFunction", "GenerationSweeperFunction"):
         for sdk in PROVIDER_SDKS:
             assert (build / function / sdk).is_dir(), f"{function} lacks {sdk}"
+
+    # And only the film compiler carries PyAV, its wheel's FFmpeg libraries built for arm64
+    assert [name for name in FUNCTIONS if (build / name / "av").exists()] == ["FilmCompilerFunction"]
+    av_libraries = [p.name for p in (build / "FilmCompilerFunction" / "av.libs").glob("*.so*")]
+    assert any(name.startswith(("libavcodec", "libx264")) for name in av_libraries)
+    shared_objects = [p for p in (build / "FilmCompilerFunction").rglob("*.so*") if p.is_file()]
+    assert {elf_machine(p) for p in shared_objects} == {EM_AARCH64}
+
+    for function in ("GenerationWorkerFunction", "GenerationSweeperFunction", "FilmCompilerFunction"):
         # A package in both the function and the layer shadows the layer's: same version only
         layer_versions = dist_versions(layer)
         skew = {
@@ -466,6 +555,10 @@ def test_sam_build_packages_the_layer_and_keeps_provider_sdks_out_of_api_functio
         assert skew == {}, f"{function} shadows layer packages with other versions"
 
     # And every function with the layer stays under Lambda's 250 MB unzipped limit
+    with capsys.disabled():
+        for function in sorted(FUNCTIONS):
+            total = tree_size(build / function) + layer_size
+            print(f"sam build: {function} {total / 2**20:.1f} MiB unzipped with the layer")
     for function in FUNCTIONS:
         assert tree_size(build / function) + layer_size < LAMBDA_UNZIPPED_LIMIT, function
 

@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 import requests
 
+from tests.integration.film_support import film_row, seed_sample_film
 from tests.integration.generation_support import NOTHING_SWEPT, Fakes, job_row, settings_for, store_key
 from tests.support import EVENTS, FakeLambdaContext, load_event, load_function
 from tools import samples
 from videogen import storage
 from videogen.db import session_scope
 from videogen.models import StorageCleanup
-from videogen.queue import StepMessage
+from videogen.queue import FilmStepMessage, StepMessage
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
 
@@ -26,6 +27,7 @@ SAMPLE_JOB = uuid.UUID(samples.SAMPLE_JOB_ID)
 SAMPLE_CLEANUP = uuid.UUID(samples.SAMPLE_CLEANUP_ID)
 DELETED_BOARD = uuid.UUID("2b1a0c9d-8e7f-4a6b-9c5d-4e3f2a1b0c9d")
 LEFT_OVER = storage.video_key(samples.SAMPLE_USER, DELETED_BOARD, SAMPLE_JOB)
+SAMPLE_FILM = uuid.UUID(samples.SAMPLE_FILM_ID)
 
 
 def _worker_batch(result: Any, fakes: Fakes) -> None:
@@ -44,9 +46,26 @@ def _dead_letter(result: Any, fakes: Fakes) -> None:
 
 
 def _sweep(result: Any, fakes: Fakes) -> None:
-    # The sample job was just queued and the cleanup just recorded: nothing is stuck.
+    # The sample job and film were just queued and the cleanup just recorded: nothing is stuck.
     assert result == NOTHING_SWEPT
     assert job_row(SAMPLE_JOB).status == "pending"
+    assert film_row(SAMPLE_FILM).status == "pending"
+
+
+def _film_plan(result: Any, fakes: Fakes) -> None:
+    # One clip: it sets the target, nothing to normalize, the film waits to be assembled.
+    assert result == {"batchItemFailures": []}
+    film = film_row(SAMPLE_FILM)
+    assert (film.status, film.step, film.normalize_clips) == ("processing", "assemble", [])
+
+
+def _film_dead_letter(result: Any, fakes: Fakes) -> None:
+    assert result == {"batchItemFailures": []}
+    film = film_row(SAMPLE_FILM)
+    assert (film.status, film.error_message) == (
+        "failed",
+        "the film's assemble step gave up after 3 attempts",
+    )
 
 
 def _storage_cleanup(result: Any, fakes: Fakes) -> None:
@@ -59,11 +78,15 @@ def _storage_cleanup(result: Any, fakes: Fakes) -> None:
 EXPECTATIONS: dict[str, Callable[[Any, Fakes], None]] = {
     "generation_worker.sqs-batch": _worker_batch,
     "generation_dlq.sqs": _dead_letter,
+    "generation_dlq.film-sqs": _film_dead_letter,
     "generation_sweeper.scheduled": _sweep,
     "storage_cleanup.sqs": _storage_cleanup,
+    "film_compiler.sqs": _film_plan,
 }
 NON_HTTP_EVENTS = sorted(
-    p.stem for pattern in ("generation_*.json", "storage_cleanup.*.json") for p in EVENTS.glob(pattern)
+    p.stem
+    for pattern in ("generation_*.json", "film_*.json", "storage_cleanup.*.json")
+    for p in EVENTS.glob(pattern)
 )
 
 
@@ -93,6 +116,7 @@ def seeded(aws: Any, fakes: Fakes, configure: Any, make_storyboard: Any, make_jo
                 keys=[],
             )
         )
+    seed_sample_film(make_job, board.id)
     return fakes
 
 
@@ -109,10 +133,19 @@ def test_sample_event_runs_through_its_handler(seeded, name):
     EXPECTATIONS[name](result, seeded)
 
 
-@pytest.mark.parametrize("name", ["generation_worker.sqs-batch", "generation_dlq.sqs"])
-def test_sqs_samples_carry_step_messages_as_sqs_delivers_them(name):
+@pytest.mark.parametrize(
+    ("name", "model", "subject"),
+    [
+        ("generation_worker.sqs-batch", StepMessage, SAMPLE_JOB),
+        ("generation_dlq.sqs", StepMessage, SAMPLE_JOB),
+        ("generation_dlq.film-sqs", FilmStepMessage, SAMPLE_FILM),
+        ("film_compiler.sqs", FilmStepMessage, SAMPLE_FILM),
+    ],
+)
+def test_sqs_samples_carry_step_messages_as_sqs_delivers_them(name, model, subject):
     for record in load_event(name)["Records"]:
-        assert StepMessage.from_body(record["body"]).job_id == SAMPLE_JOB
+        message = model.from_body(record["body"])
+        assert (message.job_id if isinstance(message, StepMessage) else message.film_id) == subject
         assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
         assert record["eventSource"] == "aws:sqs"
         assert record["eventSourceARN"].startswith("arn:aws:sqs:us-east-1:123456789012:")

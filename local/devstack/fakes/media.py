@@ -1,11 +1,13 @@
 """Real, tiny media for the fake providers: H.264 MP4s (optionally with an AAC tone) and a PNG.
 
-``render_video(prompt)``, what the fakes serve: 256x144, 8 fps, 2 s, yuv420p, Constrained
-Baseline, ``moov`` before ``mdat`` (faststart), so what lands in S3 plays in any browser. The
-background colour comes from a hash of the prompt and a white block walks left to right, one
-step per frame; results are cached by prompt. ``render_clip`` writes the same kind of clip at
-any size, frame rate, length, colour, pixel format, H.264 profile and preset, with or without
-a sine tone (for the film tests and bench).
+``render_video(prompt, provider)``, what the fakes serve: 2 s, yuv420p, ``moov`` before
+``mdat`` (faststart), so what lands in S3 plays in any browser. The providers' clips differ
+as real ones do, so a film of both needs normalizing: Sora's are 256x144 at 8 fps with a
+440 Hz AAC tone (Sora 2 clips carry sound), Veo's 320x180 at 12 fps, silent, from another
+encoder preset. The background colour comes from a hash of the prompt and a white block
+walks left to right, one step per frame; results are cached by prompt. ``render_clip`` writes
+the same kind of clip at any size, frame rate, length, colour, pixel format, H.264 profile
+and preset, with or without a sine tone (for the film tests and bench).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import math
 import struct
 import tempfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -60,6 +62,13 @@ class Clip:
         return max(2, self.height // BLOCK_FRACTION)
 
 
+LOOKS = {
+    "sora": Clip((0, 0, 0), tone=Tone()),
+    "veo": Clip((0, 0, 0), width=320, height=180, fps=12, frames=24, preset="veryfast"),
+}
+"""What each fake provider's clips look like (the colour follows the prompt)."""
+
+
 def colour(prompt: str) -> Rgb:
     """The background colour a prompt gets (stable across runs)."""
     digest = hashlib.sha256(prompt.encode()).digest()
@@ -82,12 +91,12 @@ def clip_rows(clip: Clip, index: int) -> list[bytes]:
 
 
 @lru_cache(maxsize=128)
-def render_video(prompt: str) -> bytes:
-    """An H.264 MP4 for ``prompt`` (cached)."""
+def render_video(prompt: str, provider: str = "sora") -> bytes:
+    """An H.264 MP4 for ``prompt`` as ``provider``'s fake serves it (cached)."""
     # faststart rewrites the file to move the index first, which needs a real file.
     with tempfile.TemporaryDirectory(prefix="devstack-media-") as tmp:
         path = Path(tmp) / "clip.mp4"
-        render_clip(Clip(colour(prompt)), path)
+        render_clip(replace(LOOKS[provider], colour=colour(prompt)), path)
         return path.read_bytes()
 
 

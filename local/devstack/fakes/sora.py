@@ -171,7 +171,7 @@ class FakeSoraServer(FakeProviderServer):
             return Response(200, media.render_thumbnail(job.prompt), content_type="image/png")
         if variant != "video":
             return _error(400, f"Unsupported variant {variant!r}.")
-        body = b"" if job.script.outcome == "empty" else media.render_video(job.prompt)
+        body = b"" if job.script.outcome == "empty" else media.render_video(job.prompt, "sora")
         return Response(200, body, content_type="video/mp4")
 
     # Helpers -----------------------------------------------------------------------------

@@ -151,7 +151,7 @@ class FakeVeoServer(FakeProviderServer):
             job = self.jobs.get(op_id)
         if job is None or job.completed_at is None or job.script.outcome not in ("completed", "empty"):
             return _error(404, "File not found.")
-        body = b"" if job.script.outcome == "empty" else media.render_video(job.prompt)
+        body = b"" if job.script.outcome == "empty" else media.render_video(job.prompt, "veo")
         return Response(200, body, content_type="video/mp4")
 
     # Helpers -----------------------------------------------------------------------------
@@ -193,7 +193,7 @@ class FakeVeoServer(FakeProviderServer):
         if self.video_delivery == "uri":
             video["gcsUri"] = f"{self.uri_origin or self.origin}/files/{job.id}.mp4"
         else:
-            data = b"" if outcome == "empty" else media.render_video(job.prompt)
+            data = b"" if outcome == "empty" else media.render_video(job.prompt, "veo")
             video["bytesBase64Encoded"] = base64.b64encode(data).decode()
         return {"response": {"@type": _RESPONSE_TYPE, "videos": [video]}}
 

@@ -72,8 +72,12 @@ def test_a_generated_scene_plays_inline_and_is_found_again_after_reloads(web):
 
     # Then the clip plays inline
     assert media_duration(page) > 0
-    clip.evaluate("video => { video.muted = true; return video.play(); }")
-    page.wait_for_function("document.querySelector('video').currentTime > 0")
+    # (wait_for_function would poll with eval, which the app's CSP refuses: wait inside the page)
+    played = """video => { video.muted = true; return video.play().then(() => new Promise(resolve => {
+      const tick = () => (video.currentTime > 0 ? resolve(video.currentTime) : requestAnimationFrame(tick));
+      tick();
+    })); }"""
+    assert clip.evaluate(played) > 0
     screenshot(page, "editor-clip")
 
     # and a later visit shows the completed clip without generating again

@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     # message gave up): the sweeper sends it again.
     cleanup_stale_after_seconds: int = Field(default=300, ge=1)
 
+    # Film pipeline (videogen.films): its queue, and how long a step may run or sit.
+    film_queue_url: str | None = None
+    # A claimed plan/assemble older than this was abandoned (its worker died): longer than the
+    # film compiler's Lambda timeout. A film untouched this long has lost a message: re-sent.
+    film_step_lease_seconds: int = Field(default=960, ge=1)
+    # An active film older than this fails (a 200-clip film needs well under an hour).
+    film_max_wait_seconds: int = Field(default=7200, ge=60)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

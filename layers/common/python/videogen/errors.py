@@ -30,6 +30,17 @@ class Conflict(DomainError):
     """The request conflicts with current state (e.g. no active key for the provider)."""
 
 
+class IdempotencyKeyReused(Conflict):
+    """An ``Idempotency-Key`` already used for a different request (answers 409); ``details``
+    name what the first request made, e.g. its job."""
+
+    def __init__(self, details: dict[str, Any]) -> None:
+        super().__init__(
+            "Idempotency-Key was already used with a different request: send a new key for a new request",
+            details,
+        )
+
+
 class QuotaExceeded(DomainError):
     """A per-user cap would be exceeded."""
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -28,7 +29,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from videogen.catalog import PROVIDERS
@@ -40,6 +41,9 @@ dies mid-call is detected instead of the job being submitted (and paid for) twic
 ACTIVE_JOB_STATUSES = ("pending", "submitting", "processing")
 """Jobs in flight: they count against the in-flight cap and may still cost money."""
 COMPILED_STATUSES = ("pending", "processing", "completed", "failed")
+ACTIVE_FILM_STATUSES = ("pending", "processing")
+FILM_STEPS = ("plan", "normalize", "assemble")
+"""A film's step: what runs (or waits to run) next; see videogen.films."""
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -202,6 +206,10 @@ class GenerationBatch(Base):
 
 
 class CompiledVideo(Base):
+    """A film: the chosen clip of each scene (``clips``, fixed at compile time), and the film
+    pipeline's state: its ``step``, the target signature, which clips need normalizing and
+    which are done (their counts are the progress), the claim of a running plan/assemble."""
+
     __tablename__ = "compiled_videos"
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -209,17 +217,37 @@ class CompiledVideo(Base):
     storyboard_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("storyboards.id", ondelete="CASCADE"))
     scenes_order: Mapped[list[Any]] = mapped_column(JSONB)
     final_video_url: Mapped[str | None] = mapped_column(Text)
-    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    duration_seconds: Mapped[float | None] = mapped_column(Double)
     file_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), server_default=text("'pending'"))
     error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONB, server_default=text("'{}'::jsonb"))
+    # The film pipeline (revision 0010).
+    step: Mapped[str] = mapped_column(String(16), server_default=text("'plan'"))
+    clips: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    target: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    normalize_clips: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
+    normalized_clips: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = _created_at()
 
     __table_args__ = (
         CheckConstraint(_in("status", COMPILED_STATUSES), name="status"),
+        CheckConstraint(_in("step", FILM_STEPS), name="step"),
+        # Counting a clip normalized twice, or one that needs no normalizing, is impossible.
+        CheckConstraint("normalized_clips <@ normalize_clips", name="normalized_subset"),
+        UniqueConstraint("user_id", "idempotency_key"),
         Index("ix_compiled_videos_storyboard_id", "storyboard_id"),
+        # The sweeper reads active films by age; finished ones are most of the table.
+        Index(
+            "ix_compiled_videos_active_updated_at",
+            "updated_at",
+            postgresql_where=text(_in("status", ACTIVE_FILM_STATUSES)),
+        ),
     )
 
 

@@ -1,12 +1,14 @@
-"""Queue messages and sending them: generation steps and storage cleanups.
+"""Queue messages and sending them: generation steps, storage cleanups and film steps.
 
 A generation message is ``{"jobId": "<uuid>", "step": "submit" | "poll" | "cancel"}``, a
-cleanup message ``{"cleanupId": "<uuid>"}``, and nothing else, ever: no prompt, no key, no user
-data. Everything a consumer needs it reads from the row the id names. A batch goes out ten to a
-call (SQS ``SendMessageBatch``); each message succeeds or fails alone.
+cleanup message ``{"cleanupId": "<uuid>"}``, a film message ``{"filmId": "<uuid>", "step":
+"plan" | "normalize" | "assemble"}`` (with ``"clip": <index>`` for ``normalize`` only), and
+nothing else, ever: no prompt, no key, no user data. Everything a consumer needs it reads from
+the row the id names. A batch goes out ten to a call (SQS ``SendMessageBatch``); each message
+succeeds or fails alone.
 
 Handlers take a :class:`QueueSender` as an optional parameter defaulting to the SQS one
-(:func:`default_sender`, :func:`cleanup_sender`), so tests pass an
+(:func:`default_sender`, :func:`cleanup_sender`, :func:`film_sender`), so tests pass an
 :class:`InMemoryQueueSender` instead of patching boto3.
 """
 
@@ -20,7 +22,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, Protocol, Self
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from videogen import aws
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 Step = Literal["submit", "poll", "cancel"]
+FilmStep = Literal["plan", "normalize", "assemble"]
 MAX_DELAY_SECONDS = 900
 """SQS's ceiling for ``DelaySeconds`` (15 minutes)."""
 MAX_BATCH_MESSAGES = 10
@@ -59,8 +62,9 @@ class _WireMessage(BaseModel):
     )
 
     def to_body(self) -> str:
-        """The message body as sent, e.g. ``{"jobId": "...", "step": "..."}``."""
-        return self.model_dump_json(by_alias=True)
+        """The message body as sent, e.g. ``{"jobId": "...", "step": "..."}`` (fields left
+        ``None`` are left out)."""
+        return self.model_dump_json(by_alias=True, exclude_none=True)
 
     @classmethod
     def from_body(cls, body: str | bytes) -> Self:
@@ -85,6 +89,20 @@ class CleanupMessage(_WireMessage):
     cleanup_id: uuid.UUID
 
 
+class FilmStepMessage(_WireMessage):
+    """One film step: ``{"filmId", "step"}``, plus ``"clip"`` (its index) for ``normalize``."""
+
+    film_id: uuid.UUID
+    step: FilmStep
+    clip: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _clip_with_normalize_only(self) -> FilmStepMessage:
+        if (self.step == "normalize") != (self.clip is not None):
+            raise ValueError("a normalize step names its clip; other steps name none")
+        return self
+
+
 @dataclass(frozen=True, slots=True)
 class Queue:
     """One of our queues: its name in messages, the setting that holds its URL."""
@@ -100,6 +118,7 @@ class Queue:
 
 GENERATION_QUEUE = Queue("generation", "generation_queue_url")
 STORAGE_CLEANUP_QUEUE = Queue("storage cleanup", "storage_cleanup_queue_url")
+FILM_QUEUE = Queue("film", "film_queue_url")
 
 
 class QueueUnavailable(ServiceUnavailable):
@@ -191,6 +210,11 @@ def default_sender() -> QueueSender:
 def cleanup_sender() -> QueueSender[CleanupMessage]:
     """The sender of storage cleanups when none is passed: SQS at the storage cleanup queue."""
     return SqsQueueSender(queue=STORAGE_CLEANUP_QUEUE)
+
+
+def film_sender() -> QueueSender[FilmStepMessage]:
+    """The sender film handlers use when none is passed: SQS at the film queue."""
+    return SqsQueueSender(queue=FILM_QUEUE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""The entry point of the SQS-triggered functions (generation worker, dead-letter consumer).
+"""The entry point of the SQS-triggered functions (generation worker, film compiler,
+dead-letter consumer).
 
 Apart from ``videogen.observability`` so API functions do not import the batch utilities.
 """
@@ -39,4 +40,24 @@ def sqs_batch_handler(record_handler: Callable[[SQSRecord], None]) -> Handler:
     return cast(Handler, lambda_handler)
 
 
-__all__ = ["Handler", "sqs_batch_handler"]
+def step_consumer[M](parse: Callable[[str], M], run: Callable[[M], object], what: str) -> Handler:
+    """The entry point of a step worker: each record's body parsed by ``parse`` (a
+    ``ValueError`` makes it poison: logged without its body, and failed) and run by ``run``."""
+
+    def record_handler(record: SQSRecord) -> None:
+        logger.append_keys(message_id=record.message_id)
+        try:
+            try:
+                message = parse(record.body)
+            except ValueError:
+                # The body is not logged: poison may hold anything.
+                logger.error("poison message: not a step", extra={"expected": what})
+                raise
+            run(message)
+        finally:
+            logger.remove_keys(["message_id"])
+
+    return sqs_batch_handler(record_handler)
+
+
+__all__ = ["Handler", "sqs_batch_handler", "step_consumer"]

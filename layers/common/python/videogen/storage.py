@@ -112,6 +112,24 @@ def thumbnail_key(
     return f"{job_prefix(user_id, storyboard_id, job_id)}thumbnail.{extension}"
 
 
+# --- films: the film pipeline's objects under the storyboard prefix --------------------------
+
+
+def film_key(user_id: str, storyboard_id: uuid.UUID | str, film_id: uuid.UUID | str) -> str:
+    """A film: ``<storyboard prefix>films/<film id>/film.mp4``."""
+    return f"{storyboard_prefix(user_id, storyboard_id)}films/{uuid.UUID(str(film_id))}/film.mp4"
+
+
+def normalized_key(
+    user_id: str, storyboard_id: uuid.UUID | str, job_id: uuid.UUID | str, cache_key: str
+) -> str:
+    """A clip normalized for some film, kept for any film of the same target:
+    ``<storyboard prefix>jobs/<job id>/normalized/<cache key>.mp4``."""
+    if not cache_key.isalnum() or not cache_key.isascii():
+        raise ValueError(f"not a cache key: {cache_key!r}")
+    return f"{job_prefix(user_id, storyboard_id, job_id)}normalized/{cache_key}.mp4"
+
+
 def is_storage_key(value: str) -> bool:
     """Whether a stored ``video_url``/``thumbnail_url`` is one of our S3 keys (not a URL)."""
     return value.startswith(VIDEOS_PREFIX)

@@ -26,9 +26,11 @@ from videogen.films.media import (
     AudioFormat,
     ClipMismatch,
     Signature,
+    Source,
     VideoFormat,
     audio_format,
     mp4_options,
+    open_clip,
     video_format,
 )
 
@@ -51,9 +53,10 @@ class _Head:
     seconds: Fraction  # video length from the header, used only to cut the clip's audio
 
 
-def assemble(paths: Sequence[Path | str], dst: Path | str, target: Signature) -> Film:
-    """Copy ``paths`` in order into ``dst``. Every clip must match ``target`` (normalized clips
-    may carry their own parameter sets under free ids); otherwise ``ClipMismatch`` names it."""
+def assemble(paths: Sequence[Source], dst: Path | str, target: Signature) -> Film:
+    """Copy ``paths`` (files, or callables opening one: see ``media.Source``) in order into
+    ``dst``. Every clip must match ``target`` (normalized clips may carry their own parameter
+    sets under free ids); otherwise ``ClipMismatch`` names it. One clip is open at a time."""
     if not paths:
         raise ClipMismatch(0, "a film needs at least one clip")
     heads = [_head(i, path, target) for i, path in enumerate(paths)]
@@ -83,9 +86,9 @@ def _audio_fields(audio: AudioFormat) -> tuple[object, ...]:
     return (audio.codec, audio.sample_rate, audio.layout, audio.frame_size, audio.config[:4])
 
 
-def _head(index: int, path: Path | str, target: Signature) -> _Head:
+def _head(index: int, path: Source, target: Signature) -> _Head:
     try:
-        with av.open(str(path), options=_HEADER_ONLY) as container:
+        with open_clip(path, _HEADER_ONLY) as container:
             return _check(index, container, target)
     except av.error.FFmpegError as error:
         raise ClipMismatch(index, f"unreadable ({error.strerror or error})") from error
@@ -139,13 +142,11 @@ def _track_config(heads: list[_Head], target: Signature) -> bytes:
 class _Copier:
     """The output streams and the running positions of both tracks."""
 
-    def __init__(
-        self, out: Any, template: Path | str, extradata: bytes, target: Signature, reorder: int
-    ) -> None:
+    def __init__(self, out: Any, template: Source, extradata: bytes, target: Signature, reorder: int) -> None:
         self.out = out
         self.target = target
         self.reorder = reorder
-        with av.open(str(template), options=_HEADER_ONLY) as first:
+        with open_clip(template, _HEADER_ONLY) as first:
             self.video: Any = out.add_stream_from_template(first.streams.video[0])
             self.audio: Any = None
             if target.audio is not None:
@@ -155,14 +156,14 @@ class _Copier:
         self.video_end = 0  # video time base
         self.audio_at: int | None = None  # audio time base (samples)
 
-    def copy(self, index: int, path: Path | str, head: _Head, *, last: bool) -> float:
+    def copy(self, index: int, path: Source, head: _Head, *, last: bool) -> float:
         """Copy one clip; its video length in seconds."""
         tb = self.target.video.time_base
         offset = self.video_end
         shift = self.reorder - head.reorder
         audio = _AudioCut.at(self.target, offset * tb, head.seconds, self.audio_at, last)
         try:
-            with av.open(str(path), options=_HEADER_ONLY) as container:
+            with open_clip(path, _HEADER_ONLY) as container:
                 streams: list[Any] = [container.streams.video[0]]
                 if audio is not None:
                     streams.append(container.streams.audio[0])

@@ -4,7 +4,8 @@ A film is assembled by stream copy only, so its clips must agree on everything a
 configures once per track: codec and its headers, size, pixel format, frame rate and time
 base, and the audio format. ``Signature`` is exactly that; ``choose_target`` picks the one most
 clips already have, and the rest go through ``normalize`` (videogen.films.normalize) before
-``assemble`` (videogen.films.assemble). Everything here works on local files only.
+``assemble`` (videogen.films.assemble). A clip is a local file or a callable opening a
+seekable file (``Source``: the pipeline reads S3 objects by ranges, videogen.objects).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import av.logging
@@ -26,6 +27,21 @@ import av.logging
 ENCODER_REVISION = 1
 # What normalize can produce, so what a film with clips to normalize may target.
 X264_PROFILES = {"Constrained Baseline": "baseline", "Baseline": "baseline", "Main": "main", "High": "high"}
+# Python reads through PyAV in pieces this large (its default, 32 KiB, means many small calls).
+_READ_BUFFER = 256 * 1024
+
+
+class SeekableFile(Protocol):
+    """What PyAV reads a clip through when it is not a local file."""
+
+    def read(self, size: int = -1, /) -> bytes | None: ...
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+    def tell(self) -> int: ...
+
+
+Source = Path | str | Callable[[], SeekableFile]
+"""A clip to read: a local file, or a callable returning a fresh seekable binary file (PyAV
+closes it with the container)."""
 
 
 class MediaError(Exception):
@@ -45,11 +61,13 @@ class ClipMismatch(MediaError):
 
 
 class FilmInvalid(MediaError):
-    """The assembled film fails verification; ``part`` is "video", "audio" or "container"."""
+    """The assembled film fails verification; ``part`` is "video", "audio" or "container";
+    ``clip`` the index of the clip where decoding failed, when it did."""
 
-    def __init__(self, part: str, reason: str) -> None:
+    def __init__(self, part: str, reason: str, clip: int | None = None) -> None:
         super().__init__(f"{part}: {reason}")
         self.part = part
+        self.clip = clip
 
 
 class NoTarget(MediaError):
@@ -192,31 +210,45 @@ def normalize_key(clip_id: str, target: Signature) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:40]
 
 
-def probe(path: Path | str) -> ClipInfo:
-    """Read a clip's streams and its first frames; ``ClipUnreadable`` if it is not a usable MP4."""
+def open_clip(source: Source, options: dict[str, str] | None = None) -> Any:
+    """``av.open`` of a clip for reading (a file path, or the file ``source()`` opens)."""
+    if isinstance(source, Path | str):
+        return av.open(str(source), options=options or {})
+    return av.open(source(), options=options or {}, buffer_size=_READ_BUFFER)
+
+
+def probe(source: Source, *, index_only: bool = False) -> ClipInfo:
+    """Read a clip's streams and its first frames; ``ClipUnreadable`` if it is not a usable MP4.
+
+    Durations come from every packet's time, or with ``index_only`` from the MP4 index (the
+    sum of its sample durations: the same figures, without reading the samples; a clip whose
+    index lacks them is read whole anyway).
+    """
     try:
-        with av.open(str(path)) as container:
-            return _probe(container)
+        with open_clip(source) as container:
+            return _probe(container, index_only)
     except av.error.FFmpegError as error:
         raise ClipUnreadable(f"not a readable MP4 ({error.strerror or error})") from error
 
 
-def _probe(container: Any) -> ClipInfo:
+def _probe(container: Any, index_only: bool) -> ClipInfo:
     if "mp4" not in container.format.name.split(","):
         raise ClipUnreadable(f"not an MP4 ({container.format.name})")
     if not container.streams.video:
         raise ClipUnreadable("no video stream")
     video = container.streams.video[0]
     audio = container.streams.audio[0] if container.streams.audio else None
-    spans = _scan(container, video, audio)
+    indexed = index_only and all(s.duration for s in (video, audio) if s is not None)
+    spans = _scan(container, video, audio, whole=not indexed)
     signature = Signature(video_format(video), None if audio is None else audio_format(audio))
     if spans[video.index].decoded == 0:
         raise ClipUnreadable("no decodable video frame")
-    audio_seconds = None
-    if audio is not None:
-        if spans[audio.index].decoded == 0:
-            raise ClipUnreadable("the audio stream does not decode")
-        audio_seconds = spans[audio.index].seconds(audio.time_base)
+    if audio is not None and spans[audio.index].decoded == 0:
+        raise ClipUnreadable("the audio stream does not decode")
+    if indexed:
+        audio_seconds = None if audio is None else float(audio.duration * audio.time_base)
+        return ClipInfo(signature, float(video.duration * video.time_base), video.frames, audio_seconds)
+    audio_seconds = None if audio is None else spans[audio.index].seconds(audio.time_base)
     video_span = spans[video.index]
     return ClipInfo(signature, video_span.seconds(video.time_base), video_span.frames, audio_seconds)
 
@@ -243,8 +275,9 @@ class _Span:
         return float((self.end - self.start) * time_base)
 
 
-def _scan(container: Any, *streams: Any) -> dict[int, _Span]:
-    """Demux every packet (no decoding beyond each stream's first frame)."""
+def _scan(container: Any, *streams: Any, whole: bool = True) -> dict[int, _Span]:
+    """Demux every packet (``whole``) or only until each stream decoded its first frame (no
+    decoding beyond it)."""
     spans = {s.index: _Span() for s in streams if s is not None}
     for packet in container.demux(*(s for s in streams if s is not None)):
         span = spans[packet.stream.index]
@@ -254,6 +287,8 @@ def _scan(container: Any, *streams: Any) -> dict[int, _Span]:
         span.add(packet)
         if not span.decoded:
             span.decoded = len(packet.decode())
+        if not whole and all(s.decoded for s in spans.values()):
+            break
     return spans
 
 

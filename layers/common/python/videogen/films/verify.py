@@ -93,4 +93,5 @@ def _decode_all(container: Any, streams: list[Any], tallies: dict[int, _Tally], 
 
 def _failure(tally: _Tally, starts: list[float], reason: str) -> FilmInvalid:
     clip = max(1, bisect.bisect_right(starts, tally.at))
-    return FilmInvalid(tally.kind, f"does not decode at {tally.at:.2f} s (clip {clip}): {reason}")
+    message = f"does not decode at {tally.at:.2f} s (clip {clip}): {reason}"
+    return FilmInvalid(tally.kind, message, clip=clip - 1)

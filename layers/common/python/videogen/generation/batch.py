@@ -33,9 +33,9 @@ from videogen import catalog
 from videogen.catalog import ResolvedModel
 from videogen.config import Settings, get_settings
 from videogen.db import session_scope
-from videogen.errors import InvalidInput, field_errors
+from videogen.errors import IdempotencyKeyReused, InvalidInput, field_errors
 from videogen.generation.prompt import compose_prompt, fingerprint, scene_text
-from videogen.generation.request import caps_for, quota_error, request_fingerprint, require_key, reused_key
+from videogen.generation.request import caps_for, quota_error, request_fingerprint, require_key
 from videogen.job_schemas import BatchGenerateAccepted, BatchGenerateRequest, BatchJob, BatchSkip, SkipReason
 from videogen.queue import QueueSender, QueueUnavailable, StepMessage
 from videogen.repositories import generation_batches, generation_requests, video_jobs
@@ -138,7 +138,7 @@ def _earlier(earlier: dict[str, Any], request: str) -> Batch:
     """The first answer for a retry asking for the same thing; ``Conflict`` (409) if it does not."""
     if earlier["request"] != request:
         jobs = [job["jobId"] for job in earlier["answer"].get("jobs", [])]
-        raise reused_key({"jobIds": jobs})
+        raise IdempotencyKeyReused({"jobIds": jobs})
     return Batch(BatchGenerateAccepted.model_validate(earlier["answer"]), created=False)
 
 

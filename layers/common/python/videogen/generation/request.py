@@ -26,12 +26,11 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from videogen import catalog
+from videogen import catalog, pipeline
 from videogen.config import Settings, get_settings
-from videogen.db import session_scope
-from videogen.errors import Conflict, QuotaExceeded
+from videogen.errors import Conflict, IdempotencyKeyReused, QuotaExceeded
 from videogen.generation.prompt import compose_prompt, find_scene, fingerprint
-from videogen.queue import QueueSender, QueueUnavailable, StepMessage
+from videogen.queue import QueueSender, StepMessage
 from videogen.repositories import generation_requests, video_jobs
 from videogen.repositories.generation_requests import Caps
 from videogen.schemas import GenerateRequest
@@ -112,21 +111,12 @@ def request_fingerprint(req: BaseModel, **path: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def reused_key(details: dict[str, Any]) -> Conflict:
-    """The 409 of an ``Idempotency-Key`` already used for a different request (``details``: what
-    that request made, e.g. its job's id)."""
-    return Conflict(
-        "Idempotency-Key was already used with a different request: send a new key for a new request",
-        details,
-    )
-
-
 def _earlier(session: Session, user_id: str, job_id: uuid.UUID, fingerprint: str) -> Accepted:
     """The first request's job, for a retry that asks for the same thing; ``Conflict`` if not."""
     job = video_jobs.get_for_user(session, user_id, job_id)
     # Jobs made before fingerprints were kept have none: a retry of them is taken as is.
     if job.metadata_.get(FINGERPRINT_KEY, fingerprint) != fingerprint:
-        raise reused_key({"jobId": str(job_id)})
+        raise IdempotencyKeyReused({"jobId": str(job_id)})
     return Accepted(job_id, job.prompt, job.estimated_cost or Decimal(0), created=False)
 
 
@@ -189,9 +179,7 @@ def enqueue_or_withdraw(accepted: Accepted, user_id: str, sender: QueueSender) -
     A job whose message never left would sit ``pending`` forever; withdrawing it keeps the
     user's caps honest, and a retry with the same ``Idempotency-Key`` starts afresh.
     """
-    try:
-        sender.send(StepMessage(job_id=accepted.job_id, step="submit"))
-    except QueueUnavailable:
-        with session_scope() as s:
-            video_jobs.withdraw_pending(s, user_id, accepted.job_id)
-        raise
+    message = StepMessage(job_id=accepted.job_id, step="submit")
+    pipeline.enqueue_or_withdraw(
+        sender, message, lambda s: video_jobs.withdraw_pending(s, user_id, accepted.job_id)
+    )

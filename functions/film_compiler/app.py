@@ -1,0 +1,22 @@
+"""SQS consumer of film steps: each record is one ``{"filmId", "step", "clip"?}`` for videogen.films.
+
+Partial batch responses (``ReportBatchItemFailures``): a record whose handler raises is the
+only one SQS redelivers. A body that is not a film step (bad JSON, an extra field) is poison
+and fails its record; a step for a film that no longer exists is acknowledged. The only
+function that imports PyAV (this folder's requirements.txt).
+"""
+
+from __future__ import annotations
+
+from videogen.films.compiler import FilmCompiler
+from videogen.queue import FilmStepMessage
+from videogen.sqs import Handler, step_consumer
+
+
+def build_handler(compiler: FilmCompiler | None = None) -> Handler:
+    """The Lambda entry point; ``compiler`` defaults to the real queue and clock."""
+    runner = compiler or FilmCompiler()
+    return step_consumer(FilmStepMessage.from_body, runner.run, "film step")
+
+
+lambda_handler = build_handler()

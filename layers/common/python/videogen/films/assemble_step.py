@@ -1,0 +1,84 @@
+"""The assemble step: claim it, copy every clip into the film, verify, store, complete the row.
+
+Clips stream from S3 through ranged reads straight into the muxer, one at a time, so
+ephemeral storage holds the film alone and memory one read range. The film is verified (it
+decodes, and lasts as long as its clips within 0.1 s each) before it is uploaded, from the
+file, as a multipart upload. A missing, mismatched or undecodable clip fails the film naming
+its scene. A step that dies leaves its claim to go stale; redelivery (or the sweeper) runs it
+again from the start, which costs only time.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from functools import partial
+from pathlib import Path
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from videogen import cleanup, objects, storage
+from videogen.db import session_scope
+from videogen.films.assemble import Film, assemble
+from videogen.films.media import ClipMismatch, FilmInvalid, Signature
+from videogen.films.steps import ChosenClip, FilmRefused, FilmSteps, Outcome, log_fields, scene_error
+from videogen.films.verify import verify
+from videogen.models import CompiledVideo
+from videogen.observability import emit_metric, logger
+from videogen.repositories import compiled_videos
+
+
+def assemble_film(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
+    """Claim the film's assemble step; copy, verify and store it; complete its row."""
+    film = steps.claim(film_id, "assemble")
+    if not isinstance(film, CompiledVideo):
+        return film
+    key = storage.film_key(film.user_id, film.storyboard_id, film.id)
+    with tempfile.TemporaryDirectory(prefix="film-assemble-") as tmp:
+        path = Path(tmp) / "film.mp4"
+        try:
+            made, seconds = _make(film, path)
+        except FilmRefused as refused:
+            return steps.fail(film.id, refused.message, "assemble")
+        objects.upload_file(path, key, storage.VIDEO_CONTENT_TYPE)
+    changes = {
+        "status": "completed",
+        "final_video_url": key,
+        "duration_seconds": seconds,
+        "file_size_bytes": made.size_bytes,
+        "error_message": None,
+        "completed_at": steps.clock(),
+    }
+    with session_scope() as s:
+        finished = compiled_videos.finish_step(s, film.id, "assemble", changes)
+        gone = finished is None and compiled_videos.get_by_id(s, film.id) is None
+    if finished is None:
+        if gone:  # deleted with its storyboard while it was made: its cleanup may have missed it
+            cleanup.discard_orphans(film.user_id, film.storyboard_id, [key])
+        return "ignored"  # failed meanwhile (the object stays for a later run), or deleted
+    latency = max(0.0, (steps.clock() - film.created_at).total_seconds())
+    emit_metric("FilmsCompleted", {"step": "assemble"})
+    emit_metric("FilmLatency", {"step": "assemble"}, latency, MetricUnit.Seconds)
+    fields = log_fields(film.id, "assemble", clips=len(film.clips), seconds=round(seconds, 3))
+    logger.info("film completed", extra=fields | {"bytes": made.size_bytes})
+    return "completed"
+
+
+def _make(film: CompiledVideo, path: Path) -> tuple[Film, float]:
+    """Assemble and verify the film into ``path``: what was written and its length."""
+    clips = ChosenClip.of(film)
+    target = Signature.from_json(json.dumps(film.target))
+    sources = [partial(objects.ObjectReader, clip.film_key) for clip in clips]
+    try:
+        made = assemble(sources, path, target)
+        seconds = verify(path, [clip.seconds or 0.0 for clip in clips])
+    except objects.ObjectMissing as missing:
+        index = next((i for i, c in enumerate(clips) if c.film_key == missing.key), None)
+        raise FilmRefused(scene_error(clips, index, "its clip is missing from storage")) from None
+    except ClipMismatch as exc:
+        raise FilmRefused(scene_error(clips, exc.index, f"its clip cannot join the film ({exc})")) from None
+    except FilmInvalid as exc:
+        reason = f"the film does not pass its check ({exc})"
+        raise FilmRefused(scene_error(clips, exc.clip, reason)) from None
+    return made, seconds

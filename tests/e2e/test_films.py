@@ -172,7 +172,16 @@ def test_a_scene_without_a_clip_is_409_and_another_users_film_is_404(stack):
     repeated = stack.call(
         "POST", f"/api/storyboards/{board}/compile", {"scenesOrder": ["scene-1", "scene-1"]}, user=user
     )
-    assert (repeated.status, repeated.json["details"]) == (400, {"repeatedScenes": ["scene-1"]})
+    assert (repeated.status, repeated.json["details"]) == (
+        400,
+        [
+            {
+                "field": "body.scenesOrder.1",
+                "message": "'scene-1' appears more than once",
+                "type": "scene_repeated",
+            }
+        ],
+    )
 
     film_id = compile_film(stack, user, board, ["scene-1"])
     intruder = new_user()

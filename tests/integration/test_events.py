@@ -22,7 +22,8 @@ HTTP_EVENTS = sorted(p.stem for p in EVENTS.glob("*.json") if HTTP_SAMPLE.match(
 @pytest.fixture
 def seeded(aws, make_job):
     """The data the samples refer to: the sample user's storyboard (a scene with a completed clip,
-    one without), the clip's job, a film of it, a Sora key."""
+    one without), a film of that clip, the sample job (pending: the status and cancel samples'),
+    a Sora key."""
     with session_scope() as s:
         s.add(
             Storyboard(
@@ -37,7 +38,13 @@ def seeded(aws, make_job):
                 ],
             )
         )
-    seed_sample_film(make_job, uuid.UUID(samples.SAMPLE_STORYBOARD_ID), uuid.UUID(samples.SAMPLE_JOB_ID))
+    seed_sample_film(make_job, uuid.UUID(samples.SAMPLE_STORYBOARD_ID))
+    make_job(
+        samples.SAMPLE_USER,
+        uuid.UUID(samples.SAMPLE_STORYBOARD_ID),
+        scene_id=samples.SAMPLE_SCENE_ID,
+        id=uuid.UUID(samples.SAMPLE_JOB_ID),
+    )
     store_key(samples.SAMPLE_USER, "sora")
 
 

@@ -45,7 +45,7 @@ def mixed(board, make_job):
 
 def _sweep(pipeline: FilmPipeline) -> dict[str, int]:
     handler = load_function("generation_sweeper").build_handler(
-        GenerationWorker(clock=pipeline.clock), FilmSteps(sender=pipeline.sender, clock=pipeline.clock)
+        GenerationWorker(clock=pipeline.clock), films=FilmSteps(sender=pipeline.sender, clock=pipeline.clock)
     )
     return handler(load_event("generation_sweeper.scheduled"), FakeLambdaContext())  # type: ignore[no-any-return]
 

@@ -14,14 +14,15 @@ or the job ran on an explicit prompt).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from videogen import catalog, storage
 from videogen.catalog import CatalogError
 from videogen.generation.prompt import scene_fingerprint
-from videogen.models import Storyboard, VideoJob
 from videogen.repositories.video_jobs import StatusView
 from videogen.schemas import JobStatus, SceneClip, VideoJobOut, public_status
 
@@ -44,6 +45,52 @@ class ProgressOf(Protocol):
     def created_at(self) -> datetime: ...
     @property
     def metadata_(self) -> dict[str, Any]: ...
+
+
+class ClipJob(ProgressOf, Protocol):
+    """A job as clients see it: an ORM row, or a hot read's ``video_jobs.JobRow``."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def storyboard_id(self) -> uuid.UUID: ...
+    @property
+    def scene_id(self) -> str: ...
+    @property
+    def prompt(self) -> str: ...
+    @property
+    def video_url(self) -> str | None: ...
+    @property
+    def thumbnail_url(self) -> str | None: ...
+    @property
+    def cost(self) -> Decimal | None: ...
+    @property
+    def estimated_cost(self) -> Decimal | None: ...
+    @property
+    def error_message(self) -> str | None: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def completed_at(self) -> datetime | None: ...
+    @property
+    def fingerprint(self) -> str | None: ...
+    @property
+    def size(self) -> str | None: ...
+    @property
+    def duration_seconds(self) -> int | None: ...
+
+
+class SceneSource(Protocol):
+    """What a storyboard's scenes compose from (an ORM row or a ``StoryboardOut``)."""
+
+    @property
+    def scenes(self) -> list[Any]: ...
+    @property
+    def character(self) -> dict[str, Any]: ...
+    @property
+    def preset_key(self) -> str: ...
 
 
 def estimated_progress(elapsed_seconds: float, typical_seconds: float) -> int:
@@ -98,7 +145,7 @@ def job_status(job: StatusView, now: datetime) -> JobStatus:
     )
 
 
-def job_view(job: VideoJob, now: datetime) -> VideoJobOut:
+def job_view(job: ClipJob, now: datetime) -> VideoJobOut:
     """The job with presigned URLs and its shown progress."""
     progress, estimated = shown_progress(job, now)
     return VideoJobOut(
@@ -123,7 +170,7 @@ def job_view(job: VideoJob, now: datetime) -> VideoJobOut:
     )
 
 
-def is_stale(job: VideoJob, scene: dict[str, Any], storyboard: Storyboard) -> bool:
+def is_stale(job: ClipJob, scene: dict[str, Any], storyboard: SceneSource) -> bool:
     """Whether ``job`` no longer matches what ``scene`` composes to (see module doc)."""
     if job.fingerprint is None or job.size is None or job.duration_seconds is None:
         return False  # a job from before fingerprints: nothing to compare with
@@ -138,9 +185,9 @@ def is_stale(job: VideoJob, scene: dict[str, Any], storyboard: Storyboard) -> bo
     return now != job.fingerprint
 
 
-def scene_clips(storyboard: Storyboard, views: Iterable[tuple[VideoJob, VideoJobOut]]) -> list[SceneClip]:
+def scene_clips(storyboard: SceneSource, views: Iterable[tuple[ClipJob, VideoJobOut]]) -> list[SceneClip]:
     """Each scene's newest job (``views`` oldest first), in scene order."""
-    newest: dict[str, tuple[VideoJob, VideoJobOut]] = {}
+    newest: dict[str, tuple[ClipJob, VideoJobOut]] = {}
     for job, view in views:
         newest[job.scene_id] = (job, view)
     clips = []

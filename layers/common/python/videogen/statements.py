@@ -99,7 +99,9 @@ class Runner:
                 listener(self._sa_connection, None, sql, params, None, False)
         try:
             cursor = self._dbapi.execute(sql, params)
-            return cursor.fetchall() if cursor.description is not None else []
+            # pgresult.nfields, not description: description builds a Column object per column.
+            result = cursor.pgresult
+            return cursor.fetchall() if result is not None and result.nfields else []
         except psycopg.Error as error:
             raise exc.DBAPIError.instance(sql, params, error, psycopg.Error) from error
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
@@ -115,6 +116,8 @@ def build_engine(settings: Settings) -> Engine:
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_timeout=settings.db_connect_timeout_seconds,
         connect_args=_connect_args(settings),
+        # JSONB columns (scenes, character, metadata) parsed in Rust: several times json.loads' speed.
+        json_deserializer=pydantic_core.from_json,
     )
     _attach_pre_ping(engine, settings.db_ping_after_idle_seconds)
     if iam:

@@ -42,14 +42,21 @@ class Statement:
             _built.append(self)
 
     @cached_property
-    def _compiled(self) -> tuple[str, Any, dict[str, Callable[[Any], Any]]]:
+    def _compiled(self) -> tuple[str, Any, dict[str, Callable[[Any], Any]], dict[str, Any]]:
         compiled: Any = self._build().compile(dialect=_DIALECT)
         processors = {}
         for bind, name in compiled.bind_names.items():
             processor = bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
             if processor is not None:
                 processors[name] = processor
-        return compiled.string, compiled, processors
+        sql, constants = compiled.string, {}
+        if compiled.post_compile_params:
+            # IN lists of constants (job statuses): expanded once, their items sent as parameters.
+            expanded = compiled._process_parameters_for_postcompile(compiled.construct_params(_check=False))
+            sql = expanded.statement
+            known = set(compiled.bind_names.values())
+            constants = {k: v for k, v in expanded.parameters.items() if k not in known}
+        return sql, compiled, processors, constants
 
     @property
     def sql(self) -> str:
@@ -57,12 +64,14 @@ class Statement:
 
     def parameters(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """``values`` by bind name, processed as SQLAlchemy would before sending them."""
-        _, compiled, processors = self._compiled
+        _, compiled, processors, constants = self._compiled
         params: dict[str, Any] = compiled.construct_params(values, _check=False)
         for name, processor in processors.items():
             value = params.get(name)
             if value is not None:
                 params[name] = processor(value)
+        if constants:
+            params.update(constants)
         return params
 
 

@@ -470,8 +470,8 @@ def _generate_floor_params(key: str) -> dict[str, Any]:
 def generate_route(env: Env) -> RouteBench:
     from videogen.db import session_scope  # noqa: PLC0415
     from videogen.generation.request import create_job  # noqa: PLC0415
+    from videogen.job_schemas import GenerateRequest  # noqa: PLC0415
     from videogen.queue import StepMessage  # noqa: PLC0415
-    from videogen.schemas import GenerateRequest  # noqa: PLC0415
 
     body = {"storyboardId": str(BOARD_ID), "sceneId": "scene-1", "provider": "sora"}
     template = _generate_floor_params("template")

@@ -15,9 +15,13 @@ from videogen.db import session_scope
 from videogen.generation import batch
 from videogen.generation.request import create_job, enqueue_or_withdraw
 from videogen.http import ApiResolver, api_handler, current_user, logger, make_resolver, metrics
-from videogen.job_schemas import BatchGenerateAccepted, BatchGenerateRequest
+from videogen.job_schemas import (
+    BatchGenerateAccepted,
+    BatchGenerateRequest,
+    GenerateAccepted,
+    GenerateRequest,
+)
 from videogen.queue import QueueSender, default_sender
-from videogen.schemas import GenerateAccepted, GenerateRequest
 
 IdempotencyKey = Annotated[
     str | SkipJsonSchema[None],

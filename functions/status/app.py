@@ -14,8 +14,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from videogen import clips, contract, statements
 from videogen.catalog_schemas import Catalog
 from videogen.http import api_handler, current_user, make_resolver
+from videogen.job_schemas import JobStatus
 from videogen.repositories import video_jobs
-from videogen.schemas import JobStatus
 
 CATALOG_CACHE_CONTROL = "public, max-age=3600"
 """The catalog changes with a deploy or at a retirement date: an hour's staleness is harmless."""

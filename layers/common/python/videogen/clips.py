@@ -23,8 +23,9 @@ from typing import Any, Protocol
 from videogen import catalog, storage
 from videogen.catalog import CatalogError
 from videogen.generation.prompt import scene_fingerprint
+from videogen.job_schemas import JobStatus
 from videogen.repositories.video_jobs import StatusView
-from videogen.schemas import JobStatus, SceneClip, VideoJobOut, public_status
+from videogen.schemas import SceneClip, VideoJobOut, public_status
 
 _AT_TYPICAL = 90
 _CEILING = 99

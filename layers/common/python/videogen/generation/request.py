@@ -30,10 +30,10 @@ from videogen import catalog, pipeline
 from videogen.config import Settings, get_settings
 from videogen.errors import Conflict, IdempotencyKeyReused, QuotaExceeded
 from videogen.generation.prompt import compose_prompt, find_scene, fingerprint
+from videogen.job_schemas import GenerateRequest
 from videogen.queue import QueueSender, StepMessage
 from videogen.repositories import generation_requests, video_jobs
 from videogen.repositories.generation_requests import Caps
-from videogen.schemas import GenerateRequest
 from videogen.statements import Runner
 
 FINGERPRINT_KEY = "request_fingerprint"

@@ -15,6 +15,7 @@ from functools import partial
 from itertools import combinations
 from typing import Any, cast
 
+from pydantic import TypeAdapter
 from sqlalchemy import Select, Table, Text, Uuid, bindparam, func, insert, literal, select, union_all
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
@@ -47,11 +48,18 @@ class Page:
     next_cursor: str | None
 
 
-_COLUMNS = tuple(getattr(Storyboard, name) for name in StoryboardOut.model_fields)
+_NAMES = tuple(StoryboardOut.model_fields)
+_COLUMNS = tuple(getattr(Storyboard, name) for name in _NAMES)
+_BOARDS = TypeAdapter(list[StoryboardOut])
 
 
 def _board(row: Sequence[Any]) -> StoryboardOut:
-    return StoryboardOut.model_validate(values_of(StoryboardOut.model_fields, row))
+    return StoryboardOut.model_validate(values_of(_NAMES, row))
+
+
+def _boards(rows: Sequence[Sequence[Any]]) -> list[StoryboardOut]:
+    """A page's rows validated in one call."""
+    return _BOARDS.validate_python([values_of(_NAMES, row) for row in rows])
 
 
 def _not_found(storyboard_id: uuid.UUID) -> NotFound:
@@ -279,5 +287,5 @@ def list_for_user(
     if name_contains:
         params["name_pattern"] = f"%{escape_like(name_contains)}%"
     rows = runner_for(session).rows(_PAGES[bool(cursor), bool(name_contains)], params)
-    boards = [_board(row) for row in rows]
+    boards = _boards(rows)
     return Page(*keyset.cut(boards, limit, lambda board: (board.updated_at, board.id)))

@@ -7,8 +7,7 @@ import uuid
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
-from pydantic.json_schema import SkipJsonSchema
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from videogen import contract, storage
 from videogen.db import session_scope
@@ -19,16 +18,6 @@ from videogen.models import CompiledVideo
 from videogen.queue import FilmStepMessage, QueueSender, film_sender
 from videogen.repositories import compiled_videos
 
-IdempotencyKey = Annotated[
-    str | SkipJsonSchema[None],
-    Header(
-        alias="idempotency-key",
-        min_length=1,
-        max_length=255,
-        description="Makes a retry safe: the same key with the same request answers the first film again; "
-        "with another storyboard or order, 409. Keys are the caller's own.",
-    ),
-]
 StoryboardId = Annotated[uuid.UUID, Path(description="The storyboard's id")]
 FilmId = Annotated[uuid.UUID, Path(description="The film's id, as compile answered it")]
 TAGS = ["films"]
@@ -80,7 +69,7 @@ def build_app(sender: QueueSender[FilmStepMessage] | None = None) -> ApiResolver
     def compile_storyboard(
         id: StoryboardId,
         body: Annotated[CompileRequest | None, Body()] = None,
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: contract.IdempotencyKey = None,
     ) -> Response[CompileAccepted]:
         user_id = current_user(app)
         order = None if body is None else body.scenes_order

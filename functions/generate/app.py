@@ -7,8 +7,7 @@ import uuid
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-from pydantic.json_schema import SkipJsonSchema
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from videogen import contract, statements
 from videogen.db import session_scope
@@ -23,16 +22,6 @@ from videogen.job_schemas import (
 )
 from videogen.queue import QueueSender, default_sender
 
-IdempotencyKey = Annotated[
-    str | SkipJsonSchema[None],
-    Header(
-        alias="idempotency-key",
-        min_length=1,
-        max_length=255,
-        description="Makes a retry safe: the same key with the same request answers the first job "
-        "again; with a different request, 409. Keys are the caller's own.",
-    ),
-]
 OPERATION = contract.operation(
     "generateVideo",
     "Generate a scene's clip",
@@ -125,7 +114,7 @@ def build_app(sender: QueueSender | None = None) -> ApiResolver:
 
     @app.post("/api/video/generate", status_code=202, **OPERATION)
     def generate(
-        body: Annotated[GenerateRequest, Body()], idempotency_key: IdempotencyKey = None
+        body: Annotated[GenerateRequest, Body()], idempotency_key: contract.IdempotencyKey = None
     ) -> Response[GenerateAccepted]:
         user_id = current_user(app)
         with statements.connection(transaction=True) as db:  # three statements, one transaction
@@ -141,7 +130,9 @@ def build_app(sender: QueueSender | None = None) -> ApiResolver:
 
     @app.post("/api/storyboards/<id>/generate", status_code=202, **BATCH_OPERATION)
     def generate_storyboard(
-        id: uuid.UUID, body: Annotated[BatchGenerateRequest, Body()], idempotency_key: IdempotencyKey = None
+        id: uuid.UUID,
+        body: Annotated[BatchGenerateRequest, Body()],
+        idempotency_key: contract.IdempotencyKey = None,
     ) -> Response[BatchGenerateAccepted]:
         user_id = current_user(app)
         with session_scope() as s:

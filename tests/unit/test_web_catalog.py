@@ -1,30 +1,22 @@
-"""The web app's provider and preset lists (web/js/catalog.js) mirror the server's until the
-catalog route exists: a preset the server does not know would silently become its key in words,
-a provider it does not know a 400."""
+"""The web app's presets (web/js/catalog.js) mirror the server's: GET /api/models lists providers,
+models, sizes and prices (the app reads those from it) but not presets, and a preset the server
+does not know would silently become its key in words."""
 
 from __future__ import annotations
 
 import re
 
 from tests.support import REPO
-from videogen.catalog import PROVIDERS
 from videogen.generation.prompt import PRESET_STYLES
 
 CATALOG_JS = (REPO / "web" / "js" / "catalog.js").read_text()
 
 
-def js_list(name: str, key: str) -> list[str]:
-    block = re.search(rf"export const {name} = \[(.*?)\];", CATALOG_JS, re.S)
-    assert block is not None, name
-    return re.findall(rf'{key}: "([^"]+)"', block.group(1))
-
-
 def test_web_presets_are_the_servers_presets():
-    assert js_list("PRESETS", "key") == list(PRESET_STYLES)
+    block = re.search(r"export const PRESETS = \[(.*?)\];", CATALOG_JS, re.S)
 
-
-def test_web_providers_are_the_catalogs_providers():
-    assert js_list("PROVIDERS", "id") == list(PROVIDERS)
+    assert block is not None
+    assert re.findall(r'key: "([^"]+)"', block.group(1)) == list(PRESET_STYLES)
 
 
 def test_the_default_preset_is_one_of_them():
@@ -32,3 +24,9 @@ def test_the_default_preset_is_one_of_them():
 
     assert default is not None
     assert default.group(1) in PRESET_STYLES
+
+
+def test_the_app_keeps_no_copy_of_the_providers_models_or_prices():
+    # They come from GET /api/models: a copied list here would drift from videogen.catalog.
+    for copied in ("sora-2", "veo-3", "1280x720", "usdPerSecond:"):
+        assert copied not in CATALOG_JS, copied

@@ -1,5 +1,5 @@
 // The API client: one request function (identity headers, JSON, errors as exceptions) and
-// one method per route this app calls. Routes of later phases get their methods here too.
+// one method per route this app calls.
 
 const TIMEOUT_MS = 30_000;
 const KEEPALIVE_MAX_BYTES = 60_000; // browsers cap keepalive bodies at 64 KiB in flight
@@ -35,6 +35,29 @@ export class NetworkError extends Error {}
 /** Whether trying the same request again later may succeed. */
 export function isTransient(error) {
   return error instanceof NetworkError || (error instanceof ApiError && (error.status >= 500 || error.status === 429));
+}
+
+/**
+ * The Idempotency-Key of a request that creates something: kept while the same request got no
+ * answer (a retry then cannot create it twice), a new one for any other request.
+ */
+export class RetryKey {
+  #request = null;
+  #key = null;
+
+  for(request) {
+    const signature = JSON.stringify(request);
+    if (signature !== this.#request) {
+      this.#request = signature;
+      this.#key = crypto.randomUUID();
+    }
+    return this.#key;
+  }
+
+  /** The request was answered, or failed for good: the next one gets a new key. */
+  settle(error = null) {
+    if (!error || !isTransient(error)) this.#request = null;
+  }
 }
 
 export class Api {
@@ -118,6 +141,10 @@ export class Api {
 
   // --- generation ----------------------------------------------------------------------------
 
+  catalog() {
+    return this.request("GET", "/api/models");
+  }
+
   /** POST /api/video/generate; the same idempotency key on a retry returns the same job. */
   generateScene(request, idempotencyKey) {
     return this.request("POST", "/api/video/generate", {
@@ -126,7 +153,42 @@ export class Api {
     });
   }
 
+  /** POST /api/storyboards/{id}/generate: {jobs, skipped, estimatedCost}. */
+  generateScenes(storyboardId, request, idempotencyKey) {
+    return this.request("POST", `/api/storyboards/${encodeURIComponent(storyboardId)}/generate`, {
+      body: request,
+      headers: { "Idempotency-Key": idempotencyKey },
+    });
+  }
+
   jobStatus(jobId, signal) {
     return this.request("GET", `/api/video/status/${encodeURIComponent(jobId)}`, { signal });
+  }
+
+  cancelJob(jobId) {
+    return this.request("POST", `/api/video/jobs/${encodeURIComponent(jobId)}/cancel`);
+  }
+
+  usage(signal) {
+    return this.request("GET", "/api/usage?days=1", { signal });
+  }
+
+  // --- films ---------------------------------------------------------------------------------
+
+  /** POST /api/storyboards/{id}/compile: {compiledVideoId, status, scenesOrder}. */
+  compileFilm(storyboardId, scenesOrder, idempotencyKey) {
+    return this.request("POST", `/api/storyboards/${encodeURIComponent(storyboardId)}/compile`, {
+      body: { scenesOrder },
+      headers: { "Idempotency-Key": idempotencyKey },
+    });
+  }
+
+  film(id, signal) {
+    return this.request("GET", `/api/compiled-videos/${encodeURIComponent(id)}`, { signal });
+  }
+
+  async films(storyboardId, signal) {
+    const path = `/api/storyboards/${encodeURIComponent(storyboardId)}/compiled-videos`;
+    return (await this.request("GET", path, { signal })).compiledVideos;
   }
 }

@@ -1,11 +1,7 @@
-// What the app knows of providers and presets. Until GET /api/models (issue 12) exists these
-// mirror the server (videogen.catalog.PROVIDERS, videogen.generation.PRESET_STYLES; a test
-// keeps them equal); phase 2 loads providers, models, durations, sizes and prices from it.
-
-export const PROVIDERS = [
-  { id: "sora", label: "Sora" },
-  { id: "veo", label: "Veo" },
-];
+// What can be generated and what it costs, from GET /api/models: providers with their
+// defaults, current models (retired ones are never offered), their sizes, durations and
+// prices per second. Presets stay here: the route does not list them (a unit test keeps them
+// equal to the server's PRESET_STYLES).
 
 export const PRESETS = [
   { key: "cinematic", label: "Cinematic" },
@@ -19,16 +15,86 @@ export const PRESETS = [
 
 export const DEFAULT_PRESET = "cinematic";
 
+/** "sora" -> "Sora": the catalog names providers by id only. */
 export function providerLabel(id) {
-  return PROVIDERS.find((p) => p.id === id)?.label ?? id;
+  return id.charAt(0).toUpperCase() + id.slice(1);
 }
 
-/**
- * The seam for confirm-before-spend. Phase 2 prices `request` from the catalog (provider,
- * model, duration, size) and resolves true only when the user confirms the cost shown.
- * Until that route exists, a click on "Generate scene N" is the confirmation, and the
- * estimate from the generate answer is shown next to the clip.
- */
-export async function confirmSpend(_request) {
-  return true;
+/** USD to 4 decimal places, as the server rounds an estimate (half up). */
+export function roundCost(usd) {
+  return Math.round((usd + Number.EPSILON) * 10_000) / 10_000;
+}
+
+/** The catalog route's answer, with the lookups the editor needs. */
+export class Catalog {
+  constructor({ providers, models }) {
+    this.providers = providers.map((p) => ({ ...p, label: providerLabel(p.id) }));
+    this.current = models.filter((m) => m.status === "current");
+  }
+
+  provider(id) {
+    return this.providers.find((p) => p.id === id) ?? null;
+  }
+
+  /** The models a provider offers today (never a retired one). */
+  models(providerId) {
+    return this.current.filter((m) => m.provider === providerId);
+  }
+
+  model(id) {
+    return this.current.find((m) => m.id === id) ?? null;
+  }
+
+  /** The size offer (durations, price) of a model at a size, or null. */
+  offer(modelId, size) {
+    return this.model(modelId)?.sizes.find((s) => s.size === size) ?? null;
+  }
+
+  /**
+   * A valid {provider, model, size} closest to `wanted`: each part kept when the catalog
+   * offers it, else the provider's default (or the first offered).
+   */
+  settle(wanted = {}) {
+    const provider = this.provider(wanted.provider) ?? this.providers[0];
+    const models = this.models(provider.id);
+    const model = models.find((m) => m.id === wanted.model)
+      ?? models.find((m) => m.id === provider.defaultModel) ?? models[0];
+    const sizes = model.sizes.map((s) => s.size);
+    const size = [wanted.size, provider.defaultSize].find((s) => sizes.includes(s)) ?? sizes[0];
+    return { provider: provider.id, model: model.id, size };
+  }
+
+  /** The seconds a scene gets: its own when set, else the provider's default (or, when the
+   * size does not allow that, the longest it allows), as the server resolves it. */
+  secondsFor(settings, sceneSeconds) {
+    if (sceneSeconds) return sceneSeconds;
+    const allowed = this.offer(settings.model, settings.size)?.durations ?? [];
+    const fallback = this.provider(settings.provider)?.defaultDurationSeconds;
+    return allowed.includes(fallback) ? fallback : allowed[allowed.length - 1];
+  }
+
+  /** Why `seconds` cannot be generated with `settings`, or null when it can. */
+  refusal(settings, seconds) {
+    const allowed = this.offer(settings.model, settings.size)?.durations ?? [];
+    if (allowed.includes(seconds)) return null;
+    return `${seconds} s is not offered by ${settings.model} at ${settings.size} (it offers ${allowed.join(", ")} s)`;
+  }
+
+  /** Estimated USD for one clip of `seconds` with `settings`: price per second x seconds. */
+  estimate(settings, seconds) {
+    const offer = this.offer(settings.model, settings.size);
+    return offer ? roundCost(offer.usdPerSecond * seconds) : null;
+  }
+}
+
+/** GET /api/models once per page (the route is cacheable); a failure is retried next time. */
+export function catalogLoader(api) {
+  let loading = null;
+  return () => {
+    loading ??= api.catalog().then((raw) => new Catalog(raw)).catch((error) => {
+      loading = null;
+      throw error;
+    });
+    return loading;
+  };
 }

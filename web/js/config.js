@@ -2,11 +2,13 @@
 //
 // {"apiBaseUrl": "",                      // "" = this origin (the local gateway)
 //  "auth": {"mode": "dev"}}               // local: the X-Dev-User header
-// {"apiBaseUrl": "https://api.example.com",
-//  "auth": {"mode": "cognito",            // deployed: Cognito managed login, code + PKCE
+// {"apiBaseUrl": "https://<id>.cloudfront.net",  // deployed: the page's own origin (/api/* there)
+//  "auth": {"mode": "cognito",            // Cognito managed login, code + PKCE
 //           "domain": "https://<prefix>.auth.<region>.amazoncognito.com",
-//           "clientId": "...", "redirectUri": "https://app.example.com/",
-//           "scopes": ["openid", "email"], "logoutUri": "https://app.example.com/"}}
+//           "clientId": "...", "redirectUri": "https://<id>.cloudfront.net/",
+//           "scopes": ["openid", "email"], "logoutUri": "https://<id>.cloudfront.net/"}}
+// `make deploy` writes the deployed one from the stack's outputs (tools/webdeploy.py; a unit
+// test runs this module on what it writes).
 
 export class ConfigError extends Error {}
 

@@ -57,15 +57,21 @@ export function focusHeading(container) {
 }
 
 /**
- * Ask for confirmation in the page's modal <dialog>; resolves true when confirmed.
- * Focus goes back to what had it before.
+ * Ask for confirmation in the page's modal <dialog> (Escape or "Cancel" says no); resolves
+ * true when confirmed. `items` are listed under the message; `tone` "danger" marks a loss.
+ * Focus starts on "Cancel" and goes back to what had it before.
  */
-export function confirmDialog({ title, message, confirmLabel }) {
+export function confirmDialog({ title, message, confirmLabel, items = [], tone = "danger" }) {
   const dialog = document.getElementById("confirm-dialog");
   const previous = document.activeElement;
   dialog.querySelector("#confirm-title").textContent = title;
-  dialog.querySelector("#confirm-message").textContent = message;
-  dialog.querySelector("#confirm-ok").textContent = confirmLabel;
+  dialog.querySelector("#confirm-text").textContent = message;
+  const list = dialog.querySelector("#confirm-items");
+  replace(list, items.map((item) => h("li", {}, item)));
+  list.hidden = !items.length;
+  const ok = dialog.querySelector("#confirm-ok");
+  ok.textContent = confirmLabel;
+  ok.className = tone === "danger" ? "danger" : "";
   dialog.returnValue = "cancel";
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => {

@@ -1,5 +1,5 @@
-// Clip jobs: the newest job of each scene, one shape for both job sources, and polling a
-// job's status with backoff until it is done.
+// Clip jobs: one shape for a scene's clip from the storyboard's per-scene summary, what
+// "Generate all scenes" would generate (and cost), and polling with backoff.
 
 import { ApiError, isTransient } from "./api.js";
 
@@ -8,69 +8,150 @@ export const POLL_FIRST_MS = 1000;
 export const POLL_MAX_MS = 10_000;
 
 /**
- * One shape for a job, from either a storyboard's `videoJobs` entry or the status route:
- * {jobId, status, progress, videoUrl, thumbnailUrl, cost, estimatedCost, error}.
- * (Issue 12 adds presigned URLs to `videoJobs`; until then completed clips need a status call.)
+ * One shape for a job: {jobId, status, progress, progressEstimated, videoUrl, thumbnailUrl,
+ * cost, estimatedCost, error, stale, model}, from a generate answer or the storyboard's
+ * `sceneClips` entry joined with its `videoJobs` entry (model, estimate, error).
  */
-export function normalizeJob(job) {
+export function normalizeJob(job, extra = {}) {
   return {
     jobId: job.jobId ?? job.id,
     status: job.status === "queued" ? "pending" : job.status,
     progress: job.progress ?? 0,
+    progressEstimated: Boolean(job.progressEstimated),
     videoUrl: job.videoUrl ?? null,
     thumbnailUrl: job.thumbnailUrl ?? null,
     cost: job.cost ?? null,
-    estimatedCost: job.estimatedCost ?? null,
-    error: job.error ?? job.errorMessage ?? null,
-    createdAt: job.createdAt ?? null,
+    estimatedCost: extra.estimatedCost ?? job.estimatedCost ?? null,
+    error: extra.errorMessage ?? job.error ?? job.errorMessage ?? null,
+    stale: Boolean(job.stale),
+    model: extra.model ?? job.model ?? null,
   };
 }
 
-/** sceneId -> the scene's newest job (normalized). */
-export function newestJobs(videoJobs = []) {
-  const newest = new Map();
-  for (const job of videoJobs) {
-    const current = newest.get(job.sceneId);
-    if (!current || String(job.createdAt) > String(current.createdAt)) newest.set(job.sceneId, job);
+/** sceneId -> the scene's newest clip (normalized), from GET /api/storyboards/{id}. */
+export function sceneClips(storyboard) {
+  const jobs = new Map((storyboard.videoJobs ?? []).map((j) => [j.id, j]));
+  const clips = new Map();
+  for (const clip of storyboard.sceneClips ?? []) {
+    if (clip.jobId) clips.set(clip.sceneId, normalizeJob(clip, jobs.get(clip.jobId)));
   }
-  return new Map([...newest].map(([sceneId, job]) => [sceneId, normalizeJob(job)]));
+  return clips;
 }
 
+export function inFlight(job) {
+  return Boolean(job) && !TERMINAL.has(job.status);
+}
+
+/** A scene's own text, as the server composes prompts from it (prompt, description, text). */
+export function sceneText(scene) {
+  for (const field of ["prompt", "description", "text"]) {
+    if (typeof scene[field] === "string" && scene[field].trim()) return scene[field].trim();
+  }
+  return null;
+}
+
+/**
+ * What "Generate all scenes" asks for: each scene (in order) as {scene, index, seconds, cost}
+ * in `generate`, or {scene, index, reason} in `skip` (no-prompt, in-flight, up-to-date).
+ * A completed clip is up to date when it is not stale and was made by this model at this
+ * cost; the server re-checks it (and never generates a scene that is not asked for).
+ */
+export function batchPlan(scenes, clips, catalog, settings) {
+  const plan = { generate: [], skip: [], problems: [] };
+  scenes.forEach((scene, index) => {
+    const clip = clips.get(scene.id);
+    const seconds = catalog.secondsFor(settings, scene.durationSeconds);
+    const cost = catalog.estimate(settings, seconds);
+    if (!sceneText(scene)) plan.skip.push({ scene, index, reason: "no-prompt" });
+    else if (inFlight(clip)) plan.skip.push({ scene, index, reason: "in-flight" });
+    else if (clip?.status === "completed" && !clip.stale && clip.model === settings.model && clip.estimatedCost === cost) {
+      plan.skip.push({ scene, index, reason: "up-to-date" });
+    } else {
+      const refusal = catalog.refusal(settings, seconds);
+      if (refusal) plan.problems.push(`Scene ${index + 1}: ${refusal}`);
+      else plan.generate.push({ scene, index, seconds, cost });
+    }
+  });
+  return plan;
+}
+
+export const SKIP_REASONS = {
+  "no-prompt": "it has no prompt",
+  "in-flight": "its clip is being made",
+  "up-to-date": "its clip is up to date",
+  "queue-unavailable": "the queue was unavailable: try again",
+};
+
 function sleep(ms, signal) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
   });
 }
 
 /**
- * Poll GET /api/video/status/{jobId} until the job is done, calling `onStatus` with each
- * answer; waits grow 1.5x from POLL_FIRST_MS to POLL_MAX_MS, also across network failures.
- * Ends (without throwing) when `signal` aborts; throws ApiError for 404/401.
+ * Polls `fetchOnce(signal)` while `active(result)` says there is something to wait for,
+ * handing each result to `onResult`; waits grow 1.5x from POLL_FIRST_MS to POLL_MAX_MS, also
+ * across network failures (`onTrouble`). `kick()` polls again now, from the first wait.
+ * Stops for good on a non-transient API error (`onError`) or `stop()`.
  */
-export async function watchJob(api, jobId, { onStatus, onTrouble = () => {}, signal }) {
-  let delay = POLL_FIRST_MS;
-  while (!signal?.aborted) {
-    try {
-      const status = normalizeJob(await api.jobStatus(jobId, signal));
-      onStatus(status);
-      if (TERMINAL.has(status.status)) return status;
-    } catch (error) {
-      if (signal?.aborted) return null;
-      if (!isTransient(error) && error instanceof ApiError) throw error;
-      onTrouble(error);
-    }
-    try {
-      await sleep(delay, signal);
-    } catch {
-      return null;
-    }
-    delay = Math.min(POLL_MAX_MS, delay * 1.5);
+export class Poller {
+  constructor({ fetchOnce, active, onResult, onTrouble = () => {}, onError = () => {} }) {
+    Object.assign(this, { fetchOnce, active, onResult, onTrouble, onError });
+    this.controller = null;
   }
-  return null;
+
+  get running() {
+    return this.controller !== null;
+  }
+
+  /** Poll now and then while active (a running loop starts over). */
+  kick() {
+    this.stop();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.#loop(controller.signal).finally(() => {
+      if (this.controller === controller) this.controller = null;
+    });
+  }
+
+  /** Keep following a result already in hand: poll later only if it is active. */
+  follow(result) {
+    if (this.active(result) && !this.running) {
+      this.stop();
+      const controller = new AbortController();
+      this.controller = controller;
+      sleep(POLL_FIRST_MS, controller.signal).then(() => {
+        if (!controller.signal.aborted) this.kick();
+      });
+    }
+  }
+
+  stop() {
+    this.controller?.abort();
+    this.controller = null;
+  }
+
+  async #loop(signal) {
+    let delay = POLL_FIRST_MS;
+    while (!signal.aborted) {
+      try {
+        const result = await this.fetchOnce(signal);
+        if (signal.aborted) return;
+        this.onResult(result);
+        if (!this.active(result)) return;
+      } catch (error) {
+        if (signal.aborted) return;
+        if (!isTransient(error) && error instanceof ApiError) {
+          this.onError(error);
+          return;
+        }
+        this.onTrouble(error);
+      }
+      await sleep(delay, signal);
+      delay = Math.min(POLL_MAX_MS, delay * 1.5);
+    }
+  }
 }
 
 export function formatCost(usd) {

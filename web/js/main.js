@@ -5,6 +5,7 @@
 import { Api } from "./api.js";
 import { Session } from "./auth.js";
 import { Drafts } from "./autosave.js";
+import { catalogLoader } from "./catalog.js";
 import { loadConfig } from "./config.js";
 import { confirmDialog, focusHeading, h, newId, replace } from "./dom.js";
 import { editorView } from "./views/editor.js";
@@ -12,11 +13,10 @@ import { keysView } from "./views/keys.js";
 import { listView } from "./views/list.js";
 
 const main = document.getElementById("main");
-const ctx = { main, savers: new Map(), navigate, forget, session: null, api: null, drafts: null };
+const ctx = { main, savers: new Map(), navigate, forget, session: null, api: null, drafts: null, catalog: null };
 let leaveView = () => {};
 let renders = 0;
 
-// Later routes (films, spend) are added here.
 const ROUTES = [
   { pattern: /^\/$/, title: "My storyboards", view: () => listView(ctx) },
   { pattern: /^\/storyboards\/([0-9a-f-]{36})$/i, title: "Edit storyboard", view: (m, state) => editorView(ctx, m[1], state) },
@@ -155,6 +155,7 @@ async function boot() {
   }
   ctx.session = new Session(config);
   ctx.api = new Api(config.apiBaseUrl, ctx.session, { onUnauthorized: signedOutByServer });
+  ctx.catalog = catalogLoader(ctx.api);
   document.addEventListener("click", onLinkClick);
   window.addEventListener("popstate", () => render());
   window.addEventListener("beforeunload", (event) => {

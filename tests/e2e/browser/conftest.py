@@ -8,8 +8,9 @@ if a page throws an uncaught error. Screenshots go to test-artifacts/browser/.
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,14 @@ class App:
     def storyboard(self, user: str, storyboard_id: str) -> dict[str, Any]:
         found: dict[str, Any] = self.api("GET", f"/api/storyboards/{storyboard_id}", user=user)["storyboard"]
         return found
+
+    @staticmethod
+    def wait_for(condition: Callable[[], bool], timeout_ms: float, what: str = "the condition") -> None:
+        """Poll ``condition`` (over the API, say) until it holds; fail after ``timeout_ms``."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while not condition():
+            assert time.monotonic() < deadline, f"{what} never held"
+            time.sleep(0.2)
 
 
 @pytest.fixture

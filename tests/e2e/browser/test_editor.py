@@ -4,7 +4,6 @@ pages resolved without losing either text, an unreachable API, closing the tab."
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -46,7 +45,7 @@ def test_typing_is_saved_with_one_patch_per_burst(web):
     page.get_by_role("button", name="Add scene").click()
     expect(page.get_by_label("Scene 2 prompt")).to_be_focused()
     page.keyboard.type("The flag unfurls in no wind", delay=15)
-    page.get_by_label("Scene 2 duration (seconds)").fill("8")
+    page.get_by_label("Scene 2 duration (seconds)").select_option("8")
     page.get_by_label("Character name").fill("Ada")
     wait_saved(page)
 
@@ -257,10 +256,11 @@ def test_leaving_with_unsaved_edits_warns_and_still_saves_them(web):
     page.goto("about:blank")  # leaving the app (page.close does not report the dialog in headless mode)
 
     # Then the browser warned, and the keepalive save reached the server anyway
-    deadline = time.monotonic() + SAVE_TIMEOUT_MS / 1000
-    while web.storyboard(user, board["id"])["scenes"][0]["prompt"] != "Last words before closing":
-        assert time.monotonic() < deadline, "the edit never reached the server"
-        time.sleep(0.2)
+    web.wait_for(
+        lambda: web.storyboard(user, board["id"])["scenes"][0]["prompt"] == "Last words before closing",
+        SAVE_TIMEOUT_MS,
+        "the edit reaching the server",
+    )
     assert dialogs == ["beforeunload"]
 
 

@@ -1,6 +1,6 @@
 """Provider keys and one-scene generation in Chromium: a key stored through a password field
-and shown only by its last four characters, a scene generated with its estimated cost shown,
-followed live, played inline, and found again after reloads."""
+and shown only by its last four characters, a scene generated once its estimated cost is
+confirmed, followed live, played inline, and found again after reloads."""
 
 from __future__ import annotations
 
@@ -51,8 +51,12 @@ def test_a_generated_scene_plays_inline_and_is_found_again_after_reloads(web):
     board = web.new_storyboard(user, prompts=("A paper boat sails across a puddle",))
     page = web.open_storyboard(user, board["id"])
 
-    # Without a key: a clear error, and the way to add one
+    # Without a key: a clear error (once the cost is confirmed), and the way to add one
     page.get_by_role("button", name="Generate scene 1").click()
+    dialog = page.get_by_role("dialog", name="Generate scene 1?")
+    expect(dialog).to_contain_text("Estimated cost: $0.40")
+    expect(dialog).to_contain_text("Sora sora-2, 1280x720, 4 s at $0.10 per second")
+    dialog.get_by_role("button", name="Generate for $0.40").click()
     expect(page.get_by_role("alert")).to_contain_text("No active sora API key")
     page.get_by_role("link", name="Add a provider key").click()
     page.get_by_label("Sora API key").fill(SORA_KEY)
@@ -60,8 +64,9 @@ def test_a_generated_scene_plays_inline_and_is_found_again_after_reloads(web):
     expect(page.get_by_text("Stored: a key ending in wxyz.")).to_be_visible()
     page.go_back()
 
-    # When the scene is generated: the estimate from the answer is shown while it runs
+    # When the scene is generated: the estimate is shown while it runs
     page.get_by_role("button", name="Generate scene 1").click()
+    dialog.get_by_role("button", name="Generate for $0.40").click()
     expect(page.get_by_text("estimated cost $0.40")).to_be_visible()
 
     # and the page is reloaded while the job runs: it picks the job up again

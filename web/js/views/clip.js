@@ -1,11 +1,11 @@
-// One scene's clip: the "Generate scene N" button, the job's live status and progress, and
-// the clip playing inline once completed. Phase 2 adds cancel and the stale mark here.
+// One scene's clip: "Generate scene N" (the cost confirmed first), the job's status and
+// progress (marked when estimated), the stale mark, "Cancel" while in flight, and the clip
+// playing inline once completed. The editor's storyboard poll feeds `show`.
 
-import { isTransient } from "../api.js";
-import { confirmSpend } from "../catalog.js";
-import { announce, h, replace } from "../dom.js";
+import { ApiError, RetryKey } from "../api.js";
+import { announce, confirmDialog, h, replace } from "../dom.js";
 import { describe, errorBox } from "../errors.js";
-import { formatCost, normalizeJob, TERMINAL, watchJob } from "../generation.js";
+import { formatCost, inFlight, normalizeJob } from "../generation.js";
 
 const STATUS_WORDS = {
   pending: "Queued",
@@ -15,31 +15,45 @@ const STATUS_WORDS = {
   cancelled: "Cancelled",
 };
 
+function keyLink(error) {
+  const needsKey = error instanceof ApiError && error.status === 409 && /key/i.test(error.message);
+  return needsKey ? h("p", {}, h("a", { href: "/keys", "data-route": "" }, "Add a provider key")) : null;
+}
+
 export class SceneClip {
-  /** `prepare()` gives the generate request for this scene, or throws why it cannot yet. */
-  constructor({ api, prepare }) {
-    this.api = api;
-    this.prepare = prepare;
-    this.idempotencyKey = null; // kept while a generate request got no answer, so a retry cannot double
+  /**
+   * `prepare()` gives {request, cost, items} for this scene (saving edits first) or throws why
+   * it cannot; `onChange()` is told when a job was queued or cancelled here.
+   */
+  constructor({ api, prepare, onChange }) {
+    Object.assign(this, { api, prepare, onChange });
+    this.retryKey = new RetryKey();
     this.index = 0;
     this.job = null;
-    this.watching = null; // AbortController of the poll loop
     this.refreshedUrl = false;
     this.button = h("button", { type: "button", class: "generate", onclick: () => this.generate() }, "Generate");
+    this.cancelLabel = h("span", { class: "visually-hidden" });
+    this.cancelButton = h("button", { type: "button", class: "secondary small", hidden: true, onclick: () => this.cancel() },
+      "Cancel", this.cancelLabel);
     this.status = h("p", { class: "job-status", "aria-live": "polite" });
+    this.staleMark = h("p", { class: "stale-mark", hidden: true },
+      h("strong", {}, "Stale"), ": the scene changed since this clip was made. Generate it again to match.");
     this.progress = h("progress", { max: "100", hidden: true });
     this.media = h("div", { class: "media" });
     this.problem = h("div", { class: "clip-error" });
-    this.root = h("div", { class: "clip" }, this.button, this.status, this.progress, this.problem, this.media);
+    this.root = h("div", { class: "clip" },
+      h("div", { class: "clip-actions" }, this.button, this.cancelButton),
+      this.status, this.progress, this.staleMark, this.problem, this.media);
   }
 
   /** The scene's position changed: names follow it ("Generate scene 2"). */
   setIndex(index) {
     this.index = index;
-    this.button.textContent = `Generate scene ${index + 1}`;
-    this.progress.setAttribute("aria-label", `Scene ${index + 1} progress`);
-    const video = this.media.querySelector("video");
-    if (video) video.setAttribute("aria-label", `Scene ${index + 1} clip`);
+    const n = index + 1;
+    this.button.textContent = `Generate scene ${n}`;
+    this.cancelLabel.textContent = ` scene ${n}`;
+    this.progress.setAttribute("aria-label", `Scene ${n} progress`);
+    this.media.querySelector("video")?.setAttribute("aria-label", `Scene ${n} clip`);
   }
 
   busy(on) {
@@ -47,88 +61,87 @@ export class SceneClip {
     this.button.setAttribute("aria-busy", String(on));
   }
 
-  /** "Generate scene N": the request (seam: the cost confirmed first), the job, then watch it. */
+  /** "Generate scene N": the request and its cost, confirmed; the job; then it is watched. */
   async generate() {
+    const n = this.index + 1;
     this.busy(true);
     replace(this.problem);
     try {
-      const request = await this.prepare();
-      if (!(await confirmSpend(request))) return;
-      this.idempotencyKey ??= crypto.randomUUID();
-      const accepted = await this.api.generateScene(request, this.idempotencyKey);
-      this.idempotencyKey = null;
+      const { request, cost, items } = await this.prepare();
+      const sure = await confirmDialog({
+        title: `Generate scene ${n}?`,
+        message: `Estimated cost: ${formatCost(cost)}. It counts against today's spend cap.`,
+        items,
+        confirmLabel: `Generate for ${formatCost(cost)}`,
+        tone: "spend",
+      });
+      if (!sure) return;
+      const accepted = await this.api.generateScene(request, this.retryKey.for(request));
+      this.retryKey.settle();
       this.show(normalizeJob(accepted));
-      announce(`Scene ${this.index + 1} queued`);
-      this.watch(accepted.jobId);
+      announce(`Scene ${n} queued, estimated cost ${formatCost(accepted.estimatedCost)}`);
+      this.onChange();
     } catch (error) {
-      if (!isTransient(error)) this.idempotencyKey = null;
-      const needsKey = error.status === 409 && /key/i.test(error.message);
-      const addKey = needsKey ? h("p", {}, h("a", { href: "/keys", "data-route": "" }, "Add a provider key")) : null;
-      replace(this.problem, errorBox(error), addKey);
-      announce(`Scene ${this.index + 1} not generated: ${describe(error)}`);
+      this.retryKey.settle(error);
+      replace(this.problem, errorBox(error), keyLink(error));
+      announce(`Scene ${n} not generated: ${describe(error)}`);
+      if (error instanceof ApiError && error.status === 429) this.onChange();
     } finally {
       this.busy(false);
     }
   }
 
-  /** Show a job (normalized); a job still in flight is then watched until done. */
+  /** "Cancel": stop the job in flight; a job that finished meanwhile is explained (409). */
+  async cancel() {
+    const job = this.job;
+    if (!job) return;
+    const n = this.index + 1;
+    this.cancelButton.disabled = true;
+    replace(this.problem);
+    try {
+      this.show(normalizeJob(await this.api.cancelJob(job.jobId)));
+      announce(`Scene ${n}: generating cancelled`);
+    } catch (error) {
+      const finished = error instanceof ApiError && error.status === 409;
+      const why = finished
+        ? { message: `Scene ${n}'s clip is already ${error.details?.status ?? "finished"}: only a job in flight can be cancelled.` }
+        : error;
+      replace(this.problem, errorBox(why));
+      announce(`Scene ${n} not cancelled: ${describe(why)}`);
+    } finally {
+      this.cancelButton.disabled = false;
+      this.onChange();
+    }
+  }
+
+  /** The poll got no answer: a job in flight says so until the next one. */
+  trouble() {
+    if (inFlight(this.job)) this.status.textContent = `${STATUS_WORDS[this.job.status]} · status unavailable, retrying`;
+  }
+
+  /** Show a job (normalized). */
   show(job) {
     const known = this.job && this.job.jobId === job.jobId;
-    // Status answers carry no estimate: keep what earlier answers said about the same job.
+    // Answers differ in what they carry (a cancel has no estimate): keep what earlier ones said.
     this.job = known
       ? Object.fromEntries(Object.entries({ ...this.job, ...job }).map(([k, v]) => [k, v ?? this.job[k] ?? null]))
       : job;
-    const { status, progress } = this.job;
+    const { status, progress, progressEstimated } = this.job;
+    const running = inFlight(this.job);
     const parts = [STATUS_WORDS[status] || status];
-    if (status === "processing") parts[0] += ` ${progress}%`;
+    if (status === "processing") parts[0] += progressEstimated ? ` about ${progress}% (estimated)` : ` ${progress}%`;
     if (status === "failed" && this.job.error) parts.push(this.job.error);
     if (status === "completed" && this.job.cost !== null) parts.push(`cost ${formatCost(this.job.cost)}`);
-    else if (this.job.estimatedCost !== null && !TERMINAL.has(status)) {
-      parts.push(`estimated cost ${formatCost(this.job.estimatedCost)}`);
-    }
+    else if (this.job.estimatedCost !== null && running) parts.push(`estimated cost ${formatCost(this.job.estimatedCost)}`);
     this.status.textContent = parts.join(" · ");
     this.status.dataset.status = status;
-    this.progress.hidden = TERMINAL.has(status);
+    this.progress.hidden = !running;
     this.progress.value = progress;
+    this.progress.classList.toggle("estimated", progressEstimated);
+    this.progress.setAttribute("aria-valuetext", progressEstimated ? `about ${progress}%, estimated` : `${progress}%`);
+    this.cancelButton.hidden = !running;
+    this.staleMark.hidden = !(this.job.stale && status === "completed");
     if (status === "completed" && this.job.videoUrl) this.#play(this.job);
-  }
-
-  /** Follow a job live until it is done (a newer watch replaces this one). */
-  async watch(jobId) {
-    this.stop();
-    const controller = new AbortController();
-    this.watching = controller;
-    try {
-      const done = await watchJob(this.api, jobId, {
-        signal: controller.signal,
-        onStatus: (status) => this.show(status),
-        onTrouble: () => { this.status.textContent = `${STATUS_WORDS[this.job?.status] || "Checking"} · status unavailable, retrying`; },
-      });
-      if (done) this.show(done);
-    } catch (error) {
-      replace(this.problem, errorBox(error));
-    } finally {
-      if (this.watching === controller) this.watching = null;
-    }
-  }
-
-  /** A completed job from the storyboard has no URL yet (phase 1): ask the status route. */
-  async load(job) {
-    this.show(job);
-    if (job.status === "completed" && !job.videoUrl) {
-      try {
-        this.show(normalizeJob(await this.api.jobStatus(job.jobId)));
-      } catch (error) {
-        this.status.textContent = `Ready · the clip could not be loaded: ${describe(error)}`;
-      }
-    } else if (!TERMINAL.has(job.status)) {
-      this.watch(job.jobId);
-    }
-  }
-
-  stop() {
-    this.watching?.abort();
-    this.watching = null;
   }
 
   #play(job) {

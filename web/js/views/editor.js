@@ -1,17 +1,20 @@
 // The storyboard editor: name, preset, character, scenes; the save state at all times; the
-// conflict panel; generating a scene's clip. Saving itself is autosave.js's job.
+// conflict panel; clips (followed live with one storyboard poll), spend and films. Saving
+// itself is autosave.js's job.
 
 import { Autosaver } from "../autosave.js";
-import { PRESETS, PROVIDERS } from "../catalog.js";
+import { PRESETS } from "../catalog.js";
 import { editable, same } from "../document.js";
 import { announce, focusHeading, h, newId, replace } from "../dom.js";
 import { errorBox } from "../errors.js";
-import { newestJobs } from "../generation.js";
+import { inFlight, Poller, sceneClips } from "../generation.js";
 import { SceneClip } from "./clip.js";
 import { conflictPanel, gonePanel } from "./conflict.js";
+import { FilmsPanel } from "./film.js";
+import { GenerationPanel } from "./generate.js";
 import { ScenesEditor } from "./scenes.js";
+import { SpendPanel } from "./spend.js";
 
-const PROVIDER_KEY = "generate.provider";
 const CHARACTER_FIELDS = [
   { key: "name", label: "Character name", multiline: false },
   { key: "description", label: "Character description", multiline: true },
@@ -38,8 +41,13 @@ export async function editorView(ctx, id, { focusName = false } = {}) {
   replace(ctx.main, h("p", { class: "loading" }, "Loading storyboard…"));
   const renderId = ctx.renderId;
   let storyboard;
+  let catalog;
   try {
-    storyboard = await ctx.api.getStoryboard(id);
+    // Without the catalog the storyboard can still be edited; only generating waits for it.
+    [storyboard, catalog] = await Promise.all([
+      ctx.api.getStoryboard(id),
+      ctx.catalog().catch((error) => ({ error })),
+    ]);
     if (ctx.renderId !== renderId) return () => {}; // the user moved on meanwhile
   } catch (error) {
     if (ctx.renderId !== renderId) return () => {};
@@ -50,7 +58,7 @@ export async function editorView(ctx, id, { focusName = false } = {}) {
     focusHeading(ctx.main);
     return () => {};
   }
-  const view = new EditorView(ctx, saverFor(ctx, storyboard), storyboard);
+  const view = new EditorView(ctx, saverFor(ctx, storyboard), storyboard, catalog);
   if (focusName) {
     view.nameInput.focus();
     view.nameInput.select();
@@ -61,7 +69,7 @@ export async function editorView(ctx, id, { focusName = false } = {}) {
 }
 
 class EditorView {
-  constructor(ctx, saver, storyboard) {
+  constructor(ctx, saver, storyboard, catalog) {
     this.ctx = ctx;
     this.saver = saver;
     this.id = storyboard.id;
@@ -69,10 +77,31 @@ class EditorView {
     this.status = h("p", { role: "status", class: "save-status" });
     this.conflict = h("div", { class: "conflict-slot" });
     this.problems = h("div", { class: "problems" });
+    this.spend = new SpendPanel(ctx.api);
+    this.generation = new GenerationPanel({
+      api: ctx.api,
+      catalog: catalog.error ? null : catalog,
+      catalogError: catalog.error,
+      saver,
+      storyboardId: this.id,
+      clips: () => this.#jobs(),
+      onChange: () => this.#jobsChanged(),
+      onSettings: () => this.scenes.render(),
+    });
+    this.films = new FilmsPanel({ api: ctx.api, saver, storyboardId: this.id });
     this.scenes = new ScenesEditor({
       saver,
       clipFor: (sceneId) => this.#clip(sceneId),
-      forgetClip: (sceneId) => { this.clips.get(sceneId)?.stop(); this.clips.delete(sceneId); },
+      forgetClip: (sceneId) => this.clips.delete(sceneId),
+      durations: () => this.generation.durationChoices(),
+      onChange: () => this.films.scenesChanged(),
+    });
+    // Every clip's status from one call: the storyboard, polled while a job is in flight.
+    this.watcher = new Poller({
+      fetchOnce: (signal) => ctx.api.getStoryboard(this.id, signal),
+      active: (board) => [...sceneClips(board).values()].some(inFlight),
+      onResult: (board) => this.#showJobs(board),
+      onTrouble: () => { for (const clip of this.clips.values()) clip.trouble(); },
     });
     const nameId = newId("name");
     this.nameError = h("p", { class: "field-error", id: newId("name-error"), hidden: true });
@@ -83,10 +112,6 @@ class EditorView {
     const presetId = newId("preset");
     this.preset = h("select", { id: presetId, onchange: (e) => saver.edit((doc) => { doc.presetKey = e.target.value; }) });
     this.character = CHARACTER_FIELDS.map((field) => ({ ...field, input: this.#characterInput(field) }));
-    const providerId = newId("provider");
-    this.provider = h("select", { id: providerId, onchange: (e) => localStorage.setItem(PROVIDER_KEY, e.target.value) },
-      PROVIDERS.map((p) => h("option", { value: p.id }, p.label)));
-    this.provider.value = localStorage.getItem(PROVIDER_KEY) || PROVIDERS[0].id;
 
     replace(ctx.main,
       h("p", { class: "back" }, h("a", { href: "/", "data-route": "" }, "← My storyboards")),
@@ -98,17 +123,16 @@ class EditorView {
         h("div", { class: "field" }, h("label", { for: presetId }, "Preset"), this.preset),
         h("fieldset", { class: "character" }, h("legend", {}, "Character"),
           this.character.map((f) => h("div", { class: "field" }, h("label", { for: f.input.id }, f.label), f.input))),
-        h("div", { class: "field generation-settings" },
-          h("label", { for: providerId }, "Video provider"), this.provider,
-          h("p", { class: "hint" }, "Used by the Generate buttons. ",
-            h("a", { href: "/keys", "data-route": "" }, "Provider keys"), " must hold a key for it.")),
-        this.scenes.root));
+        h("div", { class: "generate-and-spend" }, this.generation.root, this.spend.root),
+        this.scenes.root),
+      this.films.root);
 
     this.listeners = {
       state: () => this.#showState(),
       conflict: () => this.#showConflict(),
       change: () => { if (saver.state === "conflict" && saver.theirs) this.#showConflict(false); },
       replaced: () => { this.#fill(); focusHeading(ctx.main); },
+      saved: () => { this.watcher.kick(); this.films.scenesChanged(); }, // stale marks follow the saved text
     };
     for (const [name, fn] of Object.entries(this.listeners)) saver.addEventListener(name, fn);
     this.onOnline = () => saver.retryNow();
@@ -116,16 +140,18 @@ class EditorView {
     this.#fill();
     this.#showState();
     if (saver.state === "conflict" && saver.theirs) this.#showConflict(false);
-    for (const [sceneId, job] of newestJobs(storyboard.videoJobs)) {
-      if (saver.doc.scenes.some((s) => s.id === sceneId)) this.#clip(sceneId).load(job);
-    }
+    this.#showJobs(storyboard);
+    this.watcher.follow(storyboard);
+    this.spend.refresh();
+    this.films.load();
   }
 
   /** Leaving the view: save what is pending (the saver lives on until it is clean). */
   leave() {
     for (const [name, fn] of Object.entries(this.listeners)) this.saver.removeEventListener(name, fn);
     window.removeEventListener("online", this.onOnline);
-    for (const clip of this.clips.values()) clip.stop();
+    this.watcher.stop();
+    this.films.stop();
     const { savers } = this.ctx;
     this.saver.save().finally(() => {
       if (!this.saver.unsaved && this.saver.state === "saved" && savers.get(this.id) === this.saver) {
@@ -133,6 +159,29 @@ class EditorView {
         savers.delete(this.id);
       }
     });
+  }
+
+  /** Jobs were queued or cancelled here: follow them, and show the spend they reserve. */
+  #jobsChanged() {
+    this.watcher.kick();
+    this.spend.refresh();
+  }
+
+  /** Each scene's newest job from a storyboard answer; a job that just finished moves the spend. */
+  #showJobs(board) {
+    let finished = false;
+    for (const [sceneId, job] of sceneClips(board)) {
+      if (!this.saver.doc.scenes.some((s) => s.id === sceneId)) continue;
+      const clip = this.#clip(sceneId);
+      finished ||= inFlight(clip.job) && !inFlight(job);
+      clip.show(job);
+    }
+    if (finished) this.spend.refresh();
+  }
+
+  /** sceneId -> the newest job each scene's clip shows (from the poll or a generate answer). */
+  #jobs() {
+    return new Map([...this.clips].filter(([, clip]) => clip.job).map(([sceneId, clip]) => [sceneId, clip.job]));
   }
 
   #characterInput(field) {
@@ -195,19 +244,13 @@ class EditorView {
   #clip(sceneId) {
     let clip = this.clips.get(sceneId);
     if (!clip) {
-      clip = new SceneClip({ api: this.ctx.api, prepare: () => this.#requestFor(sceneId) });
+      clip = new SceneClip({
+        api: this.ctx.api,
+        prepare: () => this.generation.prepareScene(sceneId),
+        onChange: () => this.#jobsChanged(),
+      });
       this.clips.set(sceneId, clip);
     }
     return clip;
-  }
-
-  /** What "Generate scene N" asks for, once the edits are saved (else throws why not). */
-  async #requestFor(sceneId) {
-    // The server composes the prompt from the saved scene: save pending edits first.
-    if (!(await this.saver.saveAll())) throw new Error(`Not generated: ${this.saver.statusText}`);
-    const scene = this.saver.doc.scenes.find((s) => s.id === sceneId);
-    const request = { storyboardId: this.id, sceneId, provider: this.provider.value };
-    if (scene?.durationSeconds) request.durationSeconds = scene.durationSeconds;
-    return request;
   }
 }

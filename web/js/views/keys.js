@@ -1,20 +1,30 @@
 // Provider keys: store, replace, remove. Only the last four characters are ever shown; the
 // key is typed into a password field that is cleared once saved.
 
-import { PROVIDERS } from "../catalog.js";
 import { announce, confirmDialog, focusHeading, h, newId, replace } from "../dom.js";
 import { errorBox } from "../errors.js";
 
-export function keysView(ctx) {
-  const sections = new Map(PROVIDERS.map((p) => [p.id, new KeySection(ctx, p)]));
+export async function keysView(ctx) {
   const problem = h("div");
+  const body = h("div", {}, h("p", { class: "loading" }, "Loading…"));
   replace(ctx.main,
     h("h1", {}, "Provider keys"),
     h("p", {}, "Generating clips uses your own key for each video provider. Keys are stored "
       + "encrypted and are never shown again: only their last four characters."),
     problem,
-    [...sections.values()].map((s) => s.root));
+    body);
   focusHeading(ctx.main);
+  const renderId = ctx.renderId;
+  let catalog;
+  try {
+    catalog = await ctx.catalog(); // the providers
+  } catch (error) {
+    if (ctx.renderId === renderId) replace(body, errorBox(error));
+    return () => {};
+  }
+  if (ctx.renderId !== renderId) return () => {};
+  const sections = new Map(catalog.providers.map((p) => [p.id, new KeySection(ctx, p)]));
+  replace(body, [...sections.values()].map((s) => s.root));
   ctx.api.listKeys()
     .then((keys) => { for (const section of sections.values()) section.show(keys.find((k) => k.provider === section.provider.id)); })
     .catch((error) => replace(problem, errorBox(error)));

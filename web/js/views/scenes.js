@@ -1,26 +1,31 @@
-// The scenes of the editor: each scene's prompt and duration, add, remove, reorder (buttons,
-// so it works from the keyboard), with names that follow the order ("Scene 2 prompt").
+// The scenes of the editor: each scene's prompt and duration (one the chosen model offers),
+// add, remove, reorder (buttons, so it works from the keyboard), with names that follow the
+// order ("Scene 2 prompt").
 
 import { newScene } from "../document.js";
 import { announce, confirmDialog, h, newId } from "../dom.js";
 
-const MAX_DURATION_SECONDS = 60;
-
-function parseDuration(raw) {
-  if (raw.trim() === "") return { value: undefined };
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > MAX_DURATION_SECONDS) {
-    return { error: `Enter whole seconds from 1 to ${MAX_DURATION_SECONDS}, or leave it empty for the provider's default.` };
+/** The options of a scene's duration select, and why its current value is refused (or null). */
+function durationOptions(choices, current) {
+  const options = [["", choices ? `Default (${choices.defaultSeconds} s)` : "Default"]];
+  for (const seconds of choices?.allowed ?? []) options.push([String(seconds), `${seconds} s`]);
+  const offered = !current || !choices || choices.allowed.includes(current);
+  if (current && !options.some(([value]) => value === String(current))) {
+    options.push([String(current), offered ? `${current} s` : `${current} s (not offered)`]);
   }
-  return { value };
+  const problem = offered ? null : `${current} s is not offered by ${choices.model} at ${choices.size}: choose another length.`;
+  return { options, problem };
 }
 
 export class ScenesEditor {
-  /** `clipFor(sceneId)` gives the scene's clip view (kept across re-renders). */
-  constructor({ saver, clipFor, forgetClip }) {
+  /** `clipFor(sceneId)` gives the scene's clip view (kept across re-renders); `durations()`
+   * what lengths the chosen model offers ({defaultSeconds, allowed, model, size} or null). */
+  constructor({ saver, clipFor, forgetClip, durations, onChange = () => {} }) {
     this.saver = saver;
     this.clipFor = clipFor;
     this.forgetClip = forgetClip;
+    this.durations = durations;
+    this.onChange = onChange;
     this.list = h("ol", { class: "scenes" });
     const headingId = newId("scenes-title");
     this.root = h("section", { class: "scenes-section", "aria-labelledby": headingId },
@@ -37,6 +42,7 @@ export class ScenesEditor {
   render(focus = null) {
     this.list.replaceChildren(...this.scenes.map((scene, index) => this.#card(scene, index)));
     if (focus) this.root.querySelector(focus)?.focus();
+    this.onChange();
   }
 
   add() {
@@ -91,18 +97,16 @@ export class ScenesEditor {
       value: scene.prompt ?? "",
       oninput: (event) => this.saver.edit((doc) => { this.#scene(doc, scene.id).prompt = event.target.value; }),
     });
-    const duration = h("input", {
+    const { options, problem } = durationOptions(this.durations(), scene.durationSeconds);
+    durationError.hidden = !problem;
+    durationError.textContent = problem ?? "";
+    const duration = h("select", {
       id: durationId,
-      type: "number",
-      inputmode: "numeric",
-      min: "1",
-      max: String(MAX_DURATION_SECONDS),
-      step: "1",
-      placeholder: "default",
-      value: scene.durationSeconds ?? "",
       "aria-describedby": durationError.id,
-      oninput: (event) => this.#setDuration(scene.id, event.target, durationError),
-    });
+      "aria-invalid": String(Boolean(problem)),
+      onchange: (event) => this.#setDuration(scene.id, event.target.value),
+    }, options.map(([value, label]) => h("option", { value }, label)));
+    duration.value = scene.durationSeconds ? String(scene.durationSeconds) : "";
     const tool = (action, label, onclick, disabled) => h("button", {
       type: "button", class: "secondary small", dataset: { action }, onclick, disabled,
     }, label, h("span", { class: "visually-hidden" }, ` scene ${n}`));
@@ -123,17 +127,13 @@ export class ScenesEditor {
       clip.root);
   }
 
-  #setDuration(id, input, error) {
-    const parsed = parseDuration(input.value);
-    error.hidden = !parsed.error;
-    error.textContent = parsed.error || "";
-    input.setAttribute("aria-invalid", String(Boolean(parsed.error)));
-    if (parsed.error) return;
+  #setDuration(id, value) {
     this.saver.edit((doc) => {
       const scene = this.#scene(doc, id);
-      if (parsed.value === undefined) delete scene.durationSeconds;
-      else scene.durationSeconds = parsed.value;
+      if (value === "") delete scene.durationSeconds;
+      else scene.durationSeconds = Number(value);
     });
+    this.render(`[data-scene-id="${id}"] select`);
   }
 
   #scene(doc, id) {

@@ -52,7 +52,7 @@ class Catalog(WireModel):
 
     @classmethod
     def on(cls, today: date) -> Catalog:
-        """The catalog as it stands on ``today`` (which models are retired), from catalog.py only."""
+        """The catalog as it stands on ``today`` (which models are retired), from videogen.catalog only."""
         providers = [
             ProviderOffer(
                 id=name,

@@ -6,10 +6,12 @@ answer, its security schemes and links. Routes declare them where they are (Powe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import ConfigDict, Field, RootModel
+from pydantic.json_schema import SkipJsonSchema
 
 from videogen.config import Settings
 from videogen.edge import MAX_JSON_DEPTH, MAX_SAFE_INTEGER
@@ -18,6 +20,20 @@ from videogen.schemas import WireModel
 JSON = "application/json"
 BEARER = "bearerJwt"
 DEV_USER = "devUser"
+
+
+IdempotencyKey = Annotated[
+    str | SkipJsonSchema[None],
+    Header(
+        alias="idempotency-key",
+        min_length=1,
+        max_length=255,
+        description="Makes a retry safe: the same key with the same request answers what the first "
+        "request made, again; with a different request (another body or resource), 409. Keys are "
+        "the caller's own.",
+    ),
+]
+"""The optional ``Idempotency-Key`` header of the routes that create (generate, compile)."""
 
 
 class FieldError(WireModel):

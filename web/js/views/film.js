@@ -1,0 +1,164 @@
+// The storyboard's films: "Compile film" in the chosen order, each film's status and progress
+// (polled while it is being made), its <video> and a download link once completed; earlier
+// films listed newest first.
+
+import { ApiError, RetryKey } from "../api.js";
+import { announce, h, newId, replace } from "../dom.js";
+import { describe, errorBox } from "../errors.js";
+import { Poller } from "../generation.js";
+import { FilmOrder } from "./film-order.js";
+
+const FILM_WORDS = { pending: "Queued", processing: "Compiling", completed: "Ready", failed: "Failed" };
+const ACTIVE = new Set(["pending", "processing"]);
+
+function megabytes(bytes) {
+  return bytes ? `${(bytes / 1_000_000).toFixed(1)} MB` : "";
+}
+
+export class FilmsPanel {
+  /** `saver` holds the storyboard being edited (its scenes, saved before compiling). */
+  constructor({ api, saver, storyboardId }) {
+    Object.assign(this, { api, saver, storyboardId });
+    this.films = []; // newest first, as the API lists them
+    this.items = new Map(); // film id -> its list item (kept while polled, so a playing video stays)
+    this.pollers = new Map(); // film id -> Poller
+    this.retryKey = new RetryKey();
+    this.order = new FilmOrder(() => this.saver.doc.scenes);
+    this.button = h("button", { type: "button", onclick: () => this.compile() }, "Compile film");
+    this.problem = h("div", { class: "film-problem" });
+    this.list = h("ol", { class: "films" });
+    this.empty = h("p", { class: "hint" }, "No film yet.");
+    const titleId = newId("films-title");
+    this.root = h("section", { class: "films-section", "aria-labelledby": titleId },
+      h("h2", { id: titleId }, "Film"),
+      this.order.root,
+      h("div", { class: "actions" }, this.button),
+      this.problem,
+      h("h3", {}, "Films of this storyboard"), this.empty, this.list);
+  }
+
+  /** The films made so far (newest first), following those still being made. */
+  async load() {
+    this.order.render();
+    try {
+      this.films = await this.api.films(this.storyboardId);
+      this.#render();
+      for (const film of this.films) if (ACTIVE.has(film.status)) this.#follow(film.id);
+    } catch (error) {
+      replace(this.problem, errorBox(error));
+    }
+  }
+
+  /** The scenes changed (added, removed, reordered): the film order follows. */
+  scenesChanged() {
+    if (!this.root.contains(document.activeElement)) this.order.render();
+  }
+
+  stop() {
+    for (const poller of this.pollers.values()) poller.stop();
+  }
+
+  /** "Compile film": save, then ask for the film in the chosen order. */
+  async compile() {
+    this.button.disabled = true;
+    replace(this.problem);
+    try {
+      const scenesOrder = this.order.scenesOrder;
+      if (!scenesOrder.length) throw new Error("Include at least one scene in the film.");
+      if (!(await this.saver.saveAll())) throw new Error(`Not compiled: ${this.saver.statusText}`);
+      const key = this.retryKey.for(scenesOrder);
+      const accepted = await this.api.compileFilm(this.storyboardId, scenesOrder, key);
+      this.retryKey.settle();
+      const film = { id: accepted.compiledVideoId, status: accepted.status, progress: 0, scenesOrder: accepted.scenesOrder, createdAt: new Date().toISOString() };
+      this.films = [film, ...this.films.filter((f) => f.id !== film.id)];
+      this.#render();
+      this.#follow(film.id);
+      announce(`Film ${this.films.length} queued`);
+    } catch (error) {
+      this.retryKey.settle(error);
+      replace(this.problem, this.#explain(error));
+      announce(`The film was not compiled: ${describe(error)}`);
+    } finally {
+      this.button.disabled = false;
+    }
+  }
+
+  /** A 409 names the scenes without a clip: say which, by their number. */
+  #explain(error) {
+    const missing = error instanceof ApiError && error.status === 409 ? error.details?.scenesWithoutClip : null;
+    if (!Array.isArray(missing)) return errorBox(error);
+    const number = new Map(this.saver.doc.scenes.map((s, i) => [s.id, i + 1]));
+    const names = missing.map((id) => (number.has(id) ? `scene ${number.get(id)}` : id));
+    return errorBox({ message: `No film yet: ${names.join(", ")} ${names.length === 1 ? "has" : "have"} no finished clip. Generate ${names.length === 1 ? "it" : "them"} first, or leave ${names.length === 1 ? "it" : "them"} out of the film.` });
+  }
+
+  #follow(id) {
+    this.pollers.get(id)?.stop();
+    const poller = new Poller({
+      fetchOnce: (signal) => this.api.film(id, signal),
+      active: (film) => ACTIVE.has(film.status),
+      onResult: (film) => this.#update(film),
+      onTrouble: () => {
+        const status = this.items.get(id)?.querySelector(".film-status");
+        if (status) status.textContent = "Status unavailable, retrying…";
+      },
+      onError: (error) => replace(this.problem, errorBox(error)),
+    });
+    this.pollers.set(id, poller);
+    poller.kick();
+  }
+
+  #update(film) {
+    const at = this.films.findIndex((f) => f.id === film.id);
+    if (at < 0) return;
+    const was = this.films[at].status;
+    this.films[at] = film;
+    this.#renderItem(film, this.films.length - at);
+    if (was !== film.status && !ACTIVE.has(film.status)) announce(`Film ${this.films.length - at}: ${FILM_WORDS[film.status] ?? film.status}`);
+  }
+
+  #render() {
+    this.empty.hidden = this.films.length > 0;
+    this.list.replaceChildren(...this.films.map((film, at) => this.#renderItem(film, this.films.length - at)));
+  }
+
+  /** The list item of film number `n` (counted from the oldest), updated in place. */
+  #renderItem(film, n) {
+    let item = this.items.get(film.id);
+    if (!item) {
+      item = h("li", { class: "film", dataset: { filmId: film.id } },
+        h("h4", {}, `Film ${n}`), h("p", { class: "film-status", "aria-live": "polite" }),
+        h("progress", { max: "100", "aria-label": `Film ${n} progress` }), h("div", { class: "film-media" }));
+      this.items.set(film.id, item);
+    }
+    const number = new Map(this.saver.doc.scenes.map((s, i) => [s.id, i + 1]));
+    const scenes = film.scenesOrder.map((id) => (number.has(id) ? number.get(id) : "a removed scene")).join(", ");
+    const parts = [FILM_WORDS[film.status] ?? film.status];
+    if (ACTIVE.has(film.status)) parts[0] += ` ${film.progress}%`;
+    if (film.status === "completed" && film.durationSeconds) parts.push(`${Number(film.durationSeconds).toFixed(1)} s`);
+    if (film.status === "failed" && film.error) parts.push(film.error);
+    parts.push(`scenes ${scenes}`);
+    item.querySelector(".film-status").textContent = parts.join(" · ");
+    const progress = item.querySelector("progress");
+    progress.hidden = !ACTIVE.has(film.status);
+    progress.value = film.progress ?? 0;
+    if (film.status === "completed" && film.finalVideoUrl) this.#media(item, film, n);
+    return item;
+  }
+
+  #media(item, film, n) {
+    const slot = item.querySelector(".film-media");
+    if (slot.querySelector("video")) return;
+    const video = h("video", { controls: true, preload: "metadata", playsinline: true, src: film.finalVideoUrl, "aria-label": `Film ${n}` });
+    // Presigned URLs expire: on a load error, fetch a fresh one once.
+    video.addEventListener("error", () => {
+      this.api.film(film.id).then((fresh) => {
+        if (fresh.finalVideoUrl && fresh.finalVideoUrl !== video.src) video.src = fresh.finalVideoUrl;
+      }).catch(() => {});
+    }, { once: true });
+    replace(slot,
+      video,
+      h("p", {}, h("a", { href: film.finalVideoUrl, download: `film-${n}.mp4`, class: "download" },
+        `Download film ${n}`, h("span", { class: "hint" }, ` (MP4${film.fileSizeBytes ? `, ${megabytes(film.fileSizeBytes)}` : ""})`))));
+  }
+}

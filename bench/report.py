@@ -94,7 +94,7 @@ def markdown_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-KEY_INFO = ("round trips", "connection+repo", "ANALYZEs", "tracing", "4 worker")
+KEY_INFO = ("round trips", "connection+repo", "ANALYZEs", "tracing", "4 worker", "restore")
 
 
 def readme_rows(rows: list[Row]) -> list[Row]:

@@ -271,7 +271,7 @@ def test_revision_0007_samples_storyboard_names_for_stable_search_plans_and_down
     finally:
         engine.dispose()
 
-    assert at_head == 1000
+    assert at_head == 300
     assert after in (-1, None)  # the server's default_statistics_target again
 
 

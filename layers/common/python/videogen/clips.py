@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from videogen import catalog, storage
-from videogen.catalog import CatalogError
 from videogen.generation.prompt import scene_fingerprint
 from videogen.models import Storyboard, VideoJob
 from videogen.repositories.video_jobs import StatusView
@@ -60,10 +59,7 @@ def shown_progress(job: ProgressOf, now: datetime) -> tuple[int, bool]:
     """``(progress, estimated)`` of a job as clients see it at ``now``."""
     if job.status != "processing" or catalog.REPORTS_PROGRESS.get(job.provider, True):
         return job.progress, False
-    try:
-        typical = catalog.get_model(job.model).typical_seconds
-    except CatalogError:
-        typical = None
+    typical = catalog.typical_seconds(job.model)
     if typical is None:
         return job.progress, False
     started = _submitted_at(job) or job.created_at

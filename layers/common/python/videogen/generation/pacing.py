@@ -170,9 +170,8 @@ def poll_facts(
     """What ``job``'s metadata and catalog entry tell at ``now``, with what the provider said
     (``progress`` is ignored for providers that report none: their 0 means nothing)."""
     metadata = job.metadata_
-    started = _parse_time(metadata.get("submitted_at")) or job.created_at
     return PollFacts(
-        elapsed=max(0.0, (now - started).total_seconds()),
+        elapsed=max(0.0, (now - started_at(job)).total_seconds()),
         polls=int(metadata.get("polls", 0)),
         progress=progress if catalog.REPORTS_PROGRESS.get(job.provider, True) else None,
         moving_since=_reading(metadata.get(_MOVING_SINCE)),
@@ -180,6 +179,11 @@ def poll_facts(
         hint=hint,
         retry_after=retry_after,
     )
+
+
+def started_at(job: PacedJob) -> datetime:
+    """When the provider accepted ``job`` (``metadata.submitted_at``), else when it was created."""
+    return _parse_time(job.metadata_.get("submitted_at")) or job.created_at
 
 
 def remembered(facts: PollFacts) -> dict[str, Any]:

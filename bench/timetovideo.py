@@ -167,7 +167,7 @@ def run(report: Report, jobs: int) -> None:
     today = summaries(simulate(drawn, todays_rule(hints=True)))
     budget = summaries(simulate(drawn, todays_rule(hints=False)))
     new = summaries(simulate(drawn, paced))
-    for group, label in (("all", ""), ("sora", " sora (progress)"), ("veo", " veo (typical time)")):
+    for group, label in (("all", ""), ("sora", " sora"), ("veo", " veo")):
         _rows(report, f"7 time to video{label}", new[group], today[group], budget[group])
 
 

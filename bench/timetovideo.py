@@ -134,8 +134,8 @@ def run_job(provider: SimulatedJob, schedule: Schedule, rng: random.Random) -> O
 
 
 def simulate(jobs: list[SimulatedJob], schedule: Schedule, seed: int = SEED) -> list[Outcome]:
-    rng = random.Random(seed)  # the same pick-up delays for every schedule
-    return [run_job(job, schedule, rng) for job in jobs]
+    # One generator per job: its n-th poll is picked up as late under every schedule.
+    return [run_job(job, schedule, random.Random(f"{seed}-{i}")) for i, job in enumerate(jobs)]
 
 
 @dataclass(frozen=True)

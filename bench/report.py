@@ -94,7 +94,7 @@ def markdown_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-KEY_INFO = ("round trips", "session+repo", "ANALYZEs", "tracing", "4 worker")
+KEY_INFO = ("round trips", "session+repo", "ANALYZEs", "tracing", "4 worker", "p50 after finish")
 
 
 def readme_rows(rows: list[Row]) -> list[Row]:

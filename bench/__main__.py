@@ -21,7 +21,7 @@ from bench.stack import apply_base_env
 
 apply_base_env()  # before anything imports videogen: settings are read once
 
-from bench import cold, concurrency, film, filmpipe, growth, warm, worker  # noqa: E402
+from bench import cold, concurrency, film, filmpipe, growth, timetovideo, warm, worker  # noqa: E402
 from bench.report import HEADER, Report, machine, markdown_table, readme_rows, write_results  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
@@ -57,6 +57,7 @@ def figures(plan: Plan, stack: Stack, report: Report) -> list[tuple[str, Callabl
         ("3", lambda: growth.run(report, stack, sizes=(1_000, 10_000, 100_000), rounds=15 if q else 40)),
         ("2", lambda: cold.run(report, runs=7 if q else 11)),
         ("4", lambda: worker.run(report, stack, jobs=20 if q else 100)),
+        ("7", lambda: timetovideo.run(report, jobs=1000 if q else 4000)),
         ("6", lambda: film.run(report, rounds=3 if q else 7)),
         ("6", lambda: filmpipe.run(report, rounds=3 if q else 7)),
     ]

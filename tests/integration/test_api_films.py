@@ -278,3 +278,14 @@ def test_another_users_films_are_404_like_missing_ones(board, clips, make_storyb
     assert invoke(handler, _list(uuid.uuid4())).status == 404
     assert invoke(handler, _list(empty.id)).body == {"compiledVideos": []}
     assert invoke(handler, _get(film_id)).status == 200
+
+
+@pytest.mark.parametrize("body", [[None, None], [], ["scene-1"], "scene-1", 3, True])
+def test_a_body_that_is_not_an_object_is_400_and_queues_nothing(board, clips, body):
+    sender = InMemoryQueueSender[FilmStepMessage]()
+
+    result = invoke(_handler(sender), _compile(board, body))
+
+    assert result.status == 400, result.body
+    assert result.body["error"]
+    assert (_films(), sender.bodies()) == ([], [])

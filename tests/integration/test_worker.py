@@ -47,8 +47,12 @@ def _object_keys(aws: Any) -> list[str]:
 # --- submit ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("provider", ["sora", "veo"])
-def test_submit_stores_the_provider_job_and_schedules_the_first_poll(pipeline, new_job, env, provider):
+# sora: no typical time, so the backoff's first 10 s (its 1 s poll hint is only a floor);
+# veo (veo-3.1-fast, typical 60 s): short of the typical time.
+@pytest.mark.parametrize(("provider", "first_poll"), [("sora", 10), ("veo", 36)])
+def test_submit_stores_the_provider_job_and_schedules_the_first_poll(
+    pipeline, new_job, env, provider, first_poll
+):
     # Given a pending job
     job = new_job(provider)
 
@@ -61,11 +65,12 @@ def test_submit_stores_the_provider_job_and_schedules_the_first_poll(pipeline, n
     assert stored.provider_job_id == env[provider].creates[0].job_id
     [poll] = pipeline.take()
     assert json.loads(poll.body) == {"jobId": str(job.id), "step": "poll"}
-    assert poll.delay_seconds == get_settings().poll_initial_delay_seconds
+    assert poll.delay_seconds == first_poll
 
 
-def test_the_providers_poll_hint_sets_the_poll_delays(aws, configure, make_job):
-    with FakeSoraServer(complete_after_polls=2, poll_after_ms=3000) as fake:
+def test_the_providers_poll_hint_is_a_floor_of_the_poll_delays(aws, configure, make_job):
+    # A hint past the 60 s the schedule waits at most: polling sooner than asked gains nothing
+    with FakeSoraServer(complete_after_polls=2, poll_after_ms=90_000) as fake:
         configure(sora_base_url=fake.base_url, provider_timeout_seconds=5)
         store_key(USER, "sora")
         job = make_job(USER, **job_fields("sora", "p"))
@@ -77,7 +82,7 @@ def test_the_providers_poll_hint_sets_the_poll_delays(aws, configure, make_job):
         pipeline.deliver(first.body)
         [second] = pipeline.take()
 
-    assert (first.delay_seconds, second.delay_seconds) == (3, 3)
+    assert (first.delay_seconds, second.delay_seconds) == (90, 90)
 
 
 def test_a_duplicate_submit_finds_nothing_to_claim_and_creates_nothing(pipeline, new_job, env):
@@ -242,7 +247,7 @@ def test_a_create_timeout_goes_to_recovery_not_to_a_second_create(new_job, env, 
 
 
 @pytest.mark.parametrize("provider", ["sora", "veo"])
-def test_polls_back_off_then_the_video_lands_in_s3_with_its_cost(pipeline, new_job, env, aws, provider):
+def test_polls_aim_at_the_end_then_the_video_lands_in_s3_with_its_cost(pipeline, new_job, env, aws, provider):
     job = new_job(provider)
 
     pipeline.deliver(step_body(job.id, "submit"))
@@ -254,7 +259,9 @@ def test_polls_back_off_then_the_video_lands_in_s3_with_its_cost(pipeline, new_j
 
     done = job_row(job.id)
     assert (done.status, done.progress) == ("completed", 100)
-    assert delays == [10, 15, 23]  # fake finishes on the third poll; 10 * 1.5^n, rounded up
+    # The fake finishes on the third poll. sora: 10 s with no reading yet, then aimed at the end
+    # its progress (33 %, 66 %) points to; veo: short of its typical 60 s, then 15 s apart.
+    assert delays == {"sora": [10, 11, 10], "veo": [36, 15, 15]}[provider]
     assert done.video_url == storage.video_key(USER, job.storyboard_id, job.id)
     expected = {"sora": ("0.4000", True), "veo": ("1.2000", False)}[provider]
     assert str(done.cost) == expected[0]  # sora-2 4 s at $0.10; veo fast 8 s at $0.15
@@ -269,7 +276,7 @@ def test_polls_back_off_then_the_video_lands_in_s3_with_its_cost(pipeline, new_j
         assert done.thumbnail_url.endswith(".png")
 
 
-def test_the_backoff_stops_growing_at_the_maximum(pipeline, new_job, env):
+def test_poll_delays_stop_growing_at_the_maximum(pipeline, new_job, env):
     env.sora.script("[slow]", Script(complete_after_polls=8))
     job = new_job("sora", "a slow scene [slow]")
 
@@ -283,7 +290,8 @@ def test_the_backoff_stops_growing_at_the_maximum(pipeline, new_job, env):
         pipeline.clock.advance(max(m.delay_seconds for m in messages))
         pipeline.deliver(*(m.body for m in messages))
 
-    assert delays == [10, 15, 23, 34, 51, 60, 60, 60, 60]
+    # 11 % after 10 s points 80 s on; 22 % after 51 s, further than the 60 s maximum
+    assert delays == [10, 41, 60, 60, 60, 60, 60, 60, 51]
     assert job_row(job.id).status == "completed"
 
 

@@ -31,13 +31,8 @@ def test_a_zero_initial_delay_polls_at_once():
     assert backoff_seconds(5, initial=0, maximum=60) == 0
 
 
-def test_without_a_hint_the_poll_delay_is_the_backoff():
+def test_a_refused_step_waits_the_backoff():
     assert next_poll_delay(2, initial=10, maximum=60) == 23
-
-
-@pytest.mark.parametrize(("hint", "expected"), [(0.25, 1), (3, 3), (0, 1), (90, 90), (-1, 1)])
-def test_the_providers_hint_sets_the_delay_in_whole_seconds_at_least_one(hint, expected):
-    assert next_poll_delay(4, initial=10, maximum=60, hint=hint) == expected
 
 
 @pytest.mark.parametrize(("retry_after", "expected"), [(2, 23), (45.5, 46), (None, 23)])
@@ -47,11 +42,10 @@ def test_retry_after_is_a_floor(retry_after, expected):
 
 def test_delays_never_exceed_what_sqs_accepts():
     assert next_poll_delay(0, initial=10, maximum=60, retry_after=3600) == 900
-    assert next_poll_delay(0, initial=10, maximum=60, hint=5000) == 900
 
 
-def test_a_non_finite_hint_or_retry_after_is_ignored():
-    assert next_poll_delay(0, initial=10, maximum=60, hint=math.nan, retry_after=math.inf) == 10
+def test_a_non_finite_retry_after_is_ignored():
+    assert next_poll_delay(0, initial=10, maximum=60, retry_after=math.inf) == 10
 
 
 def test_a_poll_is_due_without_a_schedule_at_or_after_its_time_and_a_little_before():

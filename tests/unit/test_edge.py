@@ -216,6 +216,20 @@ def test_every_part_of_a_request_is_refused_the_same_way_before_the_route_runs(k
     assert seen == []
 
 
+@pytest.mark.parametrize("text", ["[null, null]", '[{"name": "Pilot"}]', "[]", '"Pilot"', "3", "true"])
+def test_a_body_that_is_not_an_object_is_refused_before_the_route_runs(text):
+    # Powertools would validate an array's first element as if it were the whole body.
+    app, seen = _resolver()
+
+    status, body = _call(app, body=text)
+
+    assert status == 400
+    assert body["details"] == [
+        {"field": "body", "message": "the body must be a JSON object", "type": "body_not_object"}
+    ]
+    assert seen == []
+
+
 def test_a_body_that_is_not_utf8_is_400_even_on_an_unknown_path():
     app, _ = _resolver()
 

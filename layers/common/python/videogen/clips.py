@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from videogen import catalog, storage
-from videogen.catalog import CatalogError
+from videogen.generation.pacing import PacedJob, started_at
 from videogen.generation.prompt import scene_fingerprint
 from videogen.job_schemas import JobStatus
 from videogen.repositories.video_jobs import StatusView
@@ -31,21 +31,13 @@ _AT_TYPICAL = 90
 _CEILING = 99
 
 
-class ProgressOf(Protocol):
+class ProgressOf(PacedJob, Protocol):
     """The columns progress is shown from (a job row, or the status route's narrow view)."""
 
     @property
     def status(self) -> str: ...
     @property
     def progress(self) -> int: ...
-    @property
-    def provider(self) -> str: ...
-    @property
-    def model(self) -> str: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def metadata_(self) -> dict[str, Any]: ...
 
 
 class ClipJob(ProgressOf, Protocol):
@@ -108,25 +100,11 @@ def shown_progress(job: ProgressOf, now: datetime) -> tuple[int, bool]:
     """``(progress, estimated)`` of a job as clients see it at ``now``."""
     if job.status != "processing" or catalog.REPORTS_PROGRESS.get(job.provider, True):
         return job.progress, False
-    try:
-        typical = catalog.get_model(job.model).typical_seconds
-    except CatalogError:
-        typical = None
+    typical = catalog.typical_seconds(job.model)
     if typical is None:
         return job.progress, False
-    started = _submitted_at(job) or job.created_at
-    elapsed = (now - started).total_seconds()
+    elapsed = (now - started_at(job)).total_seconds()
     return max(job.progress, estimated_progress(elapsed, typical)), True
-
-
-def _submitted_at(job: ProgressOf) -> datetime | None:
-    value = (job.metadata_ or {}).get("submitted_at")
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def job_status(job: StatusView, now: datetime) -> JobStatus:

@@ -272,6 +272,16 @@ def parse_json(text: str, path: str = "body") -> Any:
     return value
 
 
+def parse_body(text: str) -> Any:
+    """A request body parsed under the rule: every body this API takes is a JSON object (or
+    ``null`` where the body is optional). Anything else is refused here, because Powertools
+    would otherwise validate the first element of an array as if it were the whole body."""
+    value = parse_json(text)
+    if value is not None and not isinstance(value, dict):
+        raise Refused("body", "the body must be a JSON object", "body_not_object")
+    return value
+
+
 def parse_version(if_match: str | None, field: str = "header.if-match") -> int | None:
     """``If-Match: 3``, ``"3"`` or ``W/"3"`` as a version; ``Refused`` unless 0 to ``MAX_VERSION``."""
     if if_match is None:

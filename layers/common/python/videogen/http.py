@@ -119,7 +119,7 @@ def checked_body(event: Mapping[str, Any]) -> tuple[str | None, Any]:
     edge.check_strings("query", event.get("queryStringParameters"))
     edge.check_strings("path", event.get("pathParameters"))
     text = edge.body_text(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
-    return text, edge.parse_json(text) if text and _method(event) in BODY_METHODS else None
+    return text, edge.parse_body(text) if text and _method(event) in BODY_METHODS else None
 
 
 def _claimed_sub(event: Mapping[str, Any]) -> str | None:

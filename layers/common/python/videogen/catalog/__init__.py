@@ -59,6 +59,12 @@ def get_model(model_id: str) -> ModelSpec:
     return spec
 
 
+def typical_seconds(model_id: str) -> int | None:
+    """How long ``model_id``'s generations usually take, if the catalog says (unknown ids: None)."""
+    spec = _BY_ID.get(model_id)
+    return None if spec is None else spec.typical_seconds
+
+
 def available_models(today: date, provider: Provider | None = None) -> list[ModelSpec]:
     """Models that can be requested on ``today`` (not retired), optionally for one provider."""
     return [m for m in MODELS if not m.is_retired(today) and (provider is None or m.provider == provider)]
@@ -222,5 +228,6 @@ __all__ = [
     "get_model",
     "provider_size",
     "resolve",
+    "typical_seconds",
     "veo_config",
 ]

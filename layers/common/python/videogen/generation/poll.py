@@ -7,9 +7,10 @@ without asking the provider. A job still running past ``created_at +
 generation_max_wait_seconds`` fails. A finished video is copied to S3 at once (provider assets
 expire); an empty or non-MP4 file fails the job, a missing thumbnail does not. Files stored
 for a job deleted meanwhile (with its storyboard) are deleted again. The cost is
-``catalog.actual_cost`` of the seconds the provider reports, else of those requested. A
-retryable provider error only pushes the next poll back (``max(Retry-After, backoff)``);
-anything unexpected (database, S3, KMS, a bug) raises, so SQS redelivers that message alone.
+``catalog.actual_cost`` of the seconds the provider reports, else of those requested. The next
+poll comes when ``pacing.poll_delay`` says (aimed at the expected end); a retryable provider
+error only pushes it back (``Retry-After`` is a floor); anything unexpected (database, S3,
+KMS, a bug) raises, so SQS redelivers that message alone.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from videogen import catalog, cleanup, storage, uploads
 from videogen.catalog import CatalogError
 from videogen.db import session_scope
-from videogen.generation.pacing import next_poll_delay, overdue_error, poll_is_due
+from videogen.generation.pacing import overdue_error, poll_delay, poll_facts, poll_is_due, remembered
 from videogen.generation.steps import (
     JobSteps,
     KeyRefused,
@@ -104,14 +105,12 @@ def _poll_later(
     if steps.clock() >= job.created_at + timedelta(seconds=config.generation_max_wait_seconds):
         message = overdue_error("processing", config.generation_max_wait_seconds)
         return steps.fail(job.id, ("processing",), message, "poll")
-    delay = next_poll_delay(
-        int(job.metadata_.get("polls", 0)),
-        initial=config.poll_initial_delay_seconds,
-        maximum=config.poll_max_delay_seconds,
-        hint=hint,
-        retry_after=retry_after,
+    facts = poll_facts(job, steps.clock(), progress=progress, hint=hint, retry_after=retry_after)
+    delay = poll_delay(
+        facts, initial=config.poll_initial_delay_seconds, maximum=config.poll_max_delay_seconds
     )
-    changes: dict[str, Any] = {"metadata_": job.metadata_ | {"next_poll_at": steps.after(delay)}}
+    metadata = job.metadata_ | remembered(facts) | {"next_poll_at": steps.after(delay)}
+    changes: dict[str, Any] = {"metadata_": metadata}
     if progress is not None:
         # 100 means stored in S3; the provider's own 100 may still precede its "completed".
         changes["progress"] = max(job.progress, min(progress, 99))

@@ -24,7 +24,7 @@ from datetime import timedelta
 from videogen import catalog
 from videogen.catalog import CatalogError
 from videogen.db import session_scope
-from videogen.generation.pacing import next_poll_delay, provider_refused_create
+from videogen.generation.pacing import first_poll_delay, next_poll_delay, provider_refused_create
 from videogen.generation.provider_cancel import cancel_at_provider
 from videogen.generation.steps import (
     OUTCOME_UNKNOWN,
@@ -127,11 +127,11 @@ def _create(steps: JobSteps, lease: Lease) -> Outcome:
 
 def _store_submission(steps: JobSteps, job: VideoJob, submission: Submission, step: str) -> Outcome:
     config = steps.config
-    delay = next_poll_delay(
-        0,
+    delay = first_poll_delay(
+        job.model,
+        hint=submission.poll_after_seconds,
         initial=config.poll_initial_delay_seconds,
         maximum=config.poll_max_delay_seconds,
-        hint=submission.poll_after_seconds,
     )
     # submitted_at: the clock of the estimated progress of providers that report none (videogen.clips).
     metadata = job.metadata_ | {

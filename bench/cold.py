@@ -16,6 +16,12 @@ floor nor count against the function. The difference is therefore our own code: 
 app module, the resolver and pydantic models they build, and the Tracer's patching.
 
 Budget for API functions: ratio <= 1.2, and no provider SDK (openai, google.genai) loaded.
+
+With SnapStart the import is paid once per published version, not per new container: what a
+restored container still pays before its first answer is the after-restore hook and a first
+request on a new connection (``restore`` rows, the status function against the bench's
+database: the sample job, so a 200 when figure 1 seeded it, else a 404 after the same
+SELECT). They are told against a warm request and against the import, for information.
 Other functions (worker, sweeper, DLQ, migrate) are reported for information, and so is what
 tracing costs at import (the status app with ``POWERTOOLS_TRACE_DISABLED`` and without): with
 tracing on, Tracer's auto-patching imports every library aws_xray_sdk can patch, used or not
@@ -185,6 +191,38 @@ def tracer_row(function: str, runs: int) -> Row:
     )
 
 
+def restore_rows(function: str, event_name: str, runs: int) -> list[Row]:
+    """After-restore hook + first request, against a warm request and against the import."""
+    folder = str(REPO / "functions" / function)
+    results = [_child(function, ["restore", folder, event_name], tracing=False) for _ in range(runs)]
+    restore = median([r["restore"] * 1000 for r in results])
+    warm = median([r["warm"] * 1000 for r in results])
+    imported = median([r["import"] * 1000 for r in results])
+    note = f"median of {runs} fresh processes; after-restore hook + first request on a new connection"
+    return [
+        Row(
+            f"2 restore {function}: vs a warm request",
+            restore,
+            warm,
+            ratio(restore, warm),
+            "-",
+            None,
+            "ms",
+            note,
+        ),
+        Row(
+            f"2 restore {function}: vs importing app.py",
+            restore,
+            imported,
+            ratio(restore, imported),
+            "-",
+            None,
+            "ms",
+            note,
+        ),
+    ]
+
+
 def run(report: Report, *, runs: int) -> None:
     """Every function with an app.py: API functions against the budget, the others for information."""
     print(f"\n== 2. cold start: median of {runs} fresh interpreters per side, interleaved")
@@ -200,3 +238,5 @@ def run(report: Report, *, runs: int) -> None:
         for row in _rows(result):
             report.add(row)
     report.add(tracer_row("status", max(7, runs - 4)))
+    for row in restore_rows("status", "status.get.200", max(5, runs - 6)):
+        report.add(row)

@@ -7,6 +7,11 @@ names given as a JSON list on stdin, in order. Only the import itself is timed
 (``time.perf_counter`` around it); the interpreter's own start-up is the same for both and is
 left out. The JSON line tells the seconds, the modules the import added, the names that
 could not be imported alone, and which provider SDKs ended up loaded.
+
+``python -m bench.coldchild restore functions/status <event>`` is SnapStart's critical path:
+after the timed import and one request, the before-snapshot hook runs (what Lambda runs
+before taking the snapshot); then the after-restore hook and the first request after it (on
+a new connection) are timed together, and then warm requests one by one.
 """
 
 from __future__ import annotations
@@ -38,7 +43,36 @@ def _import_libs(names: list[str], failed: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def _restore(folder: str, event_name: str, warm: int) -> dict[str, float]:
+    """Import, one request, before-snapshot; then after-restore + first request; then warm ones."""
+    from tools.harness import LambdaContext, load_event  # noqa: PLC0415
+
+    seconds = _import_app(folder)
+    handler = sys.modules["app"].lambda_handler
+    from videogen import snapstart  # noqa: PLC0415 (the app imported it)
+
+    context = LambdaContext(function_name="bench-restore")
+    handler(load_event(event_name), context)
+    snapstart.before_snapshot()
+    event = load_event(event_name)
+    start = time.perf_counter()
+    snapstart.after_restore()
+    handler(event, context)
+    restored = time.perf_counter() - start
+    times = []
+    for _ in range(warm):
+        event = load_event(event_name)
+        start = time.perf_counter()
+        handler(event, context)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return {"import": seconds, "restore": restored, "warm": times[len(times) // 2]}
+
+
 def main(argv: list[str]) -> int:
+    if argv[0] == "restore":
+        print(json.dumps(_restore(argv[1], argv[2], warm=50)))
+        return 0
     before = set(sys.modules)
     failed: list[str] = []
     app = argv[0] == "app"

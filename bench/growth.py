@@ -242,6 +242,7 @@ def run(report: Report, stack: Stack, *, sizes: tuple[int, ...], rounds: int) ->
     queries = measure(url, sizes, rounds)
     for q in queries:
         report.add(_row(q, sizes, budget=True))
+    report.add(_same_answer_row(queries, sizes))
     for q in queries:
         if "search" in q.name:
             report.add(_stability_row(q, conninfo, sizes[-1], ""))
@@ -263,6 +264,25 @@ def _row(q: Query, sizes: tuple[int, ...], *, budget: bool, label: str = "") -> 
         (r is not None and r <= FLAT_BUDGET) if budget else None,
         "ms",
         f"{times}; buffers {buffers}; plans: {' | '.join(shapes)}",
+    )
+
+
+def _same_answer_row(queries: list[Query], sizes: tuple[int, ...]) -> Row:
+    """The rare search at the largest size against the common one at the smallest: both answer a
+    full page, so this is the search's own growth without the answer's (1 row at 1k, 50 at 100k)."""
+    by_name = {q.name: q for q in queries}
+    rare, common = by_name["search rare (q=zebra)"], by_name["search common (q=pilot)"]
+    large = median(rare.by_size[sizes[-1]].samples) * 1000
+    small = median(common.by_size[sizes[0]].samples) * 1000
+    return Row(
+        "3 growth search rare @100k vs common @1k (a full page each)",
+        large,
+        small,
+        ratio(large, small),
+        "-",
+        None,
+        "ms",
+        "q=zebra matches 1 / 10 / 100 rows at 1k / 10k / 100k: its page grows with them",
     )
 
 

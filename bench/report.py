@@ -94,7 +94,15 @@ def markdown_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-KEY_INFO = ("round trips", "session+repo", "ANALYZEs", "tracing", "4 worker", "p50 after finish")
+KEY_INFO = (
+    "round trips",
+    "connection+repo",
+    "ANALYZEs",
+    "tracing",
+    "4 worker",
+    "restore",
+    "p50 after finish",
+)
 
 
 def readme_rows(rows: list[Row]) -> list[Row]:

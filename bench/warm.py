@@ -3,11 +3,11 @@
 For each route the contenders run interleaved (rotating order, so drift hits all alike):
 
 - ``handler``: the function's ``lambda_handler`` invoked in-process with the route's sample
-  event from events/ (Powertools resolver, validation, identity, session, repository,
+  event from events/ (Powertools resolver, validation, identity, connection, repository,
   response model, JSON), exactly as Lambda calls it in a warm container.
-- ``repo``: the layer underneath, for attribution only: ``session_scope`` (in autocommit for
-  the one-statement routes, as their handlers use it) + the repository call the handler
-  makes (no Powertools, no pydantic).
+- ``repo``: the layer underneath, for attribution only: ``statements.connection`` (autocommit
+  for the one-statement routes, one transaction for generate, as their handlers use it) + the
+  repository call the handler makes (no Powertools, no request or response JSON).
 - ``floor``: plain psycopg on one open connection doing the same SQL work. Reads and single
   statement writes run in autocommit (a single statement is its own transaction); generate's
   three statements run in one transaction (``conn.transaction()``: BEGIN and COMMIT). Like the
@@ -171,11 +171,11 @@ class Env:
         self.admin.execute("DELETE FROM video_jobs WHERE id = %s", (job_id,))
 
 
-def _session(*, autocommit: bool) -> AbstractContextManager[Any]:
-    """``session_scope`` as the handlers use it (one-statement routes in autocommit)."""
-    from videogen.db import session_scope  # noqa: PLC0415
+def _connection(*, transaction: bool = False) -> AbstractContextManager[Any]:
+    """``statements.connection`` as the handlers use it (one-statement routes in autocommit)."""
+    from videogen import statements  # noqa: PLC0415
 
-    return session_scope(autocommit=autocommit)
+    return statements.connection(transaction=transaction)
 
 
 # --- seed -------------------------------------------------------------------------------------
@@ -232,8 +232,8 @@ def _read_route(
     exact: bool = True,
 ) -> RouteBench:
     def run_repo(_: Any) -> Any:
-        with _session(autocommit=True) as s:
-            return repo(s)
+        with _connection() as db:
+            return repo(db)
 
     return RouteBench(
         name,
@@ -253,7 +253,7 @@ def status_route(env: Env) -> RouteBench:
         "status",
         handler=env.status,
         event=lambda: lambdas.event("status.get.200"),
-        repo=lambda s: video_jobs.get_for_user(s, USER, JOB_ID),
+        repo=lambda s: video_jobs.get_status_for_user(s, USER, JOB_ID),
         floor=lambda c: c.execute(SQL_STATUS, (JOB_ID, USER)).fetchone(),
         max_statements=1,
     )
@@ -317,12 +317,12 @@ def _write_layer(
     setup: Callable[[], Any] = lambda: None,
     teardown: Callable[[Any, Any], None] = lambda prepared, result: None,
 ) -> Contender:
-    """``call(session, prepared)`` in an autocommit ``session_scope``, as the one-statement
-    write handlers run it."""
+    """``call(connection, prepared)`` on an autocommit ``statements.connection``, as the
+    one-statement write handlers run it."""
 
     def in_scope(prepared: Any) -> Any:
-        with _session(autocommit=True) as s:
-            return call(s, prepared)
+        with _connection() as db:
+            return call(db, prepared)
 
     return Contender("repo", in_scope, setup=setup, teardown=teardown)
 
@@ -468,10 +468,9 @@ def _generate_floor_params(key: str) -> dict[str, Any]:
 
 
 def generate_route(env: Env) -> RouteBench:
-    from videogen.db import session_scope  # noqa: PLC0415
     from videogen.generation.request import create_job  # noqa: PLC0415
+    from videogen.job_schemas import GenerateRequest  # noqa: PLC0415
     from videogen.queue import StepMessage  # noqa: PLC0415
-    from videogen.schemas import GenerateRequest  # noqa: PLC0415
 
     body = {"storyboardId": str(BOARD_ID), "sceneId": "scene-1", "provider": "sora"}
     template = _generate_floor_params("template")
@@ -482,8 +481,8 @@ def generate_route(env: Env) -> RouteBench:
 
     def repo(_: Any) -> Any:
         req = GenerateRequest.model_validate(body)
-        with session_scope() as s:
-            accepted = create_job(s, USER, req, idempotency_key=str(uuid.uuid4()))
+        with _connection(transaction=True) as db:
+            accepted = create_job(db, USER, req, idempotency_key=str(uuid.uuid4()))
         env.sender.send(StepMessage(job_id=accepted.job_id, step="submit"))
         return accepted.job_id
 
@@ -582,7 +581,7 @@ def _rows(bench: RouteBench, counts: Counts) -> list[Row]:
     rows = [
         Row(f"{name}: handler p50", h.p(0.5), f.p(0.5), p50, f"ratio <= {LATENCY_BUDGET:g}", within, "ms"),
         Row(f"{name}: handler p95", h.p(0.95), f.p(0.95), p95, "-", None, "ms"),
-        Row(f"{name}: session+repo p50", r.p(0.5), f.p(0.5), ratio(r.p(0.5), f.p(0.5)), "-", None, "ms"),
+        Row(f"{name}: connection+repo p50", r.p(0.5), f.p(0.5), ratio(r.p(0.5), f.p(0.5)), "-", None, "ms"),
         Row(f"{name}: statements", counts.statements, None, None, stmt_budget, stmt_ok, "stmts", send_note),
         Row(
             f"{name}: round trips",

@@ -13,8 +13,8 @@ from videogen import contract, keys
 from videogen.catalog import Provider
 from videogen.db import session_scope
 from videogen.http import api_handler, current_user, make_resolver, metrics
+from videogen.key_schemas import ApiKeyDeleted, ApiKeyList, ApiKeyPut, ApiKeySummary
 from videogen.repositories import api_keys
-from videogen.schemas import ApiKeyDeleted, ApiKeyList, ApiKeyPut, ApiKeySummary
 
 app = make_resolver()
 TAGS = ["keys"]

@@ -9,14 +9,18 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from videogen import contract
+from videogen import contract, statements
 from videogen.db import session_scope
 from videogen.generation import batch
 from videogen.generation.request import create_job, enqueue_or_withdraw
 from videogen.http import ApiResolver, api_handler, current_user, logger, make_resolver, metrics
-from videogen.job_schemas import BatchGenerateAccepted, BatchGenerateRequest
+from videogen.job_schemas import (
+    BatchGenerateAccepted,
+    BatchGenerateRequest,
+    GenerateAccepted,
+    GenerateRequest,
+)
 from videogen.queue import QueueSender, default_sender
-from videogen.schemas import GenerateAccepted, GenerateRequest
 
 OPERATION = contract.operation(
     "generateVideo",
@@ -113,8 +117,8 @@ def build_app(sender: QueueSender | None = None) -> ApiResolver:
         body: Annotated[GenerateRequest, Body()], idempotency_key: contract.IdempotencyKey = None
     ) -> Response[GenerateAccepted]:
         user_id = current_user(app)
-        with session_scope() as s:
-            accepted = create_job(s, user_id, body, idempotency_key=idempotency_key)
+        with statements.connection(transaction=True) as db:  # three statements, one transaction
+            accepted = create_job(db, user_id, body, idempotency_key=idempotency_key)
         if accepted.created:
             enqueue_or_withdraw(accepted, user_id, sender or default_sender())
             metrics.add_metric(name="JobsQueued", unit="Count", value=1)

@@ -15,10 +15,10 @@ from videogen.db import session_scope
 from videogen.generation.cancel import cancel_job
 from videogen.generation.usage import DEFAULT_DAYS, MAX_DAYS, usage_report
 from videogen.http import ApiResolver, api_handler, current_user, make_resolver
-from videogen.job_schemas import JobsPage, Usage
+from videogen.job_schemas import JobsPage, JobStatus, Usage
 from videogen.queue import QueueSender, default_sender
 from videogen.repositories import video_jobs
-from videogen.schemas import JobStatus, JobStatusName
+from videogen.schemas import JobStatusName
 
 TAGS = ["video"]
 JobId = Annotated[uuid.UUID, Path(description="The job's id, as generate answered it")]

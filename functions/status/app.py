@@ -11,12 +11,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from videogen import clips, contract
+from videogen import clips, contract, statements
 from videogen.catalog_schemas import Catalog
-from videogen.db import session_scope
 from videogen.http import api_handler, current_user, make_resolver
+from videogen.job_schemas import JobStatus
 from videogen.repositories import video_jobs
-from videogen.schemas import JobStatus
 
 CATALOG_CACHE_CONTROL = "public, max-age=3600"
 """The catalog changes with a deploy or at a retirement date: an hour's staleness is harmless."""
@@ -48,8 +47,8 @@ JobId = Annotated[uuid.UUID, Path(description="The job's id, as generate answere
 )
 def get_status(jobId: JobId) -> JobStatus:
     user_id = current_user(app)
-    with session_scope(autocommit=True) as s:
-        job = video_jobs.get_status_for_user(s, user_id, jobId)
+    with statements.connection() as db:
+        job = video_jobs.get_status_for_user(db, user_id, jobId)
     return clips.job_status(job, datetime.now(UTC))
 
 

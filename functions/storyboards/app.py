@@ -11,8 +11,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from pydantic.json_schema import SkipJsonSchema
 
-from videogen import cleanup, clips, contract, edge
-from videogen.db import session_scope
+from videogen import cleanup, clips, contract, edge, statements
 from videogen.http import api_handler, current_user, make_resolver, metrics
 from videogen.queue import cleanup_sender
 from videogen.repositories import storyboards
@@ -22,7 +21,6 @@ from videogen.schemas import (
     StoryboardDetailEnvelope,
     StoryboardEnvelope,
     StoryboardList,
-    StoryboardOut,
     StoryboardPatch,
     StoryboardWithJobsOut,
     scenes_json,
@@ -73,9 +71,9 @@ IfMatch = Annotated[
 )
 def create_storyboard(body: Annotated[StoryboardCreate, Body()]) -> StoryboardEnvelope:
     user_id = current_user(app)
-    with session_scope(autocommit=True) as s:  # one statement
+    with statements.connection() as db:  # one statement
         board = storyboards.create(
-            s,
+            db,
             user_id,
             name=body.name,
             preset_key=body.preset_key,
@@ -83,7 +81,7 @@ def create_storyboard(body: Annotated[StoryboardCreate, Body()]) -> StoryboardEn
             scenes=scenes_json(body.scenes),
         )
     metrics.add_metric(name="StoryboardsCreated", unit="Count", value=1)
-    return StoryboardEnvelope(storyboard=StoryboardOut.model_validate(board))
+    return StoryboardEnvelope(storyboard=board)
 
 
 @app.get(
@@ -111,11 +109,9 @@ def list_storyboards(
     ] = None,
 ) -> StoryboardList:
     user_id = current_user(app)
-    with session_scope(autocommit=True) as s:
-        page = storyboards.list_for_user(s, user_id, limit=limit, cursor=cursor, name_contains=q or None)
-    return StoryboardList(
-        storyboards=[StoryboardOut.model_validate(b) for b in page.items], next_cursor=page.next_cursor
-    )
+    with statements.connection() as db:
+        page = storyboards.list_for_user(db, user_id, limit=limit, cursor=cursor, name_contains=q or None)
+    return StoryboardList(storyboards=page.items, next_cursor=page.next_cursor)
 
 
 @app.get(
@@ -136,13 +132,12 @@ def list_storyboards(
 )
 def get_storyboard(id: StoryboardId) -> StoryboardDetailEnvelope:
     user_id = current_user(app)
-    with session_scope(autocommit=True) as s:
-        found = storyboards.get_with_jobs(s, user_id, id)
-    out = StoryboardOut.model_validate(found.storyboard)
+    with statements.connection() as db:
+        found = storyboards.get_with_jobs(db, user_id, id)
     now = datetime.now(UTC)
     views = [(job, clips.job_view(job, now)) for job in found.video_jobs]
     detail = StoryboardWithJobsOut(
-        **out.__dict__,
+        **found.storyboard.__dict__,
         video_jobs=[view for _, view in views],
         scene_clips=clips.scene_clips(found.storyboard, views),
     )
@@ -172,11 +167,11 @@ def patch_storyboard(
     id: StoryboardId, body: Annotated[StoryboardPatch, Body()], if_match: IfMatch = None
 ) -> StoryboardEnvelope:
     user_id = current_user(app)
-    with session_scope(autocommit=True) as s:  # one statement
+    with statements.connection() as db:  # one statement
         board = storyboards.update(
-            s, user_id, id, body.changes(), expected_version=edge.parse_version(if_match)
+            db, user_id, id, body.changes(), expected_version=edge.parse_version(if_match)
         )
-    return StoryboardEnvelope(storyboard=StoryboardOut.model_validate(board))
+    return StoryboardEnvelope(storyboard=board)
 
 
 @app.delete(

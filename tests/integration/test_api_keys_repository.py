@@ -65,17 +65,26 @@ def test_deactivate_missing_key_is_not_found_and_other_users_keys_untouched():
         assert api_keys.list_for_user(s, "intruder") == []
 
 
-def test_touch_last_used_records_time():
+def test_using_the_active_key_returns_its_sealed_blob_and_records_the_time():
     _store()
     with session_scope() as s:
         key = api_keys.get_active(s, "user-a", "sora")
         assert key is not None
         assert key.last_used_at is None
-        api_keys.touch_last_used(s, key.id)
+        assert api_keys.use_active(s, "user-a", "sora") == key.encrypted_key
+        assert api_keys.use_active(s, "user-a", "veo") is None
     with session_scope() as s:
         key = api_keys.get_active(s, "user-a", "sora")
     assert key is not None
     assert key.last_used_at is not None
+
+
+def test_a_removed_key_is_not_used():
+    _store()
+    with session_scope() as s:
+        api_keys.deactivate(s, "user-a", "sora")
+    with session_scope() as s:
+        assert api_keys.use_active(s, "user-a", "sora") is None
 
 
 def test_one_key_per_user_and_provider_and_known_providers_only():

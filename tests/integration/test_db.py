@@ -254,6 +254,27 @@ def test_revision_0005_fingerprints_existing_jobs_as_the_code_does_and_downgrade
     assert tuple(after) == ("failed", "cancelled by the user")
 
 
+def test_revision_0007_samples_storyboard_names_for_stable_search_plans_and_downgrades(postgres):
+    postgres.create_database("videogen_statistics")
+    engine = create_engine(postgres.url("videogen_statistics"))
+    config = _alembic_config()
+    target = text(
+        "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'storyboards'::regclass AND attname = 'name'"
+    )
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+            at_head = conn.execute(target).scalar_one()
+            command.downgrade(config, "0006")
+            after = conn.execute(target).scalar_one()
+    finally:
+        engine.dispose()
+
+    assert at_head == 300
+    assert after in (-1, None)  # the server's default_statistics_target again
+
+
 class TestRoundTripBudgets:
     """Statement counts from the architecture's performance budgets."""
 

@@ -304,7 +304,8 @@ def test_a_key_row_moved_to_another_user_is_unreadable_for_the_worker(kms: Kms) 
             last4=sealed.last4,
         )
 
-    with session_scope() as s, pytest.raises(SealedKeyUnreadable):
+    # as the worker's step does: the refusal leaves its transaction, which rolls back the use
+    with pytest.raises(SealedKeyUnreadable), session_scope() as s:
         keys.decrypt_for_user(s, "user-b", "sora")
     with session_scope() as s:
         assert api_keys.get_active(s, "user-b", "sora").last_used_at is None  # type: ignore[union-attr]
@@ -325,3 +326,57 @@ def test_sealing_and_using_a_key_never_logs_it(kms: Kms, caplog: pytest.LogCaptu
     for record in caplog.records:
         assert PLAINTEXT not in record.getMessage()
     assert PLAINTEXT not in caplog.text
+
+
+# --- the worker's cache of unwrapped data keys ------------------------------------------------
+
+
+def kms_decrypts() -> list[str]:
+    """A list that grows by one for every KMS Decrypt the layer's client sends from now on."""
+    calls: list[str] = []
+    keys._kms().meta.events.register("before-call.kms.Decrypt", lambda **_: calls.append("Decrypt"))
+    return calls
+
+
+def test_a_jobs_steps_unwrap_the_same_stored_key_through_kms_once(kms: Kms) -> None:
+    store_key("user-a", "sora", PLAINTEXT)
+    decrypts = kms_decrypts()
+
+    for _ in range(5):  # a submit and its polls
+        with session_scope() as s:
+            assert keys.decrypt_for_user(s, "user-a", "sora") == PLAINTEXT
+
+    assert decrypts == ["Decrypt"]
+
+
+def test_a_replaced_key_is_never_served_from_the_cache(kms: Kms) -> None:
+    store_key("user-a", "sora", PLAINTEXT)
+    with session_scope() as s:
+        keys.decrypt_for_user(s, "user-a", "sora")
+
+    store_key("user-a", "sora", "sk-test-replacement-0000wxyz")
+
+    with session_scope() as s:
+        assert keys.decrypt_for_user(s, "user-a", "sora") == "sk-test-replacement-0000wxyz"
+
+
+def test_a_removed_key_is_refused_though_its_data_key_was_cached(kms: Kms) -> None:
+    store_key("user-a", "sora", PLAINTEXT)
+    with session_scope() as s:
+        keys.decrypt_for_user(s, "user-a", "sora")
+        api_keys.deactivate(s, "user-a", "sora")
+
+    with session_scope() as s, pytest.raises(Conflict):
+        keys.decrypt_for_user(s, "user-a", "sora")
+
+
+def test_a_cached_data_key_expires_and_is_never_shown() -> None:
+    now = [0.0]
+    cache = keys._DataKeys(clock=lambda: now[0])
+    slot = ("user-a", "sora", "digest")
+    cache.put(slot, b"k" * 32)
+
+    assert cache.get(slot) == b"k" * 32
+    assert "k" * 8 not in repr(cache)
+    now[0] = keys.DATA_KEY_TTL_SECONDS
+    assert cache.get(slot) is None

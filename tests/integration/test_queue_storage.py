@@ -18,10 +18,11 @@ import pytest
 import requests
 from pydantic import ValidationError
 
-from videogen import queue, storage
+from videogen import queue, storage, uploads
 from videogen.config import get_settings
 from videogen.queue import InMemoryQueueSender, QueueUnavailable, SqsQueueSender, StepMessage
-from videogen.storage import EmptyUpload, InvalidMedia, StorageUnavailable
+from videogen.storage import StorageUnavailable
+from videogen.uploads import EmptyUpload, InvalidMedia
 
 REGION = "us-east-1"
 # The smallest plausible MP4 start: a 24-byte ftyp box, then payload.
@@ -244,13 +245,13 @@ def test_a_key_needs_a_user_and_real_ids(user_id: str, board_id: str, job_id: st
 
 
 def test_sniffing_tells_mp4_and_images_apart() -> None:
-    assert storage.is_mp4(MP4_HEAD)
-    assert not storage.is_mp4(b"<html><body>expired</body></html>")
-    assert not storage.is_mp4(b"")
-    assert storage.image_content_type(b"\xff\xd8\xff\xe0\x00\x10JFIF") == "image/jpeg"
-    assert storage.image_content_type(b"\x89PNG\r\n\x1a\n\x00\x00") == "image/png"
-    assert storage.image_content_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
-    assert storage.image_content_type(MP4_HEAD) is None
+    assert uploads.is_mp4(MP4_HEAD)
+    assert not uploads.is_mp4(b"<html><body>expired</body></html>")
+    assert not uploads.is_mp4(b"")
+    assert uploads.image_content_type(b"\xff\xd8\xff\xe0\x00\x10JFIF") == "image/jpeg"
+    assert uploads.image_content_type(b"\x89PNG\r\n\x1a\n\x00\x00") == "image/png"
+    assert uploads.image_content_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert uploads.image_content_type(MP4_HEAD) is None
     with pytest.raises(ValueError, match="unsupported"):
         storage.thumbnail_key("a", uuid.uuid4(), uuid.uuid4(), "image/gif")
 
@@ -262,7 +263,7 @@ def test_a_streamed_video_lands_in_s3_and_its_presigned_url_returns_it(cloud: Aw
     data = MP4_HEAD + os.urandom(300_000)
     key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
 
-    written = storage.upload_stream(key, _chunks(data, 7_000), "video/mp4", validate_head=storage.is_mp4)
+    written = uploads.upload_stream(key, _chunks(data, 7_000), "video/mp4", validate_head=uploads.is_mp4)
 
     assert written == len(data)
     url = storage.presign_get(key)
@@ -279,7 +280,7 @@ def test_a_large_video_goes_up_in_parts_without_changing_a_byte(cloud: Aws) -> N
     data = MP4_HEAD + os.urandom(17 * 1024 * 1024)
     key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
 
-    written = storage.upload_stream(key, _chunks(data, 64 * 1024), "video/mp4")
+    written = uploads.upload_stream(key, _chunks(data, 64 * 1024), "video/mp4")
 
     assert written == len(data)
     head = cloud.s3.head_object(Bucket=cloud.bucket, Key=key)
@@ -292,7 +293,7 @@ def test_a_head_split_over_tiny_chunks_is_still_recognised(cloud: Aws) -> None:
     data = MP4_HEAD + b"payload"
     key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
 
-    written = storage.upload_stream(key, _chunks(data, 1), "video/mp4", validate_head=storage.is_mp4)
+    written = uploads.upload_stream(key, _chunks(data, 1), "video/mp4", validate_head=uploads.is_mp4)
 
     assert written == len(data)
     assert cloud.s3.get_object(Bucket=cloud.bucket, Key=key)["Body"].read() == data
@@ -302,7 +303,7 @@ def test_an_empty_download_is_refused_and_nothing_is_stored(cloud: Aws) -> None:
     key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
 
     with pytest.raises(EmptyUpload):
-        storage.upload_stream(key, iter([b"", b""]), "video/mp4")
+        uploads.upload_stream(key, iter([b"", b""]), "video/mp4")
 
     assert cloud.object_keys() == []
 
@@ -312,7 +313,7 @@ def test_a_download_that_is_not_an_mp4_is_refused_and_nothing_is_stored(cloud: A
     page = b"<?xml version='1.0'?><Error><Code>AccessDenied</Code></Error>"
 
     with pytest.raises(InvalidMedia):
-        storage.upload_stream(key, [page], "video/mp4", validate_head=storage.is_mp4)
+        uploads.upload_stream(key, [page], "video/mp4", validate_head=uploads.is_mp4)
 
     assert cloud.object_keys() == []
 
@@ -326,7 +327,7 @@ def test_a_download_failing_midway_propagates_and_leaves_nothing_behind(cloud: A
         raise ProviderDropped("connection reset by provider")
 
     with pytest.raises(ProviderDropped):
-        storage.upload_stream(
+        uploads.upload_stream(
             storage.video_key("user-a", uuid.uuid4(), uuid.uuid4()), dropping(), "video/mp4"
         )
 
@@ -338,7 +339,7 @@ def test_s3_trouble_is_reported_as_unavailable(cloud: Aws, monkeypatch: pytest.M
     monkeypatch.setenv("VIDEOS_BUCKET", "no-such-bucket")
     _forget_settings()
     with pytest.raises(StorageUnavailable):
-        storage.upload_stream("videos/x/y/video.mp4", [MP4_HEAD], "video/mp4")
+        uploads.upload_stream("videos/x/y/video.mp4", [MP4_HEAD], "video/mp4")
 
     monkeypatch.delenv("VIDEOS_BUCKET")
     _forget_settings()
@@ -348,7 +349,7 @@ def test_s3_trouble_is_reported_as_unavailable(cloud: Aws, monkeypatch: pytest.M
 
 def test_stored_urls_become_fetchable_links(cloud: Aws) -> None:
     key = storage.thumbnail_key("user-a", uuid.uuid4(), uuid.uuid4(), "image/png")
-    storage.upload_stream(key, [b"\x89PNG\r\n\x1a\n" + b"\x00" * 32], "image/png")
+    uploads.upload_stream(key, [b"\x89PNG\r\n\x1a\n" + b"\x00" * 32], "image/png")
 
     link = storage.url_for(key)
 
@@ -361,7 +362,7 @@ def test_stored_urls_become_fetchable_links(cloud: Aws) -> None:
 def test_a_thumbnail_is_stored_under_the_extension_its_bytes_show(cloud: Aws) -> None:
     board_id, job_id = uuid.uuid4(), uuid.uuid4()
 
-    key = storage.upload_thumbnail("user-a", board_id, job_id, [b"\x89PNG\r\n", b"\x1a\n" + b"\x00" * 32])
+    key = uploads.upload_thumbnail("user-a", board_id, job_id, [b"\x89PNG\r\n", b"\x1a\n" + b"\x00" * 32])
 
     assert key == storage.thumbnail_key("user-a", board_id, job_id, "image/png")
     assert requests.get(storage.presign_get(key), timeout=10).headers["Content-Type"] == "image/png"
@@ -369,7 +370,7 @@ def test_a_thumbnail_is_stored_under_the_extension_its_bytes_show(cloud: Aws) ->
 
 def test_a_thumbnail_that_is_no_image_is_refused_and_nothing_stored(cloud: Aws) -> None:
     with pytest.raises(InvalidMedia):
-        storage.upload_thumbnail("user-a", uuid.uuid4(), uuid.uuid4(), [b"<html>not an image</html>"])
+        uploads.upload_thumbnail("user-a", uuid.uuid4(), uuid.uuid4(), [b"<html>not an image</html>"])
 
     listed = cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix=storage.user_prefix("user-a"))
     assert listed.get("KeyCount", 0) == 0

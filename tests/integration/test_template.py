@@ -8,12 +8,14 @@ package installed in the venv); API routes are compared with the Powertools reso
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
@@ -483,6 +485,75 @@ def test_sam_validate_transforms_and_lints_cleanly() -> None:
     assert translated.returncode == 0, translated.stdout + translated.stderr
     linted = run_sam("validate", "--lint", "--template", str(TEMPLATE_PATH), timeout=120)
     assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+# SAM's own transform, in the sam venv: the template as CloudFormation would receive it.
+TRANSFORM = """
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+class NoManagedPolicies:
+    def load(self):
+        return {}
+
+template = yaml_parse(open(sys.argv[1]).read())
+for resource in template["Resources"].values():
+    properties = resource.get("Properties", {})
+    for key in ("CodeUri", "ContentUri"):  # sam build would upload these
+        if isinstance(properties.get(key), str):
+            properties[key] = "s3://bucket/" + properties[key]
+print(json.dumps(transform(template, {}, NoManagedPolicies())["Resources"]))
+"""
+
+
+def transformed_resources() -> dict[str, Any]:
+    python = SAM.parent / "python"
+    assert python.exists(), "the sam venv is missing: `make test` installs it"
+    done = subprocess.run(
+        [str(python), "-c", TRANSFORM, str(TEMPLATE_PATH)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=os.environ | {"AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    resources: dict[str, Any] = json.loads(done.stdout)
+    return resources
+
+
+def test_api_functions_resume_from_snapstart_snapshots_within_their_limits() -> None:
+    for function in API_FUNCTIONS:
+        properties = FUNCTIONS[function]
+        assert properties.get("SnapStart") == {"ApplyOn": "PublishedVersions"}, function
+        assert properties.get("AutoPublishAlias") == "live", function
+        # SnapStart allows no EFS and no ephemeral storage above 512 MB; the connection budget stays
+        assert "FileSystemConfigs" not in properties, function
+        assert int(properties.get("EphemeralStorage", {}).get("Size", 512)) <= 512, function
+        assert "ReservedConcurrentExecutions" in properties, function
+        assert "ProvisionedConcurrencyConfig" not in properties, function
+
+
+def test_http_api_integrations_and_permissions_target_the_published_alias() -> None:
+    resources = transformed_resources()
+    api = next(r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Api")
+    uris = [
+        json.dumps(operation["x-amazon-apigateway-integration"]["uri"])
+        for operations in api["Properties"]["Body"]["paths"].values()
+        for operation in operations.values()
+        if isinstance(operation, dict) and "x-amazon-apigateway-integration" in operation
+    ]
+    called = {re.search(r"\$\{(\w+)\}/invocations", uri).group(1) for uri in uris}  # type: ignore[union-attr]
+    assert called == {f"{function}Aliaslive" for function in API_FUNCTIONS}
+    permissions = [
+        r["Properties"]["FunctionName"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Permission"
+        and r["Properties"].get("Principal") == "apigateway.amazonaws.com"
+    ]
+    assert permissions
+    assert {p["Ref"] for p in permissions} <= {f"{function}Aliaslive" for function in API_FUNCTIONS}
 
 
 def tree_size(root: Path) -> int:

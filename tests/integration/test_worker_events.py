@@ -16,7 +16,7 @@ from tests.integration.film_support import film_row, seed_sample_film
 from tests.integration.generation_support import NOTHING_SWEPT, Fakes, job_row, settings_for, store_key
 from tests.support import EVENTS, FakeLambdaContext, load_event, load_function
 from tools import samples
-from videogen import storage
+from videogen import storage, uploads
 from videogen.db import session_scope
 from videogen.models import StorageCleanup
 from videogen.queue import FilmStepMessage, StepMessage
@@ -105,7 +105,7 @@ def seeded(aws: Any, fakes: Fakes, configure: Any, make_storyboard: Any, make_jo
         size="1280x720",
     )
     store_key(samples.SAMPLE_USER, "sora")
-    storage.upload_stream(LEFT_OVER, [b"\x00\x00\x00\x18ftypmp42"], storage.VIDEO_CONTENT_TYPE)
+    uploads.upload_stream(LEFT_OVER, [b"\x00\x00\x00\x18ftypmp42"], storage.VIDEO_CONTENT_TYPE)
     with session_scope() as s:
         s.add(
             StorageCleanup(

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Literal
 
-from videogen import storage
+from videogen import statements, storage
 from videogen.config import Settings
 from videogen.db import session_scope
 from videogen.observability import emit_metric, logger
@@ -36,8 +36,8 @@ def delete_storyboard(user_id: str, storyboard_id: uuid.UUID, sender: QueueSende
     the storyboard is missing or someone else's. A send that fails is logged, not raised: the
     storyboard is gone either way, and the sweeper sends the cleanup later.
     """
-    with session_scope(autocommit=True) as s:  # one statement
-        cleanup_id = storyboards.delete(s, user_id, storyboard_id)
+    with statements.connection() as db:  # one statement
+        cleanup_id = storyboards.delete(db, user_id, storyboard_id)
     _send(sender, cleanup_id)
 
 

@@ -14,16 +14,18 @@ or the job ran on an explicit prompt).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from videogen import catalog, storage
 from videogen.generation.pacing import PacedJob, started_at
 from videogen.generation.prompt import scene_fingerprint
-from videogen.models import Storyboard, VideoJob
+from videogen.job_schemas import JobStatus
 from videogen.repositories.video_jobs import StatusView
-from videogen.schemas import JobStatus, SceneClip, VideoJobOut, public_status
+from videogen.schemas import SceneClip, VideoJobOut, public_status
 
 _AT_TYPICAL = 90
 _CEILING = 99
@@ -36,6 +38,52 @@ class ProgressOf(PacedJob, Protocol):
     def status(self) -> str: ...
     @property
     def progress(self) -> int: ...
+
+
+class ClipJob(ProgressOf, Protocol):
+    """A job as clients see it: an ORM row, or a hot read's ``video_jobs.JobRow``."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def storyboard_id(self) -> uuid.UUID: ...
+    @property
+    def scene_id(self) -> str: ...
+    @property
+    def prompt(self) -> str: ...
+    @property
+    def video_url(self) -> str | None: ...
+    @property
+    def thumbnail_url(self) -> str | None: ...
+    @property
+    def cost(self) -> Decimal | None: ...
+    @property
+    def estimated_cost(self) -> Decimal | None: ...
+    @property
+    def error_message(self) -> str | None: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def completed_at(self) -> datetime | None: ...
+    @property
+    def fingerprint(self) -> str | None: ...
+    @property
+    def size(self) -> str | None: ...
+    @property
+    def duration_seconds(self) -> int | None: ...
+
+
+class SceneSource(Protocol):
+    """What a storyboard's scenes compose from (an ORM row or a ``StoryboardOut``)."""
+
+    @property
+    def scenes(self) -> list[Any]: ...
+    @property
+    def character(self) -> dict[str, Any]: ...
+    @property
+    def preset_key(self) -> str: ...
 
 
 def estimated_progress(elapsed_seconds: float, typical_seconds: float) -> int:
@@ -76,7 +124,7 @@ def job_status(job: StatusView, now: datetime) -> JobStatus:
     )
 
 
-def job_view(job: VideoJob, now: datetime) -> VideoJobOut:
+def job_view(job: ClipJob, now: datetime) -> VideoJobOut:
     """The job with presigned URLs and its shown progress."""
     progress, estimated = shown_progress(job, now)
     return VideoJobOut(
@@ -101,7 +149,7 @@ def job_view(job: VideoJob, now: datetime) -> VideoJobOut:
     )
 
 
-def is_stale(job: VideoJob, scene: dict[str, Any], storyboard: Storyboard) -> bool:
+def is_stale(job: ClipJob, scene: dict[str, Any], storyboard: SceneSource) -> bool:
     """Whether ``job`` no longer matches what ``scene`` composes to (see module doc)."""
     if job.fingerprint is None or job.size is None or job.duration_seconds is None:
         return False  # a job from before fingerprints: nothing to compare with
@@ -116,9 +164,9 @@ def is_stale(job: VideoJob, scene: dict[str, Any], storyboard: Storyboard) -> bo
     return now != job.fingerprint
 
 
-def scene_clips(storyboard: Storyboard, views: Iterable[tuple[VideoJob, VideoJobOut]]) -> list[SceneClip]:
+def scene_clips(storyboard: SceneSource, views: Iterable[tuple[ClipJob, VideoJobOut]]) -> list[SceneClip]:
     """Each scene's newest job (``views`` oldest first), in scene order."""
-    newest: dict[str, tuple[VideoJob, VideoJobOut]] = {}
+    newest: dict[str, tuple[ClipJob, VideoJobOut]] = {}
     for job, view in views:
         newest[job.scene_id] = (job, view)
     clips = []

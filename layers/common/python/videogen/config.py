@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,9 @@ class Settings(BaseSettings):
     db_name: str = "videogen"
     db_user: str = "videogen_app"
     db_secret_arn: str | None = None
+    # TLS to RDS Proxy (DB_HOST): "require"; "verify-full" with the RDS CA bundle; tests on a
+    # local server without TLS set "disable".
+    db_sslmode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
     db_connect_timeout_seconds: int = 5
     # Under RDS Proxy's IdleClientTimeout (template: 1800 s) and the IAM token's 15 min life.
     db_pool_recycle_seconds: int = 600

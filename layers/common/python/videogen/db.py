@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
@@ -50,22 +51,40 @@ def _url_from_secret(settings: Settings) -> URL:
         host=secret.get("host", settings.db_host),
         port=int(secret.get("port", settings.db_port)),
         database=secret.get("dbname", settings.db_name),
-        query={"sslmode": "require"},
+        query={"sslmode": settings.db_sslmode},
     )
 
 
-def _attach_iam_token(engine: Engine, settings: Settings) -> None:
-    """Generate a fresh IAM auth token for every new connection, never one per process."""
-    rds = aws.client("rds")
+TokenSource = Callable[[Settings], str]
+"""``settings -> IAM auth token`` for a new connection to ``settings.db_host``."""
+
+
+def rds_auth_token(settings: Settings) -> str:
+    """A fresh RDS IAM auth token (15 minutes), signed locally with the function's credentials."""
+    return aws.client("rds").generate_db_auth_token(
+        DBHostname=str(settings.db_host),
+        Port=settings.db_port,
+        DBUsername=settings.db_user,
+        Region=settings.aws_region,
+    )
+
+
+_token_source: TokenSource = rds_auth_token
+
+
+def use_token_source(source: TokenSource | None) -> None:
+    """Where engines built from now on get their IAM tokens (``None``: RDS, the default).
+    Tests and tools pass a fake; the engine in use keeps the source it was built with."""
+    global _token_source  # noqa: PLW0603 (one per process)
+    _token_source = source or rds_auth_token
+
+
+def _attach_iam_token(engine: Engine, settings: Settings, source: TokenSource) -> None:
+    """Fetch a fresh IAM auth token for every new connection, never one per process."""
 
     @event.listens_for(engine, "do_connect")
     def _provide_token(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
-        cparams["password"] = rds.generate_db_auth_token(
-            DBHostname=str(settings.db_host),
-            Port=settings.db_port,
-            DBUsername=settings.db_user,
-            Region=settings.aws_region,
-        )
+        cparams["password"] = source(settings)
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -82,7 +101,7 @@ def build_engine(settings: Settings) -> Engine:
             host=settings.db_host,
             port=settings.db_port,
             database=settings.db_name,
-            query={"sslmode": "require"},
+            query={"sslmode": settings.db_sslmode},
         )
         iam = True
     elif settings.db_secret_arn:
@@ -97,10 +116,12 @@ def build_engine(settings: Settings) -> Engine:
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_timeout=settings.db_connect_timeout_seconds,
         connect_args=_connect_args(settings),
+        # JSONB columns (scenes, character, metadata) parsed in Rust: several times json.loads' speed.
+        json_deserializer=pydantic_core.from_json,
     )
     _attach_pre_ping(engine, settings.db_ping_after_idle_seconds)
     if iam:
-        _attach_iam_token(engine, settings)
+        _attach_iam_token(engine, settings, _token_source)
     return engine
 
 

@@ -10,22 +10,23 @@ details are field errors ``[{field, message, type}]``, the field named by where 
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from videogen import edge
+from videogen import dispatch, edge, snapstart
 from videogen.config import get_settings
 from videogen.errors import (
     Conflict,
@@ -133,12 +134,15 @@ class ApiResolver(APIGatewayHttpResolver):
     Unless built with ``require_identity=False`` (health), a request without a verified
     identity is answered 401 before anything else looks at it. The body is parsed once, under
     the edge rule, before routing; Powertools is handed that value and never parses the text.
+    A matched route is called through :mod:`videogen.dispatch` (Powertools' validation, not
+    its middleware chain).
     """
 
     def __init__(self, *, require_identity: bool = True, **kwargs: Any) -> None:
         super().__init__(json_body_deserializer=self._checked_body, **kwargs)
         self.require_identity = require_identity
         self._parsed: tuple[str | None, Any] = (None, None)
+        self._direct: dict[int, dispatch.DirectRoute] | None = None
 
     def _checked_body(self, text: str) -> Any:
         # The very text resolve() parsed: its value; any other text is parsed under the same rule.
@@ -156,6 +160,15 @@ class ApiResolver(APIGatewayHttpResolver):
         except edge.Refused as exc:
             return _raw_error(HTTPStatus.BAD_REQUEST, exc.message, exc.details)
         return super().resolve(event, context)
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
+        # Routes are all registered at import, before the first request: the table is built once.
+        if self._direct is None:
+            self._direct = dispatch.direct_routes(self)
+        direct = self._direct.get(id(route))
+        if direct is None or direct.route is not route:
+            return super()._call_route(route, route_arguments)
+        return dispatch.call_route(self, direct, route_arguments)
 
 
 def current_user(app: APIGatewayHttpResolver) -> str:
@@ -214,13 +227,32 @@ def make_resolver(*, require_identity: bool = True) -> ApiResolver:
     return app
 
 
-def api_handler(app: ApiResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda entry point over ``app``, with logging, tracing and metrics wired."""
+def prime_routes(app: ApiResolver) -> int:
+    """Build what Powertools builds on a route's first request (its parameters' and body's
+    validation models); returns how many routes. Run before a SnapStart snapshot."""
+    routes = [*getattr(app, "_static_routes", []), *getattr(app, "_dynamic_routes", [])]
+    for route in routes:
+        _ = route.dependant, route.body_field
+    app._direct = dispatch.direct_routes(app)
+    return len(routes)
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+
+_resolvers: weakref.WeakSet[ApiResolver] = weakref.WeakSet()
+snapstart.on_prime(lambda: [prime_routes(app) for app in list(_resolvers)])
+
+
+def api_handler(app: ApiResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point over ``app``, with logging, tracing and metrics wired, and its
+    routes primed before a SnapStart snapshot (:mod:`videogen.snapstart`)."""
+    _resolvers.add(app)
+    snapstart.install()
+
+    @logger.inject_lambda_context
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # The request id as correlation id, read directly: a JMESPath query per request costs more.
+        logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
         return app.resolve(event, context)
 
     return cast(Callable[[dict[str, Any], LambdaContext], dict[str, Any]], lambda_handler)
@@ -239,5 +271,6 @@ __all__ = [
     "make_resolver",
     "metrics",
     "precheck",
+    "prime_routes",
     "tracer",
 ]

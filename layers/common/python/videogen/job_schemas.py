@@ -1,5 +1,6 @@
-"""Request and response models of the job routes: whole-storyboard generate, the jobs list and
-usage (a job itself is ``schemas.VideoJobOut``; the catalog's models are in ``catalog_schemas``).
+"""Request and response models of the job routes: generate (one scene or the whole storyboard),
+the status of one job, the jobs list and usage (a job itself is ``schemas.VideoJobOut``; the
+catalog's models are in ``catalog_schemas``).
 
 Every model here speaks the job statuses of the status route (``pending``, ``processing``,
 ``completed``, ``failed``, ``cancelled``); only ``POST /api/video/generate`` keeps answering
@@ -9,16 +10,106 @@ Every model here speaks the job statuses of the status route (``pending``, ``pro
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
+from videogen import catalog
 from videogen.catalog import Provider
-from videogen.schemas import MAX_SCENES, RequestModel, VideoJobOut, WireModel
+from videogen.schemas import MAX_SCENES, JobStatusName, RequestModel, VideoJobOut, WireModel
 
 SceneId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 SkipReason = Literal["in-flight", "up-to-date", "no-prompt", "queue-unavailable"]
+
+
+_CATALOG_MODELS = [m.id for m in catalog.MODELS]
+_CATALOG_SIZES = sorted({size for m in catalog.MODELS for size in m.sizes})
+_CATALOG_DURATIONS = sorted({seconds for m in catalog.MODELS for seconds in m.durations})
+
+
+def _models_in_words() -> str:
+    current = "; ".join(
+        f"{p}: "
+        + ", ".join(m.id for m in catalog.MODELS if m.provider == p and m.retired_on is None)
+        + f" (default {catalog.DEFAULTS[p].model})"
+        for p in catalog.PROVIDERS
+    )
+    retired = ", ".join(f"{m.id} (from {m.retired_on})" for m in catalog.MODELS if m.retired_on)
+    return f"A model of the provider: {current}. Retired, refused naming the replacement: {retired}."
+
+
+class GenerateRequest(RequestModel):
+    """A clip for one scene. Durations and sizes must be ones the model accepts (the catalog);
+    without `prompt` one is composed from the scene, the character and the preset."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "storyboardId": "0b6f1c64-3f47-4d3a-9a51-6f5d7c2e9b10",
+                    "sceneId": "scene-1",
+                    "provider": "sora",
+                    "durationSeconds": 4,
+                }
+            ]
+        }
+    )
+
+    storyboard_id: uuid.UUID
+    scene_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    provider: Provider
+    # The catalog's models, sizes and durations as enums (null: the default); which of them pair
+    # up is the catalog's rule, answered 400 with the allowed ones named.
+    model: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description=_models_in_words(), json_schema_extra={"enum": [*_CATALOG_MODELS, None]}
+    )
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] | None = (
+        Field(default=None, description="Used as is; without it, composed from the scene")
+    )
+    duration_seconds: Annotated[int, Field(ge=1, le=60)] | None = Field(
+        default=None,
+        description="Seconds; the model's default when absent",
+        json_schema_extra={"enum": [*_CATALOG_DURATIONS, None]},
+    )
+    size: Annotated[str, StringConstraints(min_length=3, max_length=16)] | None = Field(
+        default=None,
+        description="`<width>x<height>`; the model's default when absent",
+        json_schema_extra={"enum": [*_CATALOG_SIZES, None]},
+    )
+
+
+class GenerateAccepted(WireModel):
+    """The job was stored and queued (or, for a retry with the same `Idempotency-Key` and the
+    same request, the first request's job)."""
+
+    success: bool = True
+    job_id: uuid.UUID
+    prompt: str = Field(description="The prompt the provider is sent")
+    estimated_cost: float = Field(description="US dollars, from the catalog's price for the model and size")
+    status: Literal["queued"] = Field(
+        default="queued",
+        description="Always `queued`: the earlier front end's word for the job's `pending`. Follow "
+        "the job with GET /api/video/status/{jobId}.",
+    )
+
+
+class JobStatus(WireModel):
+    """Where a job is. `videoUrl` and `thumbnailUrl` are short-lived presigned URLs, present once
+    the job completed."""
+
+    job_id: uuid.UUID
+    status: JobStatusName
+    progress: int
+    progress_estimated: bool = Field(
+        default=False, description="true: the provider reports no progress; estimated from elapsed time"
+    )
+    video_url: str | None
+    thumbnail_url: str | None
+    cost: float | None
+    error: str | None
+    created_at: datetime
+    completed_at: datetime | None
 
 
 class BatchGenerateRequest(RequestModel):

@@ -19,6 +19,15 @@ deployed; never a bare hash, which would let anyone holding the table test guess
 
 The plaintext key never goes into a log record, an exception message or a repr: errors say
 what is wrong with it, never what it is.
+
+Opening a key unwraps its data key through KMS. A job's submit and each of its polls open the
+same stored key, so the worker keeps unwrapped data keys in memory for ``DATA_KEY_TTL_SECONDS``
+(at most ``DATA_KEY_CACHE_SIZE``), keyed by user, provider and a SHA-256 of the whole stored
+blob. That is safe: the row is read on every use, and a replaced key is a new blob (a new data
+key and nonce) and a removed one has no blob, so neither can be served from the cache; the
+GCM decryption of the key itself still runs on every use; the cache lives in one container's
+memory only, is never logged (no repr), dropped by :func:`reset_clients` (and before a SnapStart
+snapshot), and a data key opens only the one blob it was made for.
 """
 
 from __future__ import annotations
@@ -29,6 +38,10 @@ import hashlib
 import hmac
 import json
 import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -96,9 +109,52 @@ def _kms() -> KMSClient:
     return aws.client("kms")
 
 
+DATA_KEY_TTL_SECONDS = 300.0
+DATA_KEY_CACHE_SIZE = 256
+
+
+class _DataKeys:
+    """Unwrapped data keys by (user, provider, blob digest), each for ``DATA_KEY_TTL_SECONDS``."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._keys: OrderedDict[tuple[str, str, str], tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<{len(self._keys)} data keys>"
+
+    def get(self, slot: tuple[str, str, str]) -> bytes | None:
+        with self._lock:
+            found = self._keys.get(slot)
+            if found is None:
+                return None
+            if self._clock() >= found[0]:
+                del self._keys[slot]
+                return None
+            self._keys.move_to_end(slot)
+            return found[1]
+
+    def put(self, slot: tuple[str, str, str], data_key: bytes) -> None:
+        with self._lock:
+            self._keys[slot] = (self._clock() + DATA_KEY_TTL_SECONDS, data_key)
+            self._keys.move_to_end(slot)
+            while len(self._keys) > DATA_KEY_CACHE_SIZE:
+                self._keys.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+_data_keys = _DataKeys()
+
+
 def reset_clients() -> None:
-    """Forget the cached KMS client and the fetched HMAC secret (tests, settings changes)."""
+    """Forget the cached KMS client, the unwrapped data keys and the fetched HMAC secret (tests,
+    settings changes, a SnapStart snapshot)."""
     _kms.cache_clear()
+    _data_keys.clear()
     aws.reset_secrets()
 
 
@@ -233,16 +289,9 @@ def _parse_blob(encrypted_key: str, provider: str) -> tuple[bytes, bytes, bytes]
     return wrapped, nonce, ciphertext
 
 
-def open_sealed(user_id: str, provider: str, encrypted_key: str) -> str:
-    """Decrypt a stored key for ``user_id`` and ``provider`` (one KMS call).
-
-    Raises ``SealedKeyUnreadable`` when the blob is malformed, tampered with, or belongs to
-    another user or provider; ``KeyServiceUnavailable`` when KMS cannot be reached.
-    """
-    check_provider(provider)
-    wrapped, nonce, ciphertext = _parse_blob(encrypted_key, provider)
+def _unwrap(user_id: str, provider: str, wrapped: bytes) -> bytes:
     try:
-        data_key = _kms().decrypt(
+        data_key: bytes = _kms().decrypt(
             CiphertextBlob=wrapped, KeyId=_kms_key_id(), EncryptionContext=_encryption_context(user_id)
         )["Plaintext"]
     except ClientError as exc:
@@ -251,6 +300,23 @@ def open_sealed(user_id: str, provider: str, encrypted_key: str) -> str:
         raise KeyServiceUnavailable("could not reach KMS to decrypt the API key") from exc
     except BotoCoreError as exc:
         raise KeyServiceUnavailable("could not reach KMS to decrypt the API key") from exc
+    return data_key
+
+
+def open_sealed(user_id: str, provider: str, encrypted_key: str) -> str:
+    """Decrypt a stored key for ``user_id`` and ``provider`` (one KMS call, none while its data
+    key is cached: see the module's docstring).
+
+    Raises ``SealedKeyUnreadable`` when the blob is malformed, tampered with, or belongs to
+    another user or provider; ``KeyServiceUnavailable`` when KMS cannot be reached.
+    """
+    check_provider(provider)
+    wrapped, nonce, ciphertext = _parse_blob(encrypted_key, provider)
+    slot = (user_id, provider, hashlib.sha256(encrypted_key.encode()).hexdigest())
+    data_key = _data_keys.get(slot)
+    if data_key is None:
+        data_key = _unwrap(user_id, provider, wrapped)
+        _data_keys.put(slot, data_key)
     try:
         plaintext = AESGCM(data_key).decrypt(nonce, ciphertext, _associated_data(user_id, provider))
         return plaintext.decode()
@@ -268,12 +334,10 @@ def decrypt_for_user(session: Session, user_id: str, provider: str) -> str:
     from videogen.repositories import api_keys  # noqa: PLC0415 (SQLAlchemy only where a session is used)
 
     check_provider(provider)
-    row = api_keys.get_active(session, user_id, provider)
-    if row is None or row.encrypted_key is None:
+    encrypted_key = api_keys.use_active(session, user_id, provider)  # read and touch: one statement
+    if encrypted_key is None:
         raise Conflict(
             f"No active {provider} API key; add one with PUT /api/keys/{provider}",
             {"provider": provider},
         )
-    plaintext = open_sealed(user_id, provider, row.encrypted_key)
-    api_keys.touch_last_used(session, row.id)
-    return plaintext
+    return open_sealed(user_id, provider, encrypted_key)

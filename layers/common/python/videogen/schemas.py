@@ -16,7 +16,6 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
-    SecretStr,
     StringConstraints,
     field_validator,
     model_validator,
@@ -24,7 +23,6 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
-from videogen import catalog
 from videogen.catalog import Provider
 
 MAX_SCENES = 200
@@ -255,124 +253,6 @@ class StoryboardList(WireModel):
 class DeleteResult(WireModel):
     success: bool = True
     message: str
-
-
-_CATALOG_MODELS = [m.id for m in catalog.MODELS]
-_CATALOG_SIZES = sorted({size for m in catalog.MODELS for size in m.sizes})
-_CATALOG_DURATIONS = sorted({seconds for m in catalog.MODELS for seconds in m.durations})
-
-
-def _models_in_words() -> str:
-    current = "; ".join(
-        f"{p}: "
-        + ", ".join(m.id for m in catalog.MODELS if m.provider == p and m.retired_on is None)
-        + f" (default {catalog.DEFAULTS[p].model})"
-        for p in catalog.PROVIDERS
-    )
-    retired = ", ".join(f"{m.id} (from {m.retired_on})" for m in catalog.MODELS if m.retired_on)
-    return f"A model of the provider: {current}. Retired, refused naming the replacement: {retired}."
-
-
-class GenerateRequest(RequestModel):
-    """A clip for one scene. Durations and sizes must be ones the model accepts (the catalog);
-    without `prompt` one is composed from the scene, the character and the preset."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "storyboardId": "0b6f1c64-3f47-4d3a-9a51-6f5d7c2e9b10",
-                    "sceneId": "scene-1",
-                    "provider": "sora",
-                    "durationSeconds": 4,
-                }
-            ]
-        }
-    )
-
-    storyboard_id: uuid.UUID
-    scene_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    provider: Provider
-    # The catalog's models, sizes and durations as enums (null: the default); which of them pair
-    # up is the catalog's rule, answered 400 with the allowed ones named.
-    model: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
-        default=None, description=_models_in_words(), json_schema_extra={"enum": [*_CATALOG_MODELS, None]}
-    )
-    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] | None = (
-        Field(default=None, description="Used as is; without it, composed from the scene")
-    )
-    duration_seconds: Annotated[int, Field(ge=1, le=60)] | None = Field(
-        default=None,
-        description="Seconds; the model's default when absent",
-        json_schema_extra={"enum": [*_CATALOG_DURATIONS, None]},
-    )
-    size: Annotated[str, StringConstraints(min_length=3, max_length=16)] | None = Field(
-        default=None,
-        description="`<width>x<height>`; the model's default when absent",
-        json_schema_extra={"enum": [*_CATALOG_SIZES, None]},
-    )
-
-
-class GenerateAccepted(WireModel):
-    """The job was stored and queued (or, for a retry with the same `Idempotency-Key` and the
-    same request, the first request's job)."""
-
-    success: bool = True
-    job_id: uuid.UUID
-    prompt: str = Field(description="The prompt the provider is sent")
-    estimated_cost: float = Field(description="US dollars, from the catalog's price for the model and size")
-    status: Literal["queued"] = Field(
-        default="queued",
-        description="Always `queued`: the earlier front end's word for the job's `pending`. Follow "
-        "the job with GET /api/video/status/{jobId}.",
-    )
-
-
-class JobStatus(WireModel):
-    """Where a job is. `videoUrl` and `thumbnailUrl` are short-lived presigned URLs, present once
-    the job completed."""
-
-    job_id: uuid.UUID
-    status: JobStatusName
-    progress: int
-    progress_estimated: bool = Field(
-        default=False, description="true: the provider reports no progress; estimated from elapsed time"
-    )
-    video_url: str | None
-    thumbnail_url: str | None
-    cost: float | None
-    error: str | None
-    created_at: datetime
-    completed_at: datetime | None
-
-
-class ApiKeyPut(RequestModel):
-    """The provider API key to store. It is sealed at once and never answered, logged or queued."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"apiKey": "sk-example-0000000000000000abcd"}]})
-
-    # The document states keys.validate_api_key's rule: printable ASCII, no whitespace.
-    api_key: SecretStr = Field(min_length=8, max_length=512, json_schema_extra={"pattern": "^[!-~]*$"})
-
-
-class ApiKeySummary(RowModel):
-    """A stored key, known by its last four characters only."""
-
-    provider: Provider
-    is_active: bool
-    last4: str
-    created_at: datetime
-    last_used_at: datetime | None
-
-
-class ApiKeyList(WireModel):
-    keys: list[ApiKeySummary]
-
-
-class ApiKeyDeleted(WireModel):
-    success: bool = True
-    provider: Provider
-    is_active: bool = False
 
 
 class Liveness(WireModel):

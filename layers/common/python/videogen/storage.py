@@ -1,4 +1,4 @@
-"""Videos in S3: object keys, streaming uploads, deletes, presigned GET URLs, and file sniffing.
+"""Videos in S3: object keys, deletes and presigned GET URLs (streaming uploads: ``videogen.uploads``).
 
 Every object of a storyboard lives under one prefix, so deleting a storyboard's media is one
 prefix delete: ``videos/<user>/<storyboard id>/``, with a job's video and thumbnail under
@@ -16,9 +16,8 @@ moto server) also applies to presigned URLs: they point where the client points.
 from __future__ import annotations
 
 import hashlib
-import io
 import uuid
-from collections.abc import Buffer, Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -37,9 +36,6 @@ VIDEO_CONTENT_TYPE = "video/mp4"
 IMAGE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 """Thumbnail content types we store, and the key extension for each."""
 
-_HEAD_BYTES = 16  # enough for every signature sniffed below
-_PART_BYTES = 8 * 1024 * 1024
-
 
 class StorageError(Exception):
     """Base of storage failures; messages are safe to show."""
@@ -47,14 +43,6 @@ class StorageError(Exception):
 
 class StorageUnavailable(StorageError, ServiceUnavailable):
     """S3 could not be reached, refused the call, or no bucket is configured: retry later."""
-
-
-class EmptyUpload(StorageError):
-    """The stream held no bytes: the provider delivered nothing (a failure, not a success)."""
-
-
-class InvalidMedia(StorageError):
-    """The stream's first bytes are not what was expected (e.g. not an MP4)."""
 
 
 @lru_cache(maxsize=1)
@@ -133,121 +121,6 @@ def normalized_key(
 def is_storage_key(value: str) -> bool:
     """Whether a stored ``video_url``/``thumbnail_url`` is one of our S3 keys (not a URL)."""
     return value.startswith(VIDEOS_PREFIX)
-
-
-# --- sniffing ---------------------------------------------------------------------------------
-
-
-def is_mp4(first_bytes: bytes) -> bool:
-    """Whether a file starts like an ISO-BMFF/MP4 file: an ``ftyp`` box at offset 4."""
-    return len(first_bytes) >= 12 and first_bytes[4:8] == b"ftyp"
-
-
-def image_content_type(first_bytes: bytes) -> str | None:
-    """``image/jpeg``, ``image/png`` or ``image/webp`` from the magic bytes, else ``None``."""
-    if first_bytes.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if first_bytes.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if first_bytes[:4] == b"RIFF" and first_bytes[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-# --- upload -----------------------------------------------------------------------------------
-
-
-class _IteratorReader(io.RawIOBase):
-    """A read-only file over an iterator of byte chunks, counting what it hands out."""
-
-    def __init__(self, head: bytes, rest: Iterator[bytes]) -> None:
-        self._buffer = head
-        self._rest = rest
-        self.size = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Buffer) -> int:
-        while not self._buffer:
-            chunk = next(self._rest, None)
-            if chunk is None:
-                return 0
-            self._buffer = bytes(chunk)
-        target = memoryview(buffer).cast("B")
-        n = min(len(target), len(self._buffer))
-        target[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
-        self.size += n
-        return n
-
-
-def _read_head(chunks: Iterator[bytes]) -> bytes:
-    head = b""
-    while len(head) < _HEAD_BYTES:
-        chunk = next(chunks, None)
-        if chunk is None:
-            break
-        head += chunk
-    return head
-
-
-def upload_stream(
-    key: str,
-    chunks: Iterable[bytes],
-    content_type: str,
-    *,
-    validate_head: Callable[[bytes], bool] | None = None,
-) -> int:
-    """Stream ``chunks`` into the videos bucket at ``key``; return the bytes written.
-
-    Nothing is uploaded when the stream is empty (``EmptyUpload``) or when
-    ``validate_head`` (e.g. :func:`is_mp4`) rejects its first bytes (``InvalidMedia``).
-    Large streams go up as a multipart upload without being held in memory. S3 failures
-    raise ``StorageUnavailable``; an exception from ``chunks`` itself (e.g. the provider's
-    download failing) propagates unchanged.
-    """
-    iterator = iter(chunks)
-    head = _read_head(iterator)
-    if validate_head is not None and head and not validate_head(head):
-        raise InvalidMedia(f"the file is not a valid {content_type} file")
-    return _upload(key, head, iterator, content_type)
-
-
-def upload_thumbnail(
-    user_id: str, storyboard_id: uuid.UUID | str, job_id: uuid.UUID | str, chunks: Iterable[bytes]
-) -> str:
-    """Stream a job's thumbnail to S3, its type (and key extension) sniffed from its first
-    bytes; returns the key. ``EmptyUpload`` / ``InvalidMedia`` when it is no image we store."""
-    iterator = iter(chunks)
-    head = _read_head(iterator)
-    content_type = image_content_type(head)
-    if head and content_type is None:
-        raise InvalidMedia("the thumbnail is not a JPEG, PNG or WebP image")
-    key = thumbnail_key(user_id, storyboard_id, job_id, content_type or "image/jpeg")
-    _upload(key, head, iterator, content_type or "image/jpeg")
-    return key
-
-
-def _upload(key: str, head: bytes, rest: Iterator[bytes], content_type: str) -> int:
-    from boto3.exceptions import S3UploadFailedError  # noqa: PLC0415 (boto3 on first use)
-    from boto3.s3.transfer import TransferConfig  # noqa: PLC0415
-
-    if not head:
-        raise EmptyUpload("the file is empty (0 bytes)")
-    bucket = _bucket()
-    reader = _IteratorReader(head, rest)
-    try:
-        _s3().upload_fileobj(
-            io.BufferedReader(reader, buffer_size=1024 * 1024),
-            bucket,
-            key,
-            ExtraArgs={"ContentType": content_type},
-            Config=TransferConfig(multipart_threshold=_PART_BYTES, multipart_chunksize=_PART_BYTES),
-        )
-    except (BotoCoreError, ClientError, S3UploadFailedError) as exc:
-        raise StorageUnavailable("could not store the file in S3") from exc
-    return reader.size
 
 
 # --- deletes ----------------------------------------------------------------------------------

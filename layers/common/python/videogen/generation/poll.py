@@ -23,7 +23,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from videogen import catalog, cleanup, storage
+from videogen import catalog, cleanup, storage, uploads
 from videogen.catalog import CatalogError
 from videogen.db import session_scope
 from videogen.generation.pacing import overdue_error, poll_delay, poll_facts, poll_is_due, remembered
@@ -46,7 +46,7 @@ from videogen.providers import (
     VideoProvider,
 )
 from videogen.repositories import video_jobs
-from videogen.storage import EmptyUpload, InvalidMedia
+from videogen.uploads import EmptyUpload, InvalidMedia
 
 
 def poll(steps: JobSteps, job_id: uuid.UUID) -> Outcome:
@@ -175,7 +175,7 @@ def _unless_gone(job: VideoJob, *stored: str | None) -> Outcome:
 def _store_video(job: VideoJob, provider: VideoProvider) -> tuple[str, int]:
     key = storage.video_key(job.user_id, job.storyboard_id, job.id)
     chunks = provider.download(job.provider_job_id or "", "video")
-    size = storage.upload_stream(key, chunks, storage.VIDEO_CONTENT_TYPE, validate_head=storage.is_mp4)
+    size = uploads.upload_stream(key, chunks, storage.VIDEO_CONTENT_TYPE, validate_head=uploads.is_mp4)
     return key, size
 
 
@@ -183,7 +183,7 @@ def _store_thumbnail(job: VideoJob, provider: VideoProvider) -> str | None:
     """The thumbnail's S3 key, or ``None``: a missing thumbnail never fails a finished video."""
     try:
         chunks = provider.download(job.provider_job_id or "", "thumbnail")
-        key = storage.upload_thumbnail(job.user_id, job.storyboard_id, job.id, chunks)
+        key = uploads.upload_thumbnail(job.user_id, job.storyboard_id, job.id, chunks)
     except (ProviderError, EmptyUpload, InvalidMedia) as exc:
         logger.warning("no thumbnail stored", extra=log_fields(job, "poll", reason=str(exc)))
         return None

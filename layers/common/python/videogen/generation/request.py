@@ -30,10 +30,11 @@ from videogen import catalog, pipeline
 from videogen.config import Settings, get_settings
 from videogen.errors import Conflict, IdempotencyKeyReused, QuotaExceeded
 from videogen.generation.prompt import compose_prompt, find_scene, fingerprint
+from videogen.job_schemas import GenerateRequest
 from videogen.queue import QueueSender, StepMessage
 from videogen.repositories import generation_requests, video_jobs
 from videogen.repositories.generation_requests import Caps
-from videogen.schemas import GenerateRequest
+from videogen.statements import Runner
 
 FINGERPRINT_KEY = "request_fingerprint"
 """The job metadata key holding the fingerprint of the request that made it (with a key)."""
@@ -111,17 +112,17 @@ def request_fingerprint(req: BaseModel, **path: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _earlier(session: Session, user_id: str, job_id: uuid.UUID, fingerprint: str) -> Accepted:
+def _earlier(session: Session | Runner, user_id: str, job_id: uuid.UUID, fingerprint: str) -> Accepted:
     """The first request's job, for a retry that asks for the same thing; ``Conflict`` if not."""
-    job = video_jobs.get_for_user(session, user_id, job_id)
+    prompt, estimated_cost, metadata = generation_requests.earlier_job(session, user_id, job_id)
     # Jobs made before fingerprints were kept have none: a retry of them is taken as is.
-    if job.metadata_.get(FINGERPRINT_KEY, fingerprint) != fingerprint:
+    if metadata.get(FINGERPRINT_KEY, fingerprint) != fingerprint:
         raise IdempotencyKeyReused({"jobId": str(job_id)})
-    return Accepted(job_id, job.prompt, job.estimated_cost or Decimal(0), created=False)
+    return Accepted(job_id, prompt, estimated_cost or Decimal(0), created=False)
 
 
 def create_job(
-    session: Session,
+    session: Session | Runner,
     user_id: str,
     req: GenerateRequest,
     *,
@@ -131,7 +132,9 @@ def create_job(
 ) -> Accepted:
     """Validate the request and insert a ``pending`` job within the caller's caps.
 
-    At most three statements. Raises ``CatalogError``/``InvalidInput`` (400), ``NotFound``
+    At most three statements, in one transaction (an ORM session, or a
+    :class:`~videogen.statements.Runner` with ``transaction=True``). Raises
+    ``CatalogError``/``InvalidInput`` (400), ``NotFound``
     (404), ``Conflict`` (409, no active key) and ``QuotaExceeded`` (429). With an
     ``idempotency_key`` already used by the caller, returns that job (``created=False``), or
     raises ``Conflict`` (409) when this request differs from the one that made it.

@@ -64,22 +64,29 @@ def get_active(session: Session, user_id: str, provider: str) -> UserApiKey | No
     ).scalar_one_or_none()
 
 
+def use_active(session: Session, user_id: str, provider: str) -> str | None:
+    """The sealed key of the user's active key for ``provider``, its ``last_used_at`` recorded in
+    the same statement; ``None`` when they have none (or it was wiped)."""
+    return session.execute(
+        update(UserApiKey)
+        .where(
+            UserApiKey.user_id == user_id,
+            UserApiKey.provider == provider,
+            UserApiKey.is_active,
+            UserApiKey.encrypted_key.is_not(None),
+        )
+        .values(last_used_at=func.now())
+        .returning(UserApiKey.encrypted_key)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+
+
 def list_for_user(session: Session, user_id: str) -> list[UserApiKey]:
     """All of the user's keys, by provider."""
     return list(
         session.execute(
             select(UserApiKey).where(UserApiKey.user_id == user_id).order_by(UserApiKey.provider)
         ).scalars()
-    )
-
-
-def touch_last_used(session: Session, key_id: uuid.UUID) -> None:
-    """Record that the worker used this key just now."""
-    session.execute(
-        update(UserApiKey)
-        .where(UserApiKey.id == key_id)
-        .values(last_used_at=func.now())
-        .execution_options(synchronize_session=False)
     )
 
 

@@ -18,8 +18,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from sqlalchemy import CTE, ColumnElement, Select, and_, bindparam, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from videogen.errors import NotFound
 from videogen.models import ACTIVE_JOB_STATUSES, GenerationBatch, Storyboard, UserApiKey, UserQuota, VideoJob
+from videogen.statements import Runner, Statement, runner_for
 
 JOB_COLUMNS = (
     "id",
@@ -44,6 +45,25 @@ JOB_COLUMNS = (
     "metadata",
 )
 """The columns a new job is inserted with (the rest take their defaults)."""
+
+
+class Context(NamedTuple):
+    """Statement 1's row: what a request needs to know before it inserts anything."""
+
+    scenes: list[Any]
+    character: dict[str, Any]
+    preset_key: str
+    has_key: bool
+    earlier: Any
+
+
+class Outcome(NamedTuple):
+    """Statement 3's row (see :func:`insert_within_caps`)."""
+
+    in_flight: int
+    spent: Decimal
+    earlier_job_id: uuid.UUID | None
+    new_job_id: uuid.UUID | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +101,6 @@ def earlier_batch() -> Select[Any]:
     )
 
 
-@cache
 def _select_context(with_key: bool, batch: bool) -> Select[Any]:
     has_key = exists().where(
         UserApiKey.user_id == bindparam("owner_id"),
@@ -99,15 +118,22 @@ def _select_context(with_key: bool, batch: bool) -> Select[Any]:
     ).where(Storyboard.id == bindparam("storyboard_id"), Storyboard.user_id == bindparam("owner_id"))
 
 
+_CONTEXTS = {
+    (with_key, batch): Statement(partial(_select_context, with_key, batch))
+    for with_key in (False, True)
+    for batch in (False, True)
+}
+
+
 def load_context(
-    session: Session,
+    session: Session | Runner,
     user_id: str,
     storyboard_id: uuid.UUID,
     provider: str,
     idempotency_key: str | None,
     *,
     batch: bool = False,
-) -> Any:
+) -> Context:
     """Statement 1: the storyboard's scenes, character and preset, whether the caller has an
     active key for ``provider``, and what an earlier request with this key made (``earlier``:
     the job's id, or with ``batch`` the batch's answer and request fingerprint). ``NotFound``
@@ -118,22 +144,40 @@ def load_context(
         "provider": provider,
         "idempotency_key": idempotency_key,
     }
-    stmt = _select_context(idempotency_key is not None, batch)
-    context = session.execute(stmt, params).one_or_none()
-    if context is None:
+    row = runner_for(session).row(_CONTEXTS[idempotency_key is not None, batch], params)
+    if row is None:
         raise NotFound("Storyboard not found", {"id": str(storyboard_id)})
-    return context
+    return Context(*row)
 
 
-@cache
 def _lock_quota() -> Any:
     stmt = pg_insert(UserQuota).values(user_id=bindparam("owner_id"))
     return stmt.on_conflict_do_update(index_elements=[UserQuota.user_id], set_={"updated_at": func.now()})
 
 
-def lock_quota(session: Session, user_id: str) -> None:
+_LOCK_QUOTA = Statement(_lock_quota)
+
+
+def lock_quota(session: Session | Runner, user_id: str) -> None:
     """Statement 2: take the caller's quota row lock until this transaction ends."""
-    session.execute(_lock_quota(), {"owner_id": user_id})
+    runner_for(session).rows(_LOCK_QUOTA, {"owner_id": user_id})
+
+
+_EARLIER_JOB = Statement(
+    lambda: select(VideoJob.prompt, VideoJob.estimated_cost, VideoJob.metadata_).where(
+        VideoJob.id == bindparam("job_id"), VideoJob.user_id == bindparam("owner_id")
+    )
+)
+
+
+def earlier_job(
+    session: Session | Runner, user_id: str, job_id: uuid.UUID
+) -> tuple[str, Decimal | None, dict[str, Any]]:
+    """The prompt, estimate and metadata of the caller's job that an earlier request made."""
+    row = runner_for(session).row(_EARLIER_JOB, {"job_id": job_id, "owner_id": user_id})
+    if row is None:
+        raise NotFound("Video job not found", {"jobId": str(job_id)})
+    return row[0], row[1], row[2]
 
 
 SPEND = func.coalesce(VideoJob.cost, VideoJob.estimated_cost)
@@ -168,7 +212,6 @@ def within_caps(usage: CTE, new_jobs: ColumnElement[Any]) -> list[ColumnElement[
     ]
 
 
-@cache
 def _insert_within_caps(with_key: bool) -> Select[Any]:
     usage = usage_cte()
     conditions = within_caps(usage, literal(1))
@@ -191,7 +234,10 @@ def _insert_within_caps(with_key: bool) -> Select[Any]:
     )
 
 
-def insert_within_caps(session: Session, job: dict[str, Any], caps: Caps) -> Any:
+_INSERTS = {with_key: Statement(partial(_insert_within_caps, with_key)) for with_key in (False, True)}
+
+
+def insert_within_caps(session: Session | Runner, job: dict[str, Any], caps: Caps) -> Outcome:
     """Statement 3: the caller's usage, the idempotency re-check and the conditional INSERT.
 
     ``job`` holds every column of ``JOB_COLUMNS``. Returns ``(in_flight, spent,
@@ -199,4 +245,7 @@ def insert_within_caps(session: Session, job: dict[str, Any], caps: Caps) -> Any
     """
     params = {f"new_{c}": job[c] for c in JOB_COLUMNS} | caps.params()
     params |= {"owner_id": job["user_id"], "idempotency_key": job["idempotency_key"]}
-    return session.execute(_insert_within_caps(job["idempotency_key"] is not None), params).one()
+    row = runner_for(session).row(_INSERTS[job["idempotency_key"] is not None], params)
+    if row is None:
+        raise AssertionError("the usage row is always there")
+    return Outcome(*row)

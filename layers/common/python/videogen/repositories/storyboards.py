@@ -1,17 +1,21 @@
 """Storyboards: all SQL for the ``storyboards`` table, every statement scoped by owner.
 
-Hot-path statements are built once per process (``@cache``) with bound parameters: building
-a SQLAlchemy statement and its cache key costs more than the round trip to a nearby
-PostgreSQL, and a warm Lambda container answers many requests with the same few shapes.
+Every statement here is a hot route's: built once per process with bound parameters and run
+through :mod:`videogen.statements` (no ORM unit of work), its rows validated straight into the
+response model :class:`~videogen.schemas.StoryboardOut` (and jobs into ``video_jobs.JobRow``).
+A function takes an ORM session or a :class:`~videogen.statements.Runner` first.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import partial
+from itertools import combinations
 from typing import Any, cast
 
+from pydantic import TypeAdapter
 from sqlalchemy import Select, Table, Text, Uuid, bindparam, func, insert, literal, select, union_all
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
@@ -22,7 +26,10 @@ from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 from videogen import storage
 from videogen.errors import InvalidInput, NotFound, StaleVersion
 from videogen.models import CompiledVideo, StorageCleanup, Storyboard, VideoJob
-from videogen.repositories import keyset
+from videogen.repositories import keyset, video_jobs
+from videogen.repositories.video_jobs import JobRow
+from videogen.schemas import StoryboardOut
+from videogen.statements import Runner, Statement, runner_for, values_of
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -31,14 +38,28 @@ UPDATABLE_FIELDS = frozenset({"name", "preset_key", "character", "scenes"})
 
 @dataclass(frozen=True, slots=True)
 class StoryboardWithJobs:
-    storyboard: Storyboard
-    video_jobs: list[VideoJob]
+    storyboard: StoryboardOut
+    video_jobs: list[JobRow]
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    items: list[Storyboard]
+    items: list[StoryboardOut]
     next_cursor: str | None
+
+
+_NAMES = tuple(StoryboardOut.model_fields)
+_COLUMNS = tuple(getattr(Storyboard, name) for name in _NAMES)
+_BOARDS = TypeAdapter(list[StoryboardOut])
+
+
+def _board(row: Sequence[Any]) -> StoryboardOut:
+    return StoryboardOut.model_validate(values_of(_NAMES, row))
+
+
+def _boards(rows: Sequence[Sequence[Any]]) -> list[StoryboardOut]:
+    """A page's rows validated in one call."""
+    return _BOARDS.validate_python([values_of(_NAMES, row) for row in rows])
 
 
 def _not_found(storyboard_id: uuid.UUID) -> NotFound:
@@ -49,29 +70,29 @@ def _not_found(storyboard_id: uuid.UUID) -> NotFound:
 _OWNED = (Storyboard.id == bindparam("storyboard_id"), Storyboard.user_id == bindparam("owner_id"))
 
 
-@cache
-def _insert() -> ReturningInsert[Storyboard]:
-    return insert(Storyboard).returning(Storyboard)
-
-
-@cache
-def _select_one() -> Select[Storyboard]:
-    return select(Storyboard).where(*_OWNED)
-
-
-@cache
-def _select_jobs() -> Select[VideoJob]:
-    return (
-        select(VideoJob)
+_INSERT = Statement(
+    lambda: (
+        insert(Storyboard)
+        .values(
+            {name: bindparam(name) for name in ("id", "user_id", "name", "preset_key", "character", "scenes")}
+        )
+        .returning(*_COLUMNS)
+    )
+)
+_SELECT_ONE = Statement(lambda: select(*_COLUMNS).where(*_OWNED))
+_SELECT_JOBS = Statement(
+    lambda: (
+        select(*video_jobs.JOB_ROW_COLUMNS)
         .where(
             VideoJob.storyboard_id == bindparam("storyboard_id"), VideoJob.user_id == bindparam("owner_id")
         )
         .order_by(VideoJob.created_at, VideoJob.id)
     )
+)
+_SELECT_VERSION = Statement(lambda: select(Storyboard.version).where(*_OWNED))
 
 
-@cache
-def _update(fields: frozenset[str], check_version: bool) -> ReturningUpdate[Storyboard]:
+def _update_statement(fields: frozenset[str], check_version: bool) -> ReturningUpdate[Any]:
     conditions = [*_OWNED]
     if check_version:
         conditions.append(Storyboard.version == bindparam("expected_version"))
@@ -86,12 +107,19 @@ def _update(fields: frozenset[str], check_version: bool) -> ReturningUpdate[Stor
                 "updated_at": func.clock_timestamp(),
             }
         )
-        .returning(Storyboard)
-        .execution_options(synchronize_session=False, populate_existing=True)
+        .returning(*_COLUMNS)
     )
 
 
-@cache
+_UPDATES = {
+    (fields, check): Statement(partial(_update_statement, fields, check))
+    for n in range(1, len(UPDATABLE_FIELDS) + 1)
+    for fields in map(frozenset, combinations(sorted(UPDATABLE_FIELDS), n))
+    for check in (False, True)
+}
+"""Every patch shape (which fields, with or without If-Match): 30 statements, built once."""
+
+
 def _delete_with_cleanup() -> ReturningInsert[uuid.UUID]:
     """One statement: delete the storyboard and, only if it was deleted, record its cleanup.
 
@@ -129,23 +157,32 @@ def _delete_with_cleanup() -> ReturningInsert[uuid.UUID]:
     return insert(table).from_select(columns, row).returning(table.c.id)
 
 
-@cache
-def _select_page(with_cursor: bool, with_name: bool) -> Select[Storyboard]:
-    stmt = select(Storyboard).where(Storyboard.user_id == bindparam("owner_id"))
+_DELETE = Statement(_delete_with_cleanup)
+
+
+def _page_statement(with_cursor: bool, with_name: bool) -> Select[Any]:
+    stmt = select(*_COLUMNS).where(Storyboard.user_id == bindparam("owner_id"))
     if with_name:
         stmt = stmt.where(Storyboard.name.ilike(bindparam("name_pattern"), escape="\\"))
     return keyset.newest_first(stmt, Storyboard.updated_at, Storyboard.id, with_cursor)
 
 
+_PAGES = {
+    (cursor, name): Statement(partial(_page_statement, cursor, name))
+    for cursor in (False, True)
+    for name in (False, True)
+}
+
+
 def create(
-    session: Session,
+    session: Session | Runner,
     user_id: str,
     *,
     name: str,
     preset_key: str,
     character: dict[str, Any],
     scenes: list[Any],
-) -> Storyboard:
+) -> StoryboardOut:
     """Insert a storyboard (version 1) in one statement and return it."""
     values = {
         "id": uuid.uuid4(),
@@ -155,34 +192,33 @@ def create(
         "character": character,
         "scenes": scenes,
     }
-    return session.execute(_insert(), values).scalar_one()
+    return _board(runner_for(session).rows(_INSERT, values)[0])
 
 
-def get(session: Session, user_id: str, storyboard_id: uuid.UUID) -> Storyboard:
+def get(session: Session | Runner, user_id: str, storyboard_id: uuid.UUID) -> StoryboardOut:
     """The caller's storyboard; ``NotFound`` when missing or someone else's."""
-    row = session.execute(
-        _select_one(), {"storyboard_id": storyboard_id, "owner_id": user_id}
-    ).scalar_one_or_none()
+    row = runner_for(session).row(_SELECT_ONE, {"storyboard_id": storyboard_id, "owner_id": user_id})
     if row is None:
         raise _not_found(storyboard_id)
-    return row
+    return _board(row)
 
 
-def get_with_jobs(session: Session, user_id: str, storyboard_id: uuid.UUID) -> StoryboardWithJobs:
+def get_with_jobs(session: Session | Runner, user_id: str, storyboard_id: uuid.UUID) -> StoryboardWithJobs:
     """The storyboard and its video jobs (oldest first) in two statements."""
-    storyboard = get(session, user_id, storyboard_id)
-    jobs = session.execute(_select_jobs(), {"storyboard_id": storyboard_id, "owner_id": user_id}).scalars()
-    return StoryboardWithJobs(storyboard, list(jobs))
+    runner = runner_for(session)
+    storyboard = get(runner, user_id, storyboard_id)
+    rows = runner.rows(_SELECT_JOBS, {"storyboard_id": storyboard_id, "owner_id": user_id})
+    return StoryboardWithJobs(storyboard, [JobRow(*row) for row in rows])
 
 
 def update(
-    session: Session,
+    session: Session | Runner,
     user_id: str,
     storyboard_id: uuid.UUID,
     changes: dict[str, Any],
     *,
     expected_version: int | None = None,
-) -> Storyboard:
+) -> StoryboardOut:
     """Apply a partial update, bump ``version`` and ``updated_at``, in one UPDATE ... RETURNING.
 
     With ``expected_version`` the row changes only if it is still at that version; otherwise
@@ -193,25 +229,23 @@ def update(
         raise InvalidInput("Unknown storyboard fields", {"fields": sorted(unknown)})
     if not changes:
         raise InvalidInput("Nothing to update")
+    runner = runner_for(session)
     params: dict[str, Any] = {f"new_{f}": v for f, v in changes.items()}
     params |= {"storyboard_id": storyboard_id, "owner_id": user_id, "expected_version": expected_version}
-    stmt = _update(frozenset(changes), expected_version is not None)
-    row = session.execute(stmt, params).scalar_one_or_none()
+    row = runner.row(_UPDATES[frozenset(changes), expected_version is not None], params)
     if row is not None:
-        return row
+        return _board(row)
     # Failure path only: tell a stale version apart from a missing row.
-    current = session.execute(
-        select(Storyboard.version).where(Storyboard.id == storyboard_id, Storyboard.user_id == user_id)
-    ).scalar_one_or_none()
+    current = runner.row(_SELECT_VERSION, {"storyboard_id": storyboard_id, "owner_id": user_id})
     if current is None:
         raise _not_found(storyboard_id)
     raise StaleVersion(
-        f"Storyboard was changed by someone else (version {current}, not {expected_version})",
-        current_version=current,
+        f"Storyboard was changed by someone else (version {current[0]}, not {expected_version})",
+        current_version=current[0],
     )
 
 
-def delete(session: Session, user_id: str, storyboard_id: uuid.UUID) -> uuid.UUID:
+def delete(session: Session | Runner, user_id: str, storyboard_id: uuid.UUID) -> uuid.UUID:
     """Delete the storyboard (its video jobs and compiled videos go with it, ON DELETE CASCADE)
     and, in the same statement, record its storage cleanup: the storyboard's prefix and every
     key under the owner's prefix that its jobs and films named. Returns the cleanup's id;
@@ -223,9 +257,10 @@ def delete(session: Session, user_id: str, storyboard_id: uuid.UUID) -> uuid.UUI
         "prefix": storage.storyboard_prefix(user_id, storyboard_id),
         "key_pattern": f"{escape_like(storage.user_prefix(user_id))}%",
     }
-    cleanup_id = session.execute(_delete_with_cleanup(), params).scalar_one_or_none()
-    if cleanup_id is None:
+    row = runner_for(session).row(_DELETE, params)
+    if row is None:
         raise _not_found(storyboard_id)
+    cleanup_id: uuid.UUID = row[0]
     return cleanup_id
 
 
@@ -235,7 +270,7 @@ def escape_like(text: str) -> str:
 
 
 def list_for_user(
-    session: Session,
+    session: Session | Runner,
     user_id: str,
     *,
     limit: int = DEFAULT_PAGE_SIZE,
@@ -251,6 +286,6 @@ def list_for_user(
     params = keyset.page_params(limit, cursor) | {"owner_id": user_id}
     if name_contains:
         params["name_pattern"] = f"%{escape_like(name_contains)}%"
-    stmt = _select_page(bool(cursor), bool(name_contains))
-    rows = list(session.execute(stmt, params).scalars())
-    return Page(*keyset.cut(rows, limit, lambda board: (board.updated_at, board.id)))
+    rows = runner_for(session).rows(_PAGES[bool(cursor), bool(name_contains)], params)
+    boards = _boards(rows)
+    return Page(*keyset.cut(boards, limit, lambda board: (board.updated_at, board.id)))

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from videogen.errors import InvalidInput, NotFound
 from videogen.models import ACTIVE_JOB_STATUSES, VideoJob
 from videogen.repositories import keyset
+from videogen.statements import Runner, Statement, runner_for
 
 UPDATABLE_FIELDS = frozenset(
     {
@@ -58,13 +59,39 @@ class StatusView:
     completed_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    """A job as a hot read returns it (every column but the idempotency key), for ``clips``."""
+
+    id: uuid.UUID
+    user_id: str
+    storyboard_id: uuid.UUID
+    scene_id: str
+    provider: str
+    model: str
+    status: str
+    prompt: str
+    provider_job_id: str | None
+    video_url: str | None
+    thumbnail_url: str | None
+    progress: int
+    duration_seconds: int | None
+    size: str | None
+    estimated_cost: Decimal | None
+    cost: Decimal | None
+    error_message: str | None
+    attempts: int
+    fingerprint: str | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    metadata_: dict[str, Any]
+
+
+JOB_ROW_COLUMNS = tuple(getattr(VideoJob, f.name) for f in fields(JobRow))
 _STATUS_COLUMNS = tuple(getattr(VideoJob, f.name) for f in fields(StatusView))
-
-
-@cache
-def _select_status() -> Select[Any]:
-    owned = (VideoJob.id == bindparam("job_id"), VideoJob.user_id == bindparam("owner_id"))
-    return select(*_STATUS_COLUMNS).where(*owned)
+_OWNED = (VideoJob.id == bindparam("job_id"), VideoJob.user_id == bindparam("owner_id"))
+_SELECT_STATUS = Statement(lambda: select(*_STATUS_COLUMNS).where(*_OWNED))
 
 
 def status_view(job: VideoJob) -> StatusView:
@@ -72,9 +99,9 @@ def status_view(job: VideoJob) -> StatusView:
     return StatusView(*(getattr(job, f.name) for f in fields(StatusView)))
 
 
-def get_status_for_user(session: Session, user_id: str, job_id: uuid.UUID) -> StatusView:
+def get_status_for_user(session: Session | Runner, user_id: str, job_id: uuid.UUID) -> StatusView:
     """The caller's job as the status route shows it (one narrow SELECT: the most polled read)."""
-    row = session.execute(_select_status(), {"job_id": job_id, "owner_id": user_id}).one_or_none()
+    row = runner_for(session).row(_SELECT_STATUS, {"job_id": job_id, "owner_id": user_id})
     if row is None:
         raise _not_found(job_id)
     return StatusView(*row)

@@ -153,6 +153,11 @@ def wait_saved(page: Page) -> None:
     expect(save_status(page)).to_have_text("Saved", timeout=SAVE_TIMEOUT_MS)
 
 
+def scene(page: Page, n: int) -> Locator:
+    """Scene ``n``'s card (from 1, in the current order): its fields, clip and status lines."""
+    return page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=f"Scene {n}", exact=True))
+
+
 def screenshot(target: Page | Locator, name: str) -> Path:
     """A PNG of the whole page, or of one element, under test-artifacts/browser/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.e2e.browser.conftest import media_duration, screenshot, unique, wait_saved
+from tests.e2e.browser.conftest import media_duration, scene, screenshot, unique, wait_saved
 from tests.e2e.conftest import http
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -25,10 +25,6 @@ def director(web, prompts: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
     user = unique("director")
     web.api("PUT", "/api/keys/sora", SORA_KEY, user=user)
     return user, web.new_storyboard(user, name="Harbour", prompts=prompts)
-
-
-def scene(page: Page, n: int) -> Any:
-    return page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=f"Scene {n}", exact=True))
 
 
 def played_clip(page: Page, label: str) -> float:

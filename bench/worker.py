@@ -2,8 +2,8 @@
 
 The worker: ``functions/generation_worker``'s handler built over a ``GenerationWorker`` whose
 provider is an instant in-process fake (accepts at once, completed at the first poll with a
-real small MP4 and PNG from ``devstack.fakes.media``, poll hint 0 s) and whose sender is the
-real SQS sender (moto). A driver plays Lambda's SQS trigger: receive up to 10 messages, hand
+real small MP4 and PNG from ``devstack.fakes.media``, poll hint 0 s, polls at most 1 s
+apart) and whose sender is the real SQS sender (moto). A driver plays Lambda's SQS trigger: receive up to 10 messages, hand
 them to the handler as an SQS event, delete the ones not reported in ``batchItemFailures``,
 until every job is completed. Each job therefore runs submit (claim + key decrypt through KMS,
 provider submit, processing + first poll sent) and poll (lease, provider poll, video and
@@ -290,13 +290,17 @@ def all_completed(conninfo: str, ids: list[uuid.UUID]) -> Callable[[], bool]:
 
 def worker_handler() -> Callable[[list[dict[str, Any]]], set[str]]:
     from devstack.fakes import media  # noqa: PLC0415
+    from videogen.config import get_settings  # noqa: PLC0415
     from videogen.generation.worker import GenerationWorker  # noqa: PLC0415
     from videogen.queue import SqsQueueSender  # noqa: PLC0415
 
     provider = InstantProvider(media.render_video("bench"), media.render_thumbnail("bench"))
     app = lambdas.load_function("generation_worker")
+    # Polls at most 1 s apart: the figure measures the worker's work, not its waiting (the
+    # schedule would wait for sora-2's typical time before the first poll; figure 7 measures it).
+    settings = get_settings().model_copy(update={"poll_max_delay_seconds": 1})
     handler = app.build_handler(
-        GenerationWorker(providers=lambda name, key: provider, sender=SqsQueueSender())
+        GenerationWorker(providers=lambda name, key: provider, sender=SqsQueueSender(), settings=settings)
     )
     template = lambdas.event("generation_worker.sqs-batch")["Records"][0]
 

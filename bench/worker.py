@@ -3,11 +3,12 @@
 The worker: ``functions/generation_worker``'s handler built over a ``GenerationWorker`` whose
 provider is an instant in-process fake (accepts at once, completed at the first poll with a
 real small MP4 and PNG from ``devstack.fakes.media``, poll hint 0 s, polls at most 1 s
-apart) and whose sender is the real SQS sender (moto). A driver plays Lambda's SQS trigger: receive up to 10 messages, hand
-them to the handler as an SQS event, delete the ones not reported in ``batchItemFailures``,
-until every job is completed. Each job therefore runs submit (claim + key decrypt through KMS,
-provider submit, processing + first poll sent) and poll (lease, provider poll, video and
-thumbnail streamed to S3, completed) through the real handler, database, SQS, KMS and S3.
+apart) and whose sender is the real SQS sender (moto). A driver plays Lambda's SQS trigger:
+receive up to 10 messages, hand them to the handler as an SQS event, delete the ones not
+reported in ``batchItemFailures``, until every job is completed. Each job therefore runs
+submit (claim + key decrypt through KMS, provider submit, processing + first poll sent) and
+poll (lease, provider poll, video and thumbnail streamed to S3, completed) through the real
+handler, database, SQS, KMS and S3.
 
 The floor: the same driver, the same queue and the same number of SQS sends, receives and
 deletes, with each step done as plain psycopg transactions on one connection: the

@@ -22,11 +22,11 @@ def _store(user_id: str = "user-a", provider: str = "sora", suffix: str = "1") -
         )
 
 
-def test_store_then_get_active():
+def test_store_then_get():
     _store()
 
     with session_scope() as s:
-        key = api_keys.get_active(s, "user-a", "sora")
+        key = api_keys.get(s, "user-a", "sora")
 
     assert key is not None
     assert (key.encrypted_key, key.key_hash, key.last4, key.is_active) == ("sealed-1", "hmac-1", "abc1", True)
@@ -51,7 +51,7 @@ def test_deactivated_key_is_not_active():
     with session_scope() as s:
         row = api_keys.deactivate(s, "user-a", "sora")
         assert (row.is_active, row.encrypted_key, row.key_hash) == (False, None, None)
-        assert api_keys.get_active(s, "user-a", "sora") is None
+        assert api_keys.use_active(s, "user-a", "sora") is None
         assert api_keys.get(s, "user-a", "sora") is not None
 
 
@@ -61,20 +61,22 @@ def test_deactivate_missing_key_is_not_found_and_other_users_keys_untouched():
     with session_scope() as s, pytest.raises(NotFound):
         api_keys.deactivate(s, "intruder", "sora")
     with session_scope() as s:
-        assert api_keys.get_active(s, "owner", "sora") is not None
+        owners = api_keys.get(s, "owner", "sora")
+        assert owners is not None
+        assert owners.is_active
         assert api_keys.list_for_user(s, "intruder") == []
 
 
 def test_using_the_active_key_returns_its_sealed_blob_and_records_the_time():
     _store()
     with session_scope() as s:
-        key = api_keys.get_active(s, "user-a", "sora")
+        key = api_keys.get(s, "user-a", "sora")
         assert key is not None
         assert key.last_used_at is None
         assert api_keys.use_active(s, "user-a", "sora") == key.encrypted_key
         assert api_keys.use_active(s, "user-a", "veo") is None
     with session_scope() as s:
-        key = api_keys.get_active(s, "user-a", "sora")
+        key = api_keys.get(s, "user-a", "sora")
     assert key is not None
     assert key.last_used_at is not None
 

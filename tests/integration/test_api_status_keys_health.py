@@ -119,8 +119,9 @@ def test_put_key_stores_it_sealed_and_never_echoes_it(aws, caplog):
     assert PLAINTEXT not in json.dumps(result.raw)
     assert PLAINTEXT not in caplog.text
     with session_scope() as s:
-        row = api_keys.get_active(s, "user-123", "sora")
+        row = api_keys.get(s, "user-123", "sora")
     assert row is not None
+    assert row.is_active
     assert row.encrypted_key is not None
     assert row.key_hash is not None
     assert PLAINTEXT not in row.encrypted_key

@@ -271,14 +271,14 @@ def test_kms_out_of_reach_is_a_retryable_unavailability(kms: Kms) -> None:
 def test_worker_gets_the_users_key_and_its_use_is_recorded(kms: Kms) -> None:
     store_key("user-a", "veo", PLAINTEXT)
     with session_scope() as s:
-        assert api_keys.get_active(s, "user-a", "veo").last_used_at is None  # type: ignore[union-attr]
+        assert api_keys.get(s, "user-a", "veo").last_used_at is None  # type: ignore[union-attr]
 
     with session_scope() as s:
         plaintext = keys.decrypt_for_user(s, "user-a", "veo")
 
     assert plaintext == PLAINTEXT
     with session_scope() as s:
-        assert api_keys.get_active(s, "user-a", "veo").last_used_at is not None  # type: ignore[union-attr]
+        assert api_keys.get(s, "user-a", "veo").last_used_at is not None  # type: ignore[union-attr]
 
 
 def test_worker_without_an_active_key_gets_a_conflict_saying_how_to_add_one(kms: Kms) -> None:
@@ -308,7 +308,7 @@ def test_a_key_row_moved_to_another_user_is_unreadable_for_the_worker(kms: Kms) 
     with pytest.raises(SealedKeyUnreadable), session_scope() as s:
         keys.decrypt_for_user(s, "user-b", "sora")
     with session_scope() as s:
-        assert api_keys.get_active(s, "user-b", "sora").last_used_at is None  # type: ignore[union-attr]
+        assert api_keys.get(s, "user-b", "sora").last_used_at is None  # type: ignore[union-attr]
 
 
 def test_sealing_and_using_a_key_never_logs_it(kms: Kms, caplog: pytest.LogCaptureFixture) -> None:

@@ -55,15 +55,6 @@ def get(session: Session, user_id: str, provider: str) -> UserApiKey | None:
     ).scalar_one_or_none()
 
 
-def get_active(session: Session, user_id: str, provider: str) -> UserApiKey | None:
-    """The user's active key row for ``provider``, if any."""
-    return session.execute(
-        select(UserApiKey).where(
-            UserApiKey.user_id == user_id, UserApiKey.provider == provider, UserApiKey.is_active
-        )
-    ).scalar_one_or_none()
-
-
 def use_active(session: Session, user_id: str, provider: str) -> str | None:
     """The sealed key of the user's active key for ``provider``, its ``last_used_at`` recorded in
     the same statement; ``None`` when they have none (or it was wiped)."""

@@ -147,7 +147,7 @@ class ApiResolver(APIGatewayHttpResolver):
     def _checked_body(self, text: str) -> Any:
         # The very text resolve() parsed: its value; any other text is parsed under the same rule.
         parsed_text, value = self._parsed
-        return value if text is parsed_text else edge.parse_json(text)
+        return value if text is parsed_text else edge.parse_body(text)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if self.require_identity and _claimed_sub(event) is None:

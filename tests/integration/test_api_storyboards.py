@@ -239,3 +239,23 @@ def test_database_down_is_503_without_internals(configure):
     assert result.status == 503
     assert "pw-secret" not in json.dumps(result.body)
     assert set(result.body) == {"error"}
+
+
+def _emf_metrics(output: str) -> list[str]:
+    """The metric names of the EMF documents the function printed."""
+    names = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            document = json.loads(line)
+            for directive in document["_aws"]["CloudWatchMetrics"]:
+                names += [metric["Name"] for metric in directive["Metrics"]]
+    return names
+
+
+def test_a_created_storyboard_is_counted_once_and_a_read_publishes_nothing(capfd):
+    capfd.readouterr()
+    board = _create()
+    assert _emf_metrics(capfd.readouterr().out) == ["StoryboardsCreated"]
+
+    assert invoke(handler, _on("storyboards.get.200", board["id"])).status == 200
+    assert _emf_metrics(capfd.readouterr().out) == []  # nothing left over from the create

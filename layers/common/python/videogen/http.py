@@ -128,6 +128,18 @@ def _claimed_sub(event: Mapping[str, Any]) -> str | None:
     return sub if isinstance(sub, str) and sub else None
 
 
+class _ResponseBuilder(ResponseBuilder[Any]):
+    """Powertools' builder, without reading the request's headers when nothing can be gzipped."""
+
+    @staticmethod
+    def _has_compression_enabled(route_compression: bool, response_compression: bool | None, event: Any) -> bool:
+        # Powertools answers False here too, after building a case-insensitive copy of the headers
+        # to look for Accept-Encoding: gzip is only on when the route or the response asks for it.
+        if not route_compression and not response_compression:
+            return False
+        return ResponseBuilder._has_compression_enabled(route_compression, response_compression, event)
+
+
 class ApiResolver(APIGatewayHttpResolver):
     """HTTP API resolver with validation on and the shared pre-routing checks.
 
@@ -143,6 +155,7 @@ class ApiResolver(APIGatewayHttpResolver):
         self.require_identity = require_identity
         self._parsed: tuple[str | None, Any] = (None, None)
         self._direct: dict[int, dispatch.DirectRoute] | None = None
+        self._response_builder_class = _ResponseBuilder
 
     def _checked_body(self, text: str) -> Any:
         # The very text resolve() parsed: its value; any other text is parsed under the same rule.
@@ -243,18 +256,26 @@ snapstart.on_prime(lambda: [prime_routes(app) for app in list(_resolvers)])
 
 def api_handler(app: ApiResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda entry point over ``app``, with logging, tracing and metrics wired, and its
-    routes primed before a SnapStart snapshot (:mod:`videogen.snapstart`)."""
+    routes primed before a SnapStart snapshot (:mod:`videogen.snapstart`).
+
+    What is decided once per container is not paid per request: the handler subsegment is only
+    wrapped around the handler when tracing is on (a disabled Tracer still opens a dummy
+    subsegment per call), and metrics are flushed when a route added one (Powertools'
+    ``log_metrics`` flushes nothing either then, but warns on every request)."""
     _resolvers.add(app)
     snapstart.install()
 
-    @logger.inject_lambda_context
-    @tracer.capture_lambda_handler(capture_response=False)
-    @metrics.log_metrics
-    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # The request id as correlation id, read directly: a JMESPath query per request costs more.
         logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
-        return app.resolve(event, context)
+        try:
+            return app.resolve(event, context)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()
 
+    traced = handle if tracer.disabled else tracer.capture_lambda_handler(capture_response=False)(handle)
+    lambda_handler = logger.inject_lambda_context(traced)
     return cast(Callable[[dict[str, Any], LambdaContext], dict[str, Any]], lambda_handler)
 
 

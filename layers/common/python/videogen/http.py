@@ -132,7 +132,9 @@ class _ResponseBuilder(ResponseBuilder[Any]):
     """Powertools' builder, without reading the request's headers when nothing can be gzipped."""
 
     @staticmethod
-    def _has_compression_enabled(route_compression: bool, response_compression: bool | None, event: Any) -> bool:
+    def _has_compression_enabled(
+        route_compression: bool, response_compression: bool | None, event: Any
+    ) -> bool:
         # Powertools answers False here too, after building a case-insensitive copy of the headers
         # to look for Accept-Encoding: gzip is only on when the route or the response asks for it.
         if not route_compression and not response_compression:

@@ -2,8 +2,8 @@
 
 The worker: ``functions/generation_worker``'s handler built over a ``GenerationWorker`` whose
 provider is an instant in-process fake (accepts at once, completed at the first poll with a
-real small MP4 and PNG from ``devstack.fakes.media``, poll hint 0 s, polls at most 1 s
-apart) and whose sender is the real SQS sender (moto). A driver plays Lambda's SQS trigger:
+real small MP4 and PNG from ``devstack.fakes.media``, no poll hint, polls at most 0 s apart,
+so each poll is sent with no delay, as the floor sends it) and whose sender is the real SQS sender (moto). A driver plays Lambda's SQS trigger:
 receive up to 10 messages, hand them to the handler as an SQS event, delete the ones not
 reported in ``batchItemFailures``, until every job is completed. Each job therefore runs
 submit (claim + key decrypt through KMS, provider submit, processing + first poll sent) and
@@ -73,7 +73,7 @@ class InstantProvider:
     def submit(self, request: Any) -> Any:
         from videogen.providers import Submission  # noqa: PLC0415
 
-        return Submission(provider_job_id=f"video_{request.job_id}", poll_after_seconds=0)
+        return Submission(provider_job_id=f"video_{request.job_id}")
 
     def find_existing(self, request: Any) -> Any:
         return None
@@ -297,9 +297,11 @@ def worker_handler() -> Callable[[list[dict[str, Any]]], set[str]]:
 
     provider = InstantProvider(media.render_video("bench"), media.render_thumbnail("bench"))
     app = lambdas.load_function("generation_worker")
-    # Polls at most 1 s apart: the figure measures the worker's work, not its waiting (the
-    # schedule would wait for sora-2's typical time before the first poll; figure 7 measures it).
-    settings = get_settings().model_copy(update={"poll_max_delay_seconds": 1})
+    # Polls at most 0 s apart: the figure measures the worker's work, not its waiting (the
+    # schedule would wait for sora-2's typical time before the first poll; figure 7 measures
+    # it). With 1 s, every round ended idling a second for its last polls, which the floor,
+    # sending them with no delay, never did.
+    settings = get_settings().model_copy(update={"poll_max_delay_seconds": 0})
     handler = app.build_handler(
         GenerationWorker(providers=lambda name, key: provider, sender=SqsQueueSender(), settings=settings)
     )

@@ -8,6 +8,7 @@ package installed in the venv); API routes are compared with the Powertools reso
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -561,6 +562,7 @@ def tree_size(root: Path) -> int:
 
 
 EM_AARCH64 = 183
+UNCHECKED_HASH_PYC = 0b01  # PEP 552 flags: hash-based, source not checked
 
 
 def elf_machine(path: Path) -> int:
@@ -593,6 +595,10 @@ def test_sam_build_packages_the_layer_and_keeps_provider_sdks_out_of_api_functio
     assert (layer / "videogen" / "__init__.py").is_file()
     for package in ("aws_lambda_powertools", "pydantic", "pydantic_settings", "sqlalchemy", "psycopg"):
         assert (layer / package).is_dir(), package
+    # And compiled to bytecode that Lambda (read-only /opt) trusts without the sources' timestamps
+    header = (layer / "videogen" / "__pycache__" / "queue.cpython-313.pyc").read_bytes()[:8]
+    assert header[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(header[4:8], "little") == UNCHECKED_HASH_PYC
     binaries = [p.name for p in layer.rglob("*.so")]
     assert binaries
     assert not [name for name in binaries if "x86_64" in name]

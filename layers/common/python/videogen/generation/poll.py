@@ -16,9 +16,12 @@ KMS, a bug) raises, so SQS redelivers that message alone.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from datetime import timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -128,15 +131,23 @@ def _poll_later(
 
 
 def _finish(steps: JobSteps, job: VideoJob, provider: VideoProvider, result: PollResult) -> Outcome:
+    # The thumbnail goes up beside the video, not after it: the two uploads overlap.
+    thumbnail = _beside(_store_thumbnail, job, provider) if provider.has_thumbnails else None
     try:
         video_key, size = _store_video(job, provider)
     except (EmptyUpload, InvalidMedia) as exc:
+        _drop(thumbnail)
         return steps.fail(job.id, ("processing",), _bad_video(exc), "poll")
     except RetryableProviderError as exc:
+        _drop(thumbnail)
         return _poll_later(steps, job, retry_after=exc.retry_after, reason=str(exc))
     except PermanentProviderError as exc:
+        _drop(thumbnail)
         return steps.fail(job.id, ("processing",), str(exc), "poll")
-    thumbnail_key = _store_thumbnail(job, provider) if provider.has_thumbnails else None
+    except BaseException:
+        _drop(thumbnail)
+        raise
+    thumbnail_key = thumbnail.result() if thumbnail is not None else None
     seconds = result.duration_seconds or job.duration_seconds
     now = steps.clock()
     changes = {
@@ -177,6 +188,33 @@ def _store_video(job: VideoJob, provider: VideoProvider) -> tuple[str, int]:
     chunks = provider.download(job.provider_job_id or "", "video")
     size = uploads.upload_stream(key, chunks, storage.VIDEO_CONTENT_TYPE, validate_head=uploads.is_mp4)
     return key, size
+
+
+@cache
+def _side_thread() -> ThreadPoolExecutor:
+    """One thread per container, for the thumbnail's upload beside the video's (started on
+    first use, reused after: no pool per object)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="thumbnail")
+
+
+def _beside[T](
+    task: Callable[[VideoJob, VideoProvider], T], job: VideoJob, provider: VideoProvider
+) -> Future[T]:
+    return _side_thread().submit(task, job, provider)
+
+
+def _drop(thumbnail: Future[str | None] | None) -> None:
+    """The video was not stored: wait for its thumbnail (the provider is closed after this
+    step) and delete it if it went up, so a job without a video has no files. Best effort: the
+    storyboard's cleanup takes what is left under its prefix."""
+    if thumbnail is None:
+        return
+    try:
+        key = thumbnail.result()
+        if key is not None:
+            storage.delete_keys([key])
+    except Exception as exc:  # the step's outcome is the video's; a thumbnail error only logs
+        logger.warning("thumbnail of a failed video not removed", extra={"error_type": type(exc).__name__})
 
 
 def _store_thumbnail(job: VideoJob, provider: VideoProvider) -> str | None:

@@ -42,8 +42,9 @@ from typing import Any, Literal
 import boto3
 from werkzeug.serving import ThreadedWSGIServer
 
+from devstack.intrinsics import ACCOUNT_ID, REGION
 from devstack.logs import configure_logging, ready_line, stop_requested
-from devstack.template import ACCOUNT_ID, REGION, Template, load
+from devstack.template import Template, load
 
 logger = logging.getLogger("devstack.aws")
 BUCKET_PREFIX = "videogen-local-"

@@ -36,6 +36,7 @@ from typing import Any
 
 from devstack.control import SOCKET_NAME, Controls, ControlServer
 from devstack.environment import Endpoints, Options, base_environment, function_environment
+from devstack.intrinsics import Resolver
 from devstack.logs import Console
 from devstack.postgres import (
     SUPERUSER,
@@ -47,7 +48,7 @@ from devstack.postgres import (
 )
 from devstack.process import Child, StartupFailed, port_is_free, python_module
 from devstack.supervisor import Supervisor
-from devstack.template import Resolver, Template, load
+from devstack.template import Template, load
 
 
 class Stack:

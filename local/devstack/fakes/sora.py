@@ -19,8 +19,11 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from devstack.fakes import media
-from devstack.fakes._server import CreateRecord, FakeProviderServer, Request, Response, Route, json_response
+from devstack.fakes._server import FakeProviderServer
+from devstack.fakes.faults import Route
 from devstack.fakes.jobs import FakeJob, Script
+from devstack.fakes.loopback import Request, Response, json_response
+from devstack.fakes.records import CreateRecord
 
 SECONDS = ("4", "8", "12")
 SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
@@ -70,7 +73,7 @@ class FakeSoraServer(FakeProviderServer):
                 response = self._retrieve(match["id"])
             else:
                 response = self._content(match["id"], request.query.get("variant", "video"))
-        self.record_call(route, response.status)
+        self.records.add_call(route, response.status)
         return response
 
     # Routes ------------------------------------------------------------------------------
@@ -83,15 +86,15 @@ class FakeSoraServer(FakeProviderServer):
             "seconds": fields.get("seconds", "4"),
             "size": fields.get("size", "720x1280"),
         }
-        script = self.script_for(prompt)
-        scripted = self.scripted_create_status(prompt, script)
+        script = self.faults.script_for(prompt)
+        scripted = self.faults.create_status(prompt, script)
         response = self._guard(request, "create") or self._create_error(prompt, params, scripted, script)
         job_id = None
         if response is None:
             job = self.start_job(f"video_{self.new_id()}", prompt, params, script)
             job_id = job.id
             response = json_response(200, self._video(job, "queued"), self._poll_headers())
-        self.record_create(
+        self.records.add_create(
             CreateRecord(
                 prompt=prompt,
                 params=params,
@@ -101,7 +104,6 @@ class FakeSoraServer(FakeProviderServer):
                 idempotency_key=request.headers.get("idempotency-key"),
             )
         )
-        self.record_call("create", response.status)
         return response
 
     def _create_error(
@@ -184,7 +186,7 @@ class FakeSoraServer(FakeProviderServer):
             return _error(401, "You didn't provide an API key.", "missing_api_key")
         if self.rejects(key):
             return _status_error(401)
-        injected = self.injected(route)
+        injected = self.faults.injected(route)
         if injected is not None:
             return _status_error(injected.status, injected.retry_after)
         return None

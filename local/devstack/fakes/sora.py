@@ -88,12 +88,12 @@ class FakeSoraServer(FakeProviderServer):
         }
         script = self.faults.script_for(prompt)
         scripted = self.faults.create_status(prompt, script)
-        response = self._guard(request, "create") or self._create_error(prompt, params, scripted, script)
+        response = self._guard(request, "create") or _create_error(prompt, params, scripted, script)
         job_id = None
         if response is None:
             job = self.start_job(f"video_{self.new_id()}", prompt, params, script)
             job_id = job.id
-            response = json_response(200, self._video(job, "queued"), self._poll_headers())
+            response = json_response(200, _video(job, "queued", self.progress(job)), self._poll_headers())
         self.records.add_create(
             CreateRecord(
                 prompt=prompt,
@@ -106,19 +106,6 @@ class FakeSoraServer(FakeProviderServer):
         )
         return response
 
-    def _create_error(
-        self, prompt: str, params: dict[str, str], scripted: int | None, script: Script
-    ) -> Response | None:
-        if not prompt:
-            return _error(400, "Missing required parameter: 'prompt'.")
-        if params["seconds"] not in SECONDS:
-            return _error(400, f"Invalid value for 'seconds': {params['seconds']!r}.")
-        if params["size"] not in SIZES:
-            return _error(400, f"Invalid value for 'size': {params['size']!r}.")
-        if scripted is None:
-            return None
-        return _status_error(scripted, script.retry_after, script.message)
-
     def _list(self, request: Request) -> Response:
         limit = max(1, min(100, int(request.query.get("limit", "20"))))
         with self._lock:
@@ -129,7 +116,7 @@ class FakeSoraServer(FakeProviderServer):
         if after:
             ids = [job.id for job in jobs]
             jobs = jobs[ids.index(after) + 1 :] if after in ids else []
-        page = [self._video(job, self._status(job)) for job in jobs[:limit]]
+        page = [_video(job, _status(job), self.progress(job)) for job in jobs[:limit]]
         return json_response(
             200,
             {
@@ -156,15 +143,15 @@ class FakeSoraServer(FakeProviderServer):
         self.pause_poll(job)
         with self._lock:
             self.advance(job)
-            status = self._status(job)
-            body = self._video(job, status)
+            status = _status(job)
+            body = _video(job, status, self.progress(job))
         headers = self._poll_headers() if status in ("queued", "in_progress") else {}
         return json_response(200, body, headers)
 
     def _content(self, video_id: str, variant: str) -> Response:
         with self._lock:
             job = self.jobs.get(video_id)
-            status = self._status(job) if job else None
+            status = _status(job) if job else None
         if job is None:
             return _error(404, f"Video with id '{video_id}' not found.", "not_found")
         if status != "completed":
@@ -191,37 +178,53 @@ class FakeSoraServer(FakeProviderServer):
             return _status_error(injected.status, injected.retry_after)
         return None
 
-    def _status(self, job: FakeJob) -> str:
-        if job.completed_at is None:
-            return "in_progress" if job.polls else "queued"
-        return "failed" if job.script.outcome in _FAILURES else "completed"
-
-    def _video(self, job: FakeJob, status: str) -> dict[str, Any]:
-        error = None
-        if status == "failed":
-            code, message = _FAILURES[job.script.outcome]
-            error = {"code": code, "message": job.script.message or message}
-        completed_at = (
-            int(job.completed_at.timestamp()) if job.completed_at and status == "completed" else None
-        )
-        return {
-            "id": job.id,
-            "object": "video",
-            "created_at": int(job.created_at.timestamp()),
-            "status": status,
-            "progress": 100 if status == "completed" else self.progress(job),
-            "model": job.params["model"],
-            "prompt": job.prompt,
-            "seconds": job.params["seconds"],
-            "size": job.params["size"],
-            "completed_at": completed_at,
-            "expires_at": completed_at + _EXPIRY_SECONDS if completed_at else None,
-            "error": error,
-            "remixed_from_video_id": None,
-        }
-
     def _poll_headers(self) -> dict[str, str]:
         return {} if self.poll_after_ms is None else {"openai-poll-after-ms": str(self.poll_after_ms)}
+
+
+def _create_error(
+    prompt: str, params: dict[str, str], scripted: int | None, script: Script
+) -> Response | None:
+    if not prompt:
+        return _error(400, "Missing required parameter: 'prompt'.")
+    if params["seconds"] not in SECONDS:
+        return _error(400, f"Invalid value for 'seconds': {params['seconds']!r}.")
+    if params["size"] not in SIZES:
+        return _error(400, f"Invalid value for 'size': {params['size']!r}.")
+    if scripted is None:
+        return None
+    return _status_error(scripted, script.retry_after, script.message)
+
+
+def _status(job: FakeJob) -> str:
+    """The status OpenAI reports for ``job``."""
+    if job.completed_at is None:
+        return "in_progress" if job.polls else "queued"
+    return "failed" if job.script.outcome in _FAILURES else "completed"
+
+
+def _video(job: FakeJob, status: str, progress: int) -> dict[str, Any]:
+    """The video object OpenAI answers for ``job`` (``progress``: while it runs)."""
+    error = None
+    if status == "failed":
+        code, message = _FAILURES[job.script.outcome]
+        error = {"code": code, "message": job.script.message or message}
+    completed_at = int(job.completed_at.timestamp()) if job.completed_at and status == "completed" else None
+    return {
+        "id": job.id,
+        "object": "video",
+        "created_at": int(job.created_at.timestamp()),
+        "status": status,
+        "progress": 100 if status == "completed" else progress,
+        "model": job.params["model"],
+        "prompt": job.prompt,
+        "seconds": job.params["seconds"],
+        "size": job.params["size"],
+        "completed_at": completed_at,
+        "expires_at": completed_at + _EXPIRY_SECONDS if completed_at else None,
+        "error": error,
+        "remixed_from_video_id": None,
+    }
 
 
 def _status_error(status: int, retry_after: float | None = None, message: str | None = None) -> Response:

@@ -1,5 +1,6 @@
-"""Moto for the local stack: SQS, S3, KMS and Secrets Manager on loopback, holding the
-template's queues (with their redrive policy), buckets and KMS keys.
+"""Moto for the local stack: SQS, S3, KMS and Secrets Manager on loopback, with the template's resources.
+
+It holds the template's queues (with their redrive policy), buckets and KMS keys.
 
 ``python -m devstack.aws --template template.yaml --state-dir .local/aws`` serves moto on a
 free loopback port, creates those resources and prints one ready line with the endpoint and
@@ -42,8 +43,9 @@ from typing import Any, Literal
 import boto3
 from werkzeug.serving import ThreadedWSGIServer
 
+from devstack.intrinsics import ACCOUNT_ID, REGION
 from devstack.logs import configure_logging, ready_line, stop_requested
-from devstack.template import ACCOUNT_ID, REGION, Template, load
+from devstack.template import Template, load
 
 logger = logging.getLogger("devstack.aws")
 BUCKET_PREFIX = "videogen-local-"

@@ -16,10 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from devstack.intrinsics import REGION, Resolver
 from devstack.logs import log_level
 from devstack.process import REPO_ROOT, StartupFailed
 from devstack.ratelimit import DEFAULT_PER_MINUTE
-from devstack.template import REGION, Function, Resolver
+from devstack.template import Function
 
 DEV_HMAC_SECRET = "devstack-local-hmac-secret-not-for-production"  # noqa: S105 (a local dev value)
 # RDS Proxy settings: locally the functions reach PostgreSQL through DATABASE_URL instead.

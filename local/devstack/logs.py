@@ -1,5 +1,6 @@
-"""One console for every part of the local stack, each line prefixed with the part's name,
-and the little protocol each child follows (announce readiness, stop on SIGTERM or SIGINT).
+"""The local stack's one console, each line prefixed with its part's name, and a child's protocol.
+
+The protocol is small: a child announces readiness (below) and stops on SIGTERM or SIGINT.
 
 Children write to their stdout/stderr; the stack reads both and prints ``[name] line``.
 Powertools' JSON log lines are rendered as ``LEVEL message key=value ...`` (the fields a

@@ -41,9 +41,10 @@ from typing import Any
 
 import boto3
 
+from devstack.intrinsics import ACCOUNT_ID, REGION
 from devstack.logs import configure_logging, named_values, ready_line, stop_requested
 from devstack.runtime import InvocationFailed, invoke
-from devstack.template import ACCOUNT_ID, REGION, ScheduleSource, SqsSource, Template, load
+from devstack.template import ScheduleSource, SqsSource, Template, load
 
 logger = logging.getLogger("devstack.poller")
 

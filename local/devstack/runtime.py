@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from devstack.intrinsics import ACCOUNT_ID, REGION
 from devstack.logs import configure_logging, ready_line, stop_requested
-from devstack.template import ACCOUNT_ID, REGION
 from tools.functions import import_handler_module
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"

@@ -15,8 +15,9 @@ It starts, in order, and stops in reverse:
    (``devstack.gateway``) on ``127.0.0.1:$PORT``.
 
 Each child is a ``devstack.process.Child`` (its own process group, its ready line), started
-with the environment ``devstack.environment`` builds, and watched by ``devstack.supervisor``
-(runtimes that exit are started again; anything else exiting stops the stack).
+with the command line ``devstack.children`` gives it and the environment ``devstack.environment``
+builds, and watched by ``devstack.supervisor`` (runtimes that exit are started again; anything
+else exiting stops the stack).
 
 Environment knobs (``devstack.environment.Options``; the README lists them): ``PORT``,
 ``FAKE_PROVIDER_SECONDS``, ``SWEEP_INTERVAL_SECONDS``, ``LOG_LEVEL``, ``DEVSTACK_HOME``,
@@ -34,8 +35,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from devstack.children import aws_child, fakes_child, gateway_child, poller_child, runtime_child
 from devstack.control import SOCKET_NAME, Controls, ControlServer
-from devstack.environment import Endpoints, Options, base_environment, function_environment
+from devstack.environment import Endpoints, Options
+from devstack.intrinsics import Resolver
 from devstack.logs import Console
 from devstack.postgres import (
     SUPERUSER,
@@ -45,9 +48,9 @@ from devstack.postgres import (
     free_port,
     migrate,
 )
-from devstack.process import Child, StartupFailed, port_is_free, python_module
+from devstack.process import StartupFailed, port_is_free
 from devstack.supervisor import Supervisor
-from devstack.template import Resolver, Template, load
+from devstack.template import Template, load
 
 
 class Stack:
@@ -98,13 +101,8 @@ class Stack:
         home.chmod(0o755)  # the postgres user may reach pgdata inside it (else see cluster_home)
         names = [f.name for f in self.template.invoked_functions()]
         self.console.width = max(len(n) for n in (*names, "devstack", "gateway"))
-        aws_args = ["--template", str(self.options.template), "--state-dir", str(home / "aws")]
-        if self.options.visibility_timeout:
-            aws_args += ["--visibility-timeout", str(self.options.visibility_timeout)]
-        aws = self.supervisor.spawn(
-            Child("aws", python_module("devstack.aws", *aws_args), base_environment())
-        )
-        fakes = self.supervisor.spawn(self._fakes_child())
+        aws = self.supervisor.spawn(aws_child(self.options))
+        fakes = self.supervisor.spawn(fakes_child(self.options))
         database_url = self._start_postgres()
         aws_info, fake_info = self.supervisor.ready(aws), self.supervisor.ready(fakes)
         endpoints = Endpoints(
@@ -121,14 +119,6 @@ class Stack:
         pgdata = self.postgres.data_dir if self.postgres else home / "pgdata"
         for line in _ready_lines(self.options, endpoints, pgdata):
             self.say(line)
-
-    def _fakes_child(self) -> Child:
-        args = ["--complete-after-seconds", str(self.options.provider_seconds)]
-        if self.options.log_level == "DEBUG":
-            args.append("--verbose")
-        return Child(
-            "fakes", python_module("devstack.fakes", *args), base_environment(), ready_keys=("sora", "veo")
-        )
 
     def _start_postgres(self) -> str:
         try:
@@ -157,56 +147,17 @@ class Stack:
         return pg.url()
 
     def _start_runtimes(self, template: Template, resolver: Resolver, endpoints: Endpoints) -> dict[str, str]:
-        base = base_environment(endpoints.aws)
-        started: dict[str, Child] = {}
-        for function in template.invoked_functions():
-            settings = dict(self.options.function_settings)
-            env = base | function_environment(function, resolver, endpoints, settings)
-            argv = python_module(
-                "devstack.runtime",
-                "--name", function.name,
-                "--code-uri", str(function.code_uri),
-                "--handler", function.handler,
-                "--timeout", str(function.timeout),
-                "--memory-size", str(function.memory_size),
-            )  # fmt: skip
-            started[function.logical_id] = self.supervisor.spawn(
-                Child(function.name, argv, env, cwd=function.code_uri, restartable=True)
+        started = {
+            function.logical_id: self.supervisor.spawn(
+                runtime_child(self.options, function, resolver, endpoints)
             )
+            for function in template.invoked_functions()
+        }
         return {logical_id: self.supervisor.ready(child)["url"] for logical_id, child in started.items()}
 
     def _start_front(self, template: Template, urls: Mapping[str, str], aws_info: Mapping[str, Any]) -> None:
-        functions = [f"--function={name}={url}" for name, url in urls.items()]
-        queues = [f"--queue={name}={aws_info['refs'][name]}" for name in template.queues]
-        template_args = ["--template", str(self.options.template)]
-        poller = self.supervisor.spawn(
-            Child(
-                "poller",
-                python_module("devstack.poller", *template_args, *functions, *queues,
-                              "--schedule-interval", str(self.options.sweep_interval),
-                              "--deliveries", str(self.options.deliveries)),
-                base_environment(aws_info["endpoint"]),
-            )
-        )  # fmt: skip
-        media = ["--media-origin", aws_info["endpoint"]]  # where presigned clips play from: the web app's CSP
-        parameters = [f"--parameter={name}={value}" for name, value in self.options.parameters.items()]
-        gateway = self.supervisor.spawn(
-            Child(
-                "gateway",
-                python_module(
-                    "devstack.gateway",
-                    *template_args,
-                    "--port",
-                    str(self.options.port),
-                    "--rate-limit",
-                    str(self.options.rate_limit_per_minute),
-                    *functions,
-                    *media,
-                    *parameters,
-                ),
-                base_environment(),
-            )
-        )
+        poller = self.supervisor.spawn(poller_child(self.options, template, urls, aws_info))
+        gateway = self.supervisor.spawn(gateway_child(self.options, urls, aws_info["endpoint"]))
         self.supervisor.ready(poller)
         self.supervisor.ready(gateway)
 

@@ -7,9 +7,10 @@ import pytest
 
 from devstack.environment import DEV_HMAC_SECRET, Endpoints, Options, base_environment, function_environment
 from devstack.gateway import Gateway, Request
+from devstack.intrinsics import Resolver
 from devstack.poller import failed_message_ids
 from devstack.process import StartupFailed
-from devstack.template import Resolver, load, rate_seconds
+from devstack.template import load, rate_seconds
 from tests.support import REPO
 from videogen.config import Settings
 

@@ -1,16 +1,18 @@
 """Fake Sora (OpenAI videos API) and Veo (google-genai long-running operations) servers.
 
 Small working HTTP servers on loopback that the real SDK adapters talk to in tests and
-in the local stack; ``python -m devstack.fakes`` runs both. See ``_server`` for the
-scripting (prompt markers such as ``[fail]``, ``script()``, ``fail_next()``) and records
-(``creates``, ``create_count()``, ``count()``), and ``jobs`` for when a job finishes (after
-polls, or seconds on the server's ``clock``: a ``ManualClock`` lets a test move it).
+in the local stack; ``python -m devstack.fakes`` runs both. See ``_server`` for what they
+share: the scripting (``faults``: prompt markers such as ``[fail]``, ``script()``,
+``fail_next()``), the records (``records``: ``creates``, ``create_count()``, ``count()``), and
+``jobs`` for when a job finishes (after polls, or seconds on the server's ``clock``: a
+``ManualClock`` lets a test move it).
 """
 
 from __future__ import annotations
 
-from devstack.fakes._server import CreateRecord, FakeProviderServer
+from devstack.fakes._server import FakeProviderServer
 from devstack.fakes.jobs import MARKERS, ManualClock, Script
+from devstack.fakes.records import CreateRecord
 from devstack.fakes.sora import FakeSoraServer
 from devstack.fakes.veo import FakeVeoServer
 

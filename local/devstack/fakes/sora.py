@@ -19,8 +19,11 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from devstack.fakes import media
-from devstack.fakes._server import CreateRecord, FakeProviderServer, Request, Response, Route, json_response
+from devstack.fakes._server import FakeProviderServer
+from devstack.fakes.faults import Route
 from devstack.fakes.jobs import FakeJob, Script
+from devstack.fakes.loopback import Request, Response, json_response
+from devstack.fakes.records import CreateRecord
 
 SECONDS = ("4", "8", "12")
 SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
@@ -70,7 +73,7 @@ class FakeSoraServer(FakeProviderServer):
                 response = self._retrieve(match["id"])
             else:
                 response = self._content(match["id"], request.query.get("variant", "video"))
-        self.record_call(route, response.status)
+        self.records.add_call(route, response.status)
         return response
 
     # Routes ------------------------------------------------------------------------------
@@ -83,15 +86,15 @@ class FakeSoraServer(FakeProviderServer):
             "seconds": fields.get("seconds", "4"),
             "size": fields.get("size", "720x1280"),
         }
-        script = self.script_for(prompt)
-        scripted = self.scripted_create_status(prompt, script)
-        response = self._guard(request, "create") or self._create_error(prompt, params, scripted, script)
+        script = self.faults.script_for(prompt)
+        scripted = self.faults.create_status(prompt, script)
+        response = self._guard(request, "create") or _create_error(prompt, params, scripted, script)
         job_id = None
         if response is None:
             job = self.start_job(f"video_{self.new_id()}", prompt, params, script)
             job_id = job.id
-            response = json_response(200, self._video(job, "queued"), self._poll_headers())
-        self.record_create(
+            response = json_response(200, _video(job, "queued", self.progress(job)), self._poll_headers())
+        self.records.add_create(
             CreateRecord(
                 prompt=prompt,
                 params=params,
@@ -101,21 +104,7 @@ class FakeSoraServer(FakeProviderServer):
                 idempotency_key=request.headers.get("idempotency-key"),
             )
         )
-        self.record_call("create", response.status)
         return response
-
-    def _create_error(
-        self, prompt: str, params: dict[str, str], scripted: int | None, script: Script
-    ) -> Response | None:
-        if not prompt:
-            return _error(400, "Missing required parameter: 'prompt'.")
-        if params["seconds"] not in SECONDS:
-            return _error(400, f"Invalid value for 'seconds': {params['seconds']!r}.")
-        if params["size"] not in SIZES:
-            return _error(400, f"Invalid value for 'size': {params['size']!r}.")
-        if scripted is None:
-            return None
-        return _status_error(scripted, script.retry_after, script.message)
 
     def _list(self, request: Request) -> Response:
         limit = max(1, min(100, int(request.query.get("limit", "20"))))
@@ -127,7 +116,7 @@ class FakeSoraServer(FakeProviderServer):
         if after:
             ids = [job.id for job in jobs]
             jobs = jobs[ids.index(after) + 1 :] if after in ids else []
-        page = [self._video(job, self._status(job)) for job in jobs[:limit]]
+        page = [_video(job, _status(job), self.progress(job)) for job in jobs[:limit]]
         return json_response(
             200,
             {
@@ -154,15 +143,15 @@ class FakeSoraServer(FakeProviderServer):
         self.pause_poll(job)
         with self._lock:
             self.advance(job)
-            status = self._status(job)
-            body = self._video(job, status)
+            status = _status(job)
+            body = _video(job, status, self.progress(job))
         headers = self._poll_headers() if status in ("queued", "in_progress") else {}
         return json_response(200, body, headers)
 
     def _content(self, video_id: str, variant: str) -> Response:
         with self._lock:
             job = self.jobs.get(video_id)
-            status = self._status(job) if job else None
+            status = _status(job) if job else None
         if job is None:
             return _error(404, f"Video with id '{video_id}' not found.", "not_found")
         if status != "completed":
@@ -184,42 +173,58 @@ class FakeSoraServer(FakeProviderServer):
             return _error(401, "You didn't provide an API key.", "missing_api_key")
         if self.rejects(key):
             return _status_error(401)
-        injected = self.injected(route)
+        injected = self.faults.injected(route)
         if injected is not None:
             return _status_error(injected.status, injected.retry_after)
         return None
 
-    def _status(self, job: FakeJob) -> str:
-        if job.completed_at is None:
-            return "in_progress" if job.polls else "queued"
-        return "failed" if job.script.outcome in _FAILURES else "completed"
-
-    def _video(self, job: FakeJob, status: str) -> dict[str, Any]:
-        error = None
-        if status == "failed":
-            code, message = _FAILURES[job.script.outcome]
-            error = {"code": code, "message": job.script.message or message}
-        completed_at = (
-            int(job.completed_at.timestamp()) if job.completed_at and status == "completed" else None
-        )
-        return {
-            "id": job.id,
-            "object": "video",
-            "created_at": int(job.created_at.timestamp()),
-            "status": status,
-            "progress": 100 if status == "completed" else self.progress(job),
-            "model": job.params["model"],
-            "prompt": job.prompt,
-            "seconds": job.params["seconds"],
-            "size": job.params["size"],
-            "completed_at": completed_at,
-            "expires_at": completed_at + _EXPIRY_SECONDS if completed_at else None,
-            "error": error,
-            "remixed_from_video_id": None,
-        }
-
     def _poll_headers(self) -> dict[str, str]:
         return {} if self.poll_after_ms is None else {"openai-poll-after-ms": str(self.poll_after_ms)}
+
+
+def _create_error(
+    prompt: str, params: dict[str, str], scripted: int | None, script: Script
+) -> Response | None:
+    if not prompt:
+        return _error(400, "Missing required parameter: 'prompt'.")
+    if params["seconds"] not in SECONDS:
+        return _error(400, f"Invalid value for 'seconds': {params['seconds']!r}.")
+    if params["size"] not in SIZES:
+        return _error(400, f"Invalid value for 'size': {params['size']!r}.")
+    if scripted is None:
+        return None
+    return _status_error(scripted, script.retry_after, script.message)
+
+
+def _status(job: FakeJob) -> str:
+    """The status OpenAI reports for ``job``."""
+    if job.completed_at is None:
+        return "in_progress" if job.polls else "queued"
+    return "failed" if job.script.outcome in _FAILURES else "completed"
+
+
+def _video(job: FakeJob, status: str, progress: int) -> dict[str, Any]:
+    """The video object OpenAI answers for ``job`` (``progress``: while it runs)."""
+    error = None
+    if status == "failed":
+        code, message = _FAILURES[job.script.outcome]
+        error = {"code": code, "message": job.script.message or message}
+    completed_at = int(job.completed_at.timestamp()) if job.completed_at and status == "completed" else None
+    return {
+        "id": job.id,
+        "object": "video",
+        "created_at": int(job.created_at.timestamp()),
+        "status": status,
+        "progress": 100 if status == "completed" else progress,
+        "model": job.params["model"],
+        "prompt": job.prompt,
+        "seconds": job.params["seconds"],
+        "size": job.params["size"],
+        "completed_at": completed_at,
+        "expires_at": completed_at + _EXPIRY_SECONDS if completed_at else None,
+        "error": error,
+        "remixed_from_video_id": None,
+    }
 
 
 def _status_error(status: int, retry_after: float | None = None, message: str | None = None) -> Response:

@@ -26,8 +26,11 @@ import re
 from typing import Any, Literal
 
 from devstack.fakes import media
-from devstack.fakes._server import CreateRecord, FakeProviderServer, Request, Response, Route, json_response
+from devstack.fakes._server import FakeProviderServer
+from devstack.fakes.faults import Route
 from devstack.fakes.jobs import FakeJob, Script
+from devstack.fakes.loopback import Request, Response, json_response
+from devstack.fakes.records import CreateRecord
 
 ASPECT_RATIOS = ("16:9", "9:16")
 RESOLUTIONS = ("720p", "1080p")
@@ -93,7 +96,7 @@ class FakeVeoServer(FakeProviderServer):
                 response = self._fetch(fetch["resource"], str(request.json().get("operationName", "")))
             else:
                 response = self._file(file["id"] if file else "")
-        self.record_call(route, response.status)
+        self.records.add_call(route, response.status)
         return response
 
     # Routes ------------------------------------------------------------------------------
@@ -103,8 +106,8 @@ class FakeVeoServer(FakeProviderServer):
         instances = body.get("instances") or [{}]
         prompt = str(instances[0].get("prompt", ""))
         params: dict[str, Any] = {"model": model, **(body.get("parameters") or {})}
-        script = self.script_for(prompt)
-        scripted = self.scripted_create_status(prompt, script)
+        script = self.faults.script_for(prompt)
+        scripted = self.faults.create_status(prompt, script)
         response = self._guard(request, "create") or _create_error(prompt, params, scripted, script)
         job_id = None
         if response is None:
@@ -113,7 +116,7 @@ class FakeVeoServer(FakeProviderServer):
             self.start_job(op_id, prompt, {**params, "name": name}, script)
             job_id = name
             response = json_response(200, {"name": name})
-        self.record_create(
+        self.records.add_create(
             CreateRecord(
                 prompt=prompt,
                 params=params,
@@ -122,7 +125,6 @@ class FakeVeoServer(FakeProviderServer):
                 key_sent="x-goog-api-key" in request.headers,
             )
         )
-        self.record_call("create", response.status)
         return response
 
     def _fetch(self, resource: str, operation_name: str) -> Response:
@@ -163,7 +165,7 @@ class FakeVeoServer(FakeProviderServer):
             return _error(403)
         if self.rejects(key):
             return _key_invalid()
-        injected = self.injected(route)
+        injected = self.faults.injected(route)
         if injected is not None:
             return _error(injected.status, retry_after=injected.retry_after)
         return None

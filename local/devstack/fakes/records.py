@@ -1,0 +1,104 @@
+"""What a fake provider was asked: its creates, cancels and routed calls, and the slow polls under way.
+
+Nothing secret is recorded: of a key, only whether one was sent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+RECORDS_PATH = "/__fake__/records"
+"""``GET`` on either fake: what it was asked (creates by prompt, cancels by job id, slow polls
+being answered), for tests that drive the local stack from outside its processes."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRecord:
+    """One create request as received (whatever it was answered)."""
+
+    prompt: str
+    params: dict[str, Any]
+    status: int
+    job_id: str | None
+    key_sent: bool
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Any request the fake answered: which route and with what status."""
+
+    route: str
+    status: int
+
+
+class Records:
+    """The requests a fake answered, in order (safe across its request threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._creates: list[CreateRecord] = []
+        self._cancels: list[str] = []
+        self._calls: list[Call] = []
+        self._slow_polls = 0  # polls of "[slow-poll]" jobs being answered right now
+
+    @property
+    def creates(self) -> list[CreateRecord]:
+        """Every create request received, in order (including those answered with errors)."""
+        with self._lock:
+            return list(self._creates)
+
+    @property
+    def cancels(self) -> list[str]:
+        """The ids of the jobs a cancel request stopped, in order."""
+        with self._lock:
+            return list(self._cancels)
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every routed request with the status it got, in order."""
+        with self._lock:
+            return list(self._calls)
+
+    def count(self, route: str) -> int:
+        """How many requests ``route`` answered ("create", "poll", "list", "content", ...)."""
+        with self._lock:
+            return sum(1 for call in self._calls if call.route == route)
+
+    def add_create(self, record: CreateRecord) -> None:
+        """Remember a create request, and its answer as a call of the "create" route."""
+        with self._lock:
+            self._creates.append(record)
+            self._calls.append(Call("create", record.status))
+
+    def add_cancel(self, job_id: str) -> None:
+        """Remember the job a cancel request stopped."""
+        with self._lock:
+            self._cancels.append(job_id)
+
+    def add_call(self, route: str, status: int) -> None:
+        """Remember a request's route and status."""
+        with self._lock:
+            self._calls.append(Call(route, status))
+
+    @contextmanager
+    def slow_poll(self) -> Iterator[None]:
+        """Count a slow poll as under way while the block runs."""
+        with self._lock:
+            self._slow_polls += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._slow_polls -= 1
+
+    def summary(self) -> dict[str, Any]:
+        """What ``RECORDS_PATH`` answers: the creates (prompt, status, job id), the cancelled job
+        ids, and how many slow polls are being answered right now. No key, nothing secret."""
+        with self._lock:
+            creates = [{"prompt": c.prompt, "status": c.status, "jobId": c.job_id} for c in self._creates]
+            return {"creates": creates, "cancels": list(self._cancels), "slowPollsInFlight": self._slow_polls}

@@ -16,7 +16,6 @@ KMS, a bug) raises, so SQS redelivers that message alone.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from datetime import timedelta
@@ -132,21 +131,15 @@ def _poll_later(
 
 def _finish(steps: JobSteps, job: VideoJob, provider: VideoProvider, result: PollResult) -> Outcome:
     # The thumbnail goes up beside the video, not after it: the two uploads overlap.
-    thumbnail = _beside(_store_thumbnail, job, provider) if provider.has_thumbnails else None
+    thumbnail = _side_thread().submit(_store_thumbnail, job, provider) if provider.has_thumbnails else None
     try:
-        video_key, size = _store_video(job, provider)
+        video_key, size = _store_video(job, provider, thumbnail)
     except (EmptyUpload, InvalidMedia) as exc:
-        _drop(thumbnail)
         return steps.fail(job.id, ("processing",), _bad_video(exc), "poll")
     except RetryableProviderError as exc:
-        _drop(thumbnail)
         return _poll_later(steps, job, retry_after=exc.retry_after, reason=str(exc))
     except PermanentProviderError as exc:
-        _drop(thumbnail)
         return steps.fail(job.id, ("processing",), str(exc), "poll")
-    except BaseException:
-        _drop(thumbnail)
-        raise
     thumbnail_key = thumbnail.result() if thumbnail is not None else None
     seconds = result.duration_seconds or job.duration_seconds
     now = steps.clock()
@@ -183,10 +176,18 @@ def _unless_gone(job: VideoJob, *stored: str | None) -> Outcome:
     return "unknown-job"
 
 
-def _store_video(job: VideoJob, provider: VideoProvider) -> tuple[str, int]:
+def _store_video(
+    job: VideoJob, provider: VideoProvider, thumbnail: Future[str | None] | None
+) -> tuple[str, int]:
+    """The video's S3 key and size; when it cannot be stored, the ``thumbnail`` going up
+    beside it is dropped (:func:`_drop`) before the error propagates."""
     key = storage.video_key(job.user_id, job.storyboard_id, job.id)
-    chunks = provider.download(job.provider_job_id or "", "video")
-    size = uploads.upload_stream(key, chunks, storage.VIDEO_CONTENT_TYPE, validate_head=uploads.is_mp4)
+    try:
+        chunks = provider.download(job.provider_job_id or "", "video")
+        size = uploads.upload_stream(key, chunks, storage.VIDEO_CONTENT_TYPE, validate_head=uploads.is_mp4)
+    except BaseException:
+        _drop(thumbnail)
+        raise
     return key, size
 
 
@@ -195,12 +196,6 @@ def _side_thread() -> ThreadPoolExecutor:
     """One thread per container, for the thumbnail's upload beside the video's (started on
     first use, reused after: no pool per object)."""
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="thumbnail")
-
-
-def _beside[T](
-    task: Callable[[VideoJob, VideoProvider], T], job: VideoJob, provider: VideoProvider
-) -> Future[T]:
-    return _side_thread().submit(task, job, provider)
 
 
 def _drop(thumbnail: Future[str | None] | None) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "REPO",
     "FakeLambdaContext",
     "HttpResult",
+    "emf_documents",
     "invoke",
     "load_event",
     "load_function",
@@ -42,3 +43,16 @@ def invoke(handler: Any, event: dict[str, Any]) -> HttpResult:
         decoded = body
     headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
     return HttpResult(raw["statusCode"], decoded, headers, raw)
+
+
+def emf_documents(output: str) -> list[dict[str, Any]]:
+    """The CloudWatch EMF documents (metrics) among the lines a function printed."""
+    documents = []
+    for line in output.splitlines():
+        try:
+            document = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(document, dict) and "_aws" in document:
+            documents.append(document)
+    return documents

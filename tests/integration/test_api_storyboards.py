@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.support import invoke, load_event, load_function, with_changes
+from tests.support import emf_documents, invoke, load_event, load_function, with_changes
 
 handler = load_function("storyboards").lambda_handler
 
@@ -243,13 +243,12 @@ def test_database_down_is_503_without_internals(configure):
 
 def _emf_metrics(output: str) -> list[str]:
     """The metric names of the EMF documents the function printed."""
-    names = []
-    for line in output.splitlines():
-        if line.startswith("{") and '"_aws"' in line:
-            document = json.loads(line)
-            for directive in document["_aws"]["CloudWatchMetrics"]:
-                names += [metric["Name"] for metric in directive["Metrics"]]
-    return names
+    return [
+        metric["Name"]
+        for document in emf_documents(output)
+        for directive in document["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    ]
 
 
 def test_a_created_storyboard_is_counted_once_and_a_read_publishes_nothing(capfd):

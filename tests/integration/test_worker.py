@@ -28,6 +28,7 @@ from tests.integration.generation_support import (
     store_key,
     wrapped_providers,
 )
+from tests.support import emf_documents
 from videogen import storage
 from videogen.config import get_settings
 from videogen.generation.steps import OUTCOME_UNKNOWN
@@ -489,18 +490,6 @@ def test_every_message_three_times_and_out_of_order_creates_each_job_once(pipeli
 # --- metrics and secrets ----------------------------------------------------------------------
 
 
-def _emf(output: str) -> list[dict[str, Any]]:
-    documents = []
-    for line in output.splitlines():
-        try:
-            document = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(document, dict) and "_aws" in document:
-            documents.append(document)
-    return documents
-
-
 def test_jobs_and_latency_are_counted_per_provider(pipeline, new_job, env, capfd):
     sora_job, veo_job = new_job("sora", "scene one"), new_job("veo", "a scene [fail]")
     capfd.readouterr()
@@ -508,7 +497,7 @@ def test_jobs_and_latency_are_counted_per_provider(pipeline, new_job, env, capfd
     pipeline.deliver(step_body(sora_job.id, "submit"), step_body(veo_job.id, "submit"))
     pipeline.drain()
 
-    documents = _emf(capfd.readouterr().out)
+    documents = emf_documents(capfd.readouterr().out)
     counted = set()
     for doc in documents:
         [directive] = doc["_aws"]["CloudWatchMetrics"]

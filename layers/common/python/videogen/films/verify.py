@@ -35,7 +35,10 @@ def verify(path: Path | str, expected_durations: Sequence[float]) -> float:
         video = tallies[streams[0].index]
         for stream in streams:
             stream.codec_context.options = {"err_detect": "explode"}
-            stream.codec_context.thread_type = "AUTO"
+            # One thread: a decoder thread that logs waits for the GIL in PyAV's log callback,
+            # and closing the container joins it while holding the GIL (a deadlock, seen when
+            # a broken film raised mid-decode with frames still in flight).
+            stream.codec_context.thread_count = 1
         _decode_all(container, streams, tallies, starts)
     expected = sum(expected_durations)
     tolerance = TOLERANCE_PER_CLIP * len(expected_durations)
@@ -76,7 +79,7 @@ def _decode_all(container: Any, streams: list[Any], tallies: dict[int, _Tally], 
     level = av.logging.get_level()
     av.logging.set_level(av.logging.ERROR)
     try:
-        with av.logging.Capture(local=False) as logs:  # decoder threads log too
+        with av.logging.Capture(local=False) as logs:
             for packet in container.demux(*streams):
                 tally = tallies[packet.stream.index]
                 if packet.dts is not None:

@@ -13,7 +13,7 @@ cleanups still recorded ``cleanup_stale_after_seconds`` after their last send ar
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -21,7 +21,7 @@ from videogen import cleanup
 from videogen.films import sweep as film_sweep
 from videogen.films.steps import FilmSteps
 from videogen.generation.worker import GenerationWorker
-from videogen.observability import logger, tracer
+from videogen.observability import lambda_entry, logger
 from videogen.queue import CleanupMessage, QueueSender, cleanup_sender
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, int]]
@@ -38,15 +38,13 @@ def build_handler(
     cleanup_queue = cleanups or cleanup_sender()
     film_steps = films or FilmSteps()
 
-    @logger.inject_lambda_context
-    @tracer.capture_lambda_handler(capture_response=False)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
         report = runner.sweep().as_dict() | film_sweep.sweep(film_steps).as_dict()
         report["cleanups_resent"] = cleanup.resend_stale(cleanup_queue, runner.clock(), runner.config)
         logger.info("sweep done", extra={"schedule_event_id": event.get("id"), **report})
         return report
 
-    return cast(Handler, lambda_handler)
+    return lambda_entry(lambda_handler)
 
 
 lambda_handler = build_handler()

@@ -13,7 +13,7 @@ import json
 import weakref
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
@@ -37,7 +37,7 @@ from videogen.errors import (
     ServiceUnavailable,
     StaleVersion,
 )
-from videogen.observability import logger, metrics, tracer
+from videogen.observability import lambda_entry, logger, metrics, tracer
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _DOMAIN_STATUS: dict[type[DomainError], HTTPStatus] = {
@@ -257,28 +257,18 @@ snapstart.on_prime(lambda: [prime_routes(app) for app in list(_resolvers)])
 
 
 def api_handler(app: ApiResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda entry point over ``app``, with logging, tracing and metrics wired, and its
-    routes primed before a SnapStart snapshot (:mod:`videogen.snapstart`).
-
-    What is decided once per container is not paid per request: the handler subsegment is only
-    wrapped around the handler when tracing is on (a disabled Tracer still opens a dummy
-    subsegment per call), and metrics are flushed when a route added one (Powertools'
-    ``log_metrics`` flushes nothing either then, but warns on every request)."""
+    """The Lambda entry point over ``app`` (logging, tracing and metrics as
+    :func:`videogen.observability.lambda_entry` wires them), its routes primed before a
+    SnapStart snapshot (:mod:`videogen.snapstart`)."""
     _resolvers.add(app)
     snapstart.install()
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # The request id as correlation id, read directly: a JMESPath query per request costs more.
         logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
-        try:
-            return app.resolve(event, context)
-        finally:
-            if metrics.metric_set:
-                metrics.flush_metrics()
+        return app.resolve(event, context)
 
-    traced = handle if tracer.disabled else tracer.capture_lambda_handler(capture_response=False)(handle)
-    lambda_handler = logger.inject_lambda_context(traced)
-    return cast(Callable[[dict[str, Any], LambdaContext], dict[str, Any]], lambda_handler)
+    return lambda_entry(handle)
 
 
 # logger, metrics and tracer live in videogen.observability; API functions keep importing them here.

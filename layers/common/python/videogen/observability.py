@@ -7,10 +7,12 @@ and count through the same objects without importing the HTTP resolver machinery
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videogen.config import get_settings
 
@@ -22,6 +24,27 @@ logger = Logger()
 # library it knows, which imports requests & co. into every cold start for nothing.
 tracer = Tracer(patch_modules=["botocore"])
 metrics = Metrics(namespace=get_settings().powertools_metrics_namespace)
+
+
+def lambda_entry[E, R](handle: Callable[[E, LambdaContext], R]) -> Callable[[E, LambdaContext], R]:
+    """``handle`` as a Lambda entry point: the Lambda context in every log line, the handler
+    traced, the metrics it added flushed (also when it raises). Every function's entry goes
+    through here (``http.api_handler``, ``sqs.sqs_batch_handler``, the sweeper).
+
+    Decided once per container, not per invocation: the handler subsegment is only wrapped on
+    when tracing is on (a disabled Tracer still opens a dummy subsegment per call), and metrics
+    are flushed when something was added (Powertools' ``log_metrics`` flushes nothing either
+    then, but warns on every call)."""
+
+    def flushed(event: E, context: LambdaContext) -> R:
+        try:
+            return handle(event, context)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()
+
+    traced = flushed if tracer.disabled else tracer.capture_lambda_handler(capture_response=False)(flushed)
+    return cast(Callable[[E, LambdaContext], R], logger.inject_lambda_context(cast(Any, traced)))
 
 
 def emit_metric(
@@ -42,4 +65,4 @@ def emit_metric(
         pass
 
 
-__all__ = ["emit_metric", "logger", "metrics", "tracer"]
+__all__ = ["emit_metric", "lambda_entry", "logger", "metrics", "tracer"]

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from videogen.observability import logger, tracer
+from videogen.observability import lambda_entry, logger
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -27,8 +27,6 @@ def sqs_batch_handler(record_handler: Callable[[SQSRecord], None]) -> Handler:
     """
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-    @logger.inject_lambda_context
-    @tracer.capture_lambda_handler(capture_response=False)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return cast(
             dict[str, Any],
@@ -37,7 +35,7 @@ def sqs_batch_handler(record_handler: Callable[[SQSRecord], None]) -> Handler:
             ),
         )
 
-    return cast(Handler, lambda_handler)
+    return lambda_entry(lambda_handler)
 
 
 def step_consumer[M](parse: Callable[[str], M], run: Callable[[M], object], what: str) -> Handler:

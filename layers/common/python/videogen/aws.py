@@ -9,6 +9,7 @@ included. Callers cache their client (``lru_cache``) and drop it in their ``rese
 from __future__ import annotations
 
 import json
+import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -27,6 +28,7 @@ READ_TIMEOUT_SECONDS = 10
 MAX_ATTEMPTS = 3
 SECRET_MAX_AGE_SECONDS = 24 * 3600
 """Secrets are read once per container in practice: a Lambda container lives a few hours at most."""
+_client_lock = threading.Lock()  # boto3's default session is not thread-safe while making clients
 
 
 class SecretUnavailable(RuntimeError):
@@ -58,7 +60,8 @@ def client(service: str, **config: Any) -> Any:
     }
     region = get_settings().aws_region
     # The overloads above give callers the typed client; boto3's own stubs want a literal name.
-    return boto3.client(service, region_name=region, config=Config(**options | config))  # type: ignore[call-overload]
+    with _client_lock:  # the worker's record threads may make their first clients together
+        return boto3.client(service, region_name=region, config=Config(**options | config))  # type: ignore[call-overload]
 
 
 @lru_cache(maxsize=1)

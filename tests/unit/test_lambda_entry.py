@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import pytest
 
 from tests.support import FakeLambdaContext, emf_documents
 from videogen.observability import lambda_entry, logger, metrics
+
+
+def _context() -> Any:
+    return FakeLambdaContext()
 
 
 def _metric_names(output: str) -> list[str]:
@@ -23,7 +28,7 @@ def test_a_metric_added_before_the_handler_fails_is_still_published(capfd):
 
     capfd.readouterr()
     with pytest.raises(RuntimeError, match="boom"):
-        lambda_entry(handle)({}, FakeLambdaContext())
+        lambda_entry(handle)({}, _context())
     assert _metric_names(capfd.readouterr().out) == ["ThingsTried"]
 
 
@@ -32,12 +37,12 @@ def test_an_invocation_without_metrics_prints_no_document_and_no_warning(capfd):
     capfd.readouterr()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert entry({}, FakeLambdaContext()) == {"ok": True}
+        assert entry({}, _context()) == {"ok": True}
     assert emf_documents(capfd.readouterr().out) == []
 
 
 def test_log_lines_inside_carry_the_lambda_request_id():
-    context = FakeLambdaContext()
+    context = _context()
     seen = lambda_entry(lambda event, context: logger.get_current_keys())({}, context)
     assert seen["function_request_id"] == context.aws_request_id
     assert seen["function_name"] == context.function_name

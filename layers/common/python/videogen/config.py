@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     veo_base_url: str | None = None
     provider_timeout_seconds: float = 30.0
 
+    # Records of one generation worker batch run at once (threads sharing the container's one
+    # database connection): the event source's BatchSize, so a batch's downloads overlap.
+    worker_record_concurrency: int = Field(default=5, ge=1, le=10)
     # Generation worker pacing.
     poll_initial_delay_seconds: int = 10
     poll_max_delay_seconds: int = 60

@@ -7,6 +7,7 @@ Apart from ``videogen.observability`` so API functions do not import the batch u
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -18,14 +19,38 @@ from videogen.observability import lambda_entry, logger
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def sqs_batch_handler(record_handler: Callable[[SQSRecord], None]) -> Handler:
+class ThreadedBatchProcessor(BatchProcessor):
+    """Powertools' ``BatchProcessor`` running up to ``concurrency`` records of a batch at once.
+
+    For records that mostly wait (a provider's answer, a video streaming to S3): run one after
+    the other, the last finished job of a batch would wait for every download before it. The
+    threads are made once per container, on first use. Each record's outcome is its own, as
+    with the sequential processor (a failed record is the only one reported).
+    """
+
+    def __init__(self, concurrency: int) -> None:
+        super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="record")
+
+    def process(self) -> list[tuple[Any, ...]]:
+        if len(self.records) == 1:
+            return super().process()
+        return list(self._pool.map(self._process_record, self.records))
+
+
+def sqs_batch_handler(record_handler: Callable[[SQSRecord], None], *, concurrency: int = 1) -> Handler:
     """A Lambda entry point for an SQS trigger with ``ReportBatchItemFailures``.
 
-    Each record goes to ``record_handler``; a record whose handler raises is the only one
+    Each record goes to ``record_handler``, up to ``concurrency`` of them at once (threads:
+    ``record_handler`` must be thread-safe then); a record whose handler raises is the only one
     reported in ``batchItemFailures``. A batch whose every record fails is reported the same
     way, not raised: the answer alone tells SQS what to redeliver.
     """
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    processor = (
+        ThreadedBatchProcessor(concurrency)
+        if concurrency > 1
+        else BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    )
 
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return cast(
@@ -38,12 +63,15 @@ def sqs_batch_handler(record_handler: Callable[[SQSRecord], None]) -> Handler:
     return lambda_entry(lambda_handler)
 
 
-def step_consumer[M](parse: Callable[[str], M], run: Callable[[M], object], what: str) -> Handler:
+def step_consumer[M](
+    parse: Callable[[str], M], run: Callable[[M], object], what: str, *, concurrency: int = 1
+) -> Handler:
     """The entry point of a step worker: each record's body parsed by ``parse`` (a
-    ``ValueError`` makes it poison: logged without its body, and failed) and run by ``run``."""
+    ``ValueError`` makes it poison: logged without its body, and failed) and run by ``run``,
+    up to ``concurrency`` records at once; each record's log lines carry its ``message_id``."""
 
     def record_handler(record: SQSRecord) -> None:
-        logger.append_keys(message_id=record.message_id)
+        logger.thread_safe_append_keys(message_id=record.message_id)
         try:
             try:
                 message = parse(record.body)
@@ -53,9 +81,9 @@ def step_consumer[M](parse: Callable[[str], M], run: Callable[[M], object], what
                 raise
             run(message)
         finally:
-            logger.remove_keys(["message_id"])
+            logger.thread_safe_remove_keys(["message_id"])
 
-    return sqs_batch_handler(record_handler)
+    return sqs_batch_handler(record_handler, concurrency=concurrency)
 
 
-__all__ = ["Handler", "sqs_batch_handler", "step_consumer"]
+__all__ = ["Handler", "ThreadedBatchProcessor", "sqs_batch_handler", "step_consumer"]

@@ -27,6 +27,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from videogen import catalog, cleanup, storage, uploads
 from videogen.catalog import CatalogError
+from videogen.config import get_settings
 from videogen.db import session_scope
 from videogen.generation.pacing import overdue_error, poll_delay, poll_facts, poll_is_due, remembered
 from videogen.generation.steps import (
@@ -193,9 +194,10 @@ def _store_video(
 
 @cache
 def _side_thread() -> ThreadPoolExecutor:
-    """One thread per container, for the thumbnail's upload beside the video's (started on
-    first use, reused after: no pool per object)."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="thumbnail")
+    """The threads for thumbnails going up beside their videos, one per record a batch runs at
+    once; made per container on first use and reused (no pool per object)."""
+    workers = get_settings().worker_record_concurrency
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="thumbnail")
 
 
 def _drop(thumbnail: Future[str | None] | None) -> None:

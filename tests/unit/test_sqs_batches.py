@@ -1,0 +1,89 @@
+"""``videogen.sqs``: how an SQS batch reaches the record handlers (the worker's entry)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from typing import Any
+
+from tests.support import FakeLambdaContext
+from videogen.observability import logger
+from videogen.sqs import sqs_batch_handler, step_consumer
+
+
+def _batch(*bodies: str) -> dict[str, Any]:
+    records = [
+        {
+            "messageId": f"m{i}",
+            "receiptHandle": f"r{i}",
+            "body": body,
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:generation",
+            "awsRegion": "us-east-1",
+        }
+        for i, body in enumerate(bodies)
+    ]
+    return {"Records": records}
+
+
+def _context() -> Any:
+    return FakeLambdaContext()
+
+
+def test_the_records_of_a_batch_run_at_once_and_only_the_failed_one_is_redelivered():
+    # Given a handler whose records each wait for all the others to have started
+    arrived = threading.Barrier(3, timeout=5)
+
+    def record_handler(record: Any) -> None:
+        arrived.wait()  # one record at a time would never get past this (BrokenBarrierError)
+        if record.body == "bad":
+            raise ValueError("refused")
+
+    handler = sqs_batch_handler(record_handler, concurrency=3)
+
+    # When a batch of three arrives, one of them failing
+    answer = handler(_batch("a", "bad", "c"), _context())
+
+    # Then all three ran together, and SQS is told to redeliver the failed one alone
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+
+
+def test_one_record_at_a_time_unless_asked():
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def record_handler(record: Any) -> None:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        threading.Event().wait(0.01)
+        with lock:
+            running -= 1
+
+    answer = sqs_batch_handler(record_handler)(_batch("a", "b", "c"), _context())
+    assert answer == {"batchItemFailures": []}
+    assert most == 1
+
+
+def test_each_records_log_lines_carry_its_own_message_id():
+    # Given steps that run together, each noting the message id its log lines would carry
+    arrived = threading.Barrier(4, timeout=5)
+    seen: dict[str, str] = {}
+
+    def run(message: dict[str, str]) -> None:
+        arrived.wait()
+        seen[message["n"]] = logger.thread_safe_get_current_keys()["message_id"]
+
+    handler = step_consumer(json.loads, run, "test step", concurrency=4)
+    bodies = [json.dumps({"n": str(i), "pad": uuid.uuid4().hex}) for i in range(4)]
+
+    assert handler(_batch(*bodies), _context()) == {"batchItemFailures": []}
+
+    # Then every record saw its own id, not a neighbour's
+    assert seen == {str(i): f"m{i}" for i in range(4)}
+    assert "message_id" not in logger.thread_safe_get_current_keys()

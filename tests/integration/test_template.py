@@ -246,6 +246,12 @@ def test_sqs_consumers_report_batch_item_failures() -> None:
         assert "DeadLetterQueue" not in FUNCTIONS[name]
 
 
+def test_the_generation_worker_runs_a_whole_batch_at_once() -> None:
+    # A batch larger than the worker's threads would make its last finished video wait again
+    (trigger,) = events_of("GenerationWorkerFunction", "SQS")
+    assert trigger["BatchSize"] == Settings.model_fields["worker_record_concurrency"].default
+
+
 def test_storage_cleanup_queue_outlasts_its_consumer_redrives_to_its_dlq_and_is_capped() -> None:
     consumer = FUNCTIONS["StorageCleanupFunction"]
     queue = RESOURCES["StorageCleanupQueue"]["Properties"]

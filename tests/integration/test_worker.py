@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from typing import Any
 
@@ -275,6 +276,37 @@ def test_polls_aim_at_the_end_then_the_video_lands_in_s3_with_its_cost(pipeline,
     if done.thumbnail_url:
         assert done.thumbnail_url in keys
         assert done.thumbnail_url.endswith(".png")
+
+
+class _MeetAtTheVideo(CrashAfterCreate):
+    """A real provider whose video downloads wait until three of them are under way."""
+
+    meeting = threading.Barrier(3, timeout=10)
+
+    def submit(self, request: Any) -> Any:
+        return self._inner.submit(request)
+
+    def download(self, provider_job_id: str, variant: Any) -> Any:
+        if variant == "video":
+            self.meeting.wait()  # one download at a time never gets past: the job fails
+        return self._inner.download(provider_job_id, variant)
+
+
+def test_the_finished_videos_of_one_batch_are_stored_side_by_side(new_job, env, aws):
+    # Given three jobs whose polls travel in the same batches, to the worker as deployed
+    _MeetAtTheVideo.meeting.reset()
+    pipeline = Pipeline(providers=wrapped_providers(_MeetAtTheVideo))
+    jobs = [new_job("sora", f"scene {n}") for n in range(3)]
+    pipeline.deliver(*(step_body(job.id, "submit") for job in jobs))
+
+    # When each round's polls arrive together until the provider is done
+    while messages := pipeline.take():
+        pipeline.clock.advance(max(m.delay_seconds for m in messages))
+        assert pipeline.deliver(*(m.body for m in messages)) == []
+
+    # Then the three videos went up at the same time (else the barrier broke), and all landed
+    assert [job_row(job.id).status for job in jobs] == ["completed"] * 3
+    assert {job_row(job.id).video_url for job in jobs} <= set(_object_keys(aws))
 
 
 def test_poll_delays_stop_growing_at_the_maximum(pipeline, new_job, env):

@@ -53,16 +53,23 @@ def emit_metric(
     """Publish one metric at once, in its own EMF document with its own ``dimensions``.
 
     For workers whose batch mixes dimension values (one provider per job):
-    ``metrics.add_dimension`` would apply one value to every metric of the flush.
+    ``metrics.add_dimension`` would apply one value to every metric of the flush. Safe from the
+    worker's record threads: Powertools prints the document and its newline as two writes, so
+    the print holds the log handler's lock, and no other document or log line lands between.
     """
-    with single_metric(
-        name=name,
-        unit=unit,
-        value=value,
-        namespace=get_settings().powertools_metrics_namespace,
-        default_dimensions=dict(dimensions),
-    ):
-        pass
+    handler = logger.registered_handler
+    handler.acquire()
+    try:
+        with single_metric(
+            name=name,
+            unit=unit,
+            value=value,
+            namespace=get_settings().powertools_metrics_namespace,
+            default_dimensions=dict(dimensions),
+        ):
+            pass
+    finally:
+        handler.release()
 
 
 __all__ = ["emit_metric", "lambda_entry", "logger", "metrics", "tracer"]

@@ -3,7 +3,11 @@ which runs a handler on an HTTP API event and decodes its JSON answer."""
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +22,12 @@ __all__ = [
     "FakeLambdaContext",
     "HttpResult",
     "emf_documents",
+    "emf_metric_names",
     "invoke",
     "load_event",
     "load_function",
+    "sqs_event",
+    "sqs_record",
     "with_changes",
 ]
 
@@ -56,3 +63,31 @@ def emf_documents(output: str) -> list[dict[str, Any]]:
         if isinstance(document, dict) and "_aws" in document:
             documents.append(document)
     return documents
+
+
+def emf_metric_names(output: str) -> list[str]:
+    """The metric names of the EMF documents among the lines a function printed, in order."""
+    return [
+        metric["Name"]
+        for document in emf_documents(output)
+        for directive in document["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    ]
+
+
+def sqs_record(
+    body: str, *, receive_count: int = 1, template: str = "generation_worker.sqs-batch"
+) -> dict[str, Any]:
+    """A copy of the sample record of ``events/<template>.json`` carrying ``body``."""
+    record: dict[str, Any] = copy.deepcopy(load_event(template)["Records"][0])
+    record["messageId"] = str(uuid.uuid4())
+    record["receiptHandle"] = f"AQEB{uuid.uuid4().hex}"
+    record["body"] = body
+    record["md5OfBody"] = hashlib.md5(body.encode()).hexdigest()  # noqa: S324 (SQS's own checksum)
+    record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
+    return record
+
+
+def sqs_event(bodies: Iterable[str], **kwargs: Any) -> dict[str, Any]:
+    """An SQS event as Lambda's trigger delivers it, one record per body."""
+    return {"Records": [sqs_record(body, **kwargs) for body in bodies]}

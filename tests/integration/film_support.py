@@ -14,8 +14,7 @@ import boto3
 
 from devstack.fakes import ManualClock
 from devstack.fakes.media import render_video
-from tests.integration.generation_support import sqs_event
-from tests.support import FakeLambdaContext, load_function
+from tests.support import FakeLambdaContext, load_function, sqs_event
 from tools import samples
 from videogen import storage
 from videogen.config import get_settings

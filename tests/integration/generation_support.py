@@ -1,11 +1,9 @@
-"""What the generation worker tests share: SQS events built from events/, a clock the test moves,
+"""What the generation worker tests share: a clock the test moves,
 stored provider keys, fake provider servers configured in settings, and a pipeline that feeds
 queued steps back to the worker's handler the way Lambda's SQS trigger does."""
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -15,7 +13,7 @@ from typing import Any
 from sqlalchemy import update
 
 from devstack.fakes import FakeSoraServer, FakeVeoServer, ManualClock
-from tests.support import FakeLambdaContext, load_event, load_function
+from tests.support import FakeLambdaContext, load_function, sqs_event
 from videogen import keys
 from videogen.config import get_settings
 from videogen.db import session_scope
@@ -50,24 +48,6 @@ NOTHING_SWEPT = {
     "cleanups_resent": 0,
 }
 """The sweeper's report when nothing was stuck."""
-
-
-def sqs_record(
-    body: str, *, receive_count: int = 1, template: str = "generation_worker.sqs-batch"
-) -> dict[str, Any]:
-    """A copy of the sample record of ``events/<template>.json`` carrying ``body``."""
-    record: dict[str, Any] = copy.deepcopy(load_event(template)["Records"][0])
-    record["messageId"] = str(uuid.uuid4())
-    record["receiptHandle"] = f"AQEB{uuid.uuid4().hex}"
-    record["body"] = body
-    record["md5OfBody"] = hashlib.md5(body.encode()).hexdigest()  # noqa: S324 (SQS's own checksum)
-    record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
-    return record
-
-
-def sqs_event(bodies: Iterable[str], **kwargs: Any) -> dict[str, Any]:
-    """An SQS event as Lambda's trigger delivers it, one record per body."""
-    return {"Records": [sqs_record(body, **kwargs) for body in bodies]}
 
 
 def step_body(job_id: uuid.UUID | str, step: str) -> str:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.support import emf_documents, invoke, load_event, load_function, with_changes
+from tests.support import emf_metric_names, invoke, load_event, load_function, with_changes
 
 handler = load_function("storyboards").lambda_handler
 
@@ -241,20 +241,10 @@ def test_database_down_is_503_without_internals(configure):
     assert set(result.body) == {"error"}
 
 
-def _emf_metrics(output: str) -> list[str]:
-    """The metric names of the EMF documents the function printed."""
-    return [
-        metric["Name"]
-        for document in emf_documents(output)
-        for directive in document["_aws"]["CloudWatchMetrics"]
-        for metric in directive["Metrics"]
-    ]
-
-
 def test_a_created_storyboard_is_counted_once_and_a_read_publishes_nothing(capfd):
     capfd.readouterr()
     board = _create()
-    assert _emf_metrics(capfd.readouterr().out) == ["StoryboardsCreated"]
+    assert emf_metric_names(capfd.readouterr().out) == ["StoryboardsCreated"]
 
     assert invoke(handler, _on("storyboards.get.200", board["id"])).status == 200
-    assert _emf_metrics(capfd.readouterr().out) == []  # nothing left over from the create
+    assert emf_metric_names(capfd.readouterr().out) == []  # nothing left over from the create

@@ -20,9 +20,8 @@ from tests.integration.film_support import (
     scenes,
     store_clips,
 )
-from tests.integration.generation_support import sqs_event
 from tests.integration.test_film_pipeline import request_film
-from tests.support import FakeLambdaContext, load_event, load_function
+from tests.support import FakeLambdaContext, load_event, load_function, sqs_event
 from videogen import db
 from videogen.config import get_settings
 from videogen.db import session_scope

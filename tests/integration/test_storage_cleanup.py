@@ -19,11 +19,10 @@ from tests.integration.generation_support import USER as WORKER_USER
 from tests.integration.generation_support import (
     CrashAfterCreate,
     Pipeline,
-    sqs_event,
     step_body,
     wrapped_providers,
 )
-from tests.support import FakeLambdaContext, invoke, load_event, load_function, with_changes
+from tests.support import FakeLambdaContext, invoke, load_event, load_function, sqs_event, with_changes
 from videogen import cleanup, storage
 from videogen.db import session_scope
 from videogen.generation.worker import GenerationWorker

@@ -17,10 +17,9 @@ import requests
 from tests.integration.generation_support import (
     Fakes,
     settings_for,
-    sqs_event,
     store_key,
 )
-from tests.support import FakeLambdaContext, invoke, load_event, load_function, with_changes
+from tests.support import FakeLambdaContext, invoke, load_event, load_function, sqs_event, with_changes
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
 

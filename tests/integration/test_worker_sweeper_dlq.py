@@ -18,11 +18,10 @@ from tests.integration.generation_support import (
     WorkerCrash,
     job_row,
     set_status,
-    sqs_event,
     step_body,
     wrapped_providers,
 )
-from tests.support import FakeLambdaContext, load_event, load_function
+from tests.support import FakeLambdaContext, load_event, load_function, sqs_event
 from videogen.config import get_settings
 from videogen.db import session_scope
 from videogen.generation.steps import OUTCOME_UNKNOWN

@@ -7,18 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.support import FakeLambdaContext, emf_documents
+from tests.support import FakeLambdaContext, emf_documents, emf_metric_names
 from videogen.observability import lambda_entry, logger, metrics
 
 
 def _context() -> Any:
     return FakeLambdaContext()
-
-
-def _metric_names(output: str) -> list[str]:
-    return [
-        m["Name"] for d in emf_documents(output) for c in d["_aws"]["CloudWatchMetrics"] for m in c["Metrics"]
-    ]
 
 
 def test_a_metric_added_before_the_handler_fails_is_still_published(capfd):
@@ -29,7 +23,7 @@ def test_a_metric_added_before_the_handler_fails_is_still_published(capfd):
     capfd.readouterr()
     with pytest.raises(RuntimeError, match="boom"):
         lambda_entry(handle)({}, _context())
-    assert _metric_names(capfd.readouterr().out) == ["ThingsTried"]
+    assert emf_metric_names(capfd.readouterr().out) == ["ThingsTried"]
 
 
 def test_an_invocation_without_metrics_prints_no_document_and_no_warning(capfd):

@@ -4,30 +4,11 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from typing import Any
 
-from tests.support import FakeLambdaContext
+from tests.support import FakeLambdaContext, sqs_event
 from videogen.observability import logger
 from videogen.sqs import sqs_batch_handler, step_consumer
-
-
-def _batch(*bodies: str) -> dict[str, Any]:
-    records = [
-        {
-            "messageId": f"m{i}",
-            "receiptHandle": f"r{i}",
-            "body": body,
-            "attributes": {"ApproximateReceiveCount": "1"},
-            "messageAttributes": {},
-            "md5OfBody": "",
-            "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:generation",
-            "awsRegion": "us-east-1",
-        }
-        for i, body in enumerate(bodies)
-    ]
-    return {"Records": records}
 
 
 def _context() -> Any:
@@ -46,10 +27,11 @@ def test_the_records_of_a_batch_run_at_once_and_only_the_failed_one_is_redeliver
     handler = sqs_batch_handler(record_handler, concurrency=3)
 
     # When a batch of three arrives, one of them failing
-    answer = handler(_batch("a", "bad", "c"), _context())
+    event = sqs_event(["a", "bad", "c"])
+    answer = handler(event, _context())
 
     # Then all three ran together, and SQS is told to redeliver the failed one alone
-    assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
 
 
 def test_one_record_at_a_time_unless_asked():
@@ -65,7 +47,7 @@ def test_one_record_at_a_time_unless_asked():
         with lock:
             running -= 1
 
-    answer = sqs_batch_handler(record_handler)(_batch("a", "b", "c"), _context())
+    answer = sqs_batch_handler(record_handler)(sqs_event(["a", "b", "c"]), _context())
     assert answer == {"batchItemFailures": []}
     assert most == 1
 
@@ -80,10 +62,10 @@ def test_each_records_log_lines_carry_its_own_message_id():
         seen[message["n"]] = logger.thread_safe_get_current_keys()["message_id"]
 
     handler = step_consumer(json.loads, run, "test step", concurrency=4)
-    bodies = [json.dumps({"n": str(i), "pad": uuid.uuid4().hex}) for i in range(4)]
+    event = sqs_event(json.dumps({"n": str(i)}) for i in range(4))
 
-    assert handler(_batch(*bodies), _context()) == {"batchItemFailures": []}
+    assert handler(event, _context()) == {"batchItemFailures": []}
 
     # Then every record saw its own id, not a neighbour's
-    assert seen == {str(i): f"m{i}" for i in range(4)}
+    assert seen == {str(i): record["messageId"] for i, record in enumerate(event["Records"])}
     assert "message_id" not in logger.thread_safe_get_current_keys()

@@ -4,13 +4,13 @@ The worker: ``functions/generation_worker``'s handler built over a ``GenerationW
 provider is an instant in-process fake (accepts at once, completed at the first poll with a
 real small MP4 and PNG from ``devstack.fakes.media``, no poll hint, polls at most 0 s apart,
 so each poll is sent with no delay, as the floor sends it) and whose sender is the real SQS
-sender (moto). A driver plays Lambda's SQS trigger: receive up to 5 messages (the worker's
-``BatchSize``), hand them to the handler as an SQS event (which runs them at once, as deployed:
-``WORKER_RECORD_CONCURRENCY``), delete the ones not reported in ``batchItemFailures``, until
-every job is completed. Each job therefore runs submit (claim + key decrypt through KMS,
-provider submit, processing + first poll sent) and poll (lease, provider poll, video and
-thumbnail streamed to S3 side by side, completed) through the real handler, database, SQS,
-KMS and S3.
+sender (moto). A driver plays Lambda's SQS trigger: receive up to the worker's ``BatchSize``
+(template.yaml) messages, hand them to the handler as the SQS event ``devstack.poller`` builds
+(the handler runs them at once, as deployed: ``WORKER_RECORD_CONCURRENCY``), delete the ones
+not reported in ``batchItemFailures``, until every job is completed. Each job therefore runs
+submit (claim + key decrypt through KMS, provider submit, processing + first poll sent) and
+poll (lease, provider poll, video and thumbnail streamed to S3 side by side, completed) through
+the real handler, database, SQS, KMS and S3.
 
 The floor: the same driver, the same queue and the same number of SQS sends, receives and
 deletes, with each step done as plain psycopg transactions on one connection: the
@@ -23,7 +23,6 @@ two rounds of N/2 jobs each.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import time
@@ -32,6 +31,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -40,12 +40,11 @@ from psycopg.types.json import Jsonb
 from bench import lambdas
 from bench.measure import quiet_stdout
 from bench.report import Report, Row, ratio
-from bench.stack import Stack
+from bench.stack import REPO, Stack
 from tools.harness import StatementCounter, reset_process_state
 
 USER = "user-worker-bench"
 TIMEOUT_SECONDS = 180.0
-BATCH_SIZE = 5  # the generation worker's event source BatchSize in template.yaml
 THROUGHPUT_BUDGET = 0.5  # ARCHITECTURE.md: at least 0.5x the floor's jobs/s
 SQL_CLAIM = (
     "UPDATE video_jobs SET status = 'submitting', attempts = attempts + 1, updated_at = clock_timestamp() "
@@ -252,15 +251,13 @@ def queue_jobs(conninfo: str, stack: Stack, board_id: uuid.UUID, n: int) -> list
 # --- the driver (Lambda's SQS trigger) ----------------------------------------------------------
 
 
-def _record(message: dict[str, Any], template: dict[str, Any]) -> dict[str, Any]:
-    record = dict(template)
-    record.update(
-        messageId=message["MessageId"],
-        receiptHandle=message["ReceiptHandle"],
-        body=message["Body"],
-        md5OfBody=hashlib.md5(message["Body"].encode()).hexdigest(),  # noqa: S324 (SQS's checksum)
-    )
-    return record
+@cache
+def batch_size() -> int:
+    """The generation worker's ``BatchSize``, read from template.yaml as the local stack reads it."""
+    from devstack.template import load  # noqa: PLC0415
+
+    sources = load(REPO / "template.yaml").sqs_sources
+    return next(s.batch_size for s in sources if s.function == "GenerationWorkerFunction")
 
 
 def drain(stack: Stack, handle: Callable[[list[dict[str, Any]]], set[str]], done: Callable[[], bool]) -> None:
@@ -269,7 +266,10 @@ def drain(stack: Stack, handle: Callable[[list[dict[str, Any]]], set[str]], done
     deadline = time.monotonic() + TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         messages = sqs.receive_message(
-            QueueUrl=stack.queue_url, MaxNumberOfMessages=BATCH_SIZE, WaitTimeSeconds=0
+            QueueUrl=stack.queue_url,
+            MaxNumberOfMessages=batch_size(),
+            WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["All"],
         ).get("Messages", [])
         if not messages:
             if done():
@@ -322,10 +322,12 @@ def worker_handler() -> Callable[[list[dict[str, Any]]], set[str]]:
     handler = app.build_handler(
         GenerationWorker(providers=lambda name, key: provider, sender=SqsQueueSender(), settings=settings)
     )
-    template = lambdas.event("generation_worker.sqs-batch")["Records"][0]
+    from devstack.poller import sqs_record  # noqa: PLC0415
+
+    queue_arn = lambdas.event("generation_worker.sqs-batch")["Records"][0]["eventSourceARN"]
 
     def handle(messages: list[dict[str, Any]]) -> set[str]:
-        result = handler({"Records": [_record(m, template) for m in messages]}, lambdas.CONTEXT)
+        result = handler({"Records": [sqs_record(m, queue_arn) for m in messages]}, lambdas.CONTEXT)
         return {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
 
     return handle

@@ -175,20 +175,24 @@ class WorkerCrash(BaseException):
     """The Lambda dying mid-call (not an Exception: nothing in the worker may swallow it)."""
 
 
-class CrashAfterCreate:
-    """A real provider whose ``submit`` reaches the provider and then kills the worker."""
+class WrappedProvider:
+    """A real provider, every call passed through: subclasses change the calls they test."""
 
     def __init__(self, inner: VideoProvider) -> None:
         self._inner = inner
         self.name = inner.name
         self.has_thumbnails = inner.has_thumbnails
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class CrashAfterCreate(WrappedProvider):
+    """A real provider whose ``submit`` reaches the provider and then kills the worker."""
+
     def submit(self, request: GenerationRequest) -> Submission:
         self._inner.submit(request)
         raise WorkerCrash
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 class TimeoutAfterCreate(CrashAfterCreate):
@@ -199,7 +203,7 @@ class TimeoutAfterCreate(CrashAfterCreate):
         raise RetryableProviderError("the video provider did not answer in time")
 
 
-def wrapped_providers(wrapper: type[CrashAfterCreate]) -> Callable[[str, str], VideoProvider]:
+def wrapped_providers(wrapper: type[WrappedProvider]) -> Callable[[str, str], VideoProvider]:
     """A provider factory handing out real providers inside ``wrapper``."""
 
     def build(name: str, api_key: str) -> VideoProvider:

@@ -20,6 +20,7 @@ from tests.integration.generation_support import (
     Pipeline,
     TimeoutAfterCreate,
     WorkerCrash,
+    WrappedProvider,
     bodies,
     job_fields,
     job_row,
@@ -278,13 +279,10 @@ def test_polls_aim_at_the_end_then_the_video_lands_in_s3_with_its_cost(pipeline,
         assert done.thumbnail_url.endswith(".png")
 
 
-class _MeetAtTheVideo(CrashAfterCreate):
+class _MeetAtTheVideo(WrappedProvider):
     """A real provider whose video downloads wait until three of them are under way."""
 
     meeting = threading.Barrier(3, timeout=10)
-
-    def submit(self, request: Any) -> Any:
-        return self._inner.submit(request)
 
     def download(self, provider_job_id: str, variant: Any) -> Any:
         if variant == "video":

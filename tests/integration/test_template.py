@@ -3,11 +3,12 @@
 The template is read with a YAML loader that understands CloudFormation's short tags. Every
 function's handler is imported the way Lambda does (its folder first on the path, the layer
 package installed in the venv); API routes are compared with the Powertools resolver's own.
-`sam` comes from .venv-sam, which `make test` creates (requirements-sam.txt).
+`sam` comes from .venv-sam, which `make test` creates (requirements/sam.txt).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -20,6 +21,8 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.integration.template_support import (
     API_FUNCTIONS,
@@ -588,6 +591,37 @@ def dist_versions(root: Path) -> dict[str, str]:
     return versions
 
 
+LAMBDA_MARKERS = {
+    "python_version": "3.13",
+    "python_full_version": "3.13.0",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "aarch64",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "os_name": "posix",
+    "extra": "",
+}
+
+
+def unmet_requirements(paths: list[Path]) -> list[str]:
+    """What the packages in ``paths`` require (on Lambda's python3.13, arm64) that none there meets."""
+    installed = {
+        canonicalize_name(d.metadata["Name"]): d.version
+        for d in importlib.metadata.distributions(path=[str(p) for p in paths])
+    }
+    unmet = []
+    for dist in importlib.metadata.distributions(path=[str(p) for p in paths]):
+        for text in dist.requires or ():
+            requirement = Requirement(text)
+            if requirement.marker and not requirement.marker.evaluate(LAMBDA_MARKERS):
+                continue
+            version = installed.get(canonicalize_name(requirement.name))
+            if version is None or not requirement.specifier.contains(version, prereleases=True):
+                unmet.append(f"{dist.metadata['Name']} needs {requirement}")
+    return unmet
+
+
 def test_sam_build_packages_the_layer_and_keeps_provider_sdks_out_of_api_functions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -636,6 +670,8 @@ def test_sam_build_packages_the_layer_and_keeps_provider_sdks_out_of_api_functio
             if layer_versions.get(name, version) != version
         }
         assert skew == {}, f"{function} shadows layer packages with other versions"
+        # And nothing one of its packages needs is missing from the function and the layer together
+        assert unmet_requirements([build / function, layer]) == [], function
 
     # And every function with the layer stays under Lambda's 250 MB unzipped limit
     with capsys.disabled():

@@ -27,11 +27,12 @@ PYTHON313 ?= $(shell for c in python3.13 \
 # short .in files beside each; pip refuses anything the lock does not pin.
 PIP_LOCKED := -m pip install --quiet --require-hashes
 
-.PHONY: help venv lock dev test test-unit test-integration test-e2e lint format build deploy audit bench openapi clean chromium
+.PHONY: help venv lock dev test test-infra test-unit test-integration test-e2e lint format build deploy audit bench openapi clean chromium
 
 help:
 	@echo "make dev     run the whole system locally on http://127.0.0.1:$${PORT:-3000}"
 	@echo "make test    run the whole test suite (unit, integration, e2e, browser) and print its coverage"
+	@echo "make test-infra  sam build of the whole template, checked (CI runs it after make test)"
 	@echo "make test-unit, make test-integration, make test-e2e   one part of the suite"
 	@echo "make lint    ruff check, ruff format --check, mypy, node --check web/, sam validate --lint, checkov"
 	@echo "make build   sam build (arm64 wheels for python3.13)"
@@ -75,18 +76,26 @@ dev: $(STAMP)
 
 # Coverage of the layer, the functions, the local stack and the tooling (pyproject's
 # [tool.coverage]); `.venv/bin/coverage report` afterwards lists it per file.
+# On every core (pytest-xdist): each worker has its own PostgreSQL and moto server; the e2e tests run
+# as two groups, each on one worker with its own local stack (tests/e2e/conftest.py). The sam build
+# test is apart, in make test-infra. Ends with the 15 slowest tests and the coverage.
+PYTEST_PARALLEL := -n auto --dist loadgroup
 test: $(STAMP) $(SAM_STAMP) chromium
-	$(PY) -m pytest --cov --cov-report=
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not infra" --durations=15 --cov --cov-report=
 	@echo "coverage: $$($(PY) -m coverage report --format=total)% of the lines of the layer, functions, local stack and tools"
 
+# sam build of the whole template (arm64 wheels from the lock): minutes on a fresh machine.
+test-infra: $(STAMP) $(SAM_STAMP)
+	$(PY) -m pytest -m infra
+
 test-unit: $(STAMP)
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest $(PYTEST_PARALLEL) tests/unit
 
 test-integration: $(STAMP) $(SAM_STAMP)
-	$(PY) -m pytest tests/integration
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not infra" tests/integration
 
 test-e2e: $(STAMP) chromium
-	$(PY) -m pytest tests/e2e
+	$(PY) -m pytest $(PYTEST_PARALLEL) tests/e2e
 
 # The browser tests (tests/e2e/browser) drive Debian's chromium: Playwright cannot download
 # browsers here. Installed with apt-get when missing (as root, as CI runs).

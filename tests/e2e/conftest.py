@@ -223,3 +223,15 @@ def stack(stack_home: Path, stack_port: int) -> Iterator[RunningStack]:
     yield running
     if running.process.poll() is None:
         running.interrupt()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``, as ``make test`` runs), the e2e tests share a local
+    stack per worker (a session fixture: a PostgreSQL, moto, fakes and a process per function), so
+    they run as two groups, each on one worker with its own stack: the schemathesis run, the
+    longest test by far, and the rest. The unit and integration tests fill the workers meanwhile."""
+    e2e = Path(__file__).parent
+    for item in items:
+        if e2e in item.path.parents:
+            group = "local-stack-fuzz" if item.path.name == "test_fuzz.py" else "local-stack"
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -238,6 +238,7 @@ def test_each_user_storyboard_and_job_has_its_own_key() -> None:
         ("a", "1/2", str(uuid.uuid4())),
         ("a", "..", str(uuid.uuid4())),
     ],
+    ids=["no user", "job id a path", "board id a path", "board id a parent"],
 )
 def test_a_key_needs_a_user_and_real_ids(user_id: str, board_id: str, job_id: str) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 (any ValueError: the message is the caller's)

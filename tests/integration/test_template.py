@@ -622,6 +622,7 @@ def unmet_requirements(paths: list[Path]) -> list[str]:
     return unmet
 
 
+@pytest.mark.infra
 def test_sam_build_packages_the_layer_and_keeps_provider_sdks_out_of_api_functions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -34,7 +34,7 @@ help:
 	@echo "make test    run the whole test suite (unit, integration, e2e, browser) and print its coverage"
 	@echo "make test-infra  sam build of the whole template, checked (CI runs it after make test)"
 	@echo "make test-unit, make test-integration, make test-e2e   one part of the suite"
-	@echo "make lint    ruff check, ruff format --check, mypy, node --check web/, sam validate --lint, checkov"
+	@echo "make lint    ruff check, ruff format --check, mypy, vulture, node --check web/, sam validate --lint, checkov"
 	@echo "make build   sam build (arm64 wheels for python3.13)"
 	@echo "make deploy  sam build + sam deploy, then publish web/ (DEPLOY_ENV=prod for prod)"
 	@echo "make audit   pip-audit of the pinned requirements (needs the vulnerability service)"
@@ -114,6 +114,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/vulture layers/common/python functions local tools
 	@command -v node >/dev/null || { echo "error: node (20) is needed to check web/"; exit 1; }
 	@for f in $$(find web -name '*.js'); do node --check "$$f" || exit 1; done; echo "node --check: web/ ok"
 	@$(MAKE) --no-print-directory --silent $(SAM_STAMP)

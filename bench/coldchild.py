@@ -49,7 +49,7 @@ def _restore(folder: str, event_name: str, warm: int) -> dict[str, float]:
 
     seconds = _import_app(folder)
     handler = sys.modules["app"].lambda_handler
-    from videogen import snapstart  # noqa: PLC0415 (the app imported it)
+    from videogen.runtime import snapstart  # noqa: PLC0415 (the app imported it)
 
     context = LambdaContext(function_name="bench-restore")
     handler(load_event(event_name), context)

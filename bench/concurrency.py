@@ -1,6 +1,6 @@
 """Figure 5: 16 Lambda containers at once, hammering status and patch on one storyboard.
 
-Each thread plays one container: its own engine from ``videogen.db.build_engine(settings)``
+Each thread plays one container: its own engine from ``videogen.data.db.build_engine(settings)``
 (pool of one connection, as deployed) and its own sessions; it calls the repositories the
 status and storyboards handlers call (the handlers themselves share the process-wide engine,
 which would make 16 "containers" share one connection). Every round: a status read of the
@@ -51,9 +51,9 @@ class Tally:
 def _container(settings: Any, board_id: uuid.UUID, job_id: uuid.UUID, deadline: float, tally: Tally) -> None:
     from sqlalchemy.orm import sessionmaker  # noqa: PLC0415
 
-    from videogen.db import build_engine  # noqa: PLC0415
+    from videogen.data.db import build_engine  # noqa: PLC0415
+    from videogen.data.repositories import storyboards, video_jobs  # noqa: PLC0415
     from videogen.errors import StaleVersion  # noqa: PLC0415
-    from videogen.repositories import storyboards, video_jobs  # noqa: PLC0415
 
     engine = build_engine(settings)
     sessions = sessionmaker(engine, expire_on_commit=False)
@@ -64,7 +64,7 @@ def _container(settings: Any, board_id: uuid.UUID, job_id: uuid.UUID, deadline: 
             n += 1
             try:
                 with sessions.begin() as s:
-                    video_jobs.get_for_user(s, USER, job_id)
+                    video_jobs.get_status_for_user(s, USER, job_id)
                 with sessions.begin() as s:
                     version = storyboards.get(s, USER, board_id).version
                 with sessions.begin() as s:
@@ -119,8 +119,8 @@ def _final_version(conninfo: str, board_id: uuid.UUID) -> int:
 
 def run(report: Report, stack: Stack, *, seconds: float) -> None:
     """16 containers for ``seconds``; rows for errors, lost updates and connections."""
-    from videogen.config import get_settings  # noqa: PLC0415
-    from videogen.db import reset_engine  # noqa: PLC0415
+    from videogen.data.db import reset_engine  # noqa: PLC0415
+    from videogen.runtime.config import get_settings  # noqa: PLC0415
 
     print(f"\n== 5. concurrency: {CONTAINERS} containers (engine of one connection each) for {seconds:g} s")
     reset_engine()  # the process-wide engine of figure 1 holds a connection we must not count

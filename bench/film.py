@@ -32,9 +32,9 @@ from typing import Any
 
 from bench.measure import Contender, interleave, median
 from bench.report import Report, Row, ratio
-from videogen.films.assemble import assemble
-from videogen.films.media import Signature, choose_target, mp4_options, probe
-from videogen.films.normalize import (
+from videogen.films.media.assemble import assemble
+from videogen.films.media.clips import Signature, choose_target, mp4_options, probe
+from videogen.films.media.normalize import (
     AUDIO_BIT_RATE,
     CRF,
     audio_filters,

@@ -24,9 +24,9 @@ def _status_kb(field: str) -> int:
 
 
 def main() -> int:
-    from videogen.films.assemble import assemble  # noqa: PLC0415
-    from videogen.films.media import Signature, Source  # noqa: PLC0415
-    from videogen.objects import ObjectReader  # noqa: PLC0415
+    from videogen.films.media.assemble import assemble  # noqa: PLC0415
+    from videogen.films.media.clips import Signature, Source  # noqa: PLC0415
+    from videogen.storage.objects import ObjectReader  # noqa: PLC0415
 
     job = json.loads(sys.stdin.read())
     target = Signature.from_json(job["target"])

@@ -7,7 +7,7 @@ memory. Both sides run in every round, alternating who goes first; the ratio is 
 the rounds' ratios.
 
 - plan: the plan step's probe of the clips from their MP4 index through ranged reads
-  (``videogen.objects.ObjectReader``) vs downloading each clip and probing the file.
+  (``videogen.storage.objects.ObjectReader``) vs downloading each clip and probing the file.
 - assemble: the copy of the clips streamed from S3 into the film vs downloading them all to
   disk, then copying (the disk then holds every clip and the film, not the film alone).
 - memory: peak RSS of a fresh process assembling 40 clips streamed from S3 vs 10.
@@ -22,9 +22,9 @@ from pathlib import Path
 from bench import film
 from bench.measure import Contender, interleave
 from bench.report import Report, Row, ratio
-from videogen import objects
-from videogen.films.assemble import assemble
-from videogen.films.media import Signature, probe
+from videogen.films.media.assemble import assemble
+from videogen.films.media.clips import Signature, probe
+from videogen.storage import objects
 
 LONG = film.Kind("long", seconds=20)
 LONG_COUNT = 10

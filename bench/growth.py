@@ -85,7 +85,7 @@ def load(conninfo: str, sizes: tuple[int, ...]) -> None:
 
 def cursor_at(conninfo: str, user: str) -> str:
     """The API's cursor after the user's ``CURSOR_DEPTH``-th newest storyboard."""
-    from videogen.repositories import keyset  # noqa: PLC0415
+    from videogen.data.repositories import keyset  # noqa: PLC0415
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
         row = conn.execute(
@@ -142,7 +142,7 @@ def capture_sql(handler: Any, ev: dict[str, Any]) -> tuple[str, Any]:
     """Run ``ev`` through ``handler`` once; the statement and parameters it sent."""
     from sqlalchemy import event  # noqa: PLC0415
 
-    from videogen.db import get_engine  # noqa: PLC0415
+    from videogen.data.db import get_engine  # noqa: PLC0415
 
     engine = get_engine()
     capture = _Capture()

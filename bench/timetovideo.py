@@ -23,9 +23,9 @@ from typing import Any
 from bench.measure import percentile
 from bench.report import Report, Row, ratio
 from videogen import catalog
-from videogen.config import get_settings
 from videogen.generation.pacing import backoff_seconds, first_poll_delay, poll_delay, poll_facts, remembered
-from videogen.queue import MAX_DELAY_SECONDS
+from videogen.messaging.messages import MAX_DELAY_SECONDS
+from videogen.runtime.config import get_settings
 
 SEED = 15
 MODELS = ("sora-2", "sora-2-pro", "veo-3.1-generate-001", "veo-3.1-fast-generate-001")

@@ -138,14 +138,14 @@ class Env:
     """What every route bench needs: handlers, the floor and admin connections, fixtures."""
 
     def __init__(self, conninfo: str) -> None:
-        from videogen.queue import InMemoryQueueSender  # noqa: PLC0415
+        from tools.queues import InMemoryQueueSender  # noqa: PLC0415
 
         self.floor_conn = psycopg.connect(conninfo, autocommit=True, prepare_threshold=None)
         self.admin = psycopg.connect(conninfo, autocommit=True)
         self.storyboards = lambdas.load_function("storyboards").lambda_handler
         self.status = lambdas.load_function("status").lambda_handler
         generate = lambdas.load_function("generate")
-        from videogen.http import api_handler  # noqa: PLC0415
+        from videogen.api.resolver import api_handler  # noqa: PLC0415
 
         self.sender = InMemoryQueueSender()
         self.generate = api_handler(generate.build_app(sender=self.sender))
@@ -173,7 +173,7 @@ class Env:
 
 def _connection(*, transaction: bool = False) -> AbstractContextManager[Any]:
     """``statements.connection`` as the handlers use it (one-statement routes in autocommit)."""
-    from videogen import statements  # noqa: PLC0415
+    from videogen.data import statements  # noqa: PLC0415
 
     return statements.connection(transaction=transaction)
 
@@ -185,7 +185,7 @@ def seed(env: Env) -> None:
     """The sample user's storyboard with three jobs and a Sora key (as the sample events expect),
     59 more storyboards of theirs (every fourth named "... pilot ...") and 500 of other users."""
     from videogen import keys  # noqa: PLC0415
-    from videogen.repositories import api_keys  # noqa: PLC0415
+    from videogen.data.repositories import api_keys  # noqa: PLC0415
 
     a = env.admin
     a.execute(
@@ -208,7 +208,7 @@ def seed(env: Env) -> None:
             (job_id, USER, BOARD_ID, 10 - n),
         )
     sealed = keys.seal(USER, "sora", "sk-bench-0000000000000000wxyz")
-    from videogen.db import session_scope  # noqa: PLC0415
+    from videogen.data.db import session_scope  # noqa: PLC0415
 
     with session_scope() as s:
         api_keys.store(
@@ -246,7 +246,7 @@ def _read_route(
 
 
 def status_route(env: Env) -> RouteBench:
-    from videogen.repositories import video_jobs  # noqa: PLC0415
+    from videogen.data.repositories import video_jobs  # noqa: PLC0415
 
     return _read_route(
         env,
@@ -260,7 +260,7 @@ def status_route(env: Env) -> RouteBench:
 
 
 def get_route(env: Env) -> RouteBench:
-    from videogen.repositories import storyboards  # noqa: PLC0415
+    from videogen.data.repositories import storyboards  # noqa: PLC0415
 
     def floor(c: psycopg.Connection[Any]) -> Any:
         board = c.execute(SQL_BOARD, (BOARD_ID, USER)).fetchone()
@@ -279,7 +279,7 @@ def get_route(env: Env) -> RouteBench:
 
 
 def list_route(env: Env) -> RouteBench:
-    from videogen.repositories import storyboards  # noqa: PLC0415
+    from videogen.data.repositories import storyboards  # noqa: PLC0415
 
     limit = int(lambdas.event("storyboards.list.200")["queryStringParameters"]["limit"])
     return _read_route(
@@ -294,7 +294,7 @@ def list_route(env: Env) -> RouteBench:
 
 
 def search_route(env: Env) -> RouteBench:
-    from videogen.repositories import storyboards  # noqa: PLC0415
+    from videogen.data.repositories import storyboards  # noqa: PLC0415
 
     q = lambdas.event("storyboards.search.200")["queryStringParameters"]["q"]
     limit = storyboards.DEFAULT_PAGE_SIZE
@@ -328,7 +328,7 @@ def _write_layer(
 
 
 def create_route(env: Env) -> RouteBench:
-    from videogen.repositories import storyboards  # noqa: PLC0415
+    from videogen.data.repositories import storyboards  # noqa: PLC0415
 
     def call(s: Any, _: Any) -> Any:
         return storyboards.create(
@@ -361,7 +361,7 @@ def create_route(env: Env) -> RouteBench:
 
 
 def patch_route(env: Env) -> RouteBench:
-    from videogen.repositories import storyboards  # noqa: PLC0415
+    from videogen.data.repositories import storyboards  # noqa: PLC0415
 
     who = ("handler", "repo", "floor")
     boards = {w: env.new_board("Pilot episode") for w in who}
@@ -402,13 +402,13 @@ def patch_route(env: Env) -> RouteBench:
 
 
 def delete_route(env: Env) -> RouteBench:
-    from videogen.repositories import storyboards  # noqa: PLC0415
+    from videogen.data.repositories import storyboards  # noqa: PLC0415
 
     def handler_event() -> dict[str, Any]:
         return lambdas.event("storyboards.delete.200", path_parameters={"id": str(env.new_board())})
 
-    from videogen import storage  # noqa: PLC0415
-    from videogen.queue import CleanupMessage  # noqa: PLC0415
+    from videogen.messaging.messages import CleanupMessage  # noqa: PLC0415
+    from videogen.storage import bucket  # noqa: PLC0415
 
     sqs = boto3.client("sqs", region_name="us-east-1")  # AWS_ENDPOINT_URL: the bench's moto
     queue_url = os.environ["STORAGE_CLEANUP_QUEUE_URL"]
@@ -421,8 +421,8 @@ def delete_route(env: Env) -> RouteBench:
             "s": board_id,
             "u": USER,
             "c": uuid.uuid4(),
-            "p": storage.storyboard_prefix(USER, board_id),
-            "k": f"{storage.user_prefix(USER)}%",
+            "p": bucket.storyboard_prefix(USER, board_id),
+            "k": f"{bucket.user_prefix(USER)}%",
         }
         cleanup_id = env.floor_conn.execute(SQL_DELETE, params).fetchone()
         if cleanup_id is None:
@@ -443,8 +443,8 @@ def delete_route(env: Env) -> RouteBench:
 
 def _generate_floor_params(key: str) -> dict[str, Any]:
     from videogen import catalog  # noqa: PLC0415
-    from videogen.config import get_settings  # noqa: PLC0415
     from videogen.generation.prompt import compose_prompt  # noqa: PLC0415
+    from videogen.runtime.config import get_settings  # noqa: PLC0415
 
     today = datetime.now(UTC).date()
     resolved = catalog.resolve("sora", None, None, None, today)
@@ -468,9 +468,9 @@ def _generate_floor_params(key: str) -> dict[str, Any]:
 
 
 def generate_route(env: Env) -> RouteBench:
+    from videogen.api.schemas.jobs import GenerateRequest  # noqa: PLC0415
     from videogen.generation.request import create_job  # noqa: PLC0415
-    from videogen.job_schemas import GenerateRequest  # noqa: PLC0415
-    from videogen.queue import StepMessage  # noqa: PLC0415
+    from videogen.messaging.messages import StepMessage  # noqa: PLC0415
 
     body = {"storyboardId": str(BOARD_ID), "sceneId": "scene-1", "provider": "sora"}
     template = _generate_floor_params("template")
@@ -539,7 +539,7 @@ class Counts:
 
 def count_one_request(env: Env, bench: RouteBench) -> Counts:
     """One more handler request with statements counted and the wire traced; one floor call traced."""
-    from videogen.db import get_engine  # noqa: PLC0415
+    from videogen.data.db import get_engine  # noqa: PLC0415
 
     engine = get_engine()
     with engine.connect() as c:

@@ -45,7 +45,7 @@ from tools.harness import StatementCounter, reset_process_state
 
 USER = "user-worker-bench"
 TIMEOUT_SECONDS = 180.0
-THROUGHPUT_BUDGET = 0.5  # ARCHITECTURE.md: at least 0.5x the floor's jobs/s
+THROUGHPUT_BUDGET = 0.5  # docs/architecture.md: at least 0.5x the floor's jobs/s
 SQL_CLAIM = (
     "UPDATE video_jobs SET status = 'submitting', attempts = attempts + 1, updated_at = clock_timestamp() "
     "WHERE id = %s AND status = 'pending' RETURNING *"
@@ -154,8 +154,8 @@ class LayerTimer:
     """
 
     TARGETS = (
-        ("videogen.uploads", "upload_stream"),
-        ("videogen.uploads", "upload_thumbnail"),
+        ("videogen.storage.uploads", "upload_stream"),
+        ("videogen.storage.uploads", "upload_thumbnail"),
         ("videogen.keys", "decrypt_for_user"),
     )
 
@@ -209,8 +209,8 @@ class LayerTimer:
 def seed(conninfo: str) -> uuid.UUID:
     """A storyboard and a stored Sora key (sealed with KMS in moto) for the bench user."""
     from videogen import keys  # noqa: PLC0415
-    from videogen.db import session_scope  # noqa: PLC0415
-    from videogen.repositories import api_keys  # noqa: PLC0415
+    from videogen.data.db import session_scope  # noqa: PLC0415
+    from videogen.data.repositories import api_keys  # noqa: PLC0415
 
     board_id = uuid.uuid4()
     with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -308,9 +308,9 @@ def all_completed(conninfo: str, ids: list[uuid.UUID]) -> Callable[[], bool]:
 
 def worker_handler() -> Callable[[list[dict[str, Any]]], set[str]]:
     from devstack.fakes import media  # noqa: PLC0415
-    from videogen.config import get_settings  # noqa: PLC0415
     from videogen.generation.worker import GenerationWorker  # noqa: PLC0415
-    from videogen.queue import SqsQueueSender  # noqa: PLC0415
+    from videogen.messaging.messages import SqsQueueSender  # noqa: PLC0415
+    from videogen.runtime.config import get_settings  # noqa: PLC0415
 
     provider = InstantProvider(media.render_video("bench"), media.render_thumbnail("bench"))
     app = lambdas.load_function("generation_worker")
@@ -399,7 +399,7 @@ def run(report: Report, stack: Stack, *, jobs: int) -> None:
     bench = Bench(stack, conninfo, seed(conninfo))
     stack.purge_queue()
     worker, floor = Side("worker"), Side("floor")
-    from videogen.db import get_engine  # noqa: PLC0415
+    from videogen.data.db import get_engine  # noqa: PLC0415
 
     handle = worker_handler()
     floor_worker = FloorWorker(conninfo, stack)

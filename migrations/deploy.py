@@ -23,8 +23,8 @@ from psycopg import sql
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
-from videogen import aws
-from videogen.db import get_engine
+from videogen.data.db import get_engine
+from videogen.runtime import aws
 
 logger = logging.getLogger("migrate")
 

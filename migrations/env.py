@@ -1,13 +1,13 @@
-"""Alembic environment: the same settings and engine as the functions (videogen.db)."""
+"""Alembic environment: the same settings and engine as the functions (videogen.data.db)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection
 
-from videogen.config import get_settings
-from videogen.db import build_engine
-from videogen.models import Base
+from videogen.data.db import build_engine
+from videogen.data.models import Base
+from videogen.runtime.config import get_settings
 
 config = context.config
 target_metadata = Base.metadata

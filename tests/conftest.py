@@ -65,7 +65,7 @@ def postgres() -> Iterator[EmbeddedPostgres]:
         command.upgrade(Config(str(REPO_ROOT / "migrations" / "alembic.ini")), "head")
         yield pg
     finally:
-        from videogen import db  # noqa: PLC0415
+        from videogen.data import db  # noqa: PLC0415
 
         db.reset_engine()
         pg.stop("immediate")
@@ -74,7 +74,7 @@ def postgres() -> Iterator[EmbeddedPostgres]:
 @pytest.fixture
 def clean_db(postgres: EmbeddedPostgres) -> EmbeddedPostgres:
     """Every test starts from empty tables (schema kept)."""
-    from videogen.db import get_engine  # noqa: PLC0415
+    from videogen.data.db import get_engine  # noqa: PLC0415
 
     with get_engine().begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
@@ -84,7 +84,7 @@ def clean_db(postgres: EmbeddedPostgres) -> EmbeddedPostgres:
 @pytest.fixture
 def count_statements(clean_db: EmbeddedPostgres) -> Callable[[], Any]:
     """``with count_statements() as c: ...; assert c.count == 1``, on the process engine."""
-    from videogen.db import get_engine  # noqa: PLC0415
+    from videogen.data.db import get_engine  # noqa: PLC0415
 
     def start() -> Any:
         engine = get_engine()

@@ -106,11 +106,12 @@ class StatementCounter:
 
 def reset_process_state() -> None:
     """Forget cached settings, engine and AWS clients so the next use reads the environment."""
-    from videogen import config, db  # noqa: PLC0415 (the environment must be set first)
+    from videogen.data import db  # noqa: PLC0415 (the environment must be set first)
+    from videogen.runtime import config  # noqa: PLC0415 (the environment must be set first)
 
     config.get_settings.cache_clear()
     db.reset_engine()
-    for name in ("videogen.keys", "videogen.queue", "videogen.storage"):
+    for name in ("videogen.keys", "videogen.messaging.messages", "videogen.storage.bucket"):
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "reset_clients"):
             module.reset_clients()

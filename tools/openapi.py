@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from tools.functions import load_function
-from videogen import contract
+from videogen.api import contract
 
 API_FUNCTIONS = ("storyboards", "generate", "status", "jobs", "api_keys", "health", "films")
 TITLE = "Storyboard video API"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.events import json_request, write_event
-from videogen.schemas import STORYBOARD_EXAMPLE
+from videogen.api.schemas.storyboards import STORYBOARD_EXAMPLE
 
 SAMPLE_USER = "user-123"
 SAMPLE_STORYBOARD_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"

@@ -120,15 +120,21 @@ def content_type(key: str) -> str:
     return f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed
 
 
+DEV_ONLY = ("js.mk", "types/")
+"""What web/ holds for development only (its make targets, the API's types and their generator)."""
+
+
 def publish_plan(web_root: Path, config: Mapping[str, Any]) -> list[Upload]:
-    """Every file of ``web_root`` (hidden ones and a local config.json excepted), then
-    config.json, then index.html: the order the uploads must happen in."""
+    """Every file of ``web_root`` (hidden ones, the development-only ones and a local config.json
+    excepted), then config.json, then index.html: the order the uploads must happen in."""
     if not (web_root / "index.html").is_file():
         raise DeployError(f"{web_root} has no index.html: nothing to publish")
     files = sorted(
         p
         for p in web_root.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(web_root).parts)
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(web_root).parts)
+        and not p.relative_to(web_root).as_posix().startswith(DEV_ONLY)
     )
     keys = {p.relative_to(web_root).as_posix(): p for p in files}
     keys.pop("config.json", None)  # a local one never ships: the stack's is built here

@@ -9,12 +9,14 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from videogen import contract, keys
+from videogen import keys
+from videogen.api import contract
+from videogen.api.resolver import api_handler, current_user, make_resolver
+from videogen.api.schemas.keys import ApiKeyDeleted, ApiKeyList, ApiKeyPut, ApiKeySummary
 from videogen.catalog import Provider
-from videogen.db import session_scope
-from videogen.http import api_handler, current_user, make_resolver, metrics
-from videogen.key_schemas import ApiKeyDeleted, ApiKeyList, ApiKeyPut, ApiKeySummary
-from videogen.repositories import api_keys
+from videogen.data.db import session_scope
+from videogen.data.repositories import api_keys
+from videogen.runtime.observability import metrics
 
 app = make_resolver()
 TAGS = ["keys"]

@@ -9,8 +9,8 @@ function that imports PyAV (this folder's requirements.txt).
 from __future__ import annotations
 
 from videogen.films.compiler import FilmCompiler
-from videogen.queue import FilmStepMessage
-from videogen.sqs import Handler, step_consumer
+from videogen.messaging.messages import FilmStepMessage
+from videogen.runtime.sqs_entry import Handler, step_consumer
 
 
 def build_handler(compiler: FilmCompiler | None = None) -> Handler:

@@ -9,14 +9,16 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from videogen import contract, storage
-from videogen.db import session_scope
+from videogen.api import contract
+from videogen.api.resolver import ApiResolver, api_handler, current_user, make_resolver
+from videogen.api.schemas.films import CompileAccepted, CompiledVideoList, CompiledVideoOut, CompileRequest
+from videogen.data.db import session_scope
+from videogen.data.models import CompiledVideo
+from videogen.data.repositories import compiled_videos
 from videogen.films.request import create_film, enqueue_or_withdraw
-from videogen.films.schemas import CompileAccepted, CompiledVideoList, CompiledVideoOut, CompileRequest
-from videogen.http import ApiResolver, api_handler, current_user, logger, make_resolver, metrics
-from videogen.models import CompiledVideo
-from videogen.queue import FilmStepMessage, QueueSender, film_sender
-from videogen.repositories import compiled_videos
+from videogen.messaging.messages import FilmStepMessage, QueueSender, film_sender
+from videogen.runtime.observability import logger, metrics
+from videogen.storage import bucket
 
 StoryboardId = Annotated[uuid.UUID, Path(description="The storyboard's id")]
 FilmId = Annotated[uuid.UUID, Path(description="The film's id, as compile answered it")]
@@ -58,7 +60,7 @@ COMPILE = contract.operation(
 
 def _out(film: CompiledVideo) -> CompiledVideoOut:
     done = film.status == "completed" and film.final_video_url is not None
-    return CompiledVideoOut.from_row(film, storage.url_for(film.final_video_url) if done else None)
+    return CompiledVideoOut.from_row(film, bucket.url_for(film.final_video_url) if done else None)
 
 
 def build_app(sender: QueueSender[FilmStepMessage] | None = None) -> ApiResolver:

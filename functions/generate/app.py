@@ -9,18 +9,20 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from videogen import contract, statements
-from videogen.db import session_scope
-from videogen.generation import batch
-from videogen.generation.request import create_job, enqueue_or_withdraw
-from videogen.http import ApiResolver, api_handler, current_user, logger, make_resolver, metrics
-from videogen.job_schemas import (
+from videogen.api import contract
+from videogen.api.resolver import ApiResolver, api_handler, current_user, make_resolver
+from videogen.api.schemas.jobs import (
     BatchGenerateAccepted,
     BatchGenerateRequest,
     GenerateAccepted,
     GenerateRequest,
 )
-from videogen.queue import QueueSender, default_sender
+from videogen.data import statements
+from videogen.data.db import session_scope
+from videogen.generation import batch
+from videogen.generation.request import create_job, enqueue_or_withdraw
+from videogen.messaging.messages import QueueSender, default_sender
+from videogen.runtime.observability import logger, metrics
 
 OPERATION = contract.operation(
     "generateVideo",

@@ -15,9 +15,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from videogen.films import sweep as film_sweep
 from videogen.films.steps import FilmSteps
 from videogen.generation.worker import GenerationWorker
-from videogen.observability import logger
-from videogen.queue import FilmStepMessage, StepMessage
-from videogen.sqs import Handler, sqs_batch_handler
+from videogen.messaging.messages import FilmStepMessage, StepMessage
+from videogen.runtime.observability import logger
+from videogen.runtime.sqs_entry import Handler, sqs_batch_handler
 
 
 def _worker_attempts(record: SQSRecord) -> int:

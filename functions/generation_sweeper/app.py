@@ -7,7 +7,7 @@ lost). Films: overdue ones fail; those that stopped moving get their step (or th
 normalize steps) again. The rules and thresholds are in videogen.generation.sweep and
 videogen.films.sweep, with the "Generation worker pacing" and "Film pipeline" settings. Storage
 cleanups still recorded ``cleanup_stale_after_seconds`` after their last send are queued again
-(videogen.cleanup).
+(videogen.storage.cleanup).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from videogen import cleanup
 from videogen.films import sweep as film_sweep
 from videogen.films.steps import FilmSteps
 from videogen.generation.worker import GenerationWorker
-from videogen.observability import lambda_entry, logger
-from videogen.queue import CleanupMessage, QueueSender, cleanup_sender
+from videogen.messaging.messages import CleanupMessage, QueueSender, cleanup_sender
+from videogen.runtime.observability import lambda_entry, logger
+from videogen.storage import cleanup
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, int]]
 

@@ -10,8 +10,8 @@ a step for a job that no longer exists is acknowledged.
 from __future__ import annotations
 
 from videogen.generation.worker import GenerationWorker
-from videogen.queue import StepMessage
-from videogen.sqs import Handler, step_consumer
+from videogen.messaging.messages import StepMessage
+from videogen.runtime.sqs_entry import Handler, step_consumer
 
 
 def build_handler(worker: GenerationWorker | None = None) -> Handler:

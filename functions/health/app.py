@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from videogen import contract
-from videogen.db import check_database_connection
-from videogen.http import api_handler, current_user, logger, make_resolver
-from videogen.schemas import Health, Liveness
+from videogen.api import contract
+from videogen.api.resolver import api_handler, current_user, make_resolver
+from videogen.api.schemas.storyboards import Health, Liveness
+from videogen.data.db import check_database_connection
+from videogen.runtime.observability import logger
 
 app = make_resolver(require_identity=False)
 TAGS = ["health"]

@@ -10,15 +10,15 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic.json_schema import SkipJsonSchema
 
-from videogen import clips, contract
-from videogen.db import session_scope
+from videogen.api import contract, job_view
+from videogen.api.resolver import ApiResolver, api_handler, current_user, make_resolver
+from videogen.api.schemas.jobs import JobsPage, JobStatus, Usage
+from videogen.api.schemas.storyboards import JobStatusName
+from videogen.data.db import session_scope
+from videogen.data.repositories import video_jobs
 from videogen.generation.cancel import cancel_job
 from videogen.generation.usage import DEFAULT_DAYS, MAX_DAYS, usage_report
-from videogen.http import ApiResolver, api_handler, current_user, make_resolver
-from videogen.job_schemas import JobsPage, JobStatus, Usage
-from videogen.queue import QueueSender, default_sender
-from videogen.repositories import video_jobs
-from videogen.schemas import JobStatusName
+from videogen.messaging.messages import QueueSender, default_sender
 
 TAGS = ["video"]
 JobId = Annotated[uuid.UUID, Path(description="The job's id, as generate answered it")]
@@ -96,13 +96,13 @@ def build_app(sender: QueueSender | None = None) -> ApiResolver:
                 s, user_id, status=status, storyboard_id=storyboardId, limit=limit, cursor=cursor
             )
         now = datetime.now(UTC)
-        return JobsPage(jobs=[clips.job_view(j, now) for j in page.items], next_cursor=page.next_cursor)
+        return JobsPage(jobs=[job_view.job_view(j, now) for j in page.items], next_cursor=page.next_cursor)
 
     @app.post("/api/video/jobs/<jobId>/cancel", **CANCEL)
     def cancel(jobId: JobId) -> JobStatus:
         user_id = current_user(app)
         job = cancel_job(user_id, jobId, sender or default_sender())
-        return clips.job_status(job, datetime.now(UTC))
+        return job_view.job_status(job, datetime.now(UTC))
 
     @app.get("/api/usage", **USAGE)
     def usage(

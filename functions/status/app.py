@@ -11,11 +11,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from videogen import clips, contract, statements
-from videogen.catalog_schemas import Catalog
-from videogen.http import api_handler, current_user, make_resolver
-from videogen.job_schemas import JobStatus
-from videogen.repositories import video_jobs
+from videogen.api import contract, job_view
+from videogen.api.resolver import api_handler, current_user, make_resolver
+from videogen.api.schemas.catalog import Catalog
+from videogen.api.schemas.jobs import JobStatus
+from videogen.data import statements
+from videogen.data.repositories import video_jobs
 
 CATALOG_CACHE_CONTROL = "public, max-age=3600"
 """The catalog changes with a deploy or at a retirement date: an hour's staleness is harmless."""
@@ -49,7 +50,7 @@ def get_status(jobId: JobId) -> JobStatus:
     user_id = current_user(app)
     with statements.connection() as db:
         job = video_jobs.get_status_for_user(db, user_id, jobId)
-    return clips.job_status(job, datetime.now(UTC))
+    return job_view.job_status(job, datetime.now(UTC))
 
 
 @app.get(

@@ -1,4 +1,4 @@
-"""SQS consumer of storage cleanups: each record is one ``{"cleanupId"}`` for videogen.cleanup.
+"""SQS consumer of storage cleanups: each record is one ``{"cleanupId"}`` for videogen.storage.cleanup.
 
 Partial batch responses (``ReportBatchItemFailures``): a cleanup that could not finish (S3 or
 the database out of reach) fails its record alone and SQS redelivers it; after the queue's
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from videogen import cleanup
-from videogen.observability import logger
-from videogen.queue import CleanupMessage
-from videogen.sqs import sqs_batch_handler
+from videogen.messaging.messages import CleanupMessage
+from videogen.runtime.observability import logger
+from videogen.runtime.sqs_entry import sqs_batch_handler
+from videogen.storage import cleanup
 
 
 def record_handler(record: SQSRecord) -> None:

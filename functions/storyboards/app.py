@@ -11,11 +11,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from pydantic.json_schema import SkipJsonSchema
 
-from videogen import cleanup, clips, contract, edge, statements
-from videogen.http import api_handler, current_user, make_resolver, metrics
-from videogen.queue import cleanup_sender
-from videogen.repositories import storyboards
-from videogen.schemas import (
+from videogen.api import contract, input_rule, job_view
+from videogen.api.resolver import api_handler, current_user, make_resolver
+from videogen.api.schemas.storyboards import (
     DeleteResult,
     StoryboardCreate,
     StoryboardDetailEnvelope,
@@ -25,6 +23,11 @@ from videogen.schemas import (
     StoryboardWithJobsOut,
     scenes_json,
 )
+from videogen.data import statements
+from videogen.data.repositories import storyboards
+from videogen.messaging.messages import cleanup_sender
+from videogen.runtime.observability import metrics
+from videogen.storage import cleanup
 
 app = make_resolver()
 
@@ -50,7 +53,7 @@ IfMatch = Annotated[
     str | SkipJsonSchema[None],
     Header(
         alias="if-match",
-        json_schema_extra={"pattern": edge.IF_MATCH_PATTERN},  # enforced by edge.parse_version
+        json_schema_extra={"pattern": input_rule.IF_MATCH_PATTERN},  # enforced by input_rule.parse_version
         description='The version last read (`3`, `"3"` or `W/"3"`): the change applies only if it is '
         "still current, else 412. Without it the last writer wins.",
     ),
@@ -135,11 +138,11 @@ def get_storyboard(id: StoryboardId) -> StoryboardDetailEnvelope:
     with statements.connection() as db:
         found = storyboards.get_with_jobs(db, user_id, id)
     now = datetime.now(UTC)
-    views = [(job, clips.job_view(job, now)) for job in found.video_jobs]
+    views = [(job, job_view.job_view(job, now)) for job in found.video_jobs]
     detail = StoryboardWithJobsOut(
         **found.storyboard.__dict__,
         video_jobs=[view for _, view in views],
-        scene_clips=clips.scene_clips(found.storyboard, views),
+        scene_clips=job_view.scene_clips(found.storyboard, views),
     )
     return StoryboardDetailEnvelope(storyboard=detail)
 
@@ -153,7 +156,9 @@ def get_storyboard(id: StoryboardId) -> StoryboardDetailEnvelope:
         tags=TAGS,
         description="Changes the fields sent and bumps `version`, in one statement.",
         body=True,
-        invalid=f"`If-Match` must be a version: ASCII digits up to {edge.MAX_VERSION}, optionally quoted.",
+        invalid=(
+            f"`If-Match` must be a version: ASCII digits up to {input_rule.MAX_VERSION}, optionally quoted."
+        ),
         errors=NOT_FOUND
         | {
             412: (
@@ -169,7 +174,7 @@ def patch_storyboard(
     user_id = current_user(app)
     with statements.connection() as db:  # one statement
         board = storyboards.update(
-            db, user_id, id, body.changes(), expected_version=edge.parse_version(if_match)
+            db, user_id, id, body.changes(), expected_version=input_rule.parse_version(if_match)
         )
     return StoryboardEnvelope(storyboard=board)
 

@@ -29,7 +29,7 @@ RDS_PROXY_SETTINGS = frozenset({"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_
 
 @dataclass(frozen=True)
 class Options:
-    """The stack's knobs, from the environment (the README lists them)."""
+    """The stack's knobs, from the environment (docs/local-stack.md lists them)."""
 
     home: Path
     port: int = 3000
@@ -96,7 +96,7 @@ def _origins(raw: str) -> tuple[str, ...]:
 
 
 def _function_settings(raw: str) -> tuple[tuple[str, str], ...]:
-    from videogen.config import Settings  # noqa: PLC0415
+    from videogen.runtime.config import Settings  # noqa: PLC0415
 
     numeric = {
         name.upper()
@@ -120,7 +120,7 @@ def _function_settings(raw: str) -> tuple[tuple[str, str], ...]:
 
 
 def _settings_names() -> frozenset[str]:
-    from videogen.config import Settings  # noqa: PLC0415
+    from videogen.runtime.config import Settings  # noqa: PLC0415
 
     return frozenset(name.upper() for name in Settings.model_fields)
 
@@ -168,7 +168,7 @@ def function_environment(
     """The function's template variables with local values, plus ``settings`` (the
     ``FUNCTION_SETTINGS`` knob); nothing else.
 
-    Two replacements, both with names videogen.config reads: the RDS Proxy settings
+    Two replacements, both with names videogen.runtime.config reads: the RDS Proxy settings
     (``DB_HOST``...) become ``DATABASE_URL``, and ``API_KEY_HMAC_SECRET_ARN`` (a Secrets
     Manager secret) becomes ``API_KEY_HMAC_SECRET`` with a local dev value. Values that exist
     only in AWS are left out.

@@ -19,7 +19,7 @@ with the command line ``devstack.children`` gives it and the environment ``devst
 builds, and watched by ``devstack.supervisor`` (runtimes that exit are started again; anything
 else exiting stops the stack).
 
-Environment knobs (``devstack.environment.Options``; the README lists them): ``PORT``,
+Environment knobs (``devstack.environment.Options``; docs/local-stack.md lists them): ``PORT``,
 ``FAKE_PROVIDER_SECONDS``, ``SWEEP_INTERVAL_SECONDS``, ``LOG_LEVEL``, ``DEVSTACK_HOME``,
 ``CORS_ORIGINS``, and for fault tests ``DEVSTACK_CONTROL`` (``devstack.control``),
 ``SQS_DELIVERIES``, ``VISIBILITY_TIMEOUT_SECONDS``, ``FUNCTION_SETTINGS``.

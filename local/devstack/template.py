@@ -294,12 +294,3 @@ def load(path: Path, parameters: Mapping[str, str] | None = None) -> Template:
         if cors is not None:
             template.cors = cors
     return template
-
-
-def rate_seconds(expression: str) -> int | None:
-    """``rate(5 minutes)`` in seconds; ``None`` for a cron expression."""
-    match = re.fullmatch(r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)", expression.strip())
-    if match is None:
-        return None
-    unit = {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]
-    return int(match.group(1)) * unit

@@ -19,8 +19,8 @@ def _clean_database(clean_db: EmbeddedPostgres) -> None:
 @pytest.fixture
 def make_storyboard() -> Callable[..., Any]:
     """Factory: ``make_storyboard(user_id, name=..., scenes=...)`` inserts and returns a Storyboard."""
-    from videogen.db import session_scope  # noqa: PLC0415
-    from videogen.repositories import storyboards  # noqa: PLC0415
+    from videogen.data.db import session_scope  # noqa: PLC0415
+    from videogen.data.repositories import storyboards  # noqa: PLC0415
 
     def make(user_id: str = "user-a", **overrides: Any) -> Any:
         values: dict[str, Any] = {
@@ -44,8 +44,8 @@ def make_job(make_storyboard: Callable[..., Any]) -> Callable[..., Any]:
     """
     from sqlalchemy import insert  # noqa: PLC0415
 
-    from videogen.db import session_scope  # noqa: PLC0415
-    from videogen.models import VideoJob  # noqa: PLC0415
+    from videogen.data.db import session_scope  # noqa: PLC0415
+    from videogen.data.models import VideoJob  # noqa: PLC0415
 
     def make(user_id: str = "user-a", storyboard_id: uuid.UUID | None = None, **overrides: Any) -> Any:
         if storyboard_id is None:
@@ -94,3 +94,11 @@ def new_job(make_job: Callable[..., Any], env: Any) -> Callable[..., Any]:
         return make_job(USER, **job_fields(provider, prompt) | columns)
 
     return make
+
+
+@pytest.fixture
+def seeded(aws: Any, make_job: Callable[..., Any]) -> None:
+    """The data the samples of events/ refer to (``sample_support.seed_samples``)."""
+    from tests.integration.sample_support import seed_samples  # noqa: PLC0415
+
+    seed_samples(make_job)

@@ -16,14 +16,15 @@ from devstack.fakes import ManualClock
 from devstack.fakes.media import render_video
 from tests.support import FakeLambdaContext, load_function, sqs_event
 from tools import samples
-from videogen import storage
-from videogen.config import get_settings
-from videogen.db import session_scope
+from tools.queues import InMemoryQueueSender, SentMessage
+from videogen.data.db import session_scope
+from videogen.data.models import CompiledVideo
+from videogen.data.repositories import compiled_videos
 from videogen.films.compiler import FilmCompiler
 from videogen.films.steps import ChosenClip
-from videogen.models import CompiledVideo
-from videogen.queue import FilmStepMessage, InMemoryQueueSender, SentMessage
-from videogen.repositories import compiled_videos
+from videogen.messaging.messages import FilmStepMessage
+from videogen.runtime.config import get_settings
+from videogen.storage import bucket
 
 USER = "film-user"
 
@@ -51,11 +52,11 @@ def keys_under(prefix: str) -> list[str]:
 
 
 def normalized_objects(user_id: str = USER) -> list[str]:
-    return [k for k in keys_under(storage.user_prefix(user_id)) if "/normalized/" in k]
+    return [k for k in keys_under(bucket.user_prefix(user_id)) if "/normalized/" in k]
 
 
 def film_objects(user_id: str = USER) -> list[str]:
-    return [k for k in keys_under(storage.user_prefix(user_id)) if "/films/" in k]
+    return [k for k in keys_under(bucket.user_prefix(user_id)) if "/films/" in k]
 
 
 def store_clip(
@@ -72,7 +73,7 @@ def store_clip(
     is in S3 where the worker stores it."""
     job_id = job_id or uuid.uuid4()
     # Where the worker stores a job's video under the per-storyboard layout (main's video_key).
-    key = f"{storage.storyboard_prefix(user_id, storyboard_id)}jobs/{job_id}/video.mp4"
+    key = f"{bucket.storyboard_prefix(user_id, storyboard_id)}jobs/{job_id}/video.mp4"
     put_object(key, render_video(f"{storyboard_id} {scene_id}", provider) if data is None else data)
     return make_job(
         user_id,

@@ -14,11 +14,13 @@ from sqlalchemy import update
 
 from devstack.fakes import FakeSoraServer, FakeVeoServer, ManualClock
 from tests.support import FakeLambdaContext, load_function, sqs_event
+from tools.queues import InMemoryQueueSender, SentMessage
 from videogen import keys
-from videogen.config import get_settings
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.models import VideoJob
+from videogen.data.repositories import api_keys, video_jobs
 from videogen.generation.worker import GenerationWorker
-from videogen.models import VideoJob
+from videogen.messaging.messages import StepMessage
 from videogen.providers import (
     GenerationRequest,
     RetryableProviderError,
@@ -26,8 +28,7 @@ from videogen.providers import (
     VideoProvider,
     get_provider,
 )
-from videogen.queue import InMemoryQueueSender, SentMessage, StepMessage
-from videogen.repositories import api_keys, video_jobs
+from videogen.runtime.config import get_settings
 
 USER = "user-a"
 """The user of the ``env`` and ``new_job`` fixtures (conftest), with a key for each provider."""

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from tests.integration.generation_support import store_key
 from tests.support import invoke, load_event, load_function, with_changes
-from videogen.db import session_scope
-from videogen.edge import MAX_JSON_DEPTH
-from videogen.http import api_handler
-from videogen.models import Storyboard, UserApiKey, VideoJob
-from videogen.queue import InMemoryQueueSender
+from tools.queues import InMemoryQueueSender
+from videogen.api.input_rule import MAX_JSON_DEPTH
+from videogen.api.resolver import api_handler
+from videogen.data.db import session_scope
+from videogen.data.models import Storyboard, UserApiKey, VideoJob
 
 USER = "user-123"  # the sample events' caller
 storyboards = load_function("storyboards").lambda_handler

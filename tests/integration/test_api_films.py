@@ -15,10 +15,11 @@ from tests.e2e.conftest import http
 from tests.integration.film_support import FilmPipeline, film_row, store_clip
 from tests.support import invoke, load_event, load_function, with_changes
 from tools import samples
-from videogen.db import session_scope
-from videogen.http import api_handler
-from videogen.models import CompiledVideo
-from videogen.queue import FilmStepMessage, InMemoryQueueSender
+from tools.queues import InMemoryQueueSender
+from videogen.api.resolver import api_handler
+from videogen.data.db import session_scope
+from videogen.data.models import CompiledVideo
+from videogen.messaging.messages import FilmStepMessage
 
 films_module = load_function("films")
 USER = samples.SAMPLE_USER

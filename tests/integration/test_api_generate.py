@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from tests.integration.generation_support import store_key
 from tests.support import invoke, load_event, load_function, with_changes
-from videogen.db import session_scope
-from videogen.http import api_handler
-from videogen.models import VideoJob
-from videogen.queue import InMemoryQueueSender
+from tools.queues import InMemoryQueueSender
+from videogen.api.resolver import api_handler
+from videogen.data.db import session_scope
+from videogen.data.models import VideoJob
 
 generate_module = load_function("generate")
 SAMPLE_USER = "user-123"

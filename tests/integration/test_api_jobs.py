@@ -14,11 +14,11 @@ from sqlalchemy import update
 
 from tests.integration.generation_support import store_key
 from tests.support import invoke, load_event, load_function, with_changes
+from tools.queues import InMemoryQueueSender
 from videogen import catalog
-from videogen.db import session_scope
-from videogen.http import api_handler
-from videogen.models import VideoJob
-from videogen.queue import InMemoryQueueSender
+from videogen.api.resolver import api_handler
+from videogen.data.db import session_scope
+from videogen.data.models import VideoJob
 
 jobs_handler = load_function("jobs").lambda_handler
 status_handler = load_function("status").lambda_handler

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.repositories import api_keys
 from videogen.errors import NotFound
-from videogen.repositories import api_keys
 
 
 def _store(user_id: str = "user-a", provider: str = "sora", suffix: str = "1") -> object:

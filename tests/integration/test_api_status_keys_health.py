@@ -13,11 +13,12 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from tests.support import invoke, load_event, load_function, with_changes
-from videogen import keys, storage
-from videogen.db import session_scope
+from videogen import keys
+from videogen.data.db import session_scope
+from videogen.data.models import UserApiKey
+from videogen.data.repositories import api_keys, video_jobs
 from videogen.errors import Conflict
-from videogen.models import UserApiKey
-from videogen.repositories import api_keys, video_jobs
+from videogen.storage import bucket
 
 status_handler = load_function("status").lambda_handler
 keys_handler = load_function("api_keys").lambda_handler
@@ -62,7 +63,7 @@ def test_status_shows_submitting_as_processing(make_job):
 
 def test_status_of_a_completed_job_presigns_fetchable_urls(aws, make_job):
     job = make_job("user-123")
-    key = storage.video_key("user-123", job.storyboard_id, job.id)
+    key = bucket.video_key("user-123", job.storyboard_id, job.id)
     s3 = aws.client("s3")
     s3.put_object(Bucket=aws.bucket, Key=key, Body=b"\x00\x00\x00\x18ftypmp42rest-of-video")
     with session_scope() as s:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from tests.support import invoke, load_event, load_function, with_changes
-from videogen import storage
 from videogen.generation.prompt import compose_prompt, fingerprint
+from videogen.storage import bucket
 
 storyboards_handler = load_function("storyboards").lambda_handler
 status_handler = load_function("status").lambda_handler
@@ -48,8 +48,8 @@ def _detail(board, sub: str = USER):
 
 def _completed_with_video(aws, make_job, board, scene: dict[str, Any]):
     job_id = uuid.uuid4()
-    video = storage.video_key(USER, board.id, job_id)
-    thumbnail = storage.thumbnail_key(USER, board.id, job_id)
+    video = bucket.video_key(USER, board.id, job_id)
+    thumbnail = bucket.thumbnail_key(USER, board.id, job_id)
     s3 = aws.client("s3")
     s3.put_object(Bucket=aws.bucket, Key=video, Body=b"\x00\x00\x00\x18ftypmp42rest-of-video")
     s3.put_object(Bucket=aws.bucket, Key=thumbnail, Body=b"\xff\xd8\xff-jpeg")

@@ -22,12 +22,12 @@ from tests.integration.generation_support import (
     wrapped_providers,
 )
 from tests.support import invoke, load_event, load_function, with_changes
-from videogen.db import session_scope
+from tools.queues import InMemoryQueueSender
+from videogen.api.resolver import api_handler
+from videogen.data.db import session_scope
+from videogen.data.models import VideoJob
 from videogen.generation.steps import Outcome
-from videogen.http import api_handler
-from videogen.models import VideoJob
 from videogen.providers import GenerationRequest, Submission
-from videogen.queue import InMemoryQueueSender
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.models import CompiledVideo
+from videogen.data.repositories import compiled_videos, storyboards
 from videogen.errors import NotFound
-from videogen.models import CompiledVideo
-from videogen.repositories import compiled_videos, storyboards
 
 
 def _film(board, user: str = "user-a", **kwargs):

@@ -17,12 +17,12 @@ from sqlalchemy import create_engine, event, inspect, text
 
 from devstack.postgres import free_port
 from tests.conftest import AwsResources
-from videogen.aws import SecretUnavailable
-from videogen.config import Settings
-from videogen.db import build_engine, check_database_connection, get_engine, session_scope
+from videogen.data.db import build_engine, check_database_connection, get_engine, session_scope
+from videogen.data.models import Base
+from videogen.data.repositories import storyboards
 from videogen.generation.prompt import fingerprint
-from videogen.models import Base
-from videogen.repositories import storyboards
+from videogen.runtime.aws import SecretUnavailable
+from videogen.runtime.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -138,7 +138,7 @@ def test_check_database_connection_reports_connected():
 def test_check_database_connection_never_raises_when_unreachable():
     url = f"postgresql+psycopg://postgres:secret-password@127.0.0.1:{free_port()}/nothing"
     engine = build_engine(Settings(database_url=url, db_connect_timeout_seconds=1))
-    from videogen import db  # noqa: PLC0415
+    from videogen.data import db  # noqa: PLC0415
 
     original = db._engine
     db._engine = engine
@@ -170,7 +170,7 @@ def test_session_scope_rolls_back_when_the_block_raises(make_storyboard):
 def _dbcheck(database_url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "DB_CONNECT_TIMEOUT_SECONDS": "2"}
     return subprocess.run(
-        [sys.executable, "-m", "videogen.dbcheck"],
+        [sys.executable, "-m", "videogen.data.check"],
         check=False,
         env=env,
         capture_output=True,

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from devstack.postgres import EmbeddedPostgres
 from tests.support import invoke, load_event, load_function
-from videogen.db import get_engine
+from videogen.data.db import get_engine
 
 storyboards_handler = load_function("storyboards").lambda_handler
 

@@ -4,48 +4,14 @@ promises (``<function>.<case>.<status>.json``), as ``sam local invoke -e`` would
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 
-from tests.integration.film_support import seed_sample_film
-from tests.integration.generation_support import store_key
 from tests.support import EVENTS, invoke, load_event, load_function
 from tools import samples
-from videogen.db import session_scope
-from videogen.models import Storyboard
 
 HTTP_SAMPLE = re.compile(r"^(?P<function>[a-z_]+)\.(?P<case>[a-z0-9-]+)\.(?P<status>\d{3})$")
 HTTP_EVENTS = sorted(p.stem for p in EVENTS.glob("*.json") if HTTP_SAMPLE.match(p.stem))
-
-
-@pytest.fixture
-def seeded(aws, make_job):
-    """The data the samples refer to: the sample user's storyboard (a scene with a completed clip,
-    one without), a film of that clip, the sample job (pending: the status and cancel samples'),
-    a Sora key."""
-    with session_scope() as s:
-        s.add(
-            Storyboard(
-                id=uuid.UUID(samples.SAMPLE_STORYBOARD_ID),
-                user_id=samples.SAMPLE_USER,
-                name="Pilot episode",
-                preset_key="cinematic",
-                character={"name": "Ada"},
-                scenes=[
-                    {"id": samples.SAMPLE_SCENE_ID, "prompt": "Ada opens the lab door"},
-                    {"id": samples.SAMPLE_SCENE_WITHOUT_CLIP, "prompt": "Ada looks up"},
-                ],
-            )
-        )
-    seed_sample_film(make_job, uuid.UUID(samples.SAMPLE_STORYBOARD_ID))
-    make_job(
-        samples.SAMPLE_USER,
-        uuid.UUID(samples.SAMPLE_STORYBOARD_ID),
-        scene_id=samples.SAMPLE_SCENE_ID,
-        id=uuid.UUID(samples.SAMPLE_JOB_ID),
-    )
-    store_key(samples.SAMPLE_USER, "sora")
 
 
 def test_every_api_route_has_samples():

@@ -27,11 +27,11 @@ from tests.integration.film_support import (
     store_clip,
     store_clips,
 )
-from videogen.config import get_settings
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.models import CompiledVideo
+from videogen.data.repositories import compiled_videos, storyboards
 from videogen.films.request import create_film, enqueue_or_withdraw
-from videogen.models import CompiledVideo
-from videogen.repositories import compiled_videos, storyboards
+from videogen.runtime.config import get_settings
 
 
 @pytest.fixture

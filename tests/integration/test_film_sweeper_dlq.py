@@ -22,12 +22,12 @@ from tests.integration.film_support import (
 )
 from tests.integration.test_film_pipeline import request_film
 from tests.support import FakeLambdaContext, load_event, load_function, sqs_event
-from videogen import db
-from videogen.config import get_settings
-from videogen.db import session_scope
+from videogen.data import db
+from videogen.data.db import session_scope
+from videogen.data.repositories import compiled_videos
 from videogen.films.steps import FilmSteps
 from videogen.generation.worker import GenerationWorker
-from videogen.repositories import compiled_videos
+from videogen.runtime.config import get_settings
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from pydantic import SecretStr
 
 from tests.integration.generation_support import store_key
 from videogen import keys
-from videogen.config import get_settings
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.repositories import api_keys
 from videogen.errors import Conflict, InvalidInput
 from videogen.keys import (
     InvalidApiKey,
@@ -28,7 +28,7 @@ from videogen.keys import (
     open_sealed,
     seal,
 )
-from videogen.repositories import api_keys
+from videogen.runtime.config import get_settings
 
 PLAINTEXT = "sk-test-Zx81pQ7vLm3Nc2Rt9Wd4"
 HMAC_SECRET = "keys-test-hmac-secret-0123456789"

@@ -28,7 +28,7 @@ from migrations import deploy
 from tests.conftest import AwsResources
 from tools.functions import load_function
 from tools.harness import load_event, reset_process_state
-from videogen.db import get_engine
+from videogen.data.db import get_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,8 @@ import imageio_ffmpeg
 import pytest
 
 from tests.integration.film_support import put_object
-from videogen import objects
-from videogen.films.media import probe
+from videogen.films.media.clips import probe
+from videogen.storage import objects
 
 
 @pytest.fixture

@@ -18,11 +18,13 @@ import pytest
 import requests
 from pydantic import ValidationError
 
-from videogen import queue, storage, uploads
-from videogen.config import get_settings
-from videogen.queue import InMemoryQueueSender, QueueUnavailable, SqsQueueSender, StepMessage
-from videogen.storage import StorageUnavailable
-from videogen.uploads import EmptyUpload, InvalidMedia
+from tools.queues import InMemoryQueueSender
+from videogen.messaging import messages as queue_messages
+from videogen.messaging.messages import QueueUnavailable, SqsQueueSender, StepMessage
+from videogen.runtime.config import get_settings
+from videogen.storage import bucket, uploads
+from videogen.storage.bucket import StorageUnavailable
+from videogen.storage.uploads import EmptyUpload, InvalidMedia
 
 REGION = "us-east-1"
 # The smallest plausible MP4 start: a 24-byte ftyp box, then payload.
@@ -71,8 +73,8 @@ class Aws:
 
 def _forget_settings() -> None:
     get_settings.cache_clear()
-    queue.reset_clients()
-    storage.reset_clients()
+    queue_messages.reset_clients()
+    bucket.reset_clients()
 
 
 @pytest.fixture
@@ -211,23 +213,23 @@ def test_the_in_memory_sender_can_fail_in_the_middle_of_a_batch() -> None:
 def test_keys_are_safe_whatever_the_user_id(user_id: str) -> None:
     board_id, job_id = uuid.uuid4(), uuid.uuid4()
 
-    video = storage.video_key(user_id, board_id, job_id)
-    thumbnail = storage.thumbnail_key(user_id, board_id, job_id, "image/webp")
+    video = bucket.video_key(user_id, board_id, job_id)
+    thumbnail = bucket.thumbnail_key(user_id, board_id, job_id, "image/webp")
 
     assert re.fullmatch(rf"videos/[0-9a-f]{{64}}/{board_id}/jobs/{job_id}/video\.mp4", video)
     assert thumbnail == video.replace("video.mp4", "thumbnail.webp")
-    assert video.startswith(storage.storyboard_prefix(user_id, board_id))
-    assert storage.storyboard_prefix(user_id, board_id).startswith(storage.user_prefix(user_id))
-    assert storage.is_storage_key(video)
+    assert video.startswith(bucket.storyboard_prefix(user_id, board_id))
+    assert bucket.storyboard_prefix(user_id, board_id).startswith(bucket.user_prefix(user_id))
+    assert bucket.is_storage_key(video)
 
 
 def test_each_user_storyboard_and_job_has_its_own_key() -> None:
     board_id, job_id = uuid.uuid4(), uuid.uuid4()
 
-    assert storage.video_key("a", board_id, job_id) != storage.video_key("b", board_id, job_id)
-    assert storage.video_key("a", board_id, job_id) != storage.video_key("a", board_id, uuid.uuid4())
-    assert storage.video_key("a", board_id, job_id) != storage.video_key("a", uuid.uuid4(), job_id)
-    assert storage.video_key("a", board_id, job_id) == storage.video_key("a", str(board_id), str(job_id))
+    assert bucket.video_key("a", board_id, job_id) != bucket.video_key("b", board_id, job_id)
+    assert bucket.video_key("a", board_id, job_id) != bucket.video_key("a", board_id, uuid.uuid4())
+    assert bucket.video_key("a", board_id, job_id) != bucket.video_key("a", uuid.uuid4(), job_id)
+    assert bucket.video_key("a", board_id, job_id) == bucket.video_key("a", str(board_id), str(job_id))
 
 
 @pytest.mark.parametrize(
@@ -242,7 +244,7 @@ def test_each_user_storyboard_and_job_has_its_own_key() -> None:
 )
 def test_a_key_needs_a_user_and_real_ids(user_id: str, board_id: str, job_id: str) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 (any ValueError: the message is the caller's)
-        storage.video_key(user_id, board_id, job_id)
+        bucket.video_key(user_id, board_id, job_id)
 
 
 def test_sniffing_tells_mp4_and_images_apart() -> None:
@@ -254,7 +256,7 @@ def test_sniffing_tells_mp4_and_images_apart() -> None:
     assert uploads.image_content_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
     assert uploads.image_content_type(MP4_HEAD) is None
     with pytest.raises(ValueError, match="unsupported"):
-        storage.thumbnail_key("a", uuid.uuid4(), uuid.uuid4(), "image/gif")
+        bucket.thumbnail_key("a", uuid.uuid4(), uuid.uuid4(), "image/gif")
 
 
 # --- uploads and presigned URLs ---------------------------------------------------------------
@@ -262,12 +264,12 @@ def test_sniffing_tells_mp4_and_images_apart() -> None:
 
 def test_a_streamed_video_lands_in_s3_and_its_presigned_url_returns_it(cloud: Aws) -> None:
     data = MP4_HEAD + os.urandom(300_000)
-    key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
+    key = bucket.video_key("user-a", uuid.uuid4(), uuid.uuid4())
 
     written = uploads.upload_stream(key, _chunks(data, 7_000), "video/mp4", validate_head=uploads.is_mp4)
 
     assert written == len(data)
-    url = storage.presign_get(key)
+    url = bucket.presign_get(key)
     assert url.startswith(cloud.endpoint)
     assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
     assert "X-Amz-Expires=900" in url
@@ -279,7 +281,7 @@ def test_a_streamed_video_lands_in_s3_and_its_presigned_url_returns_it(cloud: Aw
 
 def test_a_large_video_goes_up_in_parts_without_changing_a_byte(cloud: Aws) -> None:
     data = MP4_HEAD + os.urandom(17 * 1024 * 1024)
-    key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
+    key = bucket.video_key("user-a", uuid.uuid4(), uuid.uuid4())
 
     written = uploads.upload_stream(key, _chunks(data, 64 * 1024), "video/mp4")
 
@@ -287,12 +289,12 @@ def test_a_large_video_goes_up_in_parts_without_changing_a_byte(cloud: Aws) -> N
     head = cloud.s3.head_object(Bucket=cloud.bucket, Key=key)
     assert head["ContentLength"] == len(data)
     assert head["ETag"].strip('"').endswith("-3")  # three 8 MiB parts
-    assert requests.get(storage.presign_get(key, expires=60), timeout=30).content == data
+    assert requests.get(bucket.presign_get(key, expires=60), timeout=30).content == data
 
 
 def test_a_head_split_over_tiny_chunks_is_still_recognised(cloud: Aws) -> None:
     data = MP4_HEAD + b"payload"
-    key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
+    key = bucket.video_key("user-a", uuid.uuid4(), uuid.uuid4())
 
     written = uploads.upload_stream(key, _chunks(data, 1), "video/mp4", validate_head=uploads.is_mp4)
 
@@ -301,7 +303,7 @@ def test_a_head_split_over_tiny_chunks_is_still_recognised(cloud: Aws) -> None:
 
 
 def test_an_empty_download_is_refused_and_nothing_is_stored(cloud: Aws) -> None:
-    key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
+    key = bucket.video_key("user-a", uuid.uuid4(), uuid.uuid4())
 
     with pytest.raises(EmptyUpload):
         uploads.upload_stream(key, iter([b"", b""]), "video/mp4")
@@ -310,7 +312,7 @@ def test_an_empty_download_is_refused_and_nothing_is_stored(cloud: Aws) -> None:
 
 
 def test_a_download_that_is_not_an_mp4_is_refused_and_nothing_is_stored(cloud: Aws) -> None:
-    key = storage.video_key("user-a", uuid.uuid4(), uuid.uuid4())
+    key = bucket.video_key("user-a", uuid.uuid4(), uuid.uuid4())
     page = b"<?xml version='1.0'?><Error><Code>AccessDenied</Code></Error>"
 
     with pytest.raises(InvalidMedia):
@@ -328,9 +330,7 @@ def test_a_download_failing_midway_propagates_and_leaves_nothing_behind(cloud: A
         raise ProviderDropped("connection reset by provider")
 
     with pytest.raises(ProviderDropped):
-        uploads.upload_stream(
-            storage.video_key("user-a", uuid.uuid4(), uuid.uuid4()), dropping(), "video/mp4"
-        )
+        uploads.upload_stream(bucket.video_key("user-a", uuid.uuid4(), uuid.uuid4()), dropping(), "video/mp4")
 
     assert cloud.object_keys() == []
     assert cloud.s3.list_multipart_uploads(Bucket=cloud.bucket).get("Uploads", []) == []
@@ -345,19 +345,19 @@ def test_s3_trouble_is_reported_as_unavailable(cloud: Aws, monkeypatch: pytest.M
     monkeypatch.delenv("VIDEOS_BUCKET")
     _forget_settings()
     with pytest.raises(StorageUnavailable, match="not configured"):
-        storage.presign_get("videos/x/y/video.mp4")
+        bucket.presign_get("videos/x/y/video.mp4")
 
 
 def test_stored_urls_become_fetchable_links(cloud: Aws) -> None:
-    key = storage.thumbnail_key("user-a", uuid.uuid4(), uuid.uuid4(), "image/png")
+    key = bucket.thumbnail_key("user-a", uuid.uuid4(), uuid.uuid4(), "image/png")
     uploads.upload_stream(key, [b"\x89PNG\r\n\x1a\n" + b"\x00" * 32], "image/png")
 
-    link = storage.url_for(key)
+    link = bucket.url_for(key)
 
     assert link is not None
     assert requests.get(link, timeout=10).headers["Content-Type"] == "image/png"
-    assert storage.url_for(None) is None
-    assert storage.url_for("https://cdn.example.com/v.mp4") == "https://cdn.example.com/v.mp4"
+    assert bucket.url_for(None) is None
+    assert bucket.url_for("https://cdn.example.com/v.mp4") == "https://cdn.example.com/v.mp4"
 
 
 def test_a_thumbnail_is_stored_under_the_extension_its_bytes_show(cloud: Aws) -> None:
@@ -365,13 +365,13 @@ def test_a_thumbnail_is_stored_under_the_extension_its_bytes_show(cloud: Aws) ->
 
     key = uploads.upload_thumbnail("user-a", board_id, job_id, [b"\x89PNG\r\n", b"\x1a\n" + b"\x00" * 32])
 
-    assert key == storage.thumbnail_key("user-a", board_id, job_id, "image/png")
-    assert requests.get(storage.presign_get(key), timeout=10).headers["Content-Type"] == "image/png"
+    assert key == bucket.thumbnail_key("user-a", board_id, job_id, "image/png")
+    assert requests.get(bucket.presign_get(key), timeout=10).headers["Content-Type"] == "image/png"
 
 
 def test_a_thumbnail_that_is_no_image_is_refused_and_nothing_stored(cloud: Aws) -> None:
     with pytest.raises(InvalidMedia):
         uploads.upload_thumbnail("user-a", uuid.uuid4(), uuid.uuid4(), [b"<html>not an image</html>"])
 
-    listed = cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix=storage.user_prefix("user-a"))
+    listed = cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix=bucket.user_prefix("user-a"))
     assert listed.get("KeyCount", 0) == 0

@@ -1,4 +1,4 @@
-"""Statements per request through the handlers (ARCHITECTURE.md "Performance budgets"): get with
+"""Statements per request through the handlers (docs/architecture.md, "Performance budgets"): get with
 jobs at most 2 (presigned clips and scene summaries included); create, patch, delete and list
 (search too) exactly 1 each; whole-storyboard generate 3, or 4 with an Idempotency-Key, for one
 scene or forty (plus one SendMessageBatch per ten jobs); cancel 1; jobs page 1; usage 1; the
@@ -16,9 +16,9 @@ from typing import Any
 
 from tests.integration.generation_support import store_key
 from tests.support import invoke, load_event, load_function, with_changes
-from videogen import storage
-from videogen.http import api_handler
-from videogen.queue import InMemoryQueueSender
+from tools.queues import InMemoryQueueSender
+from videogen.api.resolver import api_handler
+from videogen.storage import bucket
 
 handler = load_function("storyboards").lambda_handler
 jobs = load_function("jobs")
@@ -50,7 +50,7 @@ def test_get_storyboard_with_presigned_clips_is_still_at_most_two_statements(
     board = make_storyboard(USER, scenes=scenes)
     for scene in scenes:
         job = make_job(USER, board.id, scene_id=scene["id"], status="completed", cost=Decimal("0.4"))
-        key = storage.video_key(USER, board.id, job.id)
+        key = bucket.video_key(USER, board.id, job.id)
         make_job(USER, board.id, scene_id=scene["id"], status="completed", video_url=key)
 
     with count_statements() as c:

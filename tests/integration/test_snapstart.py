@@ -18,8 +18,9 @@ from snapshot_restore_py import get_after_restore, get_before_snapshot
 
 from tests.support import invoke, load_event, load_function
 from tools.harness import reset_process_state
-from videogen import db, snapstart
-from videogen.config import Settings
+from videogen.data import db
+from videogen.runtime import snapstart
+from videogen.runtime.config import Settings
 
 health = load_function("health")
 

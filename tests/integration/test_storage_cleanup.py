@@ -23,13 +23,14 @@ from tests.integration.generation_support import (
     wrapped_providers,
 )
 from tests.support import FakeLambdaContext, invoke, load_event, load_function, sqs_event, with_changes
-from videogen import cleanup, storage
-from videogen.db import session_scope
+from tools.queues import InMemoryQueueSender
+from videogen.data.db import session_scope
+from videogen.data.models import CompiledVideo, StorageCleanup
+from videogen.data.repositories import compiled_videos, storage_cleanups, video_jobs
 from videogen.generation.worker import GenerationWorker
-from videogen.models import CompiledVideo, StorageCleanup
+from videogen.messaging.messages import CleanupMessage
 from videogen.providers.base import Variant
-from videogen.queue import CleanupMessage, InMemoryQueueSender
-from videogen.repositories import compiled_videos, storage_cleanups, video_jobs
+from videogen.storage import bucket, cleanup
 
 storyboards_handler = load_function("storyboards").lambda_handler
 cleanup_handler = load_function("storage_cleanup").lambda_handler
@@ -62,7 +63,7 @@ def _put(s3: Any, aws: AwsResources, key: str) -> str:
     return key
 
 
-def _keys(s3: Any, aws: AwsResources, prefix: str = storage.VIDEOS_PREFIX) -> set[str]:
+def _keys(s3: Any, aws: AwsResources, prefix: str = bucket.VIDEOS_PREFIX) -> set[str]:
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=aws.bucket, Prefix=prefix)
     return {item["Key"] for page in pages for item in page.get("Contents", [])}
 
@@ -72,11 +73,11 @@ def board_with_media(aws: AwsResources, s3: Any, make_storyboard: Any, make_job:
     def make(user_id: str = USER) -> Board:
         board = make_storyboard(user_id)
         job, legacy = make_job(user_id, board.id), make_job(user_id, board.id)
-        video = _put(s3, aws, storage.video_key(user_id, board.id, job.id))
-        thumbnail = _put(s3, aws, storage.thumbnail_key(user_id, board.id, job.id, "image/png"))
-        derived = _put(s3, aws, storage.job_prefix(user_id, board.id, job.id) + "normalized/1280x720.mp4")
-        legacy_video = _put(s3, aws, f"{storage.user_prefix(user_id)}{legacy.id}/video.mp4")
-        film = _put(s3, aws, storage.storyboard_prefix(user_id, board.id) + f"films/{uuid.uuid4()}/film.mp4")
+        video = _put(s3, aws, bucket.video_key(user_id, board.id, job.id))
+        thumbnail = _put(s3, aws, bucket.thumbnail_key(user_id, board.id, job.id, "image/png"))
+        derived = _put(s3, aws, bucket.job_prefix(user_id, board.id, job.id) + "normalized/1280x720.mp4")
+        legacy_video = _put(s3, aws, f"{bucket.user_prefix(user_id)}{legacy.id}/video.mp4")
+        film = _put(s3, aws, bucket.storyboard_prefix(user_id, board.id) + f"films/{uuid.uuid4()}/film.mp4")
         with session_scope() as s:
             video_jobs.transition(
                 s,
@@ -124,7 +125,7 @@ def test_deleting_a_storyboard_deletes_its_clips_thumbnails_and_films(aws, s3, b
     board = board_with_media()
     kept_own = board_with_media()
     kept_other = board_with_media("user-999")
-    earlier_url = storage.presign_get(board.keys[0])
+    earlier_url = bucket.presign_get(board.keys[0])
     assert requests.get(earlier_url, timeout=10).status_code == 200
 
     # When it is deleted and the queued cleanup runs
@@ -134,7 +135,7 @@ def test_deleting_a_storyboard_deletes_its_clips_thumbnails_and_films(aws, s3, b
     assert _run_cleanups(queued) == {"batchItemFailures": []}
 
     # Then every object it had is gone, an earlier presigned URL stops working, the rest stays
-    assert _keys(s3, aws, storage.storyboard_prefix(USER, board.id)) == set()
+    assert _keys(s3, aws, bucket.storyboard_prefix(USER, board.id)) == set()
     assert not set(board.keys) & _keys(s3, aws)
     assert requests.get(earlier_url, timeout=10).status_code in (403, 404)
     assert set(kept_own.keys) | set(kept_other.keys) <= _keys(s3, aws)
@@ -150,7 +151,7 @@ def test_the_cleanup_message_carries_ids_only(aws, board_with_media):
     (row,) = _cleanup_rows()
     assert body == CleanupMessage(cleanup_id=row.id).to_body()
     assert (row.user_id, row.storyboard_id) == (USER, board.id)
-    assert row.prefix == storage.storyboard_prefix(USER, board.id)
+    assert row.prefix == bucket.storyboard_prefix(USER, board.id)
     assert sorted(row.keys) == sorted(board.named)
 
 
@@ -211,7 +212,7 @@ def test_nobody_cleans_another_users_storyboard(aws, s3, board_with_media):
 def test_a_cleanup_never_deletes_outside_its_owners_prefix(aws, s3, make_storyboard):
     # Given a cleanup row naming another user's prefix and key (only a bug could write it)
     victim = make_storyboard("victim")
-    prefix = storage.storyboard_prefix("victim", victim.id)
+    prefix = bucket.storyboard_prefix("victim", victim.id)
     key = _put(s3, aws, prefix + "jobs/x/video.mp4")
     with session_scope() as s:
         cleanup_id = storage_cleanups.record(s, "attacker", victim.id, prefix=prefix, keys=[key])
@@ -260,16 +261,16 @@ def test_a_delete_is_final_in_a_versioned_bucket_no_earlier_version_is_left(aws,
     # Given the bucket versioned as deployed, a clip overwritten once and a legacy key with two versions
     s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
     board = make_storyboard(USER)
-    prefix = storage.storyboard_prefix(USER, board.id)
+    prefix = bucket.storyboard_prefix(USER, board.id)
     clip = _put(s3, aws, f"{prefix}jobs/{uuid.uuid4()}/video.mp4")
     _put(s3, aws, clip)
-    legacy = _put(s3, aws, f"{storage.user_prefix(USER)}{uuid.uuid4()}/video.mp4")
+    legacy = _put(s3, aws, f"{bucket.user_prefix(USER)}{uuid.uuid4()}/video.mp4")
     _put(s3, aws, legacy)
     neighbour = _put(s3, aws, f"{legacy}.other")
 
     # When the prefix and the legacy key are deleted
-    assert storage.delete_prefix(prefix) == 1
-    assert storage.delete_keys([legacy]) == 1
+    assert bucket.delete_prefix(prefix) == 1
+    assert bucket.delete_keys([legacy]) == 1
 
     # Then no version (and no delete marker hiding one) is left; a key sharing the name's start stays
     assert _versions(s3, aws, prefix) == []
@@ -278,20 +279,20 @@ def test_a_delete_is_final_in_a_versioned_bucket_no_earlier_version_is_left(aws,
 
 def test_a_prefix_delete_goes_through_every_page_of_the_listing(aws, s3, make_storyboard):
     board = make_storyboard(USER)
-    prefix = storage.storyboard_prefix(USER, board.id)
+    prefix = bucket.storyboard_prefix(USER, board.id)
     for _ in range(7):
         _put(s3, aws, f"{prefix}jobs/{uuid.uuid4()}/video.mp4")
-    neighbour = _put(s3, aws, f"{storage.user_prefix(USER)}{uuid.uuid4()}/video.mp4")
+    neighbour = _put(s3, aws, f"{bucket.user_prefix(USER)}{uuid.uuid4()}/video.mp4")
 
-    assert storage.delete_prefix(prefix, page_size=3) == 7
+    assert bucket.delete_prefix(prefix, page_size=3) == 7
 
-    assert _keys(s3, aws, storage.user_prefix(USER)) == {neighbour}
+    assert _keys(s3, aws, bucket.user_prefix(USER)) == {neighbour}
 
 
 @pytest.mark.parametrize("prefix", ["", "videos/", "videos/abc", "other/abc/"])
 def test_a_prefix_delete_refuses_anything_but_a_folder_under_videos(aws, prefix):
     with pytest.raises(ValueError, match="refusing"):
-        storage.delete_prefix(prefix)
+        bucket.delete_prefix(prefix)
 
 
 def test_orphaned_files_are_recorded_for_cleanup_when_s3_refuses_their_delete(
@@ -300,10 +301,10 @@ def test_orphaned_files_are_recorded_for_cleanup_when_s3_refuses_their_delete(
     board = make_storyboard(USER)
     configure(videos_bucket="no-such-bucket")
 
-    cleanup.discard_orphans(USER, board.id, [storage.video_key(USER, board.id, uuid.uuid4()), None])
+    cleanup.discard_orphans(USER, board.id, [bucket.video_key(USER, board.id, uuid.uuid4()), None])
 
     (row,) = _cleanup_rows()
-    assert row.prefix == storage.storyboard_prefix(USER, board.id)
+    assert row.prefix == bucket.storyboard_prefix(USER, board.id)
     assert len(row.keys) == 1
 
 
@@ -325,7 +326,7 @@ def test_the_sweeper_resends_each_stale_cleanup_once_per_stale_period(aws, confi
 def _record(
     session: Any, user_id: str, storyboard_id: uuid.UUID, *, prefix: str, keys: list[str]
 ) -> uuid.UUID:
-    from videogen.repositories import storage_cleanups  # noqa: PLC0415
+    from videogen.data.repositories import storage_cleanups  # noqa: PLC0415
 
     return storage_cleanups.record(session, user_id, storyboard_id, prefix=prefix, keys=keys)
 
@@ -358,5 +359,5 @@ def test_a_clip_stored_after_its_storyboard_was_deleted_is_deleted_again(aws, s3
 
     # Then the video and thumbnail it uploaded after the cleanup are gone too
     assert deleted == [job.storyboard_id]
-    assert _keys(s3, aws, storage.user_prefix(WORKER_USER)) == set()
+    assert _keys(s3, aws, bucket.user_prefix(WORKER_USER)) == set()
     assert _cleanup_rows() == []

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.orm import Session
 
-from videogen.db import get_engine, session_scope
+from videogen.data.db import get_engine, session_scope
+from videogen.data.models import Storyboard
+from videogen.data.repositories import storyboards, video_jobs
 from videogen.errors import InvalidInput, NotFound, StaleVersion
-from videogen.models import Storyboard
-from videogen.repositories import storyboards, video_jobs
 
 
 def test_create_returns_version_one_with_timestamps(make_storyboard):

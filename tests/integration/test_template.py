@@ -37,7 +37,7 @@ from tests.integration.template_support import (
     policy_statements,
 )
 from tools.functions import handler_file, import_handler_module
-from videogen.config import Settings
+from videogen.runtime.config import Settings
 
 SAM = REPO_ROOT / ".venv-sam" / "bin" / "sam"
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
@@ -177,7 +177,7 @@ def test_http_api_has_cors_and_stage_throttling() -> None:
 
 
 def test_function_environments_use_only_settings_names() -> None:
-    # Given the settings videogen.config reads (field foo_bar = env FOO_BAR)
+    # Given the settings videogen.runtime.config reads (field foo_bar = env FOO_BAR)
     settings_names = {name.upper() for name in Settings.model_fields}
     # Then every variable the template sets is one of them, or Powertools' own
     for name, props in FUNCTIONS.items():
@@ -637,7 +637,7 @@ def test_sam_build_packages_the_layer_and_keeps_provider_sdks_out_of_api_functio
     for package in ("aws_lambda_powertools", "pydantic", "pydantic_settings", "sqlalchemy", "psycopg"):
         assert (layer / package).is_dir(), package
     # And compiled to bytecode that Lambda (read-only /opt) trusts without the sources' timestamps
-    header = (layer / "videogen" / "__pycache__" / "queue.cpython-313.pyc").read_bytes()[:8]
+    header = (layer / "videogen" / "messaging" / "__pycache__" / "messages.cpython-313.pyc").read_bytes()[:8]
     assert header[:4] == importlib.util.MAGIC_NUMBER
     assert int.from_bytes(header[4:8], "little") == UNCHECKED_HASH_PYC
     binaries = [p.name for p in layer.rglob("*.so")]

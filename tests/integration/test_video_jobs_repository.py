@@ -10,21 +10,21 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from videogen.db import get_engine, session_scope
+from videogen.data.db import get_engine, session_scope
+from videogen.data.repositories import video_jobs
 from videogen.errors import InvalidInput, NotFound
-from videogen.repositories import video_jobs
 
 
-def test_get_for_user_hides_other_users_jobs(make_job):
+def test_get_status_for_user_hides_other_users_jobs(make_job):
     job = make_job("owner")
 
     with session_scope() as s:
-        assert video_jobs.get_for_user(s, "owner", job.id).id == job.id
+        assert video_jobs.get_status_for_user(s, "owner", job.id).id == job.id
         with pytest.raises(NotFound):
-            video_jobs.get_for_user(s, "intruder", job.id)
+            video_jobs.get_status_for_user(s, "intruder", job.id)
         assert not video_jobs.withdraw_pending(s, "intruder", job.id)
     with session_scope() as s:
-        assert video_jobs.get_for_user(s, "owner", job.id).status == "pending"
+        assert video_jobs.get_status_for_user(s, "owner", job.id).status == "pending"
 
 
 def test_update_refuses_unknown_fields(make_job):

@@ -31,9 +31,9 @@ from tests.integration.generation_support import (
     wrapped_providers,
 )
 from tests.support import emf_documents
-from videogen import storage
-from videogen.config import get_settings
 from videogen.generation.steps import OUTCOME_UNKNOWN
+from videogen.runtime.config import get_settings
+from videogen.storage import bucket
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
 
@@ -265,7 +265,7 @@ def test_polls_aim_at_the_end_then_the_video_lands_in_s3_with_its_cost(pipeline,
     # The fake finishes on the third poll. sora: 10 s with no reading yet, then aimed at the end
     # its progress (33 %, 66 %) points to; veo: short of its typical 60 s, then 15 s apart.
     assert delays == {"sora": [10, 11, 10], "veo": [36, 15, 15]}[provider]
-    assert done.video_url == storage.video_key(USER, job.storyboard_id, job.id)
+    assert done.video_url == bucket.video_key(USER, job.storyboard_id, job.id)
     expected = {"sora": ("0.4000", True), "veo": ("1.2000", False)}[provider]
     assert str(done.cost) == expected[0]  # sora-2 4 s at $0.10; veo fast 8 s at $0.15
     assert (done.thumbnail_url is not None) is expected[1]

@@ -16,17 +16,17 @@ from tests.integration.film_support import film_row, seed_sample_film
 from tests.integration.generation_support import NOTHING_SWEPT, Fakes, job_row, settings_for, store_key
 from tests.support import EVENTS, FakeLambdaContext, load_event, load_function
 from tools import samples
-from videogen import storage, uploads
-from videogen.db import session_scope
-from videogen.models import StorageCleanup
-from videogen.queue import FilmStepMessage, StepMessage
+from videogen.data.db import session_scope
+from videogen.data.models import StorageCleanup
+from videogen.messaging.messages import FilmStepMessage, StepMessage
+from videogen.storage import bucket, uploads
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
 
 SAMPLE_JOB = uuid.UUID(samples.SAMPLE_JOB_ID)
 SAMPLE_CLEANUP = uuid.UUID(samples.SAMPLE_CLEANUP_ID)
 DELETED_BOARD = uuid.UUID("2b1a0c9d-8e7f-4a6b-9c5d-4e3f2a1b0c9d")
-LEFT_OVER = storage.video_key(samples.SAMPLE_USER, DELETED_BOARD, SAMPLE_JOB)
+LEFT_OVER = bucket.video_key(samples.SAMPLE_USER, DELETED_BOARD, SAMPLE_JOB)
 SAMPLE_FILM = uuid.UUID(samples.SAMPLE_FILM_ID)
 
 
@@ -72,7 +72,7 @@ def _storage_cleanup(result: Any, fakes: Fakes) -> None:
     assert result == {"batchItemFailures": []}
     with session_scope() as s:
         assert s.get(StorageCleanup, SAMPLE_CLEANUP) is None
-    assert requests.get(storage.presign_get(LEFT_OVER), timeout=10).status_code == 404
+    assert requests.get(bucket.presign_get(LEFT_OVER), timeout=10).status_code == 404
 
 
 EXPECTATIONS: dict[str, Callable[[Any, Fakes], None]] = {
@@ -105,14 +105,14 @@ def seeded(aws: Any, fakes: Fakes, configure: Any, make_storyboard: Any, make_jo
         size="1280x720",
     )
     store_key(samples.SAMPLE_USER, "sora")
-    uploads.upload_stream(LEFT_OVER, [b"\x00\x00\x00\x18ftypmp42"], storage.VIDEO_CONTENT_TYPE)
+    uploads.upload_stream(LEFT_OVER, [b"\x00\x00\x00\x18ftypmp42"], bucket.VIDEO_CONTENT_TYPE)
     with session_scope() as s:
         s.add(
             StorageCleanup(
                 id=SAMPLE_CLEANUP,
                 user_id=samples.SAMPLE_USER,
                 storyboard_id=DELETED_BOARD,
-                prefix=storage.storyboard_prefix(samples.SAMPLE_USER, DELETED_BOARD),
+                prefix=bucket.storyboard_prefix(samples.SAMPLE_USER, DELETED_BOARD),
                 keys=[],
             )
         )

@@ -22,11 +22,11 @@ from tests.integration.generation_support import (
     wrapped_providers,
 )
 from tests.support import FakeLambdaContext, load_event, load_function, sqs_event
-from videogen.config import get_settings
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.models import VideoJob
 from videogen.generation.steps import OUTCOME_UNKNOWN
 from videogen.generation.worker import GenerationWorker
-from videogen.models import VideoJob
+from videogen.runtime.config import get_settings
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
 

@@ -9,7 +9,7 @@ from pytest_socket import disable_socket, enable_socket
 # tracer is first made: make it before sockets are blocked, so that unit tests importing a
 # function (the OpenAPI document) pass on their own too (make test-unit), not only after the
 # integration tests imported it.
-import videogen.observability  # noqa: F401
+import videogen.runtime.observability  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

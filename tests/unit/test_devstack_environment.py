@@ -10,9 +10,9 @@ from devstack.gateway import Gateway, Request
 from devstack.intrinsics import Resolver
 from devstack.poller import failed_message_ids
 from devstack.process import StartupFailed
-from devstack.template import load, rate_seconds
+from devstack.template import load
 from tests.support import REPO
-from videogen.config import Settings
+from videogen.runtime.config import Settings
 
 TEMPLATE = load(REPO / "template.yaml")
 ENDPOINTS = Endpoints(
@@ -170,12 +170,6 @@ def test_fault_knobs_are_read_from_the_environment():
     )
 
     assert (options.deliveries, options.visibility_timeout, options.control) == (3, 8, True)
-
-
-def test_rate_expressions():
-    assert rate_seconds("rate(5 minutes)") == 300
-    assert rate_seconds("rate(1 hour)") == 3600
-    assert rate_seconds("cron(0 12 * * ? *)") is None
 
 
 @pytest.mark.parametrize(

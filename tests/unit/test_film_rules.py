@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from videogen import storage
+from videogen.api.schemas.films import progress
+from videogen.data.models import CompiledVideo
 from videogen.errors import InvalidInput
 from videogen.films.request import scene_order
-from videogen.films.schemas import progress
 from videogen.films.steps import ChosenClip, scene_error
-from videogen.models import CompiledVideo
-from videogen.queue import FilmStepMessage
+from videogen.messaging.messages import FilmStepMessage
+from videogen.storage import bucket
 
 SCENES = ["intro", "middle", "end"]
 
@@ -114,13 +114,13 @@ def test_chosen_clips_round_trip_through_the_row_and_errors_name_their_scene():
 
 def test_films_and_normalized_clips_live_under_their_storyboard():
     board, film, job = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    prefix = storage.storyboard_prefix("user|1", board)
+    prefix = bucket.storyboard_prefix("user|1", board)
 
-    assert prefix == f"{storage.user_prefix('user|1')}{board}/"
-    assert storage.film_key("user|1", board, film) == f"{prefix}films/{film}/film.mp4"
-    assert storage.normalized_key("user|1", board, job, "ab12") == f"{prefix}jobs/{job}/normalized/ab12.mp4"
+    assert prefix == f"{bucket.user_prefix('user|1')}{board}/"
+    assert bucket.film_key("user|1", board, film) == f"{prefix}films/{film}/film.mp4"
+    assert bucket.normalized_key("user|1", board, job, "ab12") == f"{prefix}jobs/{job}/normalized/ab12.mp4"
     for bad in ("../x", "a/b", ""):
         with pytest.raises(ValueError, match="cache key"):
-            storage.normalized_key("user|1", board, job, bad)
+            bucket.normalized_key("user|1", board, job, bad)
     with pytest.raises(ValueError, match="badly formed"):
-        storage.film_key("user|1", "../other", film)
+        bucket.film_key("user|1", "../other", film)

@@ -1,4 +1,4 @@
-"""``videogen.observability.lambda_entry``: the one wrapper every function's entry goes through."""
+"""``videogen.runtime.observability.lambda_entry``: the one wrapper every function's entry goes through."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.support import FakeLambdaContext, emf_documents, emf_metric_names
-from videogen.observability import lambda_entry, logger, metrics
+from videogen.runtime.observability import lambda_entry, logger, metrics
 
 
 def _context() -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
-from videogen.observability import emit_metric
+from videogen.runtime.observability import emit_metric
 
 
 def test_metrics_emitted_from_many_threads_at_once_stay_whole_lines(capfd):

@@ -10,7 +10,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from tools import openapi
-from videogen import contract, edge
+from videogen.api import contract, input_rule
 from videogen.catalog import PROVIDERS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
@@ -166,10 +166,10 @@ def test_the_edge_rule_is_stated_in_every_string_and_number_schema():
         kind = schema.get("type")
         if kind == "string" and not {"format", "enum", "const"} & schema.keys():
             patterns = [schema.get("pattern"), *(p.get("pattern") for p in schema.get("allOf", []))]
-            assert contract.NO_NUL in patterns or schema.get("pattern") == edge.IF_MATCH_PATTERN, schema
+            assert contract.NO_NUL in patterns or schema.get("pattern") == input_rule.IF_MATCH_PATTERN, schema
         if kind in ("integer", "number") and not {"enum", "const"} & schema.keys():
-            assert abs(schema["minimum"]) <= edge.MAX_SAFE_INTEGER, schema
-            assert abs(schema["maximum"]) <= edge.MAX_SAFE_INTEGER, schema
+            assert abs(schema["minimum"]) <= input_rule.MAX_SAFE_INTEGER, schema
+            assert abs(schema["maximum"]) <= input_rule.MAX_SAFE_INTEGER, schema
         assert schema.get("additionalProperties") is not True, schema
 
 
@@ -185,9 +185,9 @@ def test_the_documented_if_match_pattern_is_the_rule_the_code_applies(value):
     documented = re.search(header["schema"]["pattern"], value) is not None
 
     try:
-        edge.parse_version(value)
+        input_rule.parse_version(value)
         applied = True
-    except edge.Refused:
+    except input_rule.Refused:
         applied = False
 
     assert documented == applied

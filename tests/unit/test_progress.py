@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from videogen.clips import estimated_progress, shown_progress
+from videogen.api.job_view import estimated_progress, shown_progress
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

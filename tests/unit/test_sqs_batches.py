@@ -1,4 +1,4 @@
-"""``videogen.sqs``: how an SQS batch reaches the record handlers (the worker's entry)."""
+"""``videogen.runtime.sqs_entry``: how an SQS batch reaches the record handlers (the worker's entry)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import threading
 from typing import Any
 
 from tests.support import FakeLambdaContext, sqs_event
-from videogen.observability import logger
-from videogen.sqs import sqs_batch_handler, step_consumer
+from videogen.runtime.observability import logger
+from videogen.runtime.sqs_entry import sqs_batch_handler, step_consumer
 
 
 def _context() -> Any:

@@ -71,3 +71,11 @@ def test_the_plan_uploads_every_file_then_config_then_index_last(tmp_path):
 def test_a_web_root_without_index_html_is_refused(tmp_path):
     with pytest.raises(DeployError, match=r"index\.html"):
         publish_plan(tmp_path, build_config(OUTPUTS))
+
+
+def test_the_repositorys_web_root_publishes_the_app_and_none_of_its_development_files():
+    plan = publish_plan(Path(__file__).resolve().parents[2] / "web", build_config(OUTPUTS))
+
+    keys = [u.key for u in plan]
+    assert "js/main.js" in keys
+    assert [k for k in keys if k == "js.mk" or k.startswith("types/")] == []

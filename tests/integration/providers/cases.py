@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devstack.fakes import FakeProviderServer, FakeSoraServer, FakeVeoServer
-from videogen.config import Settings
 from videogen.providers import GenerationRequest, PollResult, VideoProvider
 from videogen.providers.sora import SoraProvider
 from videogen.providers.veo import VeoProvider
+from videogen.runtime.config import Settings
 
 
 def _use_video_uris(fake: FakeProviderServer) -> None:

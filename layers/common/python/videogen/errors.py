@@ -1,4 +1,4 @@
-"""Domain exceptions. Raised by repositories and services, mapped to HTTP once in videogen.http."""
+"""Domain exceptions. Raised by repositories and services, mapped to HTTP once in videogen.api.resolver."""
 
 from __future__ import annotations
 

@@ -51,10 +51,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
 
-from videogen import aws
 from videogen.catalog import check_provider
-from videogen.config import get_settings
 from videogen.errors import Conflict, DomainError, InvalidInput, ServiceUnavailable, field_errors
+from videogen.runtime import aws
+from videogen.runtime.config import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -331,7 +331,7 @@ def decrypt_for_user(session: Session, user_id: str, provider: str) -> str:
     provider, ``SealedKeyUnreadable`` and ``KeyServiceUnavailable`` as :func:`open_sealed`.
     Keep the result in a local variable only: never log it, queue it or store it.
     """
-    from videogen.repositories import api_keys  # noqa: PLC0415 (SQLAlchemy only where a session is used)
+    from videogen.data.repositories import api_keys  # noqa: PLC0415 (SQLAlchemy only where a session is used)
 
     check_provider(provider)
     encrypted_key = api_keys.use_active(session, user_id, provider)  # read and touch: one statement

@@ -1,1 +1,8 @@
-"""The film pipeline's media core: probe, normalize, assemble and verify MP4 clips with PyAV."""
+"""The film pipeline: ``request`` (scene order, clips, the row, its first message), ``steps``
+(what every step stands on), ``plan``, ``normalize_step``, ``assemble_step`` (the steps), ``sweep``
+(sweeper and dead letters) and ``compiler`` (the facade the film compiler function calls); the
+PyAV media core apart in ``media``. The design: docs/films.md.
+
+May import: ``runtime``, ``data``, ``storage``, ``messaging``, ``errors``; ``media`` only from the
+steps the film compiler runs (every other function imports without PyAV).
+"""

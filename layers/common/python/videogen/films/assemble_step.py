@@ -18,15 +18,15 @@ from pathlib import Path
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from videogen import cleanup, objects, storage
-from videogen.db import session_scope
-from videogen.films.assemble import Film, assemble
-from videogen.films.media import ClipMismatch, FilmInvalid, Signature
+from videogen.data.db import session_scope
+from videogen.data.models import CompiledVideo
+from videogen.data.repositories import compiled_videos
+from videogen.films.media.assemble import Film, assemble
+from videogen.films.media.clips import ClipMismatch, FilmInvalid, Signature
+from videogen.films.media.verify import verify
 from videogen.films.steps import ChosenClip, FilmRefused, FilmSteps, Outcome, log_fields, scene_error
-from videogen.films.verify import verify
-from videogen.models import CompiledVideo
-from videogen.observability import emit_metric, logger
-from videogen.repositories import compiled_videos
+from videogen.runtime.observability import emit_metric, logger
+from videogen.storage import bucket, cleanup, objects
 
 
 def assemble_film(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
@@ -34,14 +34,14 @@ def assemble_film(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
     film = steps.claim(film_id, "assemble")
     if not isinstance(film, CompiledVideo):
         return film
-    key = storage.film_key(film.user_id, film.storyboard_id, film.id)
+    key = bucket.film_key(film.user_id, film.storyboard_id, film.id)
     with tempfile.TemporaryDirectory(prefix="film-assemble-") as tmp:
         path = Path(tmp) / "film.mp4"
         try:
             made, seconds = _make(film, path)
         except FilmRefused as refused:
             return steps.fail(film.id, refused.message, "assemble")
-        objects.upload_file(path, key, storage.VIDEO_CONTENT_TYPE)
+        objects.upload_file(path, key, bucket.VIDEO_CONTENT_TYPE)
     changes = {
         "status": "completed",
         "final_video_url": key,

@@ -12,8 +12,8 @@ from videogen.films.assemble_step import assemble_film
 from videogen.films.normalize_step import normalize_clip
 from videogen.films.plan import plan
 from videogen.films.steps import FilmSteps, Outcome
-from videogen.observability import logger
-from videogen.queue import FilmStepMessage
+from videogen.messaging.messages import FilmStepMessage
+from videogen.runtime.observability import logger
 
 
 class FilmCompiler(FilmSteps):

@@ -15,13 +15,13 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from videogen import cleanup, objects, storage
-from videogen.db import session_scope
-from videogen.films.media import MediaError, Signature
-from videogen.films.normalize import normalize
+from videogen.data.db import session_scope
+from videogen.data.repositories import compiled_videos
+from videogen.films.media.clips import MediaError, Signature
+from videogen.films.media.normalize import normalize
 from videogen.films.steps import ChosenClip, FilmSteps, Outcome, log_fields, scene_error
-from videogen.observability import emit_metric, logger
-from videogen.repositories import compiled_videos
+from videogen.runtime.observability import emit_metric, logger
+from videogen.storage import bucket, cleanup, objects
 
 
 def normalize_clip(steps: FilmSteps, film_id: uuid.UUID, index: int) -> Outcome:
@@ -50,7 +50,7 @@ def normalize_clip(steps: FilmSteps, film_id: uuid.UUID, index: int) -> Outcome:
             return steps.fail(
                 film_id, scene_error(clips, index, f"its clip does not decode ({exc})"), "normalize"
             )
-        objects.upload_file(result, clip.film_key, storage.VIDEO_CONTENT_TYPE)
+        objects.upload_file(result, clip.film_key, bucket.VIDEO_CONTENT_TYPE)
     with session_scope() as s:
         counted = compiled_videos.mark_normalized(s, film_id, index)
         gone = counted is None and compiled_videos.get_by_id(s, film_id) is None

@@ -14,9 +14,10 @@ import json
 import uuid
 from functools import partial
 
-from videogen import objects, storage
-from videogen.db import session_scope
-from videogen.films.media import (
+from videogen.data.db import session_scope
+from videogen.data.models import CompiledVideo
+from videogen.data.repositories import compiled_videos
+from videogen.films.media.clips import (
     ClipInfo,
     ClipUnreadable,
     NoTarget,
@@ -26,9 +27,8 @@ from videogen.films.media import (
     probe,
 )
 from videogen.films.steps import ChosenClip, FilmRefused, FilmSteps, Outcome, log_fields, scene_error
-from videogen.models import CompiledVideo
-from videogen.observability import emit_metric, logger
-from videogen.repositories import compiled_videos
+from videogen.runtime.observability import emit_metric, logger
+from videogen.storage import bucket, objects
 
 
 def plan(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
@@ -86,6 +86,6 @@ def _planned(
         copy = None
         if i in target.to_normalize:
             cache_key = normalize_key(str(clip.job_id), signature)
-            copy = storage.normalized_key(film.user_id, film.storyboard_id, clip.job_id, cache_key)
+            copy = bucket.normalized_key(film.user_id, film.storyboard_id, clip.job_id, cache_key)
         planned.append(clip.model_copy(update={"seconds": info.duration, "normalized_key": copy}))
     return planned

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from videogen import pipeline
+from videogen.data.repositories import compiled_videos, film_requests
 from videogen.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound, field_errors
 from videogen.films.steps import ChosenClip
-from videogen.queue import FilmStepMessage, QueueSender
-from videogen.repositories import compiled_videos, film_requests
+from videogen.messaging import pipeline
+from videogen.messaging.messages import FilmStepMessage, QueueSender
 
 
 @dataclass(frozen=True, slots=True)

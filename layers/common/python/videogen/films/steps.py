@@ -17,13 +17,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from videogen.config import Settings, get_settings
-from videogen.db import session_scope
-from videogen.models import CompiledVideo
-from videogen.observability import emit_metric, logger
-from videogen.pipeline import Clock, send_next, utc_now
-from videogen.queue import FilmStep, FilmStepMessage, QueueSender, film_sender
-from videogen.repositories import compiled_videos
+from videogen.data.db import session_scope
+from videogen.data.models import CompiledVideo
+from videogen.data.repositories import compiled_videos
+from videogen.messaging.messages import FilmStep, FilmStepMessage, QueueSender, film_sender
+from videogen.messaging.pipeline import Clock, send_next, utc_now
+from videogen.runtime.config import Settings, get_settings
+from videogen.runtime.observability import emit_metric, logger
 
 Outcome = Literal[
     "planned",  # the target is chosen; normalize (or assemble) steps are on their way

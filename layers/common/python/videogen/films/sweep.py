@@ -15,10 +15,10 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.repositories import compiled_videos
 from videogen.films.steps import FilmSteps, Outcome, log_fields
-from videogen.observability import logger
-from videogen.repositories import compiled_videos
+from videogen.runtime.observability import logger
 
 
 @dataclass

@@ -30,16 +30,22 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from videogen import catalog
+from videogen.api.schemas.jobs import (
+    BatchGenerateAccepted,
+    BatchGenerateRequest,
+    BatchJob,
+    BatchSkip,
+    SkipReason,
+)
 from videogen.catalog import ResolvedModel
-from videogen.config import Settings, get_settings
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.repositories import generation_batches, generation_requests, video_jobs
+from videogen.data.repositories.generation_batches import BatchOutcome, Candidate
 from videogen.errors import IdempotencyKeyReused, InvalidInput, field_errors
 from videogen.generation.prompt import compose_prompt, fingerprint, scene_text
 from videogen.generation.request import caps_for, quota_error, request_fingerprint, require_key
-from videogen.job_schemas import BatchGenerateAccepted, BatchGenerateRequest, BatchJob, BatchSkip, SkipReason
-from videogen.queue import QueueSender, QueueUnavailable, StepMessage
-from videogen.repositories import generation_batches, generation_requests, video_jobs
-from videogen.repositories.generation_batches import BatchOutcome, Candidate
+from videogen.messaging.messages import QueueSender, QueueUnavailable, StepMessage
+from videogen.runtime.config import Settings, get_settings
 
 
 @dataclass(frozen=True, slots=True)

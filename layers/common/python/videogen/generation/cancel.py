@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import uuid
 
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.repositories import video_jobs
+from videogen.data.repositories.video_jobs import StatusView
 from videogen.errors import Conflict
-from videogen.pipeline import send_next
-from videogen.queue import QueueSender, StepMessage
-from videogen.repositories import video_jobs
-from videogen.repositories.video_jobs import StatusView
+from videogen.messaging.messages import QueueSender, StepMessage
+from videogen.messaging.pipeline import send_next
 
 REACHED_PROVIDER = ("submitting", "processing")
 

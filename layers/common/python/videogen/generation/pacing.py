@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from videogen import catalog
+from videogen.messaging.messages import MAX_DELAY_SECONDS
 from videogen.providers import RetryableProviderError
-from videogen.queue import MAX_DELAY_SECONDS
 
 BACKOFF_FACTOR = 1.5
 POLL_EARLY_TOLERANCE = timedelta(seconds=2)

@@ -25,10 +25,11 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from videogen import catalog, cleanup, storage, uploads
+from videogen import catalog
 from videogen.catalog import CatalogError
-from videogen.config import get_settings
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.models import VideoJob
+from videogen.data.repositories import video_jobs
 from videogen.generation.pacing import overdue_error, poll_delay, poll_facts, poll_is_due, remembered
 from videogen.generation.steps import (
     JobSteps,
@@ -39,8 +40,6 @@ from videogen.generation.steps import (
     lease_in_status,
     log_fields,
 )
-from videogen.models import VideoJob
-from videogen.observability import emit_metric, logger
 from videogen.providers import (
     PermanentProviderError,
     PollResult,
@@ -48,8 +47,10 @@ from videogen.providers import (
     RetryableProviderError,
     VideoProvider,
 )
-from videogen.repositories import video_jobs
-from videogen.uploads import EmptyUpload, InvalidMedia
+from videogen.runtime.config import get_settings
+from videogen.runtime.observability import emit_metric, logger
+from videogen.storage import bucket, cleanup, uploads
+from videogen.storage.uploads import EmptyUpload, InvalidMedia
 
 
 def poll(steps: JobSteps, job_id: uuid.UUID) -> Outcome:
@@ -182,10 +183,10 @@ def _store_video(
 ) -> tuple[str, int]:
     """The video's S3 key and size; when it cannot be stored, the ``thumbnail`` going up
     beside it is dropped (:func:`_drop`) before the error propagates."""
-    key = storage.video_key(job.user_id, job.storyboard_id, job.id)
+    key = bucket.video_key(job.user_id, job.storyboard_id, job.id)
     try:
         chunks = provider.download(job.provider_job_id or "", "video")
-        size = uploads.upload_stream(key, chunks, storage.VIDEO_CONTENT_TYPE, validate_head=uploads.is_mp4)
+        size = uploads.upload_stream(key, chunks, bucket.VIDEO_CONTENT_TYPE, validate_head=uploads.is_mp4)
     except BaseException:
         _drop(thumbnail)
         raise
@@ -209,7 +210,7 @@ def _drop(thumbnail: Future[str | None] | None) -> None:
     try:
         key = thumbnail.result()
         if key is not None:
-            storage.delete_keys([key])
+            bucket.delete_keys([key])
     except Exception as exc:  # the step's outcome is the video's; a thumbnail error only logs
         logger.warning("thumbnail of a failed video not removed", extra={"error_type": type(exc).__name__})
 

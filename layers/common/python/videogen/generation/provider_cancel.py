@@ -24,7 +24,9 @@ from contextlib import closing
 from datetime import datetime
 from typing import Any
 
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.models import VideoJob
+from videogen.data.repositories import video_jobs
 from videogen.generation.pacing import next_poll_delay
 from videogen.generation.steps import (
     JobSteps,
@@ -36,10 +38,8 @@ from videogen.generation.steps import (
     lease_in_status,
     log_fields,
 )
-from videogen.models import VideoJob
-from videogen.observability import logger
 from videogen.providers import PermanentProviderError, RetryableProviderError
-from videogen.repositories import video_jobs
+from videogen.runtime.observability import logger
 
 SETTLED = ("cancelled", "refused", "unreachable")
 _LEASE_MARGIN_SECONDS = 30

@@ -26,15 +26,16 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from videogen import catalog, pipeline
-from videogen.config import Settings, get_settings
+from videogen import catalog
+from videogen.api.schemas.jobs import GenerateRequest
+from videogen.data.repositories import generation_requests, video_jobs
+from videogen.data.repositories.generation_requests import Caps
+from videogen.data.statements import Runner
 from videogen.errors import Conflict, IdempotencyKeyReused, QuotaExceeded
 from videogen.generation.prompt import compose_prompt, find_scene, fingerprint
-from videogen.job_schemas import GenerateRequest
-from videogen.queue import QueueSender, StepMessage
-from videogen.repositories import generation_requests, video_jobs
-from videogen.repositories.generation_requests import Caps
-from videogen.statements import Runner
+from videogen.messaging import pipeline
+from videogen.messaging.messages import QueueSender, StepMessage
+from videogen.runtime.config import Settings, get_settings
 
 FINGERPRINT_KEY = "request_fingerprint"
 """The job metadata key holding the fingerprint of the request that made it (with a key)."""
@@ -133,7 +134,7 @@ def create_job(
     """Validate the request and insert a ``pending`` job within the caller's caps.
 
     At most three statements, in one transaction (an ORM session, or a
-    :class:`~videogen.statements.Runner` with ``transaction=True``). Raises
+    :class:`~videogen.data.statements.Runner` with ``transaction=True``). Raises
     ``CatalogError``/``InvalidInput`` (400), ``NotFound``
     (404), ``Conflict`` (409, no active key) and ``QuotaExceeded`` (429). With an
     ``idempotency_key`` already used by the caller, returns that job (``created=False``), or

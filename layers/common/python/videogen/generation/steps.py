@@ -17,15 +17,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 from videogen import keys
-from videogen.config import Settings, get_settings
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.models import VideoJob
+from videogen.data.repositories import video_jobs
 from videogen.errors import Conflict
-from videogen.models import VideoJob
-from videogen.observability import emit_metric, logger
-from videogen.pipeline import Clock, send_next, utc_now
+from videogen.messaging.messages import QueueSender, Step, StepMessage, default_sender
+from videogen.messaging.pipeline import Clock, send_next, utc_now
 from videogen.providers import VideoProvider, get_provider
-from videogen.queue import QueueSender, Step, StepMessage, default_sender
-from videogen.repositories import video_jobs
+from videogen.runtime.config import Settings, get_settings
+from videogen.runtime.observability import emit_metric, logger
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -23,7 +23,9 @@ from datetime import timedelta
 
 from videogen import catalog
 from videogen.catalog import CatalogError
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.models import VideoJob
+from videogen.data.repositories import video_jobs
 from videogen.generation.pacing import first_poll_delay, next_poll_delay, provider_refused_create
 from videogen.generation.provider_cancel import cancel_at_provider
 from videogen.generation.steps import (
@@ -36,10 +38,8 @@ from videogen.generation.steps import (
     in_status,
     log_fields,
 )
-from videogen.models import VideoJob
-from videogen.observability import logger
 from videogen.providers import GenerationRequest, PermanentProviderError, RetryableProviderError, Submission
-from videogen.repositories import video_jobs
+from videogen.runtime.observability import logger
 
 _RECOVERY_MARGIN_SECONDS = 5
 
@@ -133,7 +133,7 @@ def _store_submission(steps: JobSteps, job: VideoJob, submission: Submission, st
         initial=config.poll_initial_delay_seconds,
         maximum=config.poll_max_delay_seconds,
     )
-    # submitted_at: the clock of the estimated progress of providers that report none (videogen.clips).
+    # submitted_at: the clock of the estimated progress of providers that report none (videogen.api.job_view).
     metadata = job.metadata_ | {
         "polls": 0,
         "next_poll_at": steps.after(delay),

@@ -17,14 +17,14 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from videogen.db import session_scope
+from videogen.data.db import session_scope
+from videogen.data.models import ACTIVE_JOB_STATUSES, VideoJob
+from videogen.data.repositories import video_jobs
 from videogen.generation.pacing import overdue_error
 from videogen.generation.steps import JobSteps, Outcome, log_fields
 from videogen.generation.submit import recover
-from videogen.models import ACTIVE_JOB_STATUSES, VideoJob
-from videogen.observability import logger
-from videogen.queue import Step
-from videogen.repositories import video_jobs
+from videogen.messaging.messages import Step
+from videogen.runtime.observability import logger
 
 
 @dataclass

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from videogen.config import Settings, get_settings
+from videogen.api.schemas.jobs import DailyUsage, TodayUsage, Usage
+from videogen.data.repositories import usage
 from videogen.generation.request import caps_for
-from videogen.job_schemas import DailyUsage, TodayUsage, Usage
-from videogen.repositories import usage
+from videogen.runtime.config import Settings, get_settings
 
 MAX_DAYS = 90
 DEFAULT_DAYS = 30

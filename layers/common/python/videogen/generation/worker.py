@@ -1,6 +1,6 @@
 """The generation worker: the one object the worker, dead-letter and sweeper functions call.
 
-``functions/generation_worker`` parses SQS records into :class:`~videogen.queue.StepMessage`
+``functions/generation_worker`` parses SQS records into :class:`~videogen.messaging.messages.StepMessage`
 and calls :meth:`GenerationWorker.run` (submit, poll or cancel); ``functions/generation_dlq`` calls
 :meth:`GenerationWorker.give_up`; ``functions/generation_sweeper`` calls
 :meth:`GenerationWorker.sweep`. The rules live in ``submit``, ``poll``, ``provider_cancel``
@@ -15,8 +15,8 @@ import uuid
 from videogen.generation import poll, provider_cancel, submit, sweep
 from videogen.generation.steps import JobSteps, Outcome
 from videogen.generation.sweep import SweepReport
-from videogen.observability import logger
-from videogen.queue import StepMessage
+from videogen.messaging.messages import StepMessage
+from videogen.runtime.observability import logger
 
 
 class GenerationWorker(JobSteps):

@@ -20,7 +20,7 @@ from videogen.providers.base import (
 )
 
 if TYPE_CHECKING:
-    from videogen.config import Settings
+    from videogen.runtime.config import Settings
 
 
 def get_provider(name: str, api_key: str, settings: Settings) -> VideoProvider:

@@ -25,7 +25,6 @@ from typing import cast
 import openai
 from openai.types import Video, VideoSeconds, VideoSize
 
-from videogen.config import Settings
 from videogen.providers.base import (
     ClosesClient,
     GenerationRequest,
@@ -37,6 +36,7 @@ from videogen.providers.base import (
     Variant,
     retry_after_seconds,
 )
+from videogen.runtime.config import Settings
 
 # The SDK marks every videos method deprecated because OpenAI's own endpoint closes; our
 # "sora" is any compatible endpoint, so the warning is noise in every worker log line.

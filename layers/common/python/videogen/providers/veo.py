@@ -45,7 +45,6 @@ from google import genai
 from google.genai import errors, types
 
 from videogen.catalog import VEO_SIZES
-from videogen.config import Settings
 from videogen.providers.base import (
     ClosesClient,
     GenerationRequest,
@@ -57,6 +56,7 @@ from videogen.providers.base import (
     Variant,
     retry_after_seconds,
 )
+from videogen.runtime.config import Settings
 
 _DEFAULT_BASE_URL = "https://aiplatform.googleapis.com/"
 _READ_OPTIONS = types.HttpOptions(

@@ -13,6 +13,9 @@ SAM_STAMP := $(SAM_VENV)/.installed
 # checkov and pip-audit pin libraries that clash with both: a third venv.
 SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
+# The web app's dev-only JavaScript tooling (type check, ESLint, node --test): lint-js, test-js.
+include web/js.mk
+
 # Which samconfig.toml environment `make deploy` deploys: default (dev) or prod.
 DEPLOY_ENV ?= default
 SAM_ENV = PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" AWS_DEFAULT_REGION="$${AWS_DEFAULT_REGION:-us-east-1}" SAM_CLI_TELEMETRY=0
@@ -34,12 +37,14 @@ help:
 	@echo "make test    run the whole test suite (unit, integration, e2e, browser) and print its coverage"
 	@echo "make test-infra  sam build of the whole template, checked (CI runs it after make test)"
 	@echo "make test-unit, make test-integration, make test-e2e   one part of the suite"
-	@echo "make lint    ruff check, ruff format --check, mypy, vulture, node --check web/, sam validate --lint, checkov"
+	@echo "make lint    ruff, ruff format --check, mypy, vulture, node --check, tsc + ESLint (web/), sam validate --lint, checkov"
 	@echo "make build   sam build (arm64 wheels for python3.13)"
 	@echo "make deploy  sam build + sam deploy, then publish web/ (DEPLOY_ENV=prod for prod)"
 	@echo "make audit   pip-audit of the pinned requirements (needs the vulnerability service)"
 	@echo "make bench   benchmarks as ratios against in-run baselines"
 	@echo "make openapi regenerate docs/openapi.json"
+	@echo "make lint-js / make test-js   the web app's type check + ESLint / its unit tests (node --test)"
+	@echo "make api-types  regenerate web/types/api.d.ts from docs/openapi.json"
 	@echo "make lock    re-resolve requirements/*.txt from the .in files and regenerate the functions' requirements"
 
 $(STAMP): requirements/dev.txt pyproject.toml
@@ -80,7 +85,7 @@ dev: $(STAMP)
 # as two groups, each on one worker with its own local stack (tests/e2e/conftest.py). The sam build
 # test is apart, in make test-infra. Ends with the 15 slowest tests and the coverage.
 PYTEST_PARALLEL := -n auto --dist loadgroup
-test: $(STAMP) $(SAM_STAMP) chromium
+test: $(STAMP) $(SAM_STAMP) chromium test-js
 	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not infra" --durations=15 --cov --cov-report=
 	@echo "coverage: $$($(PY) -m coverage report --format=total)% of the lines of the layer, functions, local stack and tools"
 
@@ -88,7 +93,7 @@ test: $(STAMP) $(SAM_STAMP) chromium
 test-infra: $(STAMP) $(SAM_STAMP)
 	$(PY) -m pytest -m infra
 
-test-unit: $(STAMP)
+test-unit: $(STAMP) test-js
 	$(PY) -m pytest $(PYTEST_PARALLEL) tests/unit
 
 test-integration: $(STAMP) $(SAM_STAMP)
@@ -117,6 +122,7 @@ lint: $(STAMP)
 	$(VENV)/bin/vulture layers/common/python functions local tools
 	@command -v node >/dev/null || { echo "error: node (20) is needed to check web/"; exit 1; }
 	@for f in $$(find web -name '*.js'); do node --check "$$f" || exit 1; done; echo "node --check: web/ ok"
+	@$(MAKE) --no-print-directory lint-js
 	@$(MAKE) --no-print-directory --silent $(SAM_STAMP)
 	$(SAM_ENV) $(SAM) validate --lint
 	@$(MAKE) --no-print-directory --silent $(SCAN_STAMP)
@@ -152,9 +158,10 @@ deploy: $(STAMP) build
 
 openapi: $(STAMP)
 	$(PY) -m tools.openapi > docs/openapi.json
+	@$(MAKE) --no-print-directory api-types
 
 bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .coverage test-artifacts
+	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) node_modules .aws-sam .mypy_cache .ruff_cache .pytest_cache .coverage test-artifacts

@@ -1,19 +1,51 @@
+// @ts-check
 // The API client: one request function (identity headers, JSON, errors as exceptions) and
-// one method per route this app calls.
+// one method per route this app calls. Its JSDoc types come from docs/openapi.json (through
+// web/types/api.d.ts), so a change of the contract breaks the type check where it matters.
+
+/** The API's schemas, by name. @typedef {import("../types/api").components["schemas"]} Schemas */
+/** A storyboard as the API answers it. @typedef {Schemas["StoryboardOut"]} Storyboard */
+/** GET /api/storyboards/{id}: the storyboard with its jobs and clips. @typedef {Schemas["StoryboardWithJobsOut"]} StoryboardWithJobs */
+/**
+ * What the generate routes take. Provider, model, size and seconds are the catalog's (GET
+ * /api/models lists them; the server checks them), so plain strings and numbers here rather
+ * than the contract's enums of today's values; every other field is the contract's.
+ * @typedef {{provider: string, model: string, size: string, durationSeconds: number}} Choice
+ * @typedef {Omit<Schemas["GenerateRequest"], keyof Choice> & Choice} GenerateRequest
+ * @typedef {Omit<Schemas["BatchGenerateRequest"], keyof Choice | "regenerate"> & Choice & {regenerate?: boolean}} BatchGenerateRequest
+ */
+/** A problem with one field (`field` "" when it is about no field in particular). @typedef {{field: string, message: string}} FieldProblem */
+/** Who the requests are from (auth.js's Session). @typedef {{headers(): Record<string, string>, expire(): void}} Identity */
+/**
+ * @typedef {object} RequestOptions
+ * @property {unknown} [body] sent as JSON
+ * @property {Record<string, string>} [headers]
+ * @property {boolean} [keepalive] outlive the page (a save as the tab closes)
+ * @property {AbortSignal} [signal]
+ */
 
 const TIMEOUT_MS = 30_000;
 const KEEPALIVE_MAX_BYTES = 60_000; // browsers cap keepalive bodies at 64 KiB in flight
 
 /** The API answered with an error: `{error, details}` (or API Gateway's `{message}`). */
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} message
+   * @param {any} [details] the body's `details`: field errors, or facts such as a cap's numbers
+   */
   constructor(status, message, details) {
     super(message);
     this.status = status;
     this.details = details ?? null;
   }
 
-  /** Field errors as [{field, message}], from a list of them or a {field: message} map. */
+  /**
+   * Field errors as [{field, message}], from a list of them or a {field: message} map.
+   * @returns {FieldProblem[]}
+   */
   get fieldErrors() {
+    /** @type {unknown} */
     const details = this.details;
     if (Array.isArray(details)) {
       return details
@@ -32,7 +64,10 @@ export class ApiError extends Error {
 /** No answer at all: offline, the API unreachable, or no answer within the timeout. */
 export class NetworkError extends Error {}
 
-/** Whether trying the same request again later may succeed. */
+/**
+ * Whether trying the same request again later may succeed.
+ * @param {unknown} error
+ */
 export function isTransient(error) {
   return error instanceof NetworkError || (error instanceof ApiError && (error.status >= 500 || error.status === 429));
 }
@@ -42,25 +77,39 @@ export function isTransient(error) {
  * answer (a retry then cannot create it twice), a new one for any other request.
  */
 export class RetryKey {
+  /** @type {string | null} */
   #request = null;
+  /** @type {string | null} */
   #key = null;
 
+  /**
+   * @param {unknown} request what is sent (compared as JSON)
+   * @returns {string}
+   */
   for(request) {
     const signature = JSON.stringify(request);
     if (signature !== this.#request) {
       this.#request = signature;
       this.#key = crypto.randomUUID();
     }
-    return this.#key;
+    return /** @type {string} */ (this.#key);
   }
 
-  /** The request was answered, or failed for good: the next one gets a new key. */
+  /**
+   * The request was answered, or failed for good: the next one gets a new key.
+   * @param {unknown} [error] why it failed, if it did
+   */
   settle(error = null) {
     if (!error || !isTransient(error)) this.#request = null;
   }
 }
 
 export class Api {
+  /**
+   * @param {string} baseUrl
+   * @param {Identity} session
+   * @param {{onUnauthorized?: () => void, fetchImpl?: typeof fetch}} [options]
+   */
   constructor(baseUrl, session, { onUnauthorized = () => {}, fetchImpl = (...args) => fetch(...args) } = {}) {
     this.baseUrl = baseUrl;
     this.session = session;
@@ -68,12 +117,20 @@ export class Api {
     this.fetch = fetchImpl;
   }
 
+  /**
+   * One call: the answer's JSON (each method below says its type), or an ApiError / NetworkError.
+   * @param {string} method
+   * @param {string} path
+   * @param {RequestOptions} [options]
+   * @returns {Promise<any>}
+   */
   async request(method, path, { body, headers = {}, keepalive = false, signal } = {}) {
+    /** @type {RequestInit & {headers: Record<string, string>}} */
     const init = { method, headers: { Accept: "application/json", ...this.session.headers(), ...headers } };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       init.headers["Content-Type"] = "application/json";
-      init.keepalive = keepalive && init.body.length < KEEPALIVE_MAX_BYTES;
+      init.keepalive = keepalive && /** @type {string} */ (init.body).length < KEEPALIVE_MAX_BYTES;
     }
     const timeout = AbortSignal.timeout(TIMEOUT_MS);
     init.signal = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -96,6 +153,11 @@ export class Api {
 
   // --- storyboards ---------------------------------------------------------------------------
 
+  /**
+   * @param {{limit?: number, cursor?: string | null, q?: string}} [query]
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<Schemas["StoryboardList"]>}
+   */
   listStoryboards({ limit = 20, cursor = null, q = "" } = {}, signal) {
     const params = new URLSearchParams({ limit: String(limit) });
     if (cursor) params.set("cursor", cursor);
@@ -103,16 +165,37 @@ export class Api {
     return this.request("GET", `/api/storyboards?${params}`, { signal });
   }
 
+  /**
+   * @param {Schemas["StoryboardCreate"]} doc
+   * @returns {Promise<Storyboard>}
+   */
   async createStoryboard(doc) {
-    return (await this.request("POST", "/api/storyboards", { body: doc })).storyboard;
+    /** @type {Schemas["StoryboardEnvelope"]} */
+    const answer = await this.request("POST", "/api/storyboards", { body: doc });
+    return answer.storyboard;
   }
 
+  /**
+   * @param {string} id
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<StoryboardWithJobs>}
+   */
   async getStoryboard(id, signal) {
-    return (await this.request("GET", `/api/storyboards/${encodeURIComponent(id)}`, { signal })).storyboard;
+    /** @type {Schemas["StoryboardDetailEnvelope"]} */
+    const answer = await this.request("GET", `/api/storyboards/${encodeURIComponent(id)}`, { signal });
+    return answer.storyboard;
   }
 
-  /** PATCH guarded by the version last read: a 412 ApiError when someone saved in between. */
+  /**
+   * PATCH guarded by the version last read: a 412 ApiError when someone saved in between.
+   * @param {string} id
+   * @param {number} version
+   * @param {Schemas["StoryboardPatch"]} changes
+   * @param {{keepalive?: boolean}} [options]
+   * @returns {Promise<Storyboard>}
+   */
   async patchStoryboard(id, version, changes, { keepalive = false } = {}) {
+    /** @type {Schemas["StoryboardEnvelope"]} */
     const answer = await this.request("PATCH", `/api/storyboards/${encodeURIComponent(id)}`, {
       body: changes,
       headers: { "If-Match": String(version) },
@@ -121,31 +204,55 @@ export class Api {
     return answer.storyboard;
   }
 
+  /**
+   * @param {string} id
+   * @returns {Promise<Schemas["DeleteResult"]>}
+   */
   deleteStoryboard(id) {
     return this.request("DELETE", `/api/storyboards/${encodeURIComponent(id)}`);
   }
 
   // --- provider keys -------------------------------------------------------------------------
 
+  /** @returns {Promise<Schemas["ApiKeySummary"][]>} */
   async listKeys() {
-    return (await this.request("GET", "/api/keys")).keys;
+    /** @type {Schemas["ApiKeyList"]} */
+    const answer = await this.request("GET", "/api/keys");
+    return answer.keys;
   }
 
+  /**
+   * @param {string} provider
+   * @param {string} apiKey
+   * @returns {Promise<Schemas["ApiKeySummary"]>}
+   */
   putKey(provider, apiKey) {
-    return this.request("PUT", `/api/keys/${encodeURIComponent(provider)}`, { body: { apiKey } });
+    /** @type {Schemas["ApiKeyPut"]} */
+    const body = { apiKey };
+    return this.request("PUT", `/api/keys/${encodeURIComponent(provider)}`, { body });
   }
 
+  /**
+   * @param {string} provider
+   * @returns {Promise<Schemas["ApiKeyDeleted"]>}
+   */
   deleteKey(provider) {
     return this.request("DELETE", `/api/keys/${encodeURIComponent(provider)}`);
   }
 
   // --- generation ----------------------------------------------------------------------------
 
+  /** @returns {Promise<Schemas["Catalog"]>} */
   catalog() {
     return this.request("GET", "/api/models");
   }
 
-  /** POST /api/video/generate; the same idempotency key on a retry returns the same job. */
+  /**
+   * POST /api/video/generate; the same idempotency key on a retry returns the same job.
+   * @param {GenerateRequest} request
+   * @param {string} idempotencyKey
+   * @returns {Promise<Schemas["GenerateAccepted"]>}
+   */
   generateScene(request, idempotencyKey) {
     return this.request("POST", "/api/video/generate", {
       body: request,
@@ -153,7 +260,13 @@ export class Api {
     });
   }
 
-  /** POST /api/storyboards/{id}/generate: {jobs, skipped, estimatedCost}. */
+  /**
+   * POST /api/storyboards/{id}/generate: {jobs, skipped, estimatedCost}.
+   * @param {string} storyboardId
+   * @param {BatchGenerateRequest} request
+   * @param {string} idempotencyKey
+   * @returns {Promise<Schemas["BatchGenerateAccepted"]>}
+   */
   generateScenes(storyboardId, request, idempotencyKey) {
     return this.request("POST", `/api/storyboards/${encodeURIComponent(storyboardId)}/generate`, {
       body: request,
@@ -161,34 +274,67 @@ export class Api {
     });
   }
 
+  /**
+   * @param {string} jobId
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<Schemas["JobStatus"]>}
+   */
   jobStatus(jobId, signal) {
     return this.request("GET", `/api/video/status/${encodeURIComponent(jobId)}`, { signal });
   }
 
+  /**
+   * @param {string} jobId
+   * @returns {Promise<Schemas["JobStatus"]>}
+   */
   cancelJob(jobId) {
     return this.request("POST", `/api/video/jobs/${encodeURIComponent(jobId)}/cancel`);
   }
 
+  /**
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<Schemas["Usage"]>}
+   */
   usage(signal) {
     return this.request("GET", "/api/usage?days=1", { signal });
   }
 
   // --- films ---------------------------------------------------------------------------------
 
-  /** POST /api/storyboards/{id}/compile: {compiledVideoId, status, scenesOrder}. */
+  /**
+   * POST /api/storyboards/{id}/compile: {compiledVideoId, status, scenesOrder}.
+   * @param {string} storyboardId
+   * @param {string[]} scenesOrder
+   * @param {string} idempotencyKey
+   * @returns {Promise<Schemas["CompileAccepted"]>}
+   */
   compileFilm(storyboardId, scenesOrder, idempotencyKey) {
+    /** @type {Schemas["CompileRequest"]} */
+    const body = { scenesOrder };
     return this.request("POST", `/api/storyboards/${encodeURIComponent(storyboardId)}/compile`, {
-      body: { scenesOrder },
+      body,
       headers: { "Idempotency-Key": idempotencyKey },
     });
   }
 
+  /**
+   * @param {string} id
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<Schemas["CompiledVideoOut"]>}
+   */
   film(id, signal) {
     return this.request("GET", `/api/compiled-videos/${encodeURIComponent(id)}`, { signal });
   }
 
+  /**
+   * @param {string} storyboardId
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<Schemas["CompiledVideoOut"][]>}
+   */
   async films(storyboardId, signal) {
     const path = `/api/storyboards/${encodeURIComponent(storyboardId)}/compiled-videos`;
-    return (await this.request("GET", path, { signal })).compiledVideos;
+    /** @type {Schemas["CompiledVideoList"]} */
+    const answer = await this.request("GET", path, { signal });
+    return answer.compiledVideos;
   }
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Who the user is and how requests prove it: the local "Dev user" (X-Dev-User header) or a
 // Cognito access token from the managed login (authorization code + PKCE), kept in this
 // tab's sessionStorage and sent as "Authorization: Bearer".
@@ -9,9 +10,20 @@ const TOKEN_KEY = "auth.token";
 const PENDING_KEY = "auth.pending";
 const EXPIRY_MARGIN_MS = 30_000; // treat a token as expired a little early: no 401 mid-save
 
+/** @typedef {import("./config.js").CognitoAuth} CognitoAuth */
+/** A signed-in user's token, as kept in sessionStorage. @typedef {{accessToken: string, expiresAt: number, sub: string, label: string}} Token */
+
 export class AuthError extends Error {}
 
 export class Session {
+  /**
+   * @param {import("./config.js").Config} config
+   * @param {object} [io] the browser's by default (tests pass their own)
+   * @param {Storage} [io.storage]
+   * @param {{assign(url: string): void}} [io.location]
+   * @param {typeof fetch} [io.fetchImpl]
+   * @param {() => number} [io.now]
+   */
   constructor(config, { storage = sessionStorage, location = window.location, fetchImpl = (...a) => fetch(...a), now = Date.now } = {}) {
     this.auth = config.auth;
     this.storage = storage;
@@ -24,21 +36,30 @@ export class Session {
     return this.auth.mode;
   }
 
-  /** The signed-in user's display name, or null. */
+  /**
+   * The signed-in user's display name, or null.
+   * @returns {string | null}
+   */
   get user() {
     if (this.mode === "dev") return this.storage.getItem(DEV_USER_KEY);
     const token = this.#token();
     return token ? token.label : null;
   }
 
-  /** A stable key for this user's local drafts. */
+  /**
+   * A stable key for this user's local drafts.
+   * @returns {string | null}
+   */
   get userKey() {
     if (this.mode === "dev") return this.user;
     const token = this.#token();
     return token ? token.sub : null;
   }
 
-  /** Headers proving who the caller is. */
+  /**
+   * Headers proving who the caller is.
+   * @returns {Record<string, string>}
+   */
   headers() {
     if (this.mode === "dev") {
       const user = this.user;
@@ -48,6 +69,7 @@ export class Session {
     return token ? { Authorization: `Bearer ${token.accessToken}` } : {};
   }
 
+  /** @param {string} user */
   signInDev(user) {
     const trimmed = user.trim();
     if (!trimmed) throw new AuthError("Enter a user name to sign in.");
@@ -60,10 +82,13 @@ export class Session {
     const verifier = randomString(32);
     const challenge = await s256Challenge(verifier);
     this.storage.setItem(PENDING_KEY, JSON.stringify({ state, verifier, returnTo }));
-    this.location.assign(authorizeUrl(this.auth, { state, challenge }));
+    this.location.assign(authorizeUrl(this.#cognito, { state, challenge }));
   }
 
-  /** Whether `url` is the managed login coming back to us (code or error, with state). */
+  /**
+   * Whether `url` is the managed login coming back to us (code or error, with state).
+   * @param {string} url
+   */
   isCallback(url) {
     const params = new URL(url).searchParams;
     return this.mode === "cognito" && params.has("state") && (params.has("code") || params.has("error"));
@@ -73,6 +98,8 @@ export class Session {
    * Finish a sign-in from the callback URL: check the state, exchange the code with the
    * verifier at /oauth2/token and keep the token. Returns the path to go back to.
    * The pending attempt is used once: a replayed callback fails.
+   * @param {string} url
+   * @returns {Promise<string>}
    */
   async completeSignIn(url) {
     const params = new URL(url).searchParams;
@@ -86,10 +113,10 @@ export class Session {
     }
     let response;
     try {
-      response = await this.fetch(`${this.auth.domain}/oauth2/token`, {
+      response = await this.fetch(`${this.#cognito.domain}/oauth2/token`, {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: tokenRequestBody(this.auth, { code: params.get("code"), verifier: pending.verifier }),
+        body: tokenRequestBody(this.#cognito, { code: String(params.get("code")), verifier: pending.verifier }),
       });
     } catch {
       throw new AuthError("Sign-in failed: the sign-in service is unreachable. Try again.");
@@ -113,7 +140,7 @@ export class Session {
   signOut() {
     this.storage.removeItem(DEV_USER_KEY);
     this.storage.removeItem(TOKEN_KEY);
-    if (this.mode === "cognito") this.location.assign(logoutUrl(this.auth));
+    if (this.mode === "cognito") this.location.assign(logoutUrl(this.#cognito));
   }
 
   /** The API said 401: this identity is no good any more (the user signs in again). */
@@ -122,6 +149,12 @@ export class Session {
     this.storage.removeItem(DEV_USER_KEY);
   }
 
+  /** The Cognito settings: only used in "cognito" mode. */
+  get #cognito() {
+    return /** @type {CognitoAuth} */ (this.auth);
+  }
+
+  /** @returns {Token | null} */
   #token() {
     const token = JSON.parse(this.storage.getItem(TOKEN_KEY) || "null");
     if (!token || token.expiresAt - EXPIRY_MARGIN_MS <= this.now()) return null;

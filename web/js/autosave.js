@@ -1,3 +1,4 @@
+// @ts-check
 // Auto-save of one storyboard, safe against lost updates.
 //
 // - A save starts SAVE_DELAY_MS after the last edit: one PATCH of the changed fields with
@@ -11,6 +12,13 @@
 
 import { ApiError, isTransient } from "./api.js";
 import { changedFields, editable, problems, rebase, same } from "./document.js";
+
+/** @typedef {import("./document.js").Doc} Doc */
+/** @typedef {import("./api.js").StoryboardWithJobs} StoryboardWithJobs */
+/** A version of a storyboard: the server's version number and its editable content. @typedef {{version: number, doc: Doc}} Base */
+/** A tab's unsaved edits: the user's version and the one it started from. @typedef {{version: number, base: Doc, doc: Doc}} Draft */
+/** The save state; each has its words in STATUS_TEXT. @typedef {keyof typeof STATUS_TEXT} SaveState */
+/** The API calls a saver makes. @typedef {Pick<import("./api.js").Api, "patchStoryboard" | "getStoryboard">} SaveApi */
 
 export const SAVE_DELAY_MS = 2000;
 export const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
@@ -28,15 +36,27 @@ export const STATUS_TEXT = {
 
 /** This tab's unsaved versions of storyboards, per user (sessionStorage). */
 export class Drafts {
+  /**
+   * @param {string | null} userKey
+   * @param {Storage} [storage]
+   */
   constructor(userKey, storage = sessionStorage) {
     this.prefix = `draft:${userKey}:`;
     this.storage = storage;
   }
 
+  /**
+   * @param {string} id
+   * @returns {Draft | null}
+   */
   load(id) {
     return JSON.parse(this.storage.getItem(this.prefix + id) || "null");
   }
 
+  /**
+   * @param {string} id
+   * @param {Draft} draft
+   */
   save(id, draft) {
     try {
       this.storage.setItem(this.prefix + id, JSON.stringify(draft));
@@ -45,6 +65,7 @@ export class Drafts {
     }
   }
 
+  /** @param {string} id */
   clear(id) {
     this.storage.removeItem(this.prefix + id);
   }
@@ -53,8 +74,10 @@ export class Drafts {
 /** One action retried with growing delays (RETRY_DELAYS_MS, the last one repeating). */
 class Backoff {
   attempt = 0;
-  timer = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  timer = undefined;
 
+  /** @param {() => void} action */
   later(action) {
     const delay = RETRY_DELAYS_MS[Math.min(this.attempt, RETRY_DELAYS_MS.length - 1)];
     this.attempt += 1;
@@ -67,20 +90,36 @@ class Backoff {
   }
 }
 
+/**
+ * Events: "state" (state changed), "change" (an edit), "saved" (detail: the server's answer),
+ * "conflict" (`theirs` loaded) and "replaced" (the base and document were replaced).
+ */
 export class Autosaver extends EventTarget {
+  /**
+   * @param {object} options
+   * @param {SaveApi} options.api
+   * @param {import("./api.js").Storyboard} options.storyboard as last read from the server
+   * @param {Drafts | null} [options.drafts] where this tab keeps unsaved edits
+   */
   constructor({ api, storyboard, drafts }) {
     super();
     this.api = api;
     this.id = storyboard.id;
     this.drafts = drafts;
+    /** @type {Base} */
     this.base = { version: storyboard.version, doc: editable(storyboard) }; // the server's, as last read
     this.doc = structuredClone(this.base.doc); // the user's current version
+    /** @type {SaveState} */
     this.state = "saved";
+    /** @type {import("./api.js").FieldProblem[]} */
     this.problems = []; // [{field, message}] while state is "invalid"
+    /** @type {StoryboardWithJobs | null} */
     this.theirs = null; // the server's storyboard while state is "conflict"
+    /** @type {Promise<void> | null} */
     this.running = null; // the save in progress
     this.again = false;
-    this.saveTimer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.saveTimer = undefined;
     this.backoff = new Backoff();
   }
 
@@ -97,7 +136,10 @@ export class Autosaver extends EventTarget {
     return STATUS_TEXT[this.state];
   }
 
-  /** Continue from a draft this tab kept (its base version may be older than the server's). */
+  /**
+   * Continue from a draft this tab kept (its base version may be older than the server's).
+   * @param {Draft} draft
+   */
   restore(draft) {
     this.base = { version: draft.version, doc: draft.base };
     this.doc = structuredClone(draft.doc);
@@ -105,7 +147,10 @@ export class Autosaver extends EventTarget {
     this.#schedule();
   }
 
-  /** A user edit: `mutate(doc)` changes the current version in place. */
+  /**
+   * A user edit: `mutate(doc)` changes the current version in place.
+   * @param {(doc: Doc) => void} mutate
+   */
   edit(mutate) {
     mutate(this.doc);
     this.#keepDraft();
@@ -114,7 +159,11 @@ export class Autosaver extends EventTarget {
     this.#schedule();
   }
 
-  /** Save now (e.g. before generating, or when the tab closes: `keepalive`). */
+  /**
+   * Save now (e.g. before generating, or when the tab closes: `keepalive`).
+   * @param {{keepalive?: boolean}} [options]
+   * @returns {Promise<void>}
+   */
   async save({ keepalive = false } = {}) {
     clearTimeout(this.saveTimer);
     if (this.running) {
@@ -151,17 +200,19 @@ export class Autosaver extends EventTarget {
 
   /** Keep the user's version: their edits re-applied onto the server's, saved with its version. */
   keepMine() {
-    const theirs = editable(this.theirs);
+    const server = /** @type {StoryboardWithJobs} */ (this.theirs); // offered once it is loaded
+    const theirs = editable(server);
     this.doc = rebase(this.base.doc, this.doc, theirs);
-    this.#replaceBase({ version: this.theirs.version, doc: theirs }, "dirty");
+    this.#replaceBase({ version: server.version, doc: theirs }, "dirty");
     return this.save();
   }
 
   /** Take the server's version; the user's edits are dropped (their choice). */
   takeTheirs() {
-    const theirs = editable(this.theirs);
+    const server = /** @type {StoryboardWithJobs} */ (this.theirs); // offered once it is loaded
+    const theirs = editable(server);
     this.doc = structuredClone(theirs);
-    this.#replaceBase({ version: this.theirs.version, doc: theirs }, "saved");
+    this.#replaceBase({ version: server.version, doc: theirs }, "saved");
   }
 
   /** Try again now (the connection is back). */
@@ -174,6 +225,10 @@ export class Autosaver extends EventTarget {
     this.backoff.cancel();
   }
 
+  /**
+   * @param {Partial<Doc>} changes
+   * @param {boolean} keepalive
+   */
   async #send(changes, keepalive) {
     const sent = structuredClone(this.doc);
     this.backoff.cancel();
@@ -189,6 +244,10 @@ export class Autosaver extends EventTarget {
     }
   }
 
+  /**
+   * @param {unknown} error
+   * @returns {Promise<void>}
+   */
   async #failed(error) {
     if (error instanceof ApiError && error.status === 412) return this.#fetchTheirs();
     if (error instanceof ApiError && error.status === 404) return this.#set("gone");
@@ -196,7 +255,7 @@ export class Autosaver extends EventTarget {
     if (isTransient(error)) return this.#retryLater(() => this.save());
     this.problems = error instanceof ApiError && error.fieldErrors.length
       ? error.fieldErrors
-      : [{ field: "", message: error.message }];
+      : [{ field: "", message: /** @type {Error} */ (error).message }];
     return this.#set("invalid");
   }
 
@@ -213,11 +272,19 @@ export class Autosaver extends EventTarget {
     }
   }
 
+  /**
+   * @param {() => void} action
+   * @param {SaveState} [state]
+   */
   #retryLater(action, state = "offline") {
     this.#set(state);
     this.backoff.later(action);
   }
 
+  /**
+   * @param {Base} base
+   * @param {SaveState} state
+   */
   #replaceBase(base, state) {
     this.base = base;
     this.theirs = null;
@@ -243,6 +310,7 @@ export class Autosaver extends EventTarget {
     this.saveTimer = setTimeout(() => this.save(), SAVE_DELAY_MS);
   }
 
+  /** @param {SaveState} state */
   #set(state) {
     if (this.state === state) return;
     this.state = state;

@@ -1,3 +1,4 @@
+// @ts-check
 // The runtime configuration (/config.json): where the API is and how users sign in.
 //
 // {"apiBaseUrl": "",                      // "" = this origin (the local gateway)
@@ -10,11 +11,27 @@
 // `make deploy` writes the deployed one from the stack's outputs (tools/webdeploy.py; a unit
 // test runs this module on what it writes).
 
+/** @typedef {{mode: "dev"}} DevAuth */
+/**
+ * @typedef {object} CognitoAuth
+ * @property {"cognito"} mode
+ * @property {string} domain the managed login's origin, no trailing slash
+ * @property {string} clientId
+ * @property {string} redirectUri
+ * @property {string} logoutUri
+ * @property {string[]} scopes
+ */
+/** @typedef {{apiBaseUrl: string, auth: DevAuth | CognitoAuth}} Config */
+
 export class ConfigError extends Error {}
 
 const COGNITO_FIELDS = ["domain", "clientId", "redirectUri"];
 
-/** Check a parsed config.json and return it normalized; ConfigError names what is wrong. */
+/**
+ * Check a parsed config.json and return it normalized; ConfigError names what is wrong.
+ * @param {any} raw whatever config.json held
+ * @returns {Config}
+ */
 export function parseConfig(raw) {
   if (!raw || typeof raw !== "object") throw new ConfigError("config.json is not a JSON object");
   const apiBaseUrl = String(raw.apiBaseUrl ?? "").replace(/\/+$/, "");
@@ -39,7 +56,11 @@ export function parseConfig(raw) {
   };
 }
 
-/** Fetch and check /config.json (never cached: it changes per deployment). */
+/**
+ * Fetch and check /config.json (never cached: it changes per deployment).
+ * @param {typeof fetch} [fetchImpl]
+ * @returns {Promise<Config>}
+ */
 export async function loadConfig(fetchImpl = fetch) {
   let response;
   try {

@@ -1,20 +1,48 @@
+// @ts-check
 // The editable part of a storyboard (name, presetKey, character, scenes) as plain data:
 // comparing versions, the PATCH body, and re-applying a user's edits onto a newer server
 // version after a conflict (a three-way merge: base = what the edits started from).
 
+/**
+ * A scene as the app edits it: its id, prompt and length, and whatever else it holds (kept).
+ * @typedef {{id: string, prompt?: string, durationSeconds?: number, [field: string]: unknown}} Scene
+ */
+/**
+ * The editable part of a storyboard.
+ * @typedef {object} Doc
+ * @property {string} name
+ * @property {string} presetKey
+ * @property {Record<string, unknown>} character
+ * @property {Scene[]} scenes
+ */
+/**
+ * One row of the conflict panel (undefined = absent on that side).
+ * @typedef {{label: string, server: unknown, mine: unknown, changedBy: "server" | "you" | "both"}} Difference
+ */
+
+/** @type {(keyof Doc)[]} */
 export const FIELDS = ["name", "presetKey", "character", "scenes"];
 
-/** The editable fields of a storyboard from the API, as a detached copy. */
+/**
+ * The editable fields of a storyboard from the API, as a detached copy.
+ * @param {import("./api.js").Storyboard} storyboard
+ * @returns {Doc}
+ */
 export function editable(storyboard) {
-  return structuredClone({
+  // The contract types scenes as JSON objects; each has its id (the server requires one).
+  return /** @type {Doc} */ (structuredClone({
     name: storyboard.name,
     presetKey: storyboard.presetKey,
     character: storyboard.character || {},
     scenes: storyboard.scenes || [],
-  });
+  }));
 }
 
-/** JSON with object keys sorted: PostgreSQL's JSONB does not keep key order. */
+/**
+ * JSON with object keys sorted: PostgreSQL's JSONB does not keep key order.
+ * @param {unknown} value
+ * @returns {string}
+ */
 export function canonical(value) {
   return JSON.stringify(value, (_key, v) =>
     v && typeof v === "object" && !Array.isArray(v)
@@ -22,12 +50,22 @@ export function canonical(value) {
       : v);
 }
 
+/**
+ * @param {unknown} a
+ * @param {unknown} b
+ */
 export function same(a, b) {
   return canonical(a) === canonical(b);
 }
 
-/** The top-level fields of `doc` that differ from `base`: the body of a PATCH. */
+/**
+ * The top-level fields of `doc` that differ from `base`: the body of a PATCH.
+ * @param {Doc} base
+ * @param {Doc} doc
+ * @returns {Partial<Doc>}
+ */
 export function changedFields(base, doc) {
+  /** @type {Record<string, unknown>} */
   const changes = {};
   for (const field of FIELDS) {
     if (!same(base[field], doc[field])) changes[field] = structuredClone(doc[field]);
@@ -35,29 +73,51 @@ export function changedFields(base, doc) {
   return changes;
 }
 
-/** A new, empty scene with an id unique within any storyboard. */
+/**
+ * A new, empty scene with an id unique within any storyboard.
+ * @returns {Scene}
+ */
 export function newScene() {
   return { id: `scene-${crypto.randomUUID().slice(0, 8)}`, prompt: "" };
 }
 
-/** What the user must fix before a save can succeed (the API would answer 400). */
+/**
+ * What the user must fix before a save can succeed (the API would answer 400).
+ * @param {Doc} doc
+ */
 export function problems(doc) {
+  /** @type {import("./api.js").FieldProblem[]} */
   const found = [];
   if (!doc.name.trim()) found.push({ field: "name", message: "The storyboard needs a name." });
   return found;
 }
 
+/**
+ * The keys that changed from `before` to `after`, set (or deleted) the same way in `target`.
+ * @template {Record<string, unknown>} T
+ * @param {T} target
+ * @param {Record<string, unknown>} before
+ * @param {Record<string, unknown>} after
+ * @returns {T}
+ */
 function applyKeyEdits(target, before, after) {
+  /** @type {Record<string, unknown>} */
+  const out = target;
   for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (same(before[key], after[key])) continue;
-    if (key in after) target[key] = structuredClone(after[key]);
-    else delete target[key];
+    if (key in after) out[key] = structuredClone(after[key]);
+    else delete out[key];
   }
   return target;
 }
 
-/** `primary` ids kept in `keep`, then each kept id of `secondary` missing from it inserted
- * after its nearest predecessor (in `secondary`) that is already placed. */
+/**
+ * `primary` ids kept in `keep`, then each kept id of `secondary` missing from it inserted
+ * after its nearest predecessor (in `secondary`) that is already placed.
+ * @param {string[]} primary
+ * @param {string[]} secondary
+ * @param {Set<string>} keep
+ */
 function weave(primary, secondary, keep) {
   const order = primary.filter((id) => keep.has(id));
   secondary.forEach((id, index) => {
@@ -72,9 +132,16 @@ function weave(primary, secondary, keep) {
   return order;
 }
 
+/**
+ * @param {Scene[]} base
+ * @param {Scene[]} mine
+ * @param {Scene[]} theirs
+ * @returns {Scene[]}
+ */
 function rebaseScenes(base, mine, theirs) {
   const baseById = new Map(base.map((s) => [s.id, s]));
   const mineIds = new Set(mine.map((s) => s.id));
+  /** @type {Map<string, Scene>} */
   const result = new Map();
   for (const scene of theirs) {
     const removedByMe = baseById.has(scene.id) && !mineIds.has(scene.id);
@@ -89,21 +156,26 @@ function rebaseScenes(base, mine, theirs) {
       result.set(scene.id, applyKeyEdits(result.get(scene.id) ?? structuredClone(before), before, scene));
     }
   }
-  const ids = (list) => list.map((s) => s.id);
-  const common = (list, other) => ids(list).filter((id) => other.some((s) => s.id === id));
+  const ids = (/** @type {Scene[]} */ list) => list.map((s) => s.id);
+  const common = (/** @type {Scene[]} */ list, /** @type {Scene[]} */ other) =>
+    ids(list).filter((id) => other.some((s) => s.id === id));
   const reorderedByMe = !same(common(base, mine), common(mine, base));
   const keep = new Set(result.keys());
   const order = reorderedByMe ? weave(ids(mine), ids(theirs), keep) : weave(ids(theirs), ids(mine), keep);
-  return order.map((id) => result.get(id));
+  return order.map((id) => /** @type {Scene} */ (result.get(id))); // order holds result's ids only
 }
 
 /**
  * The user's edits (from `base` to `mine`) re-applied onto `theirs`, the newer server
  * version: what the user changed wins, everything else is the server's.
+ * @param {Doc} base what the user's edits started from
+ * @param {Doc} mine
+ * @param {Doc} theirs
+ * @returns {Doc}
  */
 export function rebase(base, mine, theirs) {
   const out = structuredClone(theirs);
-  for (const field of ["name", "presetKey"]) {
+  for (const field of /** @type {const} */ (["name", "presetKey"])) {
     if (!same(base[field], mine[field])) out[field] = mine[field];
   }
   out.character = applyKeyEdits(out.character, base.character, mine.character);
@@ -111,13 +183,25 @@ export function rebase(base, mine, theirs) {
   return out;
 }
 
+/** @type {Record<string, string>} */
 const CHARACTER_LABELS = { name: "Character name", description: "Character description" };
 
+/**
+ * @param {string} id
+ * @param {Scene[]} mine
+ * @param {Scene[]} theirs
+ */
 function sceneLabel(id, mine, theirs) {
   const at = mine.findIndex((s) => s.id === id);
   return `Scene ${(at >= 0 ? at : theirs.findIndex((s) => s.id === id)) + 1}`;
 }
 
+/**
+ * @param {unknown} base
+ * @param {unknown} mine
+ * @param {unknown} theirs
+ * @returns {Difference["changedBy"]}
+ */
 function changedBy(base, mine, theirs) {
   const byServer = !same(base, theirs);
   const byMe = !same(base, mine);
@@ -127,9 +211,14 @@ function changedBy(base, mine, theirs) {
 /**
  * Where the server's version and the user's differ, field by field:
  * [{label, server, mine, changedBy: "server" | "you" | "both"}] (undefined = absent).
+ * @param {Doc} base
+ * @param {Doc} mine
+ * @param {Doc} theirs
  */
 export function differences(base, mine, theirs) {
+  /** @type {Difference[]} */
   const rows = [];
+  /** @type {(label: string, b: unknown, m: unknown, t: unknown, shown?: (v: any) => unknown) => void} */
   const add = (label, b, m, t, shown = (v) => v) => {
     if (same(m, t)) return;
     rows.push({ label, server: shown(t), mine: shown(m), changedBy: changedBy(b, m, t) });
@@ -140,26 +229,28 @@ export function differences(base, mine, theirs) {
   for (const key of keys) {
     add(CHARACTER_LABELS[key] || `Character ${key}`, base.character[key], mine.character[key], theirs.character[key]);
   }
+  /** @type {(list: Scene[]) => Map<string, Scene>} */
   const byId = (list) => new Map(list.map((s) => [s.id, s]));
   const [b, m, t] = [byId(base.scenes), byId(mine.scenes), byId(theirs.scenes)];
   for (const id of new Set([...m.keys(), ...t.keys(), ...b.keys()])) {
     const label = sceneLabel(id, mine.scenes, theirs.scenes);
-    if (!m.has(id) || !t.has(id)) {
-      const present = (map) => (map.has(id) ? map.get(id).prompt ?? "" : undefined);
+    const [mineScene, theirScene] = [m.get(id), t.get(id)];
+    if (!mineScene || !theirScene) {
+      const present = (/** @type {Map<string, Scene>} */ map) => (map.has(id) ? map.get(id)?.prompt ?? "" : undefined);
       add(label, present(b), present(m), present(t));
       continue;
     }
-    const fields = new Set([...Object.keys(m.get(id)), ...Object.keys(t.get(id))]);
+    const fields = new Set([...Object.keys(mineScene), ...Object.keys(theirScene)]);
     fields.delete("id");
     for (const field of fields) {
       const name = field === "prompt" ? "prompt" : field === "durationSeconds" ? "duration (seconds)" : field;
-      add(`${label} ${name}`, b.get(id)?.[field], m.get(id)[field], t.get(id)[field]);
+      add(`${label} ${name}`, b.get(id)?.[field], mineScene[field], theirScene[field]);
     }
   }
   // The order of the scenes all three versions have, shown as their prompts.
   const shared = [...m.keys()].filter((id) => t.has(id) && b.has(id));
-  const order = (d) => d.scenes.filter((s) => shared.includes(s.id)).map((s) => s.id);
-  const prompts = (ids) => ids.map((id) => m.get(id).prompt || "(no prompt)").join("\n");
+  const order = (/** @type {Doc} */ d) => d.scenes.filter((s) => shared.includes(s.id)).map((s) => s.id);
+  const prompts = (/** @type {string[]} */ ids) => ids.map((id) => m.get(id)?.prompt || "(no prompt)").join("\n");
   add("Scene order", order(base), order(mine), order(theirs), prompts);
   return rows;
 }

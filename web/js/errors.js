@@ -1,8 +1,10 @@
+// @ts-check
 // Errors shown to people: the API's {error, details} as a message and a list of field errors.
 
 import { ApiError, NetworkError } from "./api.js";
 import { h } from "./dom.js";
 
+/** @type {Record<string, string>} */
 const FIELD_NAMES = {
   name: "Storyboard name",
   presetKey: "Preset",
@@ -17,14 +19,22 @@ const FIELD_NAMES = {
   prompt: "Prompt",
 };
 
-/** "scenes.1.prompt" -> "Scene 2 prompt"; "apiKey" -> "API key". */
+/**
+ * "scenes.1.prompt" -> "Scene 2 prompt"; "apiKey" -> "API key".
+ * @param {string} field
+ */
 export function fieldLabel(field) {
   const scene = /^scenes\.(\d+)(?:\.(.+))?$/.exec(field);
   if (scene) return `Scene ${Number(scene[1]) + 1}${scene[2] ? ` ${scene[2]}` : ""}`;
   return FIELD_NAMES[field] || field;
 }
 
-/** One sentence saying what went wrong, for any error the API client throws. */
+/**
+ * One sentence saying what went wrong, for any error the API client throws (or any
+ * `{message}`).
+ * @param {unknown} error
+ * @returns {string}
+ */
 export function describe(error) {
   if (error instanceof NetworkError) return "The server could not be reached. Check your connection and try again.";
   if (error instanceof ApiError) {
@@ -32,10 +42,13 @@ export function describe(error) {
     if (error.status === 404) return `${error.message}: it may have been deleted, or it belongs to another account.`;
     return error.message;
   }
-  return error?.message || "Something went wrong.";
+  return /** @type {{message?: string} | null | undefined} */ (error)?.message || "Something went wrong.";
 }
 
-/** An alert with the message and, when the API named fields, what is wrong with each. */
+/**
+ * An alert with the message and, when the API named fields, what is wrong with each.
+ * @param {unknown} error as for describe()
+ */
 export function errorBox(error) {
   const fields = error instanceof ApiError ? error.fieldErrors : [];
   return h("div", { class: "error", role: "alert" },

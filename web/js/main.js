@@ -1,3 +1,4 @@
+// @ts-check
 // The app's entry point: configuration, sign-in, routing between views (history API, so
 // the server answers unknown paths with index.html), and keeping unsaved edits when the tab
 // closes (a warning, and a keepalive save).
@@ -12,29 +13,55 @@ import { editorView } from "./views/editor.js";
 import { keysView } from "./views/keys.js";
 import { listView } from "./views/list.js";
 
-const main = document.getElementById("main");
-const ctx = { main, savers: new Map(), navigate, forget, session: null, api: null, drafts: null, catalog: null };
+/**
+ * What every view is given.
+ * @typedef {object} Ctx
+ * @property {HTMLElement} main where views render
+ * @property {Map<string, import("./autosave.js").Autosaver>} savers storyboard id -> its saver (one per storyboard)
+ * @property {(path: string, state?: object) => void} navigate
+ * @property {(id: string) => void} forget a storyboard is gone: its saver and draft go too
+ * @property {Session} session
+ * @property {Api} api
+ * @property {Drafts} drafts this user's drafts
+ * @property {() => Promise<import("./catalog.js").Catalog>} catalog
+ * @property {number} [renderId] which render is current (a view that loaded late must not show)
+ */
+/** A view renders itself into ctx.main and gives what to do when it is left. @typedef {() => void} Leave */
+
+const main = /** @type {HTMLElement} */ (document.getElementById("main")); // index.html has it
+// boot() sets session, api and catalog before anything renders; render() sets drafts.
+const ctx = /** @type {Ctx} */ ({ main, savers: new Map(), navigate, forget });
+/** @type {Leave} */
 let leaveView = () => {};
 let renders = 0;
 
+/** @type {{pattern: RegExp, title: string, view: (match: RegExpExecArray, state: any) => Leave | Promise<Leave>}[]} */
 const ROUTES = [
   { pattern: /^\/$/, title: "My storyboards", view: () => listView(ctx) },
   { pattern: /^\/storyboards\/([0-9a-f-]{36})$/i, title: "Edit storyboard", view: (m, state) => editorView(ctx, m[1], state) },
   { pattern: /^\/keys$/, title: "Provider keys", view: () => keysView(ctx) },
 ];
 
+/**
+ * @param {string} path
+ * @param {object} [state] the view's history state (the editor's {focusName})
+ */
 function navigate(path, state = {}) {
   history.pushState(state, "", path);
   render();
 }
 
-/** A storyboard is gone (deleted here): its saver and draft go too. */
+/**
+ * A storyboard is gone (deleted here): its saver and draft go too.
+ * @param {string} id
+ */
 function forget(id) {
   ctx.savers.get(id)?.stop();
   ctx.savers.delete(id);
   ctx.drafts?.clear(id);
 }
 
+/** @param {string | null} [signInMessage] why the user must sign in (again) */
 async function render(signInMessage = null) {
   const current = ++renders;
   ctx.renderId = current;
@@ -46,7 +73,8 @@ async function render(signInMessage = null) {
     return;
   }
   ctx.drafts = new Drafts(ctx.session.userKey);
-  const route = ROUTES.map((r) => ({ ...r, match: r.pattern.exec(location.pathname) })).find((r) => r.match);
+  const route = ROUTES.map((r) => ({ ...r, match: r.pattern.exec(location.pathname) }))
+    .find((r) => r.match !== null);
   if (!route) {
     document.title = "Not found · Storyboards";
     replace(main, h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "/", "data-route": "" }, "Go to my storyboards")));
@@ -54,15 +82,15 @@ async function render(signInMessage = null) {
     return;
   }
   document.title = `${route.title} · Storyboards`;
-  const leave = await route.view(route.match, history.state || {});
+  const leave = await route.view(/** @type {RegExpExecArray} */ (route.match), history.state || {});
   if (current === renders) leaveView = leave;
   else leave(); // the user moved on while it loaded
 }
 
 function renderAccount() {
-  const account = document.getElementById("account");
+  const account = /** @type {HTMLElement} */ (document.getElementById("account"));
   const user = ctx.session.user;
-  document.getElementById("nav").hidden = !user;
+  /** @type {HTMLElement} */ (document.getElementById("nav")).hidden = !user;
   if (!user) {
     replace(account);
     return;
@@ -72,6 +100,7 @@ function renderAccount() {
     h("button", { type: "button", class: "secondary small", onclick: signOut }, "Sign out"));
 }
 
+/** @param {string | null} message */
 function showSignIn(message) {
   document.title = "Sign in · Storyboards";
   const problem = message ? h("div", { class: "error", role: "alert" }, h("p", {}, message)) : null;
@@ -82,13 +111,13 @@ function showSignIn(message) {
   } else {
     const inputId = newId("dev-user");
     const input = h("input", { id: inputId, type: "text", autocomplete: "username", required: true });
-    const onsubmit = (event) => {
+    const onsubmit = (/** @type {Event} */ event) => {
       event.preventDefault();
       try {
         ctx.session.signInDev(input.value);
         render();
       } catch (error) {
-        showSignIn(error.message);
+        showSignIn(/** @type {Error} */ (error).message);
       }
     };
     replace(main, h("h1", {}, "Sign in"), problem,
@@ -127,6 +156,10 @@ function signedOutByServer() {
   render("Your session has ended. Sign in again; edits not saved yet are kept in this tab.");
 }
 
+/**
+ * Save every storyboard with unsaved edits; whether there were any.
+ * @param {{keepalive: boolean}} options
+ */
 function flushAll({ keepalive }) {
   let unsaved = false;
   for (const saver of ctx.savers.values()) {
@@ -137,12 +170,14 @@ function flushAll({ keepalive }) {
   return unsaved;
 }
 
+/** @param {MouseEvent} event */
 function onLinkClick(event) {
-  const link = event.target.closest("a[data-route]");
+  const link = /** @type {Element} */ (event.target).closest("a[data-route]");
   if (!link || event.defaultPrevented || event.button !== 0) return;
   if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
   event.preventDefault();
-  if (link.getAttribute("href") !== location.pathname) navigate(link.getAttribute("href"));
+  const href = /** @type {string} */ (link.getAttribute("href")); // every a[data-route] has one
+  if (href !== location.pathname) navigate(href);
 }
 
 async function boot() {
@@ -150,7 +185,8 @@ async function boot() {
   try {
     config = await loadConfig();
   } catch (error) {
-    replace(main, h("h1", {}, "The app cannot start"), h("div", { class: "error", role: "alert" }, h("p", {}, error.message)));
+    const why = /** @type {Error} */ (error).message;
+    replace(main, h("h1", {}, "The app cannot start"), h("div", { class: "error", role: "alert" }, h("p", {}, why)));
     return;
   }
   ctx.session = new Session(config);
@@ -172,7 +208,7 @@ async function boot() {
       history.replaceState(null, "", returnTo);
     } catch (error) {
       history.replaceState(null, "", "/");
-      message = error.message;
+      message = /** @type {Error} */ (error).message;
     }
   }
   render(message);

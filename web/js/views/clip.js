@@ -1,3 +1,4 @@
+// @ts-check
 // One scene's clip: "Generate scene N" (the cost confirmed first), the job's status and
 // progress (marked when estimated), the stale mark, "Cancel" while in flight, and the clip
 // playing inline once completed. The editor's storyboard poll feeds `show`.
@@ -7,6 +8,10 @@ import { announce, confirmDialog, h, replace } from "../dom.js";
 import { describe, errorBox } from "../errors.js";
 import { formatCost, inFlight, normalizeJob } from "../generation.js";
 
+/** @typedef {import("../generation.js").Job} Job */
+/** A scene's request, its estimated cost and the lines the confirmation lists. @typedef {{request: import("../api.js").GenerateRequest, cost: number | null, items: string[]}} Prepared */
+
+/** @type {Record<string, string>} */
 const STATUS_WORDS = {
   pending: "Queued",
   processing: "Generating",
@@ -15,6 +20,7 @@ const STATUS_WORDS = {
   cancelled: "Cancelled",
 };
 
+/** @param {unknown} error */
 function keyLink(error) {
   const needsKey = error instanceof ApiError && error.status === 409 && /key/i.test(error.message);
   return needsKey ? h("p", {}, h("a", { href: "/keys", "data-route": "" }, "Add a provider key")) : null;
@@ -24,11 +30,18 @@ export class SceneClip {
   /**
    * `prepare()` gives {request, cost, items} for this scene (saving edits first) or throws why
    * it cannot; `onChange()` is told when a job was queued or cancelled here.
+   * @param {object} options
+   * @param {import("../api.js").Api} options.api
+   * @param {() => Promise<Prepared>} options.prepare
+   * @param {() => void} options.onChange
    */
   constructor({ api, prepare, onChange }) {
-    Object.assign(this, { api, prepare, onChange });
+    this.api = api;
+    this.prepare = prepare;
+    this.onChange = onChange;
     this.retryKey = new RetryKey();
     this.index = 0;
+    /** @type {Job | null} */
     this.job = null;
     this.refreshedUrl = false;
     this.button = h("button", { type: "button", class: "generate", onclick: () => this.generate() }, "Generate");
@@ -46,7 +59,10 @@ export class SceneClip {
       this.status, this.progress, this.staleMark, this.problem, this.media);
   }
 
-  /** The scene's position changed: names follow it ("Generate scene 2"). */
+  /**
+   * The scene's position changed: names follow it ("Generate scene 2").
+   * @param {number} index
+   */
   setIndex(index) {
     this.index = index;
     const n = index + 1;
@@ -56,6 +72,7 @@ export class SceneClip {
     this.media.querySelector("video")?.setAttribute("aria-label", `Scene ${n} clip`);
   }
 
+  /** @param {boolean} on */
   busy(on) {
     this.button.disabled = on;
     this.button.setAttribute("aria-busy", String(on));
@@ -116,15 +133,20 @@ export class SceneClip {
 
   /** The poll got no answer: a job in flight says so until the next one. */
   trouble() {
-    if (inFlight(this.job)) this.status.textContent = `${STATUS_WORDS[this.job.status]} · status unavailable, retrying`;
+    if (this.job && inFlight(this.job)) this.status.textContent = `${STATUS_WORDS[this.job.status]} · status unavailable, retrying`;
   }
 
-  /** Show a job (normalized). */
+  /**
+   * Show a job (normalized).
+   * @param {Job} job
+   */
   show(job) {
-    const known = this.job && this.job.jobId === job.jobId;
+    const shown = this.job;
+    const known = shown && shown.jobId === job.jobId;
     // Answers differ in what they carry (a cancel has no estimate): keep what earlier ones said.
     this.job = known
-      ? Object.fromEntries(Object.entries({ ...this.job, ...job }).map(([k, v]) => [k, v ?? this.job[k] ?? null]))
+      ? /** @type {Job} */ (Object.fromEntries(Object.entries({ ...shown, ...job })
+        .map(([k, v]) => [k, v ?? shown[/** @type {keyof Job} */ (k)] ?? null])))
       : job;
     const { status, progress, progressEstimated } = this.job;
     const running = inFlight(this.job);
@@ -144,6 +166,7 @@ export class SceneClip {
     if (status === "completed" && this.job.videoUrl) this.#play(this.job);
   }
 
+  /** @param {Job} job */
   #play(job) {
     const current = this.media.querySelector("video");
     if (current && current.dataset.jobId === job.jobId) return;

@@ -1,3 +1,4 @@
+// @ts-check
 // The conflict panels: after a 412, what differs between the server's version and the
 // user's, side by side, and the two ways out (keep mine, re-applied; or take the server's);
 // after a 404, the way to keep the user's version of a storyboard deleted elsewhere.
@@ -6,26 +7,36 @@ import { differences, editable } from "../document.js";
 import { h, newId, replace } from "../dom.js";
 import { errorBox } from "../errors.js";
 
+/** @type {Record<string, string>} */
 const WHO = {
   server: "changed on the server",
   you: "changed by you",
   both: "changed on both sides",
 };
 
+/** @param {unknown} value */
 function shown(value) {
   if (value === undefined || value === null) return h("em", {}, "(not set)");
   if (value === "") return h("em", {}, "(empty)");
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/**
+ * @param {string} title
+ * @param {unknown} value
+ */
 function version(title, value) {
   return h("div", { class: "version" }, h("h4", {}, title), h("p", { class: "value" }, shown(value)));
 }
 
-/** The panel for a saver in the "conflict" state (its `theirs` loaded). */
+/**
+ * The panel for a saver in the "conflict" state (its `theirs` loaded).
+ * @param {import("../autosave.js").Autosaver} saver
+ * @param {{onKeepMine: () => void, onTakeTheirs: () => void}} choices
+ */
 export function conflictPanel(saver, { onKeepMine, onTakeTheirs }) {
   const titleId = newId("conflict-title");
-  const theirs = saver.theirs;
+  const theirs = /** @type {import("../api.js").StoryboardWithJobs} */ (saver.theirs); // loaded: see above
   const rows = differences(saver.base.doc, saver.doc, editable(theirs));
   const saved = new Date(theirs.updatedAt).toLocaleString();
   return h("section", { class: "conflict", "aria-labelledby": titleId },
@@ -46,7 +57,10 @@ export function conflictPanel(saver, { onKeepMine, onTakeTheirs }) {
       + "made elsewhere to other fields stay. Use the server's version: your unsaved edits are dropped."));
 }
 
-/** The panel for a saver in the "gone" state: the user's version can become a new storyboard. */
+/**
+ * The panel for a saver in the "gone" state: the user's version can become a new storyboard.
+ * @param {{onSaveCopy: () => Promise<void>}} choices
+ */
 export function gonePanel({ onSaveCopy }) {
   const problem = h("div");
   const saveCopy = async () => {

@@ -1,3 +1,4 @@
+// @ts-check
 // The storyboard editor: name, preset, character, scenes; the save state at all times; the
 // conflict panel; clips (followed live with one storyboard poll), spend and films. Saving
 // itself is autosave.js's job.
@@ -15,14 +16,24 @@ import { GenerationPanel } from "./generate.js";
 import { ScenesEditor } from "./scenes.js";
 import { SpendPanel } from "./spend.js";
 
+/** @typedef {import("../main.js").Ctx} Ctx */
+/** @typedef {import("../api.js").StoryboardWithJobs} StoryboardWithJobs */
+/** @typedef {import("../catalog.js").Catalog} Catalog */
+/** @typedef {{key: string, label: string, multiline: boolean}} CharacterField */
+
+/** @type {CharacterField[]} */
 const CHARACTER_FIELDS = [
   { key: "name", label: "Character name", multiline: false },
   { key: "description", label: "Character description", multiline: true },
   { key: "appearance", label: "Character appearance", multiline: true },
 ];
 
-/** The saver of a storyboard: the one still running in this tab, or a new one (with this
- * tab's draft, if it kept one). One saver per storyboard, so never two PATCHes in flight. */
+/**
+ * The saver of a storyboard: the one still running in this tab, or a new one (with this
+ * tab's draft, if it kept one). One saver per storyboard, so never two PATCHes in flight.
+ * @param {Ctx} ctx
+ * @param {StoryboardWithJobs} storyboard
+ */
 function saverFor(ctx, storyboard) {
   const running = ctx.savers.get(storyboard.id);
   const stale = running && !running.unsaved && running.state === "saved" && running.base.version !== storyboard.version;
@@ -36,11 +47,19 @@ function saverFor(ctx, storyboard) {
   return saver;
 }
 
-/** Render the editor of storyboard `id` into ctx.main; returns the view's cleanup. */
+/**
+ * Render the editor of storyboard `id` into ctx.main; returns the view's cleanup.
+ * @param {Ctx} ctx
+ * @param {string} id
+ * @param {{focusName?: boolean}} [state] focus the name (a new storyboard)
+ * @returns {Promise<import("../main.js").Leave>}
+ */
 export async function editorView(ctx, id, { focusName = false } = {}) {
   replace(ctx.main, h("p", { class: "loading" }, "Loading storyboard…"));
   const renderId = ctx.renderId;
+  /** @type {StoryboardWithJobs} */
   let storyboard;
+  /** @type {Catalog | {error: unknown}} */
   let catalog;
   try {
     // Without the catalog the storyboard can still be edited; only generating waits for it.
@@ -69,10 +88,17 @@ export async function editorView(ctx, id, { focusName = false } = {}) {
 }
 
 class EditorView {
+  /**
+   * @param {Ctx} ctx
+   * @param {import("../autosave.js").Autosaver} saver
+   * @param {StoryboardWithJobs} storyboard
+   * @param {Catalog | {error: unknown}} catalog or why it could not be loaded
+   */
   constructor(ctx, saver, storyboard, catalog) {
     this.ctx = ctx;
     this.saver = saver;
     this.id = storyboard.id;
+    /** @type {Map<string, SceneClip>} */
     this.clips = new Map();
     this.status = h("p", { role: "status", class: "save-status" });
     this.conflict = h("div", { class: "conflict-slot" });
@@ -80,8 +106,8 @@ class EditorView {
     this.spend = new SpendPanel(ctx.api);
     this.generation = new GenerationPanel({
       api: ctx.api,
-      catalog: catalog.error ? null : catalog,
-      catalogError: catalog.error,
+      catalog: "error" in catalog ? null : catalog,
+      catalogError: "error" in catalog ? catalog.error : undefined,
       saver,
       storyboardId: this.id,
       clips: () => this.#jobs(),
@@ -107,10 +133,13 @@ class EditorView {
     this.nameError = h("p", { class: "field-error", id: newId("name-error"), hidden: true });
     this.nameInput = h("input", {
       id: nameId, type: "text", maxlength: "200", autocomplete: "off", "aria-describedby": this.nameError.id,
-      oninput: (e) => saver.edit((doc) => { doc.name = e.target.value; }),
+      oninput: (e) => saver.edit((doc) => { doc.name = /** @type {HTMLInputElement} */ (e.target).value; }),
     });
     const presetId = newId("preset");
-    this.preset = h("select", { id: presetId, onchange: (e) => saver.edit((doc) => { doc.presetKey = e.target.value; }) });
+    this.preset = h("select", {
+      id: presetId,
+      onchange: (e) => saver.edit((doc) => { doc.presetKey = /** @type {HTMLSelectElement} */ (e.target).value; }),
+    });
     this.character = CHARACTER_FIELDS.map((field) => ({ ...field, input: this.#characterInput(field) }));
 
     replace(ctx.main,
@@ -167,7 +196,10 @@ class EditorView {
     this.spend.refresh();
   }
 
-  /** Each scene's newest job from a storyboard answer; a job that just finished moves the spend. */
+  /**
+   * Each scene's newest job from a storyboard answer; a job that just finished moves the spend.
+   * @param {StoryboardWithJobs} board
+   */
   #showJobs(board) {
     let finished = false;
     for (const [sceneId, job] of sceneClips(board)) {
@@ -179,16 +211,22 @@ class EditorView {
     if (finished) this.spend.refresh();
   }
 
-  /** sceneId -> the newest job each scene's clip shows (from the poll or a generate answer). */
+  /**
+   * sceneId -> the newest job each scene's clip shows (from the poll or a generate answer).
+   * @returns {Map<string, import("../generation.js").Job>}
+   */
   #jobs() {
-    return new Map([...this.clips].filter(([, clip]) => clip.job).map(([sceneId, clip]) => [sceneId, clip.job]));
+    const shown = [...this.clips].filter(([, clip]) => clip.job);
+    return new Map(shown.map(([sceneId, clip]) => [sceneId, /** @type {import("../generation.js").Job} */ (clip.job)]));
   }
 
+  /** @param {CharacterField} field */
   #characterInput(field) {
     const attrs = {
       id: newId(`character-${field.key}`),
-      oninput: (e) => this.saver.edit((doc) => {
-        if (e.target.value) doc.character[field.key] = e.target.value;
+      oninput: (/** @type {Event} */ e) => this.saver.edit((doc) => {
+        const { value } = /** @type {HTMLInputElement | HTMLTextAreaElement} */ (e.target);
+        if (value) doc.character[field.key] = value;
         else delete doc.character[field.key];
       }),
     };
@@ -204,7 +242,7 @@ class EditorView {
       : [...PRESETS, { key: doc.presetKey, label: doc.presetKey }];
     this.preset.replaceChildren(...presets.map((p) => h("option", { value: p.key }, p.label)));
     this.preset.value = doc.presetKey;
-    for (const field of this.character) field.input.value = doc.character[field.key] ?? "";
+    for (const field of this.character) field.input.value = String(doc.character[field.key] ?? "");
     this.scenes.render();
   }
 
@@ -218,17 +256,18 @@ class EditorView {
     this.nameInput.setAttribute("aria-invalid", String(Boolean(nameProblem)));
     const others = saver.state === "invalid" ? saver.problems.filter((p) => p.field !== "name") : [];
     replace(this.problems, others.length ? errorBox({ message: "These changes cannot be saved yet:" }) : null);
-    if (others.length) this.problems.firstChild.append(h("ul", {}, others.map((p) => h("li", {}, p.message))));
+    if (others.length) /** @type {Element} */ (this.problems.firstChild).append(h("ul", {}, others.map((p) => h("li", {}, p.message))));
     if (saver.state === "gone") this.#showGone();
     else if (saver.state !== "conflict") replace(this.conflict);
   }
 
+  /** @param {boolean} [moveFocus] */
   #showConflict(moveFocus = true) {
     replace(this.conflict, conflictPanel(this.saver, {
       onKeepMine: () => { this.saver.keepMine(); announce("Your version is being saved on top of the server's"); },
       onTakeTheirs: () => { this.saver.takeTheirs(); announce("The server's version is shown"); },
     }));
-    if (moveFocus) this.conflict.querySelector("h2").focus();
+    if (moveFocus) /** @type {HTMLElement} */ (this.conflict.querySelector("h2")).focus();
   }
 
   #showGone() {
@@ -241,6 +280,7 @@ class EditorView {
     }));
   }
 
+  /** @param {string} sceneId */
   #clip(sceneId) {
     let clip = this.clips.get(sceneId);
     if (!clip) {

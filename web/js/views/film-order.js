@@ -1,3 +1,4 @@
+// @ts-check
 // The order of the scenes in the film: the storyboard's own order by default; the user can
 // move scenes earlier or later and leave scenes out (buttons and checkboxes, so the keyboard
 // works), and go back to the storyboard's order.
@@ -5,15 +6,23 @@
 import { announce, h, newId } from "../dom.js";
 import { sceneText } from "../generation.js";
 
+/** @typedef {import("../document.js").Scene} Scene */
+/** A scene's place in the film: in it or left out. @typedef {{id: string, included: boolean}} Entry */
+
+/** @param {Scene} scene */
 function excerpt(scene) {
   const text = sceneText(scene) ?? "(no prompt)";
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 
 export class FilmOrder {
-  /** `scenes()` gives the storyboard's scenes in their current order. */
+  /**
+   * `scenes()` gives the storyboard's scenes in their current order.
+   * @param {() => Scene[]} scenes
+   */
   constructor(scenes) {
     this.scenes = scenes;
+    /** @type {Entry[] | null} */
     this.custom = null; // [{id, included}] once the user changed something, else the scenes' order
     this.list = h("ol", { class: "film-order" });
     this.reset = h("button", { type: "button", class: "secondary small", hidden: true, onclick: () => this.#reset() },
@@ -25,7 +34,10 @@ export class FilmOrder {
       this.list, this.reset);
   }
 
-  /** [{id, included}] in film order: the custom order reconciled with the scenes as they are now. */
+  /**
+   * [{id, included}] in film order: the custom order reconciled with the scenes as they are now.
+   * @returns {Entry[]}
+   */
   get entries() {
     const scenes = this.scenes();
     if (!this.custom) return scenes.map((s) => ({ id: s.id, included: true }));
@@ -40,18 +52,29 @@ export class FilmOrder {
     return this.entries.filter((e) => e.included).map((e) => e.id);
   }
 
+  /** @param {string | null} [focus] a selector of what gets focus after */
   render(focus = null) {
     const scenes = this.scenes();
     const number = new Map(scenes.map((s, i) => [s.id, i + 1]));
     const byId = new Map(scenes.map((s) => [s.id, s]));
     const entries = this.entries;
-    this.list.replaceChildren(...entries.map((entry, at) => this.#item(entry, at, entries.length, number.get(entry.id), byId.get(entry.id))));
+    // Entries are reconciled with the scenes: each one has its number and scene.
+    this.list.replaceChildren(...entries.map((entry, at) =>
+      this.#item(entry, at, entries.length, /** @type {number} */ (number.get(entry.id)), /** @type {Scene} */ (byId.get(entry.id)))));
     this.reset.hidden = !this.custom;
-    if (focus) this.list.querySelector(focus)?.focus();
+    if (focus) /** @type {HTMLElement | null} */ (this.list.querySelector(focus))?.focus();
   }
 
+  /**
+   * @param {Entry} entry
+   * @param {number} at its place in the film
+   * @param {number} count how many entries
+   * @param {number} n its scene's number in the storyboard
+   * @param {Scene} scene
+   */
   #item(entry, at, count, n, scene) {
     const checkId = newId("film-include");
+    /** @type {(action: string, label: string, delta: number, disabled: boolean) => HTMLButtonElement} */
     const button = (action, label, delta, disabled) => h("button", {
       type: "button", class: "secondary small", dataset: { action }, disabled,
       onclick: () => this.#move(entry.id, delta),
@@ -59,7 +82,7 @@ export class FilmOrder {
     return h("li", { dataset: { filmSceneId: entry.id }, class: entry.included ? "" : "left-out" },
       h("input", {
         type: "checkbox", id: checkId, checked: entry.included,
-        onchange: (e) => this.#include(entry.id, e.target.checked, n),
+        onchange: (e) => this.#include(entry.id, /** @type {HTMLInputElement} */ (e.target).checked, n),
       }),
       h("label", { for: checkId }, `Include scene ${n}`, h("span", { class: "excerpt" }, ` ${excerpt(scene)}`)),
       h("span", { class: "film-tools" },
@@ -67,18 +90,28 @@ export class FilmOrder {
         button("later", "Move later", 1, at === count - 1)));
   }
 
+  /** @param {(entries: Entry[]) => void} mutate */
   #edit(mutate) {
     const entries = this.entries;
     mutate(entries);
     this.custom = entries;
   }
 
+  /**
+   * @param {string} id
+   * @param {boolean} included
+   * @param {number} n the scene's number
+   */
   #include(id, included, n) {
-    this.#edit((entries) => { entries.find((e) => e.id === id).included = included; });
+    this.#edit((entries) => { /** @type {Entry} */ (entries.find((e) => e.id === id)).included = included; });
     this.render(`[data-film-scene-id="${id}"] input`);
     announce(`Scene ${n} ${included ? "included in" : "left out of"} the film`);
   }
 
+  /**
+   * @param {string} id
+   * @param {number} delta -1 earlier, 1 later
+   */
   #move(id, delta) {
     let to = 0;
     let count = 0;

@@ -1,3 +1,4 @@
+// @ts-check
 // The storyboard's films: "Compile film" in the chosen order, each film's status and progress
 // (polled while it is being made), its <video> and a download link once completed; earlier
 // films listed newest first.
@@ -8,19 +9,38 @@ import { describe, errorBox } from "../errors.js";
 import { Poller } from "../generation.js";
 import { FilmOrder } from "./film-order.js";
 
+/** @typedef {import("../api.js").Schemas["CompiledVideoOut"]} CompiledVideo */
+/**
+ * A film as listed: the API's, or the one just asked for (until its first poll answers).
+ * @typedef {Pick<CompiledVideo, "id" | "status" | "progress" | "scenesOrder" | "createdAt"> & Partial<CompiledVideo>} Film
+ */
+
+/** @type {Record<string, string>} */
 const FILM_WORDS = { pending: "Queued", processing: "Compiling", completed: "Ready", failed: "Failed" };
 const ACTIVE = new Set(["pending", "processing"]);
 
+/** @param {number | null | undefined} bytes */
 function megabytes(bytes) {
   return bytes ? `${(bytes / 1_000_000).toFixed(1)} MB` : "";
 }
 
 export class FilmsPanel {
-  /** `saver` holds the storyboard being edited (its scenes, saved before compiling). */
+  /**
+   * `saver` holds the storyboard being edited (its scenes, saved before compiling).
+   * @param {object} options
+   * @param {import("../api.js").Api} options.api
+   * @param {import("../autosave.js").Autosaver} options.saver
+   * @param {string} options.storyboardId
+   */
   constructor({ api, saver, storyboardId }) {
-    Object.assign(this, { api, saver, storyboardId });
+    this.api = api;
+    this.saver = saver;
+    this.storyboardId = storyboardId;
+    /** @type {Film[]} */
     this.films = []; // newest first, as the API lists them
+    /** @type {Map<string, HTMLLIElement>} */
     this.items = new Map(); // film id -> its list item (kept while polled, so a playing video stays)
+    /** @type {Map<string, Poller<CompiledVideo>>} */
     this.pollers = new Map(); // film id -> Poller
     this.retryKey = new RetryKey();
     this.order = new FilmOrder(() => this.saver.doc.scenes);
@@ -69,6 +89,7 @@ export class FilmsPanel {
       const key = this.retryKey.for(scenesOrder);
       const accepted = await this.api.compileFilm(this.storyboardId, scenesOrder, key);
       this.retryKey.settle();
+      /** @type {Film} */
       const film = { id: accepted.compiledVideoId, status: accepted.status, progress: 0, scenesOrder: accepted.scenesOrder, createdAt: new Date().toISOString() };
       this.films = [film, ...this.films.filter((f) => f.id !== film.id)];
       this.#render();
@@ -83,15 +104,19 @@ export class FilmsPanel {
     }
   }
 
-  /** A 409 names the scenes without a clip: say which, by their number. */
+  /**
+   * A 409 names the scenes without a clip: say which, by their number.
+   * @param {unknown} error
+   */
   #explain(error) {
     const missing = error instanceof ApiError && error.status === 409 ? error.details?.scenesWithoutClip : null;
     if (!Array.isArray(missing)) return errorBox(error);
     const number = new Map(this.saver.doc.scenes.map((s, i) => [s.id, i + 1]));
-    const names = missing.map((id) => (number.has(id) ? `scene ${number.get(id)}` : id));
+    const names = missing.map((/** @type {string} */ id) => (number.has(id) ? `scene ${number.get(id)}` : id));
     return errorBox({ message: `No film yet: ${names.join(", ")} ${names.length === 1 ? "has" : "have"} no finished clip. Generate ${names.length === 1 ? "it" : "them"} first, or leave ${names.length === 1 ? "it" : "them"} out of the film.` });
   }
 
+  /** @param {string} id */
   #follow(id) {
     this.pollers.get(id)?.stop();
     const poller = new Poller({
@@ -108,6 +133,7 @@ export class FilmsPanel {
     poller.kick();
   }
 
+  /** @param {CompiledVideo} film */
   #update(film) {
     const at = this.films.findIndex((f) => f.id === film.id);
     if (at < 0) return;
@@ -122,7 +148,11 @@ export class FilmsPanel {
     this.list.replaceChildren(...this.films.map((film, at) => this.#renderItem(film, this.films.length - at)));
   }
 
-  /** The list item of film number `n` (counted from the oldest), updated in place. */
+  /**
+   * The list item of film number `n` (counted from the oldest), updated in place.
+   * @param {Film} film
+   * @param {number} n
+   */
   #renderItem(film, n) {
     let item = this.items.get(film.id);
     if (!item) {
@@ -138,16 +168,21 @@ export class FilmsPanel {
     if (film.status === "completed" && film.durationSeconds) parts.push(`${Number(film.durationSeconds).toFixed(1)} s`);
     if (film.status === "failed" && film.error) parts.push(film.error);
     parts.push(`scenes ${scenes}`);
-    item.querySelector(".film-status").textContent = parts.join(" · ");
-    const progress = item.querySelector("progress");
+    /** @type {HTMLElement} */ (item.querySelector(".film-status")).textContent = parts.join(" · ");
+    const progress = /** @type {HTMLProgressElement} */ (item.querySelector("progress"));
     progress.hidden = !ACTIVE.has(film.status);
     progress.value = film.progress ?? 0;
     if (film.status === "completed" && film.finalVideoUrl) this.#media(item, film, n);
     return item;
   }
 
+  /**
+   * @param {HTMLLIElement} item
+   * @param {Film} film a completed one, with its video
+   * @param {number} n
+   */
   #media(item, film, n) {
-    const slot = item.querySelector(".film-media");
+    const slot = /** @type {HTMLElement} */ (item.querySelector(".film-media"));
     if (slot.querySelector("video")) return;
     const video = h("video", { controls: true, preload: "metadata", playsinline: true, src: film.finalVideoUrl, "aria-label": `Film ${n}` });
     // Presigned URLs expire: on a load error, fetch a fresh one once.

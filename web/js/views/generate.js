@@ -1,3 +1,4 @@
+// @ts-check
 // Generating clips: the provider, model and size (from the catalog, kept per browser), what
 // one scene's clip costs, and "Generate all scenes" (every scene not in flight and not up to
 // date, its total cost confirmed first; what was queued and skipped shown after).
@@ -7,6 +8,12 @@ import { providerLabel, roundCost } from "../catalog.js";
 import { announce, confirmDialog, h, newId, replace } from "../dom.js";
 import { describe, errorBox } from "../errors.js";
 import { batchPlan, formatCost, sceneText, SKIP_REASONS } from "../generation.js";
+
+/** @typedef {import("../api.js").Schemas} Schemas */
+/** @typedef {import("../catalog.js").Catalog} Catalog */
+/** @typedef {import("../catalog.js").Settings} Settings */
+/** @typedef {import("../generation.js").Plan["generate"][number]} Planned */
+/** The lengths a scene may have now, and the default. @typedef {Settings & {allowed: number[], defaultSeconds: number}} DurationChoices */
 
 const SETTINGS_KEY = "generate.settings";
 
@@ -18,11 +25,15 @@ function loadSettings() {
   }
 }
 
+/** @param {(number | null)[]} costs a null (no price: such a scene is never planned) adds 0 */
 function sum(costs) {
-  return roundCost(costs.reduce((a, b) => a + b, 0));
+  return roundCost(costs.reduce((/** @type {number} */ a, b) => a + (b ?? 0), 0));
 }
 
-/** What a 429 means in numbers (its `details`): which cap, and how many scenes fit now. */
+/**
+ * What a 429 means in numbers (its `details`): which cap, and how many scenes fit now.
+ * @param {unknown} error
+ */
 export function capLines(error) {
   const d = error instanceof ApiError && error.status === 429 ? error.details ?? {} : {};
   const lines = [];
@@ -37,10 +48,26 @@ export class GenerationPanel {
    * `catalog` may be null (it could not be loaded: `catalogError` says why); `clips()` gives
    * sceneId -> the scene's newest clip; `onChange()` is told when jobs were queued (or a cap
    * answered); `onSettings()` when provider, model or size changed.
+   * @param {object} options
+   * @param {import("../api.js").Api} options.api
+   * @param {Catalog | null} options.catalog
+   * @param {unknown} [options.catalogError]
+   * @param {import("../autosave.js").Autosaver} options.saver
+   * @param {string} options.storyboardId
+   * @param {() => Map<string, import("../generation.js").Job>} options.clips
+   * @param {() => void} options.onChange
+   * @param {() => void} options.onSettings
    */
   constructor({ api, catalog, catalogError, saver, storyboardId, clips, onChange, onSettings }) {
-    Object.assign(this, { api, catalog, saver, storyboardId, clips, onChange, onSettings });
+    this.api = api;
+    this.catalog = catalog;
+    this.saver = saver;
+    this.storyboardId = storyboardId;
+    this.clips = clips;
+    this.onChange = onChange;
+    this.onSettings = onSettings;
     this.retryKey = new RetryKey(); // the calls stop at the first failure: one may be pending
+    /** @type {Record<string, HTMLSelectElement>} provider, model and size */
     this.selects = {};
     this.price = h("p", { class: "hint price" });
     this.problem = h("div", { class: "generate-problem" });
@@ -57,11 +84,15 @@ export class GenerationPanel {
     if (catalog) this.#showSettings(catalog.settle(loadSettings()));
   }
 
+  /** @returns {Settings} */
   get settings() {
     return { provider: this.selects.provider.value, model: this.selects.model.value, size: this.selects.size.value };
   }
 
-  /** The durations a scene may choose now: {defaultSeconds, allowed, model, size}, or null. */
+  /**
+   * The durations a scene may choose now: {defaultSeconds, allowed, model, size}, or null.
+   * @returns {DurationChoices | null}
+   */
   durationChoices() {
     if (!this.catalog) return null;
     const settings = this.settings;
@@ -69,7 +100,11 @@ export class GenerationPanel {
     return { ...settings, allowed, defaultSeconds: this.catalog.secondsFor(settings, undefined) };
   }
 
-  /** One scene's request and cost ("Generate scene N"), after saving; throws why it cannot. */
+  /**
+   * One scene's request and cost ("Generate scene N"), after saving; throws why it cannot.
+   * @param {string} sceneId
+   * @returns {Promise<import("./clip.js").Prepared>}
+   */
   async prepareScene(sceneId) {
     if (!this.catalog) throw new Error("Generating is not available: the model catalog could not be loaded.");
     if (!(await this.saver.saveAll())) throw new Error(`Not generated: ${this.saver.statusText}`);
@@ -92,10 +127,11 @@ export class GenerationPanel {
     try {
       if (!(await this.saver.saveAll())) throw new Error(`Not generated: ${this.saver.statusText}`);
       const settings = this.settings;
-      const plan = batchPlan(this.saver.doc.scenes, this.clips(), this.catalog, settings);
+      const catalog = /** @type {Catalog} */ (this.catalog); // the button is enabled only with one
+      const plan = batchPlan(this.saver.doc.scenes, this.clips(), catalog, settings);
       if (plan.problems.length) {
         replace(this.problem, errorBox({ message: "Some scenes cannot be generated with these settings:" }));
-        this.problem.firstChild.append(h("ul", {}, plan.problems.map((p) => h("li", {}, p))));
+        /** @type {Element} */ (this.problem.firstChild).append(h("ul", {}, plan.problems.map((p) => h("li", {}, p))));
         return;
       }
       const skipped = plan.skip.map((s) => `Scene ${s.index + 1} skipped: ${SKIP_REASONS[s.reason]}`);
@@ -120,10 +156,16 @@ export class GenerationPanel {
     }
   }
 
-  /** One batch call per clip length (the route takes one duration); results added up. */
+  /**
+   * One batch call per clip length (the route takes one duration); results added up.
+   * @param {Planned[]} entries
+   * @param {Settings} settings
+   */
   async #send(entries, settings) {
     const bySeconds = Map.groupBy(entries, (e) => e.seconds);
+    /** @type {Schemas["BatchGenerateAccepted"]} */
     const outcome = { jobs: [], skipped: [], estimatedCost: 0 };
+    /** @type {unknown} */
     let failure = null;
     for (const [seconds, group] of bySeconds) {
       const request = { ...settings, durationSeconds: seconds, sceneIds: group.map((e) => e.scene.id) };
@@ -143,9 +185,14 @@ export class GenerationPanel {
     this.onChange();
   }
 
+  /**
+   * @param {Schemas["BatchGenerateAccepted"]} outcome
+   * @param {unknown} failure why the calls stopped, or null
+   */
   #showOutcome(outcome, failure) {
     const number = new Map(this.saver.doc.scenes.map((s, i) => [s.id, i + 1]));
-    const queued = outcome.jobs.map((j) => number.get(j.sceneId)).sort((a, b) => a - b);
+    // The server queues only scenes it was asked for: each has its number.
+    const queued = outcome.jobs.map((j) => /** @type {number} */ (number.get(j.sceneId))).sort((a, b) => a - b);
     const lines = [];
     if (queued.length) {
       lines.push(h("p", {}, `Queued ${queued.length === 1 ? "1 scene" : `${queued.length} scenes`} (scene ${queued.join(", ")}). `
@@ -160,12 +207,13 @@ export class GenerationPanel {
     if (failure) {
       replace(this.problem, errorBox(failure));
       const extra = capLines(failure);
-      if (extra.length) this.problem.firstChild.append(h("ul", {}, extra.map((l) => h("li", {}, l))));
+      if (extra.length) /** @type {Element} */ (this.problem.firstChild).append(h("ul", {}, extra.map((l) => h("li", {}, l))));
     }
     announce(failure ? `Not all scenes were queued: ${describe(failure)}` : `Queued ${queued.length} of the scenes`);
   }
 
   #settingsFields() {
+    /** @type {(name: string, label: string, onchange: () => void) => HTMLDivElement} */
     const field = (name, label, onchange) => {
       const id = newId(`generate-${name}`);
       this.selects[name] = h("select", { id, onchange });
@@ -178,30 +226,38 @@ export class GenerationPanel {
       this.price);
   }
 
+  /** @param {Partial<Settings>} wanted */
   #changed(wanted) {
-    const settled = this.catalog.settle(wanted);
+    const settled = /** @type {Catalog} */ (this.catalog).settle(wanted); // these fields exist only with one
     localStorage.setItem(SETTINGS_KEY, JSON.stringify(settled));
     this.#showSettings(settled);
     this.onSettings();
   }
 
+  /** @param {Settings} settings settled: every part is offered */
   #showSettings(settings) {
-    const { catalog, selects } = this;
+    const { selects } = this;
+    const catalog = /** @type {Catalog} */ (this.catalog);
+    /** @type {(select: HTMLSelectElement, items: string[][], value: string) => void} */
     const options = (select, items, value) => {
       select.replaceChildren(...items.map(([v, label]) => h("option", { value: v }, label)));
       select.value = value;
     };
     options(selects.provider, catalog.providers.map((p) => [p.id, p.label]), settings.provider);
     options(selects.model, catalog.models(settings.provider).map((m) => [m.id, m.id]), settings.model);
-    const sizes = catalog.model(settings.model).sizes;
+    const sizes = /** @type {Schemas["ModelOffer"]} */ (catalog.model(settings.model)).sizes;
     options(selects.size, sizes.map((s) => [s.size, `${s.size} · ${formatCost(s.usdPerSecond)} per second`]), settings.size);
-    const offer = catalog.offer(settings.model, settings.size);
+    const offer = /** @type {Schemas["SizeOffer"]} */ (catalog.offer(settings.model, settings.size));
     this.price.textContent = `${formatCost(offer.usdPerSecond)} per second of video; lengths offered: `
       + `${offer.durations.join(", ")} s. Price source: ${offer.priceSource} (${offer.priceAsOf}).`;
   }
 
+  /**
+   * @param {Settings} settings
+   * @param {number | null} [seconds]
+   */
   #describeSettings(settings, seconds = null) {
-    const offer = this.catalog.offer(settings.model, settings.size);
+    const offer = /** @type {Schemas["SizeOffer"]} */ (/** @type {Catalog} */ (this.catalog).offer(settings.model, settings.size));
     const length = seconds ? `, ${seconds} s` : "";
     return `${providerLabel(settings.provider)} ${settings.model}, ${settings.size}${length} at ${formatCost(offer.usdPerSecond)} per second`;
   }

@@ -1,9 +1,14 @@
+// @ts-check
 // Provider keys: store, replace, remove. Only the last four characters are ever shown; the
 // key is typed into a password field that is cleared once saved.
 
 import { announce, confirmDialog, focusHeading, h, newId, replace } from "../dom.js";
 import { errorBox } from "../errors.js";
 
+/**
+ * @param {import("../main.js").Ctx} ctx
+ * @returns {Promise<import("../main.js").Leave>}
+ */
 export async function keysView(ctx) {
   const problem = h("div");
   const body = h("div", {}, h("p", { class: "loading" }, "Loading…"));
@@ -32,6 +37,10 @@ export async function keysView(ctx) {
 }
 
 class KeySection {
+  /**
+   * @param {import("../main.js").Ctx} ctx
+   * @param {import("../catalog.js").Provider} provider
+   */
   constructor(ctx, provider) {
     this.ctx = ctx;
     this.provider = provider;
@@ -56,11 +65,14 @@ class KeySection {
       this.problem);
   }
 
-  /** Show a key summary from the API (undefined or inactive: none stored). */
+  /**
+   * Show a key summary from the API (undefined or inactive: none stored).
+   * @param {import("../api.js").Schemas["ApiKeySummary"] | undefined} key
+   */
   show(key) {
-    const stored = Boolean(key?.isActive);
+    const stored = key?.isActive ? key : null;
     this.state.textContent = stored
-      ? `Stored: a key ending in ${key.last4}${key.lastUsedAt ? `, last used ${new Date(key.lastUsedAt).toLocaleString()}` : ""}.`
+      ? `Stored: a key ending in ${stored.last4}${stored.lastUsedAt ? `, last used ${new Date(stored.lastUsedAt).toLocaleString()}` : ""}.`
       : "No key stored.";
     this.submit.textContent = `${stored ? "Replace" : "Save"} ${this.provider.label} key`;
     this.removeButton.hidden = !stored;

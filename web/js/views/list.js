@@ -1,3 +1,4 @@
+// @ts-check
 // The storyboard list: newest first, search by name, load more (keyset cursor), create,
 // delete with confirmation.
 
@@ -9,6 +10,12 @@ import { errorBox } from "../errors.js";
 const PAGE_SIZE = 20;
 const SEARCH_DELAY_MS = 300;
 
+/** @typedef {import("../api.js").Storyboard} Storyboard */
+
+/**
+ * @param {import("../main.js").Ctx} ctx
+ * @returns {import("../main.js").Leave}
+ */
 export function listView(ctx) {
   const view = new ListView(ctx);
   focusHeading(ctx.main);
@@ -16,12 +23,16 @@ export function listView(ctx) {
 }
 
 class ListView {
+  /** @param {import("../main.js").Ctx} ctx */
   constructor(ctx) {
     this.ctx = ctx;
+    /** @type {string | null} */
     this.cursor = null;
     this.query = "";
+    /** @type {AbortController | null} */
     this.request = null; // AbortController of the page being fetched
-    this.searchTimer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.searchTimer = undefined;
     const searchId = newId("search");
     this.search = h("input", {
       id: searchId, type: "search", autocomplete: "off",
@@ -51,7 +62,10 @@ class ListView {
     clearTimeout(this.searchTimer);
   }
 
-  /** The first page for the current search, or (`more`) the next page. */
+  /**
+   * The first page for the current search, or (`more`) the next page.
+   * @param {boolean} [more]
+   */
   async load(more = false) {
     this.request?.abort();
     const controller = new AbortController();
@@ -69,7 +83,7 @@ class ListView {
       replace(this.problem);
       this.more.hidden = !page.nextCursor;
       this.#summarize(more ? `${page.storyboards.length} more loaded` : null);
-      if (more && firstNew) this.items.querySelector(`[data-id="${firstNew}"] a`)?.focus();
+      if (more && firstNew) /** @type {HTMLElement | null} */ (this.items.querySelector(`[data-id="${firstNew}"] a`))?.focus();
     } catch (error) {
       if (controller.signal.aborted) return;
       replace(this.problem, errorBox(error));
@@ -94,6 +108,10 @@ class ListView {
     }
   }
 
+  /**
+   * @param {Storyboard} storyboard
+   * @param {HTMLElement} item its list item
+   */
   async remove(storyboard, item) {
     const sure = await confirmDialog({
       title: `Delete “${storyboard.name}”?`,
@@ -115,6 +133,7 @@ class ListView {
     announce(`Deleted “${storyboard.name}”`);
   }
 
+  /** @param {string | null} [extra] */
   #summarize(extra = null) {
     const count = this.items.children.length;
     const found = this.query
@@ -124,6 +143,7 @@ class ListView {
     this.summary.textContent = [text, extra, this.cursor ? "more available" : null].filter(Boolean).join(", ");
   }
 
+  /** @param {Storyboard} storyboard */
   #item(storyboard) {
     const scenes = storyboard.scenes.length;
     const updated = new Date(storyboard.updatedAt);

@@ -1,3 +1,4 @@
+// @ts-check
 // The scenes of the editor: each scene's prompt and duration (one the chosen model offers),
 // add, remove, reorder (buttons, so it works from the keyboard), with names that follow the
 // order ("Scene 2 prompt").
@@ -5,7 +6,15 @@
 import { newScene } from "../document.js";
 import { announce, confirmDialog, h, newId } from "../dom.js";
 
-/** The options of a scene's duration select, and why its current value is refused (or null). */
+/** @typedef {import("../document.js").Doc} Doc */
+/** @typedef {import("../document.js").Scene} Scene */
+/** @typedef {import("./generate.js").DurationChoices} DurationChoices */
+
+/**
+ * The options of a scene's duration select, and why its current value is refused (or null).
+ * @param {DurationChoices | null} choices
+ * @param {number | undefined} current
+ */
 function durationOptions(choices, current) {
   const options = [["", choices ? `Default (${choices.defaultSeconds} s)` : "Default"]];
   for (const seconds of choices?.allowed ?? []) options.push([String(seconds), `${seconds} s`]);
@@ -13,13 +22,21 @@ function durationOptions(choices, current) {
   if (current && !options.some(([value]) => value === String(current))) {
     options.push([String(current), offered ? `${current} s` : `${current} s (not offered)`]);
   }
-  const problem = offered ? null : `${current} s is not offered by ${choices.model} at ${choices.size}: choose another length.`;
+  // Not offered: then choices are known (`?.` only for the type check).
+  const problem = offered ? null : `${current} s is not offered by ${choices?.model} at ${choices?.size}: choose another length.`;
   return { options, problem };
 }
 
 export class ScenesEditor {
   /** `clipFor(sceneId)` gives the scene's clip view (kept across re-renders); `durations()`
-   * what lengths the chosen model offers ({defaultSeconds, allowed, model, size} or null). */
+   * what lengths the chosen model offers ({defaultSeconds, allowed, model, size} or null).
+   * @param {object} options
+   * @param {import("../autosave.js").Autosaver} options.saver
+   * @param {(sceneId: string) => import("./clip.js").SceneClip} options.clipFor
+   * @param {(sceneId: string) => void} options.forgetClip
+   * @param {() => DurationChoices | null} options.durations
+   * @param {() => void} [options.onChange]
+   */
   constructor({ saver, clipFor, forgetClip, durations, onChange = () => {} }) {
     this.saver = saver;
     this.clipFor = clipFor;
@@ -38,10 +55,13 @@ export class ScenesEditor {
     return this.saver.doc.scenes;
   }
 
-  /** Rebuild the cards from the current version; then focus `focus` (a selector) if given. */
+  /**
+   * Rebuild the cards from the current version; then focus `focus` (a selector) if given.
+   * @param {string | null} [focus]
+   */
   render(focus = null) {
     this.list.replaceChildren(...this.scenes.map((scene, index) => this.#card(scene, index)));
-    if (focus) this.root.querySelector(focus)?.focus();
+    if (focus) /** @type {HTMLElement | null} */ (this.root.querySelector(focus))?.focus();
     this.onChange();
   }
 
@@ -52,6 +72,7 @@ export class ScenesEditor {
     announce(`Scene ${this.scenes.length} added`);
   }
 
+  /** @param {string} id */
   async remove(id) {
     const index = this.scenes.findIndex((s) => s.id === id);
     const scene = this.scenes[index];
@@ -70,6 +91,10 @@ export class ScenesEditor {
     announce(`Scene ${index + 1} removed`);
   }
 
+  /**
+   * @param {string} id
+   * @param {number} delta -1 up, 1 down
+   */
   move(id, delta) {
     const from = this.scenes.findIndex((s) => s.id === id);
     const to = from + delta;
@@ -86,6 +111,10 @@ export class ScenesEditor {
     announce(`Scene moved to position ${to + 1} of ${this.scenes.length}`);
   }
 
+  /**
+   * @param {Scene} scene
+   * @param {number} index
+   */
   #card(scene, index) {
     const n = index + 1;
     const promptId = newId("scene-prompt");
@@ -95,7 +124,9 @@ export class ScenesEditor {
       id: promptId,
       rows: "3",
       value: scene.prompt ?? "",
-      oninput: (event) => this.saver.edit((doc) => { this.#scene(doc, scene.id).prompt = event.target.value; }),
+      oninput: (event) => this.saver.edit((doc) => {
+        this.#scene(doc, scene.id).prompt = /** @type {HTMLTextAreaElement} */ (event.target).value;
+      }),
     });
     const { options, problem } = durationOptions(this.durations(), scene.durationSeconds);
     durationError.hidden = !problem;
@@ -104,9 +135,10 @@ export class ScenesEditor {
       id: durationId,
       "aria-describedby": durationError.id,
       "aria-invalid": String(Boolean(problem)),
-      onchange: (event) => this.#setDuration(scene.id, event.target.value),
+      onchange: (event) => this.#setDuration(scene.id, /** @type {HTMLSelectElement} */ (event.target).value),
     }, options.map(([value, label]) => h("option", { value }, label)));
     duration.value = scene.durationSeconds ? String(scene.durationSeconds) : "";
+    /** @type {(action: string, label: string, onclick: () => void, disabled: boolean) => HTMLButtonElement} */
     const tool = (action, label, onclick, disabled) => h("button", {
       type: "button", class: "secondary small", dataset: { action }, onclick, disabled,
     }, label, h("span", { class: "visually-hidden" }, ` scene ${n}`));
@@ -127,6 +159,10 @@ export class ScenesEditor {
       clip.root);
   }
 
+  /**
+   * @param {string} id
+   * @param {string} value "" for the default
+   */
   #setDuration(id, value) {
     this.saver.edit((doc) => {
       const scene = this.#scene(doc, id);
@@ -136,7 +172,11 @@ export class ScenesEditor {
     this.render(`[data-scene-id="${id}"] select`);
   }
 
+  /**
+   * @param {Doc} doc
+   * @param {string} id a scene it has
+   */
   #scene(doc, id) {
-    return doc.scenes.find((s) => s.id === id);
+    return /** @type {Scene} */ (doc.scenes.find((s) => s.id === id));
   }
 }

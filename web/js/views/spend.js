@@ -1,3 +1,4 @@
+// @ts-check
 // Today's spend against the daily cap, and jobs in flight against their cap (GET /api/usage):
 // shown in the editor, refreshed after each generate, cancel and finished clip.
 
@@ -6,13 +7,16 @@ import { describe } from "../errors.js";
 import { formatCost } from "../generation.js";
 
 export class SpendPanel {
+  /** @param {Pick<import("../api.js").Api, "usage">} api */
   constructor(api) {
     this.api = api;
+    /** @type {import("../api.js").Schemas["TodayUsage"] | null} */
     this.today = null;
     this.body = h("div", { class: "spend-body" }, h("p", { class: "loading" }, "Loading today's spend…"));
     const titleId = newId("spend-title");
     this.root = h("section", { class: "spend", "aria-labelledby": titleId },
       h("h2", { id: titleId }, "Spend today"), this.body);
+    /** @type {Promise<void> | null} */
     this.pending = null;
   }
 
@@ -25,6 +29,7 @@ export class SpendPanel {
     return this.pending;
   }
 
+  /** @param {import("../api.js").Schemas["TodayUsage"]} today */
   #show(today) {
     this.today = today;
     const share = today.dailyCap > 0 ? Math.min(100, Math.round((today.spent / today.dailyCap) * 100)) : 100;

@@ -1,4 +1,4 @@
-"""``make bench``: every figure of ARCHITECTURE.md's "Performance budgets", measured in one run.
+"""``make bench``: every figure of docs/architecture.md's "Performance budgets", measured in one run.
 
 Starts its own PostgreSQL, moto and fake providers, prints a table of ratios against floors
 measured in the same run, writes ``bench/results.json`` and cleans up (also on Ctrl-C).
@@ -21,7 +21,7 @@ from bench.stack import apply_base_env
 
 apply_base_env()  # before anything imports videogen: settings are read once
 
-from bench import cold, concurrency, film, filmpipe, growth, timetovideo, warm, worker  # noqa: E402
+from bench import cold, concurrency, film, filmpipe, growth, performance_doc, timetovideo, warm, worker  # noqa: E402
 from bench.report import HEADER, Report, machine, markdown_table, readme_rows, write_results  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
@@ -87,6 +87,7 @@ def main() -> int:
     print(f"make bench: {elapsed:.0f} s; {len(report.failed)} budget(s) missed")
     if not plan.only:
         print(f"wrote {write_results(report, info, elapsed, plan.quick)}")
+        print(f"wrote {performance_doc.write()}")
     return 0
 
 

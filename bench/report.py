@@ -81,7 +81,7 @@ def format_row(row: Row) -> str:
 
 
 def markdown_table(rows: list[Row]) -> str:
-    """The table for the README's Performance section."""
+    """The results table (docs/performance.md, and the end of make bench's output)."""
     lines = [
         "| figure | value | floor | ratio | unit | budget | ok |",
         "| --- | ---: | ---: | ---: | --- | --- | --- |",
@@ -106,7 +106,7 @@ KEY_INFO = (
 
 
 def readme_rows(rows: list[Row]) -> list[Row]:
-    """The rows for the README: every budgeted one, plus the informative rows that explain them."""
+    """The rows for the results table: every budgeted one, plus the informative rows that explain them."""
     return [r for r in rows if r.ok is not None or any(k in r.figure for k in KEY_INFO)]
 
 

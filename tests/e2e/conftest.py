@@ -162,15 +162,33 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def start_stack(home: Path, port: int) -> RunningStack:
-    """Start ``python -m devstack`` and wait for its ready line."""
+PORT_ATTEMPTS = 3
+
+
+def start_stack(home: Path, port: int, knobs: dict[str, str] = FAULT_KNOBS) -> RunningStack:
+    """Start ``python -m devstack`` (with the fault knobs unless told otherwise) and wait for its
+    ready line. A free port can be taken before the stack binds it (another worker's outgoing
+    connection draws from the same range): then it starts again on another one."""
+    for _ in range(PORT_ATTEMPTS - 1):
+        started = _start(home, port, knobs)
+        if started.process.poll() is None or "is in use" not in started.output():
+            return started
+        port = free_port()
+    return _start(home, port, knobs)
+
+
+def stack_port_of(stack: RunningStack) -> int:
+    return int(stack.base_url.rsplit(":", 1)[1])
+
+
+def _start(home: Path, port: int, knobs: dict[str, str]) -> RunningStack:
     env = dict(os.environ) | {
         "PORT": str(port),
         "DEVSTACK_HOME": str(home),
         "FAKE_PROVIDER_SECONDS": "1",
         "LOG_LEVEL": "INFO",
         "CORS_ORIGINS": ",".join(CORS_ORIGINS),
-        **FAULT_KNOBS,
+        **knobs,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack"],
@@ -196,6 +214,8 @@ def start_stack(home: Path, port: int) -> RunningStack:
     threading.Thread(target=read, daemon=True).start()
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while not ready.wait(0.2):
+        if process.poll() is not None and "is in use" in stack.output():
+            return stack  # start_stack tries another port
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             pytest.fail(f"the local stack did not start:\n{stack.output()}")
@@ -218,20 +238,22 @@ def stack_port() -> int:
 
 @pytest.fixture(scope="session")
 def stack(stack_home: Path, stack_port: int) -> Iterator[RunningStack]:
-    """The running stack, shared by the session (the last test stops it and starts another)."""
+    """The running stack, shared by the session (test_local_stack stops it with Ctrl-C and puts
+    the stack it starts again in its place)."""
     running = start_stack(stack_home, stack_port)
     yield running
     if running.process.poll() is None:
-        running.interrupt()
+        code, _ = running.interrupt()
+        assert code == 0, running.output()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``--dist loadgroup``, as ``make test`` runs), the e2e tests share a local
-    stack per worker (a session fixture: a PostgreSQL, moto, fakes and a process per function), so
-    they run as two groups, each on one worker with its own stack: the schemathesis run, the
-    longest test by far, and the rest. The unit and integration tests fill the workers meanwhile."""
+    """Under pytest-xdist (``--dist loadgroup``, as ``make test`` runs), the e2e tests run as two
+    groups of about the same length, each on one worker with its own local stack (a PostgreSQL,
+    moto, fakes and a process per function): the schemathesis run and the browser tests, and the
+    rest. The unit and integration tests fill the workers meanwhile."""
     e2e = Path(__file__).parent
     for item in items:
         if e2e in item.path.parents:
-            group = "local-stack-fuzz" if item.path.name == "test_fuzz.py" else "local-stack"
-            item.add_marker(pytest.mark.xdist_group(group))
+            browser_or_fuzz = item.path.name == "test_fuzz.py" or item.path.parent.name == "browser"
+            item.add_marker(pytest.mark.xdist_group("local-stack-b" if browser_or_fuzz else "local-stack-a"))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CORS_ORIGINS, Answer, RunningStack, alive, http, start_stack
+from tests.e2e.conftest import CORS_ORIGINS, Answer, RunningStack, alive, http, stack_port_of, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -212,7 +212,7 @@ def test_deleting_a_storyboard_makes_its_clip_urls_stop_working(stack):
 # --- last: stopping and starting again --------------------------------------------------------------
 
 
-def test_ctrl_c_stops_every_process_and_a_restart_finds_the_data(stack, stack_home, stack_port):
+def test_ctrl_c_stops_every_process_and_a_restart_finds_the_data(stack, stack_home):
     # Given data in every store: a storyboard (PostgreSQL), a stored key (KMS), a video (S3)
     board = new_storyboard(stack, "Survivor")
     job_id = generate(stack, board["id"], "sora")
@@ -232,20 +232,19 @@ def test_ctrl_c_stops_every_process_and_a_restart_finds_the_data(stack, stack_ho
     assert not alive(postmaster)
     assert "postgres stopped" in stack.output()
 
-    # When started again on the same data
-    again = start_stack(stack_home, stack_port)
-    try:
-        # Then the storyboard, the video and the stored key are all still there
-        assert again.call("GET", f"/api/storyboards/{board['id']}").status == 200
-        status = again.call("GET", f"/api/video/status/{job_id}").json
-        assert download(status["videoUrl"]).raw[4:8] == b"ftyp"
-        answer = again.call(
-            "POST",
-            "/api/video/generate",
-            {"storyboardId": board["id"], "sceneId": "scene-2", "provider": "sora"},
-        )
-        assert answer.status == 202
-        assert wait_until_done(again, answer.json["jobId"])["status"] == "completed"
-    finally:
-        code, _ = again.interrupt()
-    assert code == 0
+    # When started again on the same data (it then serves the rest of the session in its place;
+    # the session's end stops it with Ctrl-C and checks that it exits cleanly too)
+    again = start_stack(stack_home, stack_port_of(stack))
+    stack.process, stack.lines = again.process, again.lines
+
+    # Then the storyboard, the video and the stored key are all still there
+    assert stack.call("GET", f"/api/storyboards/{board['id']}").status == 200
+    status = stack.call("GET", f"/api/video/status/{job_id}").json
+    assert download(status["videoUrl"]).raw[4:8] == b"ftyp"
+    answer = stack.call(
+        "POST",
+        "/api/video/generate",
+        {"storyboardId": board["id"], "sceneId": "scene-2", "provider": "sora"},
+    )
+    assert answer.status == 202
+    assert wait_until_done(stack, answer.json["jobId"])["status"] == "completed"

@@ -20,7 +20,7 @@ Budget for API functions: ratio <= 1.2, and no provider SDK (openai, google.gena
 
 With SnapStart the import is paid once per published version, not per new container: what a
 restored container still pays before its first answer is the after-restore hook and a first
-request on a new connection (``restore`` rows, the status function against the bench's
+request on a new connection (``restore`` rows, the status_and_models function against the bench's
 database: the sample job, so a 200 when figure 1 seeded it, else a 404 after the same
 SELECT). They are told against a warm request and against the import, for information.
 Other functions (worker, sweeper, DLQ, migrate) are reported for information, and so is what
@@ -47,7 +47,7 @@ from bench.measure import median
 from bench.report import Report, Row, ratio
 
 REPO = Path(__file__).resolve().parents[1]
-API_FUNCTIONS = ("status", "storyboards", "generate", "jobs", "api_keys", "health")
+API_FUNCTIONS = ("status_and_models", "storyboards", "generate", "jobs", "api_keys", "health")
 FIRST_PARTY = ("videogen", "devstack", "bench", "app")
 COLD_BUDGET = 1.2
 
@@ -257,6 +257,6 @@ def run(report: Report, *, runs: int) -> None:
             continue
         for row in _rows(result):
             report.add(row)
-    report.add(tracer_row("status", max(7, runs - 4)))
-    for row in restore_rows("status", "status.get.200", max(5, runs - 6)):
+    report.add(tracer_row("status_and_models", max(7, runs - 4)))
+    for row in restore_rows("status_and_models", "status_and_models.get.200", max(5, runs - 6)):
         report.add(row)

@@ -1,6 +1,6 @@
 """The child process of figure 2: one timed import in a fresh interpreter, reported as JSON.
 
-``python -m bench.coldchild app functions/status`` imports ``app`` with that folder first on
+``python -m bench.coldchild app functions/status_and_models`` imports ``app`` with that folder first on
 ``sys.path``, as the Lambda runtime imports a handler module (``tools.functions``, loaded
 before the clock starts in both modes); ``python -m bench.coldchild libs`` imports the module
 names given as a JSON list on stdin, in order. Only the import itself is timed
@@ -8,7 +8,7 @@ names given as a JSON list on stdin, in order. Only the import itself is timed
 left out. The JSON line tells the seconds, the modules the import added, the names that
 could not be imported alone, and which provider SDKs ended up loaded.
 
-``python -m bench.coldchild restore functions/status <event>`` is SnapStart's critical path:
+``python -m bench.coldchild restore functions/status_and_models <event>`` is SnapStart's critical path:
 after the timed import and one request, the before-snapshot hook runs (what Lambda runs
 before taking the snapshot); then the after-restore hook and the first request after it (on
 a new connection) are timed together, and then warm requests one by one.

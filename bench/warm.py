@@ -143,7 +143,7 @@ class Env:
         self.floor_conn = psycopg.connect(conninfo, autocommit=True, prepare_threshold=None)
         self.admin = psycopg.connect(conninfo, autocommit=True)
         self.storyboards = lambdas.load_function("storyboards").lambda_handler
-        self.status = lambdas.load_function("status").lambda_handler
+        self.status = lambdas.load_function("status_and_models").lambda_handler
         generate = lambdas.load_function("generate")
         from videogen.api.resolver import api_handler  # noqa: PLC0415
 
@@ -252,7 +252,7 @@ def status_route(env: Env) -> RouteBench:
         env,
         "status",
         handler=env.status,
-        event=lambda: lambdas.event("status.get.200"),
+        event=lambda: lambdas.event("status_and_models.get.200"),
         repo=lambda s: video_jobs.get_status_for_user(s, USER, JOB_ID),
         floor=lambda c: c.execute(SQL_STATUS, (JOB_ID, USER)).fetchone(),
         max_statements=1,

@@ -19,7 +19,7 @@ FUNCTIONS = REPO / "functions"
 
 
 def handler_file(code_uri: Path, module: str) -> Path:
-    """The file of a Handler's module: ``app`` in ``functions/status`` is functions/status/app.py."""
+    """The file of a Handler's module: ``app`` in ``functions/health`` is functions/health/app.py."""
     return code_uri / f"{module.replace('.', '/')}.py"
 
 

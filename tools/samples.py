@@ -268,7 +268,7 @@ def api_samples() -> dict[str, dict[str, Any]]:
     groups = {
         "storyboards": _storyboards(),
         "generate": _generate(),
-        "status": _status(),
+        "status_and_models": _status(),
         "jobs": _jobs(),
         "api_keys": _api_keys(),
         "health": _health(),

@@ -21,7 +21,7 @@ from videogen.data.db import session_scope
 from videogen.data.models import VideoJob
 
 jobs_handler = load_function("jobs").lambda_handler
-status_handler = load_function("status").lambda_handler
+status_handler = load_function("status_and_models").lambda_handler
 generate_module = load_function("generate")
 USER = "user-123"
 
@@ -215,7 +215,7 @@ def test_usage_days_out_of_range_is_400(aws, days):
 
 
 def test_the_catalog_lists_every_model_with_prices_and_is_cacheable():
-    result = invoke(status_handler, load_event("status.models.200"))
+    result = invoke(status_handler, load_event("status_and_models.models.200"))
 
     assert result.status == 200
     assert result.headers["cache-control"].startswith("public, max-age=")
@@ -238,7 +238,7 @@ def test_the_catalog_lists_every_model_with_prices_and_is_cacheable():
 
 def test_the_catalog_needs_no_database(configure, count_statements):
     with count_statements() as c:
-        assert invoke(status_handler, load_event("status.models.200")).status == 200
+        assert invoke(status_handler, load_event("status_and_models.models.200")).status == 200
 
     assert c.count == 0
 
@@ -248,7 +248,7 @@ def test_the_estimate_a_generate_answers_is_the_catalogs_price(aws, make_storybo
     board = make_storyboard(USER)
     price = next(
         s["usdPerSecond"]
-        for m in invoke(status_handler, load_event("status.models.200")).body["models"]
+        for m in invoke(status_handler, load_event("status_and_models.models.200")).body["models"]
         if m["id"] == "sora-2"
         for s in m["sizes"]
         if s["size"] == "1280x720"

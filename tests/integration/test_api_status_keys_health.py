@@ -20,7 +20,7 @@ from videogen.data.repositories import api_keys, video_jobs
 from videogen.errors import Conflict
 from videogen.storage import bucket
 
-status_handler = load_function("status").lambda_handler
+status_handler = load_function("status_and_models").lambda_handler
 keys_handler = load_function("api_keys").lambda_handler
 health_handler = load_function("health").lambda_handler
 PLAINTEXT = "sk-live-secret-0123456789abcdefWXYZ"
@@ -29,7 +29,9 @@ PLAINTEXT = "sk-live-secret-0123456789abcdefWXYZ"
 def _status_of(job_id, sub: str = "user-123"):
     return invoke(
         status_handler,
-        with_changes(load_event("status.get.200"), sub=sub, path_parameters={"jobId": str(job_id)}),
+        with_changes(
+            load_event("status_and_models.get.200"), sub=sub, path_parameters={"jobId": str(job_id)}
+        ),
     )
 
 

@@ -16,7 +16,7 @@ from videogen.generation.prompt import compose_prompt, fingerprint
 from videogen.storage import bucket
 
 storyboards_handler = load_function("storyboards").lambda_handler
-status_handler = load_function("status").lambda_handler
+status_handler = load_function("status_and_models").lambda_handler
 USER = "user-123"
 CHARACTER = {"name": "Ada", "description": "a curious engineer"}
 SCENES = [{"id": "s1", "prompt": "Ada opens the lab door"}, {"id": "s2", "prompt": "Ada waves"}]
@@ -145,7 +145,8 @@ def test_veo_progress_is_estimated_from_the_typical_time_and_never_100(make_job,
 
     entry = _detail(board).body["storyboard"]["videoJobs"][0]
     status = invoke(
-        status_handler, with_changes(load_event("status.get.200"), path_parameters={"jobId": str(job.id)})
+        status_handler,
+        with_changes(load_event("status_and_models.get.200"), path_parameters={"jobId": str(job.id)}),
     ).body
 
     for seen in (entry, status):

@@ -16,7 +16,15 @@ HTTP_EVENTS = sorted(p.stem for p in EVENTS.glob("*.json") if HTTP_SAMPLE.match(
 
 def test_every_api_route_has_samples():
     functions = {HTTP_SAMPLE.match(name)["function"] for name in HTTP_EVENTS}  # type: ignore[index]
-    assert functions == {"storyboards", "generate", "status", "jobs", "api_keys", "health", "films"}
+    assert functions == {
+        "storyboards",
+        "generate",
+        "status_and_models",
+        "jobs",
+        "api_keys",
+        "health",
+        "films",
+    }
 
 
 def test_sample_files_are_what_the_generator_writes():

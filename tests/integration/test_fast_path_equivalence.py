@@ -160,7 +160,7 @@ def test_every_sample_and_bad_request_is_answered_alike_by_both_paths(seeded, ma
 
 def test_the_fast_path_serves_the_routes_it_can():
     # Given every API function's resolver, primed as before a SnapStart snapshot
-    for name in ("storyboards", "generate", "status", "jobs", "api_keys", "health", "films"):
+    for name in ("storyboards", "generate", "status_and_models", "jobs", "api_keys", "health", "films"):
         app = load_function(name).app
         routes = app.prime()
         # Then every route is on the fast path (none has middlewares or dependencies of its own)

@@ -43,15 +43,15 @@ def mixed(board, make_job):
 
 
 def _sweep(pipeline: FilmPipeline) -> dict[str, int]:
-    handler = load_function("generation_sweeper").build_handler(
+    handler = load_function("sweeper").build_handler(
         GenerationWorker(clock=pipeline.clock), films=FilmSteps(sender=pipeline.sender, clock=pipeline.clock)
     )
-    return handler(load_event("generation_sweeper.scheduled"), FakeLambdaContext())  # type: ignore[no-any-return]
+    return handler(load_event("sweeper.scheduled"), FakeLambdaContext())  # type: ignore[no-any-return]
 
 
 def _dead_letters(*bodies: str, receive_count: int = 4) -> dict[str, Any]:
-    handler = load_function("generation_dlq").build_handler()
-    event = sqs_event(bodies, receive_count=receive_count, template="generation_dlq.film-sqs")
+    handler = load_function("dead_letters").build_handler()
+    event = sqs_event(bodies, receive_count=receive_count, template="dead_letters.film-sqs")
     return handler(event, FakeLambdaContext())  # type: ignore[no-any-return]
 
 

@@ -168,7 +168,7 @@ def test_a_failed_send_still_answers_200_and_the_sweeper_cleans_up_later(
     # When the queue is back and the sweeper runs before the cleanup is stale: nothing yet
     configure(storage_cleanup_queue_url=aws.cleanup_queue_url)
     clock = ManualClock()
-    sweeper = load_function("generation_sweeper").build_handler(GenerationWorker(clock=clock))
+    sweeper = load_function("sweeper").build_handler(GenerationWorker(clock=clock))
     assert sweeper({}, FakeLambdaContext())["cleanups_resent"] == 0
     # and once it is stale, the sweeper sends it again and the consumer deletes everything
     clock.advance(timedelta(minutes=6).total_seconds())
@@ -315,7 +315,7 @@ def test_the_sweeper_resends_each_stale_cleanup_once_per_stale_period(aws, confi
     clock = ManualClock()
     configure(sweep_batch_size=2)
     clock.advance(600)
-    sweeper = load_function("generation_sweeper").build_handler(GenerationWorker(clock=clock), sender)
+    sweeper = load_function("sweeper").build_handler(GenerationWorker(clock=clock), sender)
 
     first, second = sweeper({}, FakeLambdaContext()), sweeper({}, FakeLambdaContext())
 

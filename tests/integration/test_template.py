@@ -45,7 +45,7 @@ PROVIDER_SDKS = ("openai", "google/genai")
 
 
 def handler_of(function: str) -> tuple[Path, str, str]:
-    """(CodeUri, module, attribute) of a function's Handler, e.g. (functions/status, app, lambda_handler)."""
+    """(CodeUri, module, attribute) of a function's Handler, e.g. (functions/health, app, lambda_handler)."""
     props = FUNCTIONS[function]
     module, _, attribute = props.get("Handler", GLOBAL_FUNCTION.get("Handler", "")).rpartition(".")
     return REPO_ROOT / props["CodeUri"], module, attribute

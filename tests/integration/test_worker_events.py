@@ -77,15 +77,21 @@ def _storage_cleanup(result: Any, fakes: Fakes) -> None:
 
 EXPECTATIONS: dict[str, Callable[[Any, Fakes], None]] = {
     "generation_worker.sqs-batch": _worker_batch,
-    "generation_dlq.sqs": _dead_letter,
-    "generation_dlq.film-sqs": _film_dead_letter,
-    "generation_sweeper.scheduled": _sweep,
+    "dead_letters.sqs": _dead_letter,
+    "dead_letters.film-sqs": _film_dead_letter,
+    "sweeper.scheduled": _sweep,
     "storage_cleanup.sqs": _storage_cleanup,
     "film_compiler.sqs": _film_plan,
 }
 NON_HTTP_EVENTS = sorted(
     p.stem
-    for pattern in ("generation_*.json", "film_*.json", "storage_cleanup.*.json")
+    for pattern in (
+        "generation_worker.*.json",
+        "dead_letters.*.json",
+        "sweeper.*.json",
+        "film_*.json",
+        "storage_cleanup.*.json",
+    )
     for p in EVENTS.glob(pattern)
 )
 
@@ -137,8 +143,8 @@ def test_sample_event_runs_through_its_handler(seeded, name):
     ("name", "model", "subject"),
     [
         ("generation_worker.sqs-batch", StepMessage, SAMPLE_JOB),
-        ("generation_dlq.sqs", StepMessage, SAMPLE_JOB),
-        ("generation_dlq.film-sqs", FilmStepMessage, SAMPLE_FILM),
+        ("dead_letters.sqs", StepMessage, SAMPLE_JOB),
+        ("dead_letters.film-sqs", FilmStepMessage, SAMPLE_FILM),
         ("film_compiler.sqs", FilmStepMessage, SAMPLE_FILM),
     ],
 )

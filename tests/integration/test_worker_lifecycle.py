@@ -25,7 +25,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning"
 
 USER = "user-123"
 generate = load_function("generate")
-status = load_function("status")
+status = load_function("status_and_models")
 worker = load_function("generation_worker")
 
 
@@ -60,7 +60,7 @@ def _generate(board: Any, **body: Any) -> str:
 
 
 def _status(job_id: str) -> dict[str, Any]:
-    event = with_changes(load_event("status.get.200"), sub=USER, path_parameters={"jobId": job_id})
+    event = with_changes(load_event("status_and_models.get.200"), sub=USER, path_parameters={"jobId": job_id})
     result = invoke(status.lambda_handler, event)
     assert result.status == 200, result.body
     return result.body  # type: ignore[no-any-return]

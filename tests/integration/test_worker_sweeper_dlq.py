@@ -32,13 +32,13 @@ pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning"
 
 
 def _sweep(pipeline: Pipeline) -> dict[str, int]:
-    handler = load_function("generation_sweeper").build_handler(pipeline.worker)
-    return handler(load_event("generation_sweeper.scheduled"), FakeLambdaContext())  # type: ignore[no-any-return]
+    handler = load_function("sweeper").build_handler(pipeline.worker)
+    return handler(load_event("sweeper.scheduled"), FakeLambdaContext())  # type: ignore[no-any-return]
 
 
 def _dead_letters(worker: GenerationWorker, *bodies: str, receive_count: int = 6) -> dict[str, Any]:
-    handler = load_function("generation_dlq").build_handler(worker)
-    event = sqs_event(bodies, receive_count=receive_count, template="generation_dlq.sqs")
+    handler = load_function("dead_letters").build_handler(worker)
+    event = sqs_event(bodies, receive_count=receive_count, template="dead_letters.sqs")
     return handler(event, FakeLambdaContext())  # type: ignore[no-any-return]
 
 
@@ -226,7 +226,7 @@ def test_a_step_sqs_gave_up_on_reaches_the_dlq_consumer_which_fails_the_job(new_
     [dead] = sqs.receive_message(QueueUrl=aws.dlq_url, AttributeNames=["All"])["Messages"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=aws.dlq_url, AttributeNames=["QueueArn"])["Attributes"]
     event = {"Records": [sqs_record(dead, dlq_arn["QueueArn"])]}
-    result = load_function("generation_dlq").lambda_handler(event, FakeLambdaContext())
+    result = load_function("dead_letters").lambda_handler(event, FakeLambdaContext())
 
     # Then the job failed, counting the worker's five attempts
     assert result == {"batchItemFailures": []}

@@ -62,7 +62,7 @@ def test_functions_get_only_settings_names_with_local_values():
 
 
 def test_function_environment_resolves_template_references_to_local_resources():
-    generate, status, keys = env_of("generate"), env_of("status"), env_of("api_keys")
+    generate, status, keys = env_of("generate"), env_of("status_and_models"), env_of("api_keys")
 
     assert generate["GENERATION_QUEUE_URL"] == "http://127.0.0.1:5000/123456789012/GenerationQueue"
     assert "VIDEOS_BUCKET" not in generate  # the template does not give it one

@@ -61,7 +61,7 @@ def gateway_event(
         ("storyboards.get.200", "GET", f"/api/storyboards/{samples.SAMPLE_STORYBOARD_ID}", "", b""),
         ("storyboards.list.200", "GET", "/api/storyboards", "limit=10", b""),
         ("storyboards.create.201", "POST", "/api/storyboards", "", b'{"name": "Pilot"}'),
-        ("status.get.200", "GET", f"/api/video/status/{samples.SAMPLE_JOB_ID}", "", b""),
+        ("status_and_models.get.200", "GET", f"/api/video/status/{samples.SAMPLE_JOB_ID}", "", b""),
         ("api_keys.put.200", "PUT", "/api/keys/sora", "", b'{"apiKey": "sk-x"}'),
     ],
 )
@@ -253,7 +253,7 @@ def test_sqs_record_carries_message_attributes_as_lambda_does():
 
 
 def test_scheduled_event_has_the_shape_of_the_sweeper_sample():
-    expected = load_event("generation_sweeper.scheduled")
+    expected = load_event("sweeper.scheduled")
 
     event = scheduled_event("Sweep", now=datetime(2026, 11, 1, 12, 5, tzinfo=UTC))
 

@@ -1,8 +1,8 @@
 """The generation worker: the one object the worker, dead-letter and sweeper functions call.
 
 ``functions/generation_worker`` parses SQS records into :class:`~videogen.messaging.messages.StepMessage`
-and calls :meth:`GenerationWorker.run` (submit, poll or cancel); ``functions/generation_dlq`` calls
-:meth:`GenerationWorker.give_up`; ``functions/generation_sweeper`` calls
+and calls :meth:`GenerationWorker.run` (submit, poll or cancel); ``functions/dead_letters`` calls
+:meth:`GenerationWorker.give_up`; ``functions/sweeper`` calls
 :meth:`GenerationWorker.sweep`. The rules live in ``submit``, ``poll``, ``provider_cancel``
 and ``sweep``; this class only routes to them. Nothing raises but unexpected trouble (database,
 S3 or KMS down, a bug), so that the caller fails that one message and SQS redelivers it.

@@ -113,12 +113,17 @@ def start_fakes(*, poll_after_ms: int | None = None, complete_after_polls: int =
         yield Fakes(sora, veo)
 
 
+WORKER_TIMEOUT_SECONDS = 180
+"""The generation worker's Timeout in template.yaml: its deadlines derive from it."""
+
+
 def settings_for(fakes: Fakes, **overrides: object) -> dict[str, object]:
     """Settings pointing both providers at the fakes (for the ``configure`` fixture)."""
     return {
         "sora_base_url": fakes.sora.base_url,
         "veo_base_url": fakes.veo.base_url,
         "provider_timeout_seconds": 5,
+        "function_timeout_seconds": WORKER_TIMEOUT_SECONDS,  # as deployed: the worker's own Timeout
     } | overrides
 
 

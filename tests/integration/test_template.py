@@ -35,6 +35,7 @@ from tests.integration.template_support import (
     as_list,
     events_of,
     policy_statements,
+    timeout_of,
 )
 from tools.functions import handler_file, import_handler_module
 from videogen.runtime.config import Settings
@@ -691,3 +692,28 @@ def test_sam_build_packages_the_layer_and_keeps_provider_sdks_out_of_api_functio
     assert sorted(p.name for p in (migrate / "migrations" / "versions").glob("*.py")) == sorted(
         p.name for p in (REPO_ROOT / "migrations" / "versions").glob("*.py")
     )
+
+
+# --- deadlines -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_deadline_derives_from_the_functions_own_timeout_and_leaves_room_to_answer(
+    function: str,
+) -> None:
+    # Given the function's Timeout and the FUNCTION_TIMEOUT_SECONDS the template gives it
+    timeout = timeout_of(function)
+    variables = GLOBAL_FUNCTION["Environment"]["Variables"] | (
+        FUNCTIONS[function].get("Environment", {}).get("Variables", {})
+    )
+    assert int(variables["FUNCTION_TIMEOUT_SECONDS"]) == timeout
+    # When its settings derive the deadlines from it
+    settings = Settings(function_timeout_seconds=timeout)
+    # Then a request whose database hangs at every step gives up with time left to answer
+    database = settings.db_connect_deadline_seconds + settings.dependency_deadline_seconds
+    assert database <= timeout * 0.7, (database, timeout)
+    # and so does one whose AWS call hangs through every attempt
+    aws = settings.aws_attempts * 2 * settings.aws_timeout_seconds
+    assert aws <= timeout * 0.6, (aws, timeout)
+    # and one whose provider hangs through its SDK's three attempts
+    assert 3 * settings.provider_deadline_seconds <= timeout * 0.5

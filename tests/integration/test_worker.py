@@ -74,7 +74,7 @@ def test_submit_stores_the_provider_job_and_schedules_the_first_poll(
 def test_the_providers_poll_hint_is_a_floor_of_the_poll_delays(aws, configure, make_job):
     # A hint past the 60 s the schedule waits at most: polling sooner than asked gains nothing
     with FakeSoraServer(complete_after_polls=2, poll_after_ms=90_000) as fake:
-        configure(sora_base_url=fake.base_url, provider_timeout_seconds=5)
+        configure(sora_base_url=fake.base_url, provider_timeout_seconds=5, function_timeout_seconds=180)
         store_key(USER, "sora")
         job = make_job(USER, **job_fields("sora", "p"))
         pipeline = Pipeline()

@@ -64,7 +64,9 @@ SORA = ProviderCase(
     name="sora",
     fake_class=FakeSoraServer,
     adapter=SoraProvider,
-    settings=lambda base_url: Settings(sora_base_url=base_url, provider_timeout_seconds=5),
+    settings=lambda base_url: Settings(
+        sora_base_url=base_url, provider_timeout_seconds=5, function_timeout_seconds=180
+    ),
     key="sk-test-secret-0123456789",
     revoked_key="sk-revoked",
     model="sora-2",
@@ -82,7 +84,9 @@ VEO = ProviderCase(
     name="veo",
     fake_class=FakeVeoServer,
     adapter=VeoProvider,
-    settings=lambda base_url: Settings(veo_base_url=base_url, provider_timeout_seconds=5),
+    settings=lambda base_url: Settings(
+        veo_base_url=base_url, provider_timeout_seconds=5, function_timeout_seconds=180
+    ),
     key="AIza-test-secret-0123456789",
     revoked_key="AIza-revoked",
     model="veo-3.1-generate-001",

@@ -189,12 +189,15 @@ def _register_error_handlers(app: ApiResolver) -> None:
         )
         return error_response(status, exc.message, exc.details)
 
-    # OperationalError: refused, "too many clients", RDS Proxy's borrow timeout; PoolTimeout: no
-    # connection free in the process's own pool within db_connect_timeout_seconds.
+    # OperationalError: refused, "too many clients", RDS Proxy's borrow timeout, a connection the
+    # deadline watchdog cut (a server that stopped answering); PoolTimeout: no connection free in
+    # the process's own pool in time. Retry-After says when to try again.
     @app.exception_handler([ServiceUnavailable, OperationalError, PoolTimeout])
     def _database_down(exc: Exception) -> Response[dict[str, Any]]:
         logger.error("dependency unavailable", extra={"error_type": type(exc).__name__})
-        return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "Service temporarily unavailable, try again")
+        answer = error_response(HTTPStatus.SERVICE_UNAVAILABLE, "Service temporarily unavailable, try again")
+        answer.headers["Retry-After"] = str(get_settings().retry_after_seconds)
+        return answer
 
     @app.not_found
     def _no_route(exc: NotFoundError) -> Response[dict[str, Any]]:

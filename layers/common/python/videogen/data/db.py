@@ -5,6 +5,11 @@ RDS IAM auth token fetched per *new connection* (RDS Proxy); ``DB_SECRET_ARN`` w
 credentials read from Secrets Manager. The pool is shaped for RDS Proxy: one connection,
 pre-ping, recycle under the proxy's idle timeout, and nothing that pins the proxy
 connection (no server-side prepared statements, no SET, no temp tables, no sequences).
+
+Every wait on the server has a deadline derived from the function's Timeout
+(``Settings.dependency_deadline_seconds``): connecting (libpq's ``connect_timeout``), borrowing
+from the pool (``pool_timeout``), and each statement, commit, rollback and idle pre-ping, kept on
+the client by :mod:`videogen.data.deadlines` (a frozen server never answers a server-side timeout).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from videogen.data import deadlines
+from videogen.data.deadlines import watchdog
 from videogen.errors import ServiceUnavailable
 from videogen.runtime import aws
 from videogen.runtime.config import Settings, get_settings
@@ -39,7 +46,7 @@ class DatabaseUnavailable(ServiceUnavailable):
 def _connect_args(settings: Settings) -> dict[str, Any]:
     # prepare_threshold=None: psycopg's automatic prepared statements pin RDS Proxy
     # connections (and make it send DEALLOCATE ALL on rollback).
-    return {"prepare_threshold": None, "connect_timeout": settings.db_connect_timeout_seconds}
+    return {"prepare_threshold": None, "connect_timeout": settings.db_connect_deadline_seconds}
 
 
 def _url_from_secret(settings: Settings) -> URL:
@@ -114,18 +121,19 @@ def build_engine(settings: Settings) -> Engine:
         pool_size=1,
         max_overflow=0,
         pool_recycle=settings.db_pool_recycle_seconds,
-        pool_timeout=settings.db_connect_timeout_seconds,
+        pool_timeout=settings.db_connect_deadline_seconds,
         connect_args=_connect_args(settings),
         # JSONB columns (scenes, character, metadata) parsed in Rust: several times json.loads' speed.
         json_deserializer=pydantic_core.from_json,
     )
-    _attach_pre_ping(engine, settings.db_ping_after_idle_seconds)
+    _attach_pre_ping(engine, settings.db_ping_after_idle_seconds, settings.dependency_deadline_seconds)
+    deadlines.attach(engine, settings.dependency_deadline_seconds)
     if iam:
         _attach_iam_token(engine, settings, _token_source)
     return engine
 
 
-def _attach_pre_ping(engine: Engine, idle_seconds: float) -> None:
+def _attach_pre_ping(engine: Engine, idle_seconds: float, deadline_seconds: float) -> None:
     """Pre-ping a pooled connection before use when it sat idle (a frozen Lambda container,
     a proxy that dropped it), not between back-to-back invocations of a warm one.
 
@@ -146,9 +154,10 @@ def _attach_pre_ping(engine: Engine, idle_seconds: float) -> None:
             return  # fresh from connect, or used moments ago
         autocommit = dbapi_conn.autocommit
         try:
-            dbapi_conn.autocommit = True
-            dbapi_conn.execute("SELECT 1")
-            dbapi_conn.autocommit = autocommit
+            with watchdog.deadline(dbapi_conn, deadline_seconds):
+                dbapi_conn.autocommit = True
+                dbapi_conn.execute("SELECT 1")
+                dbapi_conn.autocommit = autocommit
         except Exception as exc:
             raise DisconnectionError("pre-ping failed") from exc
 

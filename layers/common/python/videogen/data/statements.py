@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 from videogen.data.db import get_engine
+from videogen.data.deadlines import watchdog
 from videogen.runtime import snapstart
+from videogen.runtime.config import get_settings
 
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 _built: list[Statement] = []
@@ -107,10 +109,11 @@ class Runner:
             for listener in self._engine.dispatch.before_cursor_execute:
                 listener(self._sa_connection, None, sql, params, None, False)
         try:
-            cursor = self._dbapi.execute(sql, params)
-            # pgresult.nfields, not description: description builds a Column object per column.
-            result = cursor.pgresult
-            return cursor.fetchall() if result is not None and result.nfields else []
+            with watchdog.deadline(self._dbapi, get_settings().dependency_deadline_seconds):
+                cursor = self._dbapi.execute(sql, params)
+                # pgresult.nfields, not description: description builds a Column object per column.
+                result = cursor.pgresult
+                return cursor.fetchall() if result is not None and result.nfields else []
         except psycopg.Error as error:
             raise exc.DBAPIError.instance(sql, params, error, psycopg.Error) from error
 
@@ -139,7 +142,8 @@ def connection(*, transaction: bool = False) -> Iterator[Runner]:
         dbapi.autocommit = not transaction
         yield Runner(dbapi, engine)
         if transaction:
-            dbapi.commit()
+            with watchdog.deadline(dbapi, get_settings().dependency_deadline_seconds):
+                dbapi.commit()
     except BaseException as error:
         _settle(pooled, dbapi, engine, error)
         raise

@@ -84,7 +84,7 @@ def _lease(steps: JobSteps, job_id: uuid.UUID) -> Lease | Outcome:
         until = _leased_until(state)
         if state.get("state") == "requested" and until is not None and now < until:
             return "in-flight"
-        lease_for = steps.config.provider_timeout_seconds * 3 + _LEASE_MARGIN_SECONDS  # the SDKs retry
+        lease_for = steps.config.provider_deadline_seconds * 3 + _LEASE_MARGIN_SECONDS  # the SDKs retry
         attempts = int(state.get("attempts", 0)) + 1
         return {
             "provider_cancel": {

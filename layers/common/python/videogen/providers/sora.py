@@ -63,7 +63,7 @@ class SoraProvider(ClosesClient):
         self._client = openai.OpenAI(
             api_key=api_key,
             base_url=settings.sora_base_url,
-            timeout=settings.provider_timeout_seconds,
+            timeout=settings.provider_deadline_seconds,
             max_retries=0,
         )
         # Same connection pool; reads are safe to repeat, so the SDK may retry them.

@@ -88,7 +88,7 @@ class VeoProvider(ClosesClient):
 
     def __init__(self, api_key: str, settings: Settings) -> None:
         self._api_key = api_key
-        self._timeout = settings.provider_timeout_seconds
+        self._timeout = settings.provider_deadline_seconds
         base_url = settings.veo_base_url or _DEFAULT_BASE_URL
         # The key may follow a video uri only to the API's own host or Google's API hosts.
         self._trusted_host = urlsplit(base_url).hostname or ""

@@ -23,9 +23,6 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
-CONNECT_TIMEOUT_SECONDS = 5
-READ_TIMEOUT_SECONDS = 10
-MAX_ATTEMPTS = 3
 SECRET_MAX_AGE_SECONDS = 24 * 3600
 """Secrets are read once per container in practice: a Lambda container lives a few hours at most."""
 _client_lock = threading.Lock()  # boto3's default session is not thread-safe while making clients
@@ -47,16 +44,18 @@ def client(service: Literal["secretsmanager"], **config: Any) -> SecretsManagerC
 @overload
 def client(service: Literal["sqs"], **config: Any) -> SQSClient: ...
 def client(service: str, **config: Any) -> Any:
-    """A new boto3 client for ``service`` in the configured region: 5 s to connect, 10 s to
-    read, standard retry mode with 3 attempts. ``config`` overrides or adds botocore ``Config``
-    options (e.g. ``read_timeout=60``, ``signature_version="s3v4"``)."""
+    """A new boto3 client for ``service`` in the configured region, its timeouts and attempts
+    derived from the function's Timeout (``Settings.aws_timeout_seconds``, ``aws_attempts``:
+    a frozen endpoint is given up in time to answer), standard retry mode. ``config`` overrides or
+    adds botocore ``Config`` options (e.g. ``read_timeout=60``, ``signature_version="s3v4"``)."""
     import boto3  # noqa: PLC0415
     from botocore.config import Config  # noqa: PLC0415
 
+    settings = get_settings()
     options: dict[str, Any] = {
-        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-        "read_timeout": READ_TIMEOUT_SECONDS,
-        "retries": {"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        "connect_timeout": settings.aws_timeout_seconds,
+        "read_timeout": settings.aws_timeout_seconds,
+        "retries": {"mode": "standard", "max_attempts": settings.aws_attempts},
     }
     region = get_settings().aws_region
     # The overloads above give callers the typed client; boto3's own stubs want a literal name.

@@ -29,11 +29,20 @@ class Settings(BaseSettings):
     # TLS to RDS Proxy (DB_HOST): "require"; "verify-full" with the RDS CA bundle; tests on a
     # local server without TLS set "disable".
     db_sslmode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
+    # At most this long to connect (libpq's connect_timeout) and to wait for a pooled connection;
+    # capped by dependency_deadline_seconds below.
     db_connect_timeout_seconds: int = 5
     # Under RDS Proxy's IdleClientTimeout (template: 1800 s) and the IAM token's 15 min life.
     db_pool_recycle_seconds: int = 600
     # Ping a pooled connection before use only after it sat idle this long (frozen container).
     db_ping_after_idle_seconds: float = 5.0
+
+    # The function's own Timeout (template.yaml sets FUNCTION_TIMEOUT_SECONDS beside each Timeout,
+    # and a test keeps the two equal): every call that leaves the function has a deadline derived
+    # from it, so a hung dependency is answered (503, or a retry for the workers) in time.
+    function_timeout_seconds: int = Field(default=15, ge=3, le=900)
+    # Sent with every 503 a dependency's outage causes: when to try again.
+    retry_after_seconds: int = Field(default=5, ge=1, le=120)
 
     aws_region: str = "us-east-1"
     # Powertools reads its own POWERTOOLS_* variables; the namespace also has a default here
@@ -88,6 +97,36 @@ class Settings(BaseSettings):
     film_step_lease_seconds: int = Field(default=960, ge=1)
     # An active film older than this fails (a 200-clip film needs well under an hour).
     film_max_wait_seconds: int = Field(default=7200, ge=60)
+
+    @property
+    def dependency_deadline_seconds(self) -> float:
+        """How long one call to a dependency (a statement, a connect, an AWS request) may take:
+        under a third of the function's Timeout, so that a connect, a statement and the answer
+        all fit in it, and never more than 10 s."""
+        return min(10.0, max(1.0, self.function_timeout_seconds * 0.3))
+
+    @property
+    def db_connect_deadline_seconds(self) -> int:
+        """libpq's connect_timeout (whole seconds, at least 2 as libpq requires)."""
+        return max(2, min(self.db_connect_timeout_seconds, int(self.dependency_deadline_seconds)))
+
+    @property
+    def provider_deadline_seconds(self) -> float:
+        """One provider call's timeout (``provider_timeout_seconds`` at most): its SDK's three
+        attempts take under half the function's Timeout."""
+        return min(self.provider_timeout_seconds, self.function_timeout_seconds * 0.15)
+
+    @property
+    def aws_timeout_seconds(self) -> float:
+        """botocore's connect and read timeouts: half a dependency deadline each."""
+        return min(5.0, self.dependency_deadline_seconds / 2)
+
+    @property
+    def aws_attempts(self) -> int:
+        """botocore's attempts per AWS call (at most 3): as many as fit, each waiting its whole
+        connect and read timeouts, in six tenths of the function's Timeout."""
+        attempt = 2 * self.aws_timeout_seconds
+        return max(1, min(3, int(self.function_timeout_seconds * 0.6 // attempt)))
 
 
 @lru_cache(maxsize=1)

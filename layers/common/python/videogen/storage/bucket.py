@@ -47,8 +47,11 @@ class StorageUnavailable(StorageError, ServiceUnavailable):
 
 @lru_cache(maxsize=1)
 def _s3() -> S3Client:
-    # Video bodies stream through this client: reads get a minute, not the default 10 s.
-    return aws.client("s3", signature_version="s3v4", read_timeout=60)
+    # Video bodies stream through this client: a read may wait up to a minute where the function's
+    # Timeout leaves room for it (the worker's), never longer than a third of that Timeout.
+    settings = get_settings()
+    read_timeout = max(settings.aws_timeout_seconds, min(60.0, settings.function_timeout_seconds * 0.3))
+    return aws.client("s3", signature_version="s3v4", read_timeout=read_timeout)
 
 
 def reset_clients() -> None:

@@ -7,6 +7,9 @@ one line back, ``ok ...`` or ``error ...``:
 - ``postgres down <seconds>``: stop PostgreSQL now (fast shutdown), start it again after that long;
 - ``aws down <seconds>``: moto stops serving (connections refused, open ones cut) and comes back
   after that long with its queues, objects and keys as they were;
+- ``postgres freeze <seconds>``, ``aws freeze <seconds>``: the processes stopped (SIGSTOP) with
+  their connections left open, as a frozen host, a partition or a failover in progress looks to a
+  client (it connects, sends, and waits), then resumed (SIGCONT) after that long;
 - ``kill <function>``: SIGKILL a function's process, as a crashed Lambda environment; the
   supervisor starts a fresh one.
 
@@ -47,6 +50,7 @@ class Controls:
     supervisor: Supervisor
     postgres: EmbeddedPostgres
     _timers: list[threading.Timer] = field(default_factory=list)
+    _frozen: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, line: str) -> str:
@@ -62,6 +66,13 @@ class Controls:
                 aws.signal_group(signal.SIGUSR1)
                 self._later(_seconds(seconds), lambda: aws.signal_group(signal.SIGUSR2))
                 return f"aws down for {seconds} s"
+            case ["postgres", "freeze", seconds]:
+                self._freeze(self.postgres.server_pids(), _seconds(seconds))
+                return f"postgres frozen for {seconds} s"
+            case ["aws", "freeze", seconds]:
+                aws = self._child("aws")
+                self._freeze([aws.pid] if aws.pid is not None else [], _seconds(seconds))
+                return f"aws frozen for {seconds} s"
             case ["kill", name]:
                 child = self._child(name)
                 if not child.restartable:
@@ -71,10 +82,36 @@ class Controls:
         raise ControlError(f"unknown command {line.strip()!r}")
 
     def close(self) -> None:
-        """Cancel pending restarts (the stack is stopping and stops everything itself)."""
+        """Cancel pending restarts (the stack is stopping and stops everything itself), and resume
+        what is frozen at once: a stopped process cannot shut down."""
         with self._lock:
             for timer in self._timers:
                 timer.cancel()
+            self._thaw(set(self._frozen))
+
+    def _freeze(self, pids: list[int], seconds: float) -> None:
+        if not pids:
+            raise ControlError("nothing runs to freeze")
+        with self._lock:
+            self._frozen |= set(pids)
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+        timer = threading.Timer(seconds, self._thaw_locked, args=(set(pids),))
+        timer.daemon = True
+        with self._lock:
+            self._timers.append(timer)
+        timer.start()
+
+    def _thaw_locked(self, pids: set[int]) -> None:
+        with self._lock:
+            self._thaw(pids)
+
+    def _thaw(self, pids: set[int]) -> None:
+        for pid in pids & self._frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        self._frozen -= pids
 
     def _postgres_up(self) -> None:
         if not self.postgres.running():

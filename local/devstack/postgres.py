@@ -202,6 +202,23 @@ class EmbeddedPostgres:
             return False
         return self._run("pg_ctl", "-D", str(self.data_dir), "status", check=False).returncode == 0
 
+    def server_pids(self) -> list[int]:
+        """The postmaster and every process it started (its backends and workers); none when no
+        server runs. What a freeze stops: a host that hangs without closing its connections."""
+        pid_file = self.data_dir / "postmaster.pid"
+        if not pid_file.exists():
+            return []
+        postmaster = int(pid_file.read_text().split()[0])
+        children = []
+        for status in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                ppid = int(status.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            if ppid == postmaster:
+                children.append(int(status.parent.name))
+        return [postmaster, *children]
+
     def stop(self, mode: str = "fast") -> None:
         """Stop the server (``fast``: roll back open transactions, disconnect, shut down)."""
         if (self.data_dir / "postmaster.pid").exists():

@@ -30,7 +30,7 @@ PYTHON313 ?= $(shell for c in python3.13 \
 # short .in files beside each; pip refuses anything the lock does not pin.
 PIP_LOCKED := -m pip install --quiet --require-hashes
 
-.PHONY: help venv lock dev test test-infra test-unit test-integration test-e2e lint format build deploy audit bench openapi clean chromium
+.PHONY: help venv lock soak dev test test-infra test-unit test-integration test-e2e lint format build deploy audit bench openapi clean chromium
 
 help:
 	@echo "make dev     run the whole system locally on http://127.0.0.1:$${PORT:-3000}"
@@ -42,6 +42,7 @@ help:
 	@echo "make deploy  sam build + sam deploy, then publish web/ (DEPLOY_ENV=prod for prod)"
 	@echo "make audit   pip-audit of the pinned requirements (needs the vulnerability service)"
 	@echo "make bench   benchmarks as ratios against in-run baselines"
+	@echo "make soak    20 minutes of mixed traffic with PostgreSQL and AWS frozen in the middle, then a report"
 	@echo "make openapi regenerate docs/openapi.json"
 	@echo "make lint-js / make test-js   the web app's type check + ESLint / its unit tests (node --test)"
 	@echo "make api-types  regenerate web/types/api.d.ts from docs/openapi.json"
@@ -155,6 +156,11 @@ build: $(SAM_STAMP)
 deploy: $(STAMP) build
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(DEPLOY_ENV)
 	$(PY) -m tools.webdeploy --config-env $(DEPLOY_ENV)
+
+# 20 minutes of mixed traffic on the local stack, PostgreSQL and the AWS stand-in frozen in the
+# middle; the report in test-artifacts/soak.json (SOAK_SECONDS=300 for a shorter run). Not in CI.
+soak: $(STAMP)
+	$(PY) -m tools.soak
 
 openapi: $(STAMP)
 	$(PY) -m tools.openapi > docs/openapi.json

@@ -66,6 +66,18 @@ class Traffic:
             thread.start()
         return started
 
+    def through(self, fault: str, seconds: float) -> set[tuple[str, int]]:
+        """Keep calling while ``fault`` (a control command lasting ``seconds``) hits the database
+        and until it serves again; the (route, status) pairs answered."""
+        threads = self.start()
+        self.stack.control(fault)
+        wait_for(lambda: any(a.status == 503 for _, a in self.answers), "a 503", self.stack)
+        wait_for(lambda: serving(self.stack), "recovery", self.stack, seconds + RECOVERY_SECONDS)
+        self.stopped.set()
+        for thread in threads:
+            thread.join(timeout=60)
+        return {(name, a.status) for name, a in self.answers}
+
 
 def wait_for(
     condition: Callable[[], bool], what: str, stack: RunningStack, seconds: float = RECOVERY_SECONDS
@@ -86,19 +98,12 @@ def test_postgres_stopped_under_traffic_answers_503_then_everything_recovers(sta
     board = new_storyboard(stack, "Outage")
     job_id = generate(stack, board["id"], "sora")
     traffic = Traffic(stack, board["id"], job_id)
-    threads = traffic.start()
 
     # When PostgreSQL stops for ten seconds under that traffic
-    stack.control(f"postgres down {OUTAGE_SECONDS}")
-    wait_for(lambda: any(a.status == 503 for _, a in traffic.answers), "a 503", stack)
-    wait_for(lambda: serving(stack), "recovery", stack, OUTAGE_SECONDS + RECOVERY_SECONDS)
-    traffic.stopped.set()
-    for thread in threads:
-        thread.join(timeout=60)
+    statuses = traffic.through(f"postgres down {OUTAGE_SECONDS}", OUTAGE_SECONDS)
 
     # Then every answer was a success or a 503 with an error (the function answered in time:
     # a hang would be the gateway's 503 without one, a crash a 500)
-    statuses = {(name, a.status) for name, a in traffic.answers}
     assert {status for _, status in statuses} <= {200, 201, 503}, statuses
     for name, answer in traffic.answers:
         if answer.status == 503:
@@ -117,21 +122,13 @@ def test_postgres_frozen_under_traffic_answers_503_in_time_then_everything_recov
     board = new_storyboard(stack, "Frozen")
     job_id = generate(stack, board["id"], "sora")
     traffic = Traffic(stack, board["id"], job_id)
-    threads = traffic.start()
 
     # When PostgreSQL's processes stop for 12 s with every connection left open (a frozen host)
-    stack.control(f"postgres freeze {FREEZE_SECONDS}")
-    wait_for(lambda: any(a.status == 503 for _, a in traffic.answers), "a 503", stack)
-    time.sleep(FREEZE_SECONDS)
-    wait_for(lambda: serving(stack), "recovery", stack)
-    traffic.stopped.set()
-    for thread in threads:
-        thread.join(timeout=60)
+    statuses = traffic.through(f"postgres freeze {FREEZE_SECONDS}", FREEZE_SECONDS)
 
     # Then every answer was a success or a 503 with an error and a Retry-After, each within the
     # function's Timeout (15 s): no hang until the gateway gives up, no 500
     assert traffic.slowest < API_TIMEOUT_SECONDS, traffic.slowest
-    statuses = {(name, a.status) for name, a in traffic.answers}
     assert {status for _, status in statuses} <= {200, 201, 503}, statuses
     for name, answer in traffic.answers:
         if answer.status == 503 and name != "health":

@@ -160,7 +160,7 @@ deploy: $(STAMP) build
 # 20 minutes of mixed traffic on the local stack, PostgreSQL and the AWS stand-in frozen in the
 # middle; the report in test-artifacts/soak.json (SOAK_SECONDS=300 for a shorter run). Not in CI.
 soak: $(STAMP)
-	$(PY) -m tools.soak
+	$(PY) -m bench.soak
 
 openapi: $(STAMP)
 	$(PY) -m tools.openapi > docs/openapi.json

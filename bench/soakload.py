@@ -1,4 +1,4 @@
-"""The soak run's users (``tools/soak.py``): what each one does in a loop, and how its jobs and films
+"""The soak run's users (``bench/soak.py``): what each one does in a loop, and how its jobs and films
 ended. Every generate carries a prompt of its own, so a provider job created twice shows."""
 
 from __future__ import annotations

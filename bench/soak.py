@@ -31,9 +31,9 @@ from typing import Any
 
 import psycopg
 
+from bench.soakload import Client, User
 from devstack import control
 from devstack.postgres import free_port
-from tools.soakload import Client, User
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT = REPO / "test-artifacts" / "soak.json"
@@ -121,7 +121,7 @@ def main() -> int:
     url = database_url(lines)
     client = Client(base_url)
     stop = threading.Event()
-    users = [User(client, f"soak-{n}-{uuid.uuid4().hex[:6]}", random.Random(n)) for n in range(USERS)]  # noqa: S311 (a workload, no secret)
+    users = [User(client, f"soak-{n}-{uuid.uuid4().hex[:6]}", random.Random(n)) for n in range(USERS)]
     threads = [threading.Thread(target=user.run, args=(stop,), daemon=True) for user in users]
     try:
         for thread in threads:

@@ -105,7 +105,7 @@ def _seed(conninfo: str) -> tuple[uuid.UUID, uuid.UUID]:
         )
         conn.execute(
             "INSERT INTO video_jobs (id, user_id, storyboard_id, scene_id, provider, model, prompt) "
-            "VALUES (%s, %s, %s, 'scene-1', 'sora', 'sora-2', 'Ada')",
+            "VALUES (%s, %s, %s, 'scene-1', 'openai', 'sora-2', 'Ada')",
             (job_id, USER, board_id),
         )
     return board_id, job_id

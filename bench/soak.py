@@ -145,7 +145,7 @@ def main() -> int:
             thread.join(timeout=60)
         memory_end = function_memory(stack)
         ends = [user.settle(SETTLE_SECONDS) for user in users]
-        records = client.get_json(client.fake_origin(lines, "sora") + "/__fake__/records")
+        records = client.get_json(client.fake_origin(lines, "openai") + "/__fake__/records")
     finally:
         stop.set()
         stack.send_signal(2)

@@ -93,7 +93,7 @@ class User:
         return answer if 200 <= call.status < 300 else None
 
     def run(self, stop: threading.Event) -> None:
-        self.send("PUT", "/api/keys/sora", {"apiKey": f"sk-soak-{uuid.uuid4().hex[:20]}"})
+        self.send("PUT", "/api/keys/openai", {"apiKey": f"sk-soak-{uuid.uuid4().hex[:20]}"})
         actions = [
             self.create,
             self.read,
@@ -144,7 +144,7 @@ class User:
     def generate(self) -> None:
         if board := self.board():
             prompt = f"Soak shot {uuid.uuid4().hex[:12]}"
-            body = {"storyboardId": board, "sceneId": "scene-1", "provider": "sora", "prompt": prompt}
+            body = {"storyboardId": board, "sceneId": "scene-1", "provider": "openai", "prompt": prompt}
             if answer := self.send("POST", "/api/video/generate", body):
                 self.jobs.add(answer["jobId"])
 
@@ -155,7 +155,7 @@ class User:
         if board is None or board in self.generated_all:
             return
         self.generated_all.add(board)
-        if answer := self.send("POST", f"/api/storyboards/{board}/generate", {"provider": "sora"}):
+        if answer := self.send("POST", f"/api/storyboards/{board}/generate", {"provider": "openai"}):
             self.jobs |= {job["jobId"] for job in answer.get("jobs", []) if job.get("jobId")}
 
     def cancel(self) -> None:

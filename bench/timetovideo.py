@@ -47,13 +47,13 @@ class SimulatedJob:
 
     def progress(self, at: float) -> int:
         """Like the Sora fake: linear in time once out of the queue, truncated, at most 99."""
-        if self.provider != "sora" or at <= self.queued_for:
+        if self.provider != "openai" or at <= self.queued_for:
             return 0
         return min(99, int(100 * (at - self.queued_for) / (self.finishes_at - self.queued_for)))
 
     @property
     def hint(self) -> float | None:
-        return SORA_HINT_SECONDS if self.provider == "sora" else None
+        return SORA_HINT_SECONDS if self.provider == "openai" else None
 
 
 @dataclass
@@ -167,7 +167,7 @@ def run(report: Report, jobs: int) -> None:
     today = summaries(simulate(drawn, todays_rule(hints=True)))
     budget = summaries(simulate(drawn, todays_rule(hints=False)))
     new = summaries(simulate(drawn, paced))
-    for group, label in (("all", ""), ("sora", " sora"), ("veo", " veo")):
+    for group, label in (("all", ""), ("openai", " sora"), ("veo", " veo")):
         _rows(report, f"7 time to video{label}", new[group], today[group], budget[group])
 
 

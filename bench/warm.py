@@ -203,16 +203,21 @@ def seed(env: Env) -> None:
     for n, job_id in enumerate((JOB_ID, uuid.uuid4(), uuid.uuid4())):
         a.execute(
             "INSERT INTO video_jobs (id, user_id, storyboard_id, scene_id, provider, model, prompt, "
-            "created_at) VALUES (%s, %s, %s, 'scene-1', 'sora', 'sora-2', 'Ada opens the lab door', "
+            "created_at) VALUES (%s, %s, %s, 'scene-1', 'openai', 'sora-2', 'Ada opens the lab door', "
             "now() - %s * interval '1 minute')",
             (job_id, USER, BOARD_ID, 10 - n),
         )
-    sealed = keys.seal(USER, "sora", "sk-bench-0000000000000000wxyz")
+    sealed = keys.seal(USER, "openai", "sk-bench-0000000000000000wxyz")
     from videogen.data.db import session_scope  # noqa: PLC0415
 
     with session_scope() as s:
         api_keys.store(
-            s, USER, "sora", encrypted_key=sealed.encrypted_key, key_hash=sealed.key_hash, last4=sealed.last4
+            s,
+            USER,
+            "openai",
+            encrypted_key=sealed.encrypted_key,
+            key_hash=sealed.key_hash,
+            last4=sealed.last4,
         )
     a.execute("ANALYZE")
 
@@ -447,11 +452,11 @@ def _generate_floor_params(key: str) -> dict[str, Any]:
     from videogen.runtime.config import get_settings  # noqa: PLC0415
 
     today = datetime.now(UTC).date()
-    resolved = catalog.resolve("sora", None, None, None, today)
+    resolved = catalog.resolve("openai", None, None, None, today)
     settings = get_settings()
     return {
         "u": USER,
-        "p": "sora",
+        "p": "openai",
         "k": key,
         "s": BOARD_ID,
         "id": uuid.uuid4(),
@@ -472,7 +477,7 @@ def generate_route(env: Env) -> RouteBench:
     from videogen.generation.request import create_job  # noqa: PLC0415
     from videogen.messaging.messages import StepMessage  # noqa: PLC0415
 
-    body = {"storyboardId": str(BOARD_ID), "sceneId": "scene-1", "provider": "sora"}
+    body = {"storyboardId": str(BOARD_ID), "sceneId": "scene-1", "provider": "openai"}
     template = _generate_floor_params("template")
 
     def handler_event() -> dict[str, Any]:

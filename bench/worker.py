@@ -67,7 +67,7 @@ SQL_COMPLETED = (
 class InstantProvider:
     """A provider that accepts at once and is done at the first poll (no network, no wait)."""
 
-    name = "sora"
+    name = "openai"
     has_thumbnails = True
 
     def __init__(self, video: bytes, thumbnail: bytes) -> None:
@@ -88,6 +88,9 @@ class InstantProvider:
 
     def download(self, provider_job_id: str, variant: str) -> Iterator[bytes]:
         yield self.video if variant == "video" else self.thumbnail
+
+    def check_key(self) -> None:
+        pass
 
     def cancel(self, provider_job_id: str) -> None:
         return None
@@ -219,10 +222,15 @@ def seed(conninfo: str) -> uuid.UUID:
             "VALUES (%s, %s, 'Worker bench', 'cinematic', %s, %s)",
             (board_id, USER, Jsonb({"name": "Ada"}), Jsonb([{"id": "scene-1", "prompt": "Ada"}])),
         )
-    sealed = keys.seal(USER, "sora", "sk-bench-worker-0123456789abcdef")
+    sealed = keys.seal(USER, "openai", "sk-bench-worker-0123456789abcdef")
     with session_scope() as s:
         api_keys.store(
-            s, USER, "sora", encrypted_key=sealed.encrypted_key, key_hash=sealed.key_hash, last4=sealed.last4
+            s,
+            USER,
+            "openai",
+            encrypted_key=sealed.encrypted_key,
+            key_hash=sealed.key_hash,
+            last4=sealed.last4,
         )
     return board_id
 
@@ -234,7 +242,7 @@ def queue_jobs(conninfo: str, stack: Stack, board_id: uuid.UUID, n: int) -> list
         for job_id in ids:
             conn.execute(
                 "INSERT INTO video_jobs (id, user_id, storyboard_id, scene_id, provider, model, prompt, "
-                "duration_seconds, size, estimated_cost) VALUES (%s, %s, %s, 'scene-1', 'sora', 'sora-2', "
+                "duration_seconds, size, estimated_cost) VALUES (%s, %s, %s, 'scene-1', 'openai', 'sora-2', "
                 "'Ada opens the lab door', 4, '720x1280', 0.4)",
                 (job_id, USER, board_id),
             )
@@ -353,7 +361,7 @@ class FloorWorker:
         with self.conn.transaction():
             if self._exec(SQL_CLAIM, (job_id,)) is None:
                 return
-            key = self._exec(SQL_KEY, (USER, "sora"))
+            key = self._exec(SQL_KEY, (USER, "openai"))
             self._exec(SQL_TOUCH_KEY, (key[0],))
         with self.conn.transaction():
             metadata = Jsonb({"polls": 0, "next_poll_at": None})

@@ -94,9 +94,9 @@ def _storyboards() -> dict[str, dict[str, Any]]:
 def _generate() -> dict[str, dict[str, Any]]:
     path = "/api/video/generate"
     route = f"POST {path}"
-    body = {"storyboardId": SAMPLE_STORYBOARD_ID, "sceneId": SAMPLE_SCENE_ID, "provider": "sora"}
+    body = {"storyboardId": SAMPLE_STORYBOARD_ID, "sceneId": SAMPLE_SCENE_ID, "provider": "openai"}
     return {
-        "sora.202": json_request("POST", path, route, body=body, headers={"idempotency-key": "sample-1"}),
+        "openai.202": json_request("POST", path, route, body=body, headers={"idempotency-key": "sample-1"}),
         "unauthenticated.401": json_request("POST", path, route, body=body, sub=None),
         "invalid-duration.400": json_request("POST", path, route, body=body | {"durationSeconds": 5}),
         "retired-model.400": json_request(
@@ -118,13 +118,13 @@ def _generate_storyboard() -> dict[str, dict[str, Any]]:
         return json_request("POST", path, route, path_parameters=params, body=body, sub=sub, **kwargs)
 
     return {
-        "storyboard.202": call({"provider": "sora"}, headers={"idempotency-key": "sample-batch-1"}),
+        "storyboard.202": call({"provider": "openai"}, headers={"idempotency-key": "sample-batch-1"}),
         "storyboard-scenes.202": call(
-            {"provider": "sora", "sceneIds": [SAMPLE_SCENE_ID], "regenerate": True}
+            {"provider": "openai", "sceneIds": [SAMPLE_SCENE_ID], "regenerate": True}
         ),
-        "storyboard-unknown-scene.400": call({"provider": "sora", "sceneIds": ["no-such-scene"]}),
+        "storyboard-unknown-scene.400": call({"provider": "openai", "sceneIds": ["no-such-scene"]}),
         "storyboard-no-active-key.409": call({"provider": "veo"}),
-        "storyboard-other-user.404": call({"provider": "sora"}, sub="user-999"),
+        "storyboard-other-user.404": call({"provider": "openai"}, sub="user-999"),
     }
 
 
@@ -172,20 +172,26 @@ def _api_keys() -> dict[str, dict[str, Any]]:
     def put(body: Any, sub: str | None = SAMPLE_USER) -> dict[str, Any]:
         return json_request(
             "PUT",
-            "/api/keys/sora",
+            "/api/keys/openai",
             "PUT /api/keys/{provider}",
-            path_parameters={"provider": "sora"},
+            path_parameters={"provider": "openai"},
             body=body,
             sub=sub,
         )
 
     return {
-        "put.200": put({"apiKey": "sk-sample-0000000000000000wxyz"}),
+        # .invalid never resolves (RFC 6761): the sample saves the key unverified, on any machine.
+        "put.200": put(
+            {"apiKey": "sk-sample-0000000000000000wxyz", "baseUrl": "https://videos.gateway.invalid/v1"}
+        ),
         "put-invalid.400": put({"apiKey": "short"}),
         "put-unauthenticated.401": put({"apiKey": "sk-sample-0000000000000000wxyz"}, sub=None),
         "list.200": json_request("GET", "/api/keys", "GET /api/keys"),
         "delete.200": json_request(
-            "DELETE", "/api/keys/sora", "DELETE /api/keys/{provider}", path_parameters={"provider": "sora"}
+            "DELETE",
+            "/api/keys/openai",
+            "DELETE /api/keys/{provider}",
+            path_parameters={"provider": "openai"},
         ),
         "delete-unknown-provider.400": json_request(
             "DELETE",

@@ -1,10 +1,15 @@
-"""/api/keys: store (sealed with KMS envelope encryption), list, deactivate provider API keys.
+"""/api/keys: check, store (sealed with KMS envelope encryption), list, deactivate provider API keys.
 
-The plaintext key is never echoed, logged or queued: it lives in a SecretStr until sealed.
+A key being saved is checked first: where it may be used (a veo key's Google API, an openai key's
+endpoint, which the egress guard must allow), then one cheap authenticated read at the provider
+(:mod:`videogen.providers.key_check`). A rejected key answers 400 quoting the provider and
+stores nothing; a provider out of reach stores the key unverified. The plaintext key is never
+echoed, logged or queued: it lives in a SecretStr until sealed.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
@@ -16,7 +21,11 @@ from videogen.api.schemas.keys import ApiKeyDeleted, ApiKeyList, ApiKeyPut, ApiK
 from videogen.catalog import Provider
 from videogen.data.db import session_scope
 from videogen.data.repositories import api_keys
-from videogen.runtime.observability import metrics
+from videogen.errors import InvalidInput, field_errors
+from videogen.providers import PermanentProviderError, ProviderKey
+from videogen.providers.key_check import EndpointNotAllowed, destination_for, verify
+from videogen.runtime.config import get_settings
+from videogen.runtime.observability import logger, metrics
 
 app = make_resolver()
 TAGS = ["keys"]
@@ -30,15 +39,30 @@ ProviderName = Annotated[Provider, Path(description="The video provider the key 
         "Store the caller's key for a provider",
         (200, "The stored key's summary."),
         tags=TAGS,
-        description="Seals the key with KMS envelope encryption and replaces any earlier one. The key "
-        "is never answered, logged or queued: only its last four characters are kept in the clear.",
+        description="Checks the key first: a veo key's `api` (default gemini), an openai key's "
+        "`baseUrl` (https, resolving to a public address), then one cheap authenticated read at the "
+        "provider (the Gemini API's model list, `GET /models` on an OpenAI-compatible endpoint). A "
+        "rejected key answers 400 quoting the provider and stores nothing; a provider out of reach "
+        "(or one with no way to check a key) stores it with `verified: false`. Then seals the key "
+        "with KMS envelope encryption and replaces any earlier one. The key is never answered, "
+        "logged or queued: only its last four characters are kept in the clear.",
         body=True,
         links=contract.links({"DeleteApiKey": "deleteApiKey"}, "provider", "$request.path.provider"),
     ),
 )
 def put_key(provider: ProviderName, body: Annotated[ApiKeyPut, Body()]) -> ApiKeySummary:
     user_id = current_user(app)
-    sealed = keys.seal(user_id, provider, body.api_key)
+    settings = get_settings()
+    secret = keys.validate_api_key(body.api_key)
+    destination = destination_for(provider, body.api, body.base_url, settings)
+    try:
+        verdict, why = verify(provider, ProviderKey(secret, destination.api, destination.base_url), settings)
+    except EndpointNotAllowed as exc:  # a redirect from the endpoint reaches inside
+        raise InvalidInput(str(exc), field_errors("body.baseUrl", str(exc), "endpoint_invalid")) from None
+    except PermanentProviderError as exc:
+        message = f"the provider rejected the key: {exc}"
+        raise InvalidInput(message, field_errors("body.apiKey", message, "api_key_rejected")) from None
+    sealed = keys.seal(user_id, provider, secret, destination)
     with session_scope(autocommit=True) as s:  # one statement
         row = api_keys.store(
             s,
@@ -47,7 +71,12 @@ def put_key(provider: ProviderName, body: Annotated[ApiKeyPut, Body()]) -> ApiKe
             encrypted_key=sealed.encrypted_key,
             key_hash=sealed.key_hash,
             last4=sealed.last4,
+            api=destination.api,
+            base_url=destination.base_url,
+            verified_at=datetime.now(UTC) if verdict == "verified" else None,
         )
+    if why is not None:
+        logger.info("key stored unverified", extra={"provider": provider, "reason": why})
     metrics.add_metric(name="ApiKeysStored", unit="Count", value=1)
     return ApiKeySummary.model_validate(row)
 

@@ -46,8 +46,8 @@ OPERATION = contract.operation(
             "No active key for the provider (store one with PUT /api/keys/{provider}), or the "
             "`Idempotency-Key` was used for a different request (`details.jobId` is its job).",
             {
-                "error": "No active sora API key: add one with PUT /api/keys/sora first",
-                "details": {"provider": "sora"},
+                "error": "No active openai API key: add one with PUT /api/keys/openai first",
+                "details": {"provider": "openai"},
             },
         ),
         429: (
@@ -90,8 +90,8 @@ BATCH_OPERATION = contract.operation(
             "`Idempotency-Key` was used for a different request (`details.jobIds`: the first "
             "batch's jobs).",
             {
-                "error": "No active sora API key: add one with PUT /api/keys/sora first",
-                "details": {"provider": "sora"},
+                "error": "No active openai API key: add one with PUT /api/keys/openai first",
+                "details": {"provider": "openai"},
             },
         ),
         429: (

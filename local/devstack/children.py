@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from devstack.environment import Endpoints, Options, base_environment, function_environment
+from devstack.environment import FAKE_PROVIDERS, Endpoints, Options, base_environment, function_environment
 from devstack.intrinsics import Resolver
 from devstack.process import Child, python_module
 from devstack.template import Function, Template
@@ -25,12 +25,12 @@ def aws_child(options: Options) -> Child:
 
 
 def fakes_child(options: Options) -> Child:
-    """The fake Sora and Veo servers; a video finishes ``provider_seconds`` after its creation."""
+    """The fake providers; a video finishes ``provider_seconds`` after its creation."""
     args = ["--complete-after-seconds", str(options.provider_seconds)]
     if options.log_level == "DEBUG":
         args.append("--verbose")
     return Child(
-        "fakes", python_module("devstack.fakes", *args), base_environment(), ready_keys=("sora", "veo")
+        "fakes", python_module("devstack.fakes", *args), base_environment(), ready_keys=FAKE_PROVIDERS
     )
 
 

@@ -48,6 +48,9 @@ class Options:
     """``FUNCTION_SETTINGS``: numeric settings given to every function (``NAME=value,...``)."""
     control: bool = False
     """``DEVSTACK_CONTROL=1``: serve ``$DEVSTACK_HOME/control.sock`` (``python -m devstack.control``)."""
+    live_providers: bool = False
+    """``LIVE_PROVIDERS=1``: the worker calls the real Gemini API, Vertex AI and fal with the keys
+    users save (polling: a laptop has no public address for webhooks); the fakes still run."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Options:
@@ -75,13 +78,18 @@ class Options:
             visibility_timeout=number("VISIBILITY_TIMEOUT_SECONDS", 0, int) or None,
             deliveries=number("SQS_DELIVERIES", 1, int) or 1,
             function_settings=_function_settings(environ.get("FUNCTION_SETTINGS", "")),
-            control=environ.get("DEVSTACK_CONTROL", "").strip() in ("1", "true", "yes"),
+            control=_flag(environ, "DEVSTACK_CONTROL"),
+            live_providers=_flag(environ, "LIVE_PROVIDERS"),
         )
 
     @property
     def parameters(self) -> dict[str, str]:
         """Template parameters the knobs override."""
         return {"CorsAllowedOrigins": ",".join(self.cors_origins)} if self.cors_origins else {}
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    return environ.get(name, "").strip().lower() in ("1", "true", "yes")
 
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
@@ -151,33 +159,50 @@ def base_environment(aws_endpoint: str | None = None) -> dict[str, str]:
     return env
 
 
+FAKE_PROVIDERS = ("openai", "vertex", "gemini", "fal")
+"""The fake servers ``python -m devstack.fakes`` runs, by the name each announces itself with."""
+
+
 @dataclass(frozen=True)
 class Endpoints:
     """Where the local stand-ins listen."""
 
     database_url: str
     aws: str
-    sora: str
-    veo: str
+    providers: Mapping[str, str]
+    """Each fake provider's base URL, by its name in ``FAKE_PROVIDERS``."""
     log_level: str
+    live_providers: bool = False
+
+    def provider_settings(self) -> dict[str, str]:
+        """The settings that point every provider at its fake (none with ``live_providers``,
+        but the egress guard's: keys naming an OpenAI-compatible endpoint on loopback)."""
+        fakes = self.providers
+        loopback = {"PROVIDER_ENDPOINT_ALLOWLIST": "127.0.0.1", "ALLOW_HTTP_PROVIDER_ENDPOINTS": "true"}
+        if self.live_providers:
+            return loopback
+        return loopback | {
+            "GEMINI_BASE_URL": fakes["gemini"],
+            "VERTEX_BASE_URL": fakes["vertex"],
+            "FAL_QUEUE_BASE_URL": fakes["fal"],
+            "FAL_PLATFORM_BASE_URL": f"{fakes['fal']}/v1",
+            "OPENAI_DEFAULT_BASE_URL": fakes["openai"],
+        }
 
 
 def function_environment(
     function: Function, resolver: Resolver, endpoints: Endpoints, settings: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """The function's template variables with local values, plus ``settings`` (the
-    ``FUNCTION_SETTINGS`` knob); nothing else.
+    """The function's template variables with local values, the providers' fakes
+    (``Endpoints.provider_settings``), plus ``settings`` (the ``FUNCTION_SETTINGS`` knob);
+    nothing else.
 
     Two replacements, both with names videogen.runtime.config reads: the RDS Proxy settings
     (``DB_HOST``...) become ``DATABASE_URL``, and ``API_KEY_HMAC_SECRET_ARN`` (a Secrets
     Manager secret) becomes ``API_KEY_HMAC_SECRET`` with a local dev value. Values that exist
     only in AWS are left out.
     """
-    overrides = {
-        "SORA_BASE_URL": endpoints.sora,
-        "VEO_BASE_URL": endpoints.veo,
-        "POWERTOOLS_LOG_LEVEL": endpoints.log_level,
-    }
+    overrides = {"POWERTOOLS_LOG_LEVEL": endpoints.log_level}
     env: dict[str, str] = {}
     for name, value in function.environment.items():
         if name in RDS_PROXY_SETTINGS:
@@ -190,4 +215,4 @@ def function_environment(
             resolved = resolver.resolve_string(value)
             if resolved is not None:
                 env[name] = resolved
-    return env | dict(settings or {})
+    return env | endpoints.provider_settings() | dict(settings or {})

@@ -120,7 +120,7 @@ class Child:
     def _on_line(self, line: str) -> bool:
         payload = parse_ready(line)
         if payload is None and self.ready_keys:
-            # ``python -m devstack.fakes`` announces itself with "sora <url>" and "veo <url>" lines.
+            # ``python -m devstack.fakes`` announces itself with one "<provider> <url>" line per fake.
             key, _, value = line.strip().partition(" ")
             payload = {key: value} if key in self.ready_keys and value.startswith("http") else None
         if payload is None:

@@ -7,7 +7,7 @@ It starts, in order, and stops in reverse:
    of that user's under /var/tmp when it cannot enter ``$DEVSTACK_HOME``: see
    ``devstack.postgres.cluster_home``); then ``alembic upgrade head``;
 2. moto (``devstack.aws``) with the template's queues, dead-letter queue, bucket and KMS key,
-   and the fake Sora and Veo servers (``devstack.fakes``), side by side;
+   and the fake providers (``devstack.fakes``), side by side;
 3. one runtime process per function the template invokes (``devstack.runtime``), each with
    the template's environment variables for that function, their values pointed at the
    local endpoints;
@@ -37,7 +37,7 @@ from typing import Any
 
 from devstack.children import aws_child, fakes_child, gateway_child, poller_child, runtime_child
 from devstack.control import SOCKET_NAME, Controls, ControlServer
-from devstack.environment import Endpoints, Options
+from devstack.environment import FAKE_PROVIDERS, Endpoints, Options
 from devstack.intrinsics import Resolver
 from devstack.logs import Console
 from devstack.postgres import (
@@ -106,7 +106,11 @@ class Stack:
         database_url = self._start_postgres()
         aws_info, fake_info = self.supervisor.ready(aws), self.supervisor.ready(fakes)
         endpoints = Endpoints(
-            database_url, aws_info["endpoint"], fake_info["sora"], fake_info["veo"], self.options.log_level
+            database_url,
+            aws_info["endpoint"],
+            {name: fake_info[name] for name in FAKE_PROVIDERS},
+            self.options.log_level,
+            live_providers=self.options.live_providers,
         )
         resolver = Resolver(
             self.template, aws_info["refs"], {(r, a): v for r, a, v in aws_info["attributes"]}
@@ -197,10 +201,13 @@ def _ready_lines(options: Options, endpoints: Endpoints, pgdata: Path) -> list[s
         f"videogen local stack ready on http://127.0.0.1:{options.port}",
         f"  data lives in {options.home} (S3 objects and KMS key: aws/; PostgreSQL: {where})",
         f"  database {endpoints.database_url.replace('+psycopg', '')}",
-        f"  moto {endpoints.aws}  fake sora {endpoints.sora}  fake veo {endpoints.veo}",
+        f"  moto {endpoints.aws}  "
+        + "  ".join(f"fake {name} {url}" for name, url in endpoints.providers.items()),
         f"  fake providers finish a video in {options.provider_seconds:g} s; "
         f"the sweeper runs every {options.sweep_interval:g} s",
     ]
+    if options.live_providers:
+        lines.append("  LIVE_PROVIDERS=1: the worker calls the real providers with the keys you save")
     if options.cors_origins:
         lines.append(f"  CORS allows {', '.join(options.cors_origins)}")
     faults = [

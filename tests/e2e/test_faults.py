@@ -96,7 +96,7 @@ def serving(stack: RunningStack) -> bool:
 def test_postgres_stopped_under_traffic_answers_503_then_everything_recovers(stack):
     # Given a job in flight and clients calling every kind of route
     board = new_storyboard(stack, "Outage")
-    job_id = generate(stack, board["id"], "sora")
+    job_id = generate(stack, board["id"], "openai")
     traffic = Traffic(stack, board["id"], job_id)
 
     # When PostgreSQL stops for ten seconds under that traffic
@@ -113,14 +113,14 @@ def test_postgres_stopped_under_traffic_answers_503_then_everything_recovers(sta
     # and without a restart every route answers again, and the job in flight completes
     assert stack.call("GET", f"/api/storyboards/{board['id']}").status == 200
     assert wait_until_done(stack, job_id)["status"] == "completed"
-    again = generate(stack, board["id"], "sora", scene="scene-2")
+    again = generate(stack, board["id"], "openai", scene="scene-2")
     assert wait_until_done(stack, again)["status"] == "completed"
 
 
 def test_postgres_frozen_under_traffic_answers_503_in_time_then_everything_recovers(stack):
     # Given a job in flight and clients calling every kind of route
     board = new_storyboard(stack, "Frozen")
-    job_id = generate(stack, board["id"], "sora")
+    job_id = generate(stack, board["id"], "openai")
     traffic = Traffic(stack, board["id"], job_id)
 
     # When PostgreSQL's processes stop for 12 s with every connection left open (a frozen host)
@@ -146,12 +146,12 @@ def test_postgres_frozen_under_traffic_answers_503_in_time_then_everything_recov
 def test_aws_frozen_during_generation_then_every_job_finishes_created_once(stack):
     # Given two scenes generating, each with a prompt of its own
     board = new_storyboard(stack, "AWS frozen")
-    assert stack.call("PUT", "/api/keys/sora", {"apiKey": KEYS["sora"]}).status == 200
+    assert stack.call("PUT", "/api/keys/openai", {"apiKey": KEYS["openai"]}).status == 200
     take = uuid.uuid4().hex[:8]
     prompts = {scene: f"Ada in a frozen cloud, {scene}, take {take}" for scene in ("scene-1", "scene-2")}
     jobs = []
     for scene, prompt in prompts.items():
-        request = {"storyboardId": board["id"], "sceneId": scene, "provider": "sora", "prompt": prompt}
+        request = {"storyboardId": board["id"], "sceneId": scene, "provider": "openai", "prompt": prompt}
         answer = stack.call("POST", "/api/video/generate", request)
         assert answer.status == 202, answer.raw
         jobs.append(answer.json["jobId"])
@@ -163,7 +163,7 @@ def test_aws_frozen_during_generation_then_every_job_finishes_created_once(stack
     # Then after the thaw both jobs complete, each created once at the provider
     for job_id in jobs:
         assert wait_until_done(stack, job_id)["status"] == "completed"
-    creates: list[dict[str, Any]] = stack.fake_records("sora")["creates"]
+    creates: list[dict[str, Any]] = stack.fake_records("openai")["creates"]
     for prompt in prompts.values():
         assert [c["status"] for c in creates if c["prompt"] == prompt] == [200], creates
 
@@ -171,8 +171,8 @@ def test_aws_frozen_during_generation_then_every_job_finishes_created_once(stack
 def test_aws_stand_in_stopped_generate_answers_503_and_leaves_no_job_behind(stack):
     # Given a storyboard with a stored key
     board = new_storyboard(stack, "AWS outage")
-    assert stack.call("PUT", "/api/keys/sora", {"apiKey": KEYS["sora"]}).status == 200
-    request = {"storyboardId": board["id"], "sceneId": "scene-1", "provider": "sora"}
+    assert stack.call("PUT", "/api/keys/openai", {"apiKey": KEYS["openai"]}).status == 200
+    request = {"storyboardId": board["id"], "sceneId": "scene-1", "provider": "openai"}
 
     # When moto stops and a scene is generated
     stack.control("aws down 6")
@@ -195,21 +195,21 @@ def test_aws_stand_in_stopped_generate_answers_503_and_leaves_no_job_behind(stac
 def test_a_worker_killed_mid_poll_still_completes_the_job(stack):
     # Given a job whose provider answers each poll slowly
     board = new_storyboard(stack, "Crash")
-    assert stack.call("PUT", "/api/keys/sora", {"apiKey": KEYS["sora"]}).status == 200
+    assert stack.call("PUT", "/api/keys/openai", {"apiKey": KEYS["openai"]}).status == 200
     answer = stack.call(
         "POST",
         "/api/video/generate",
         {
             "storyboardId": board["id"],
             "sceneId": "scene-1",
-            "provider": "sora",
+            "provider": "openai",
             "prompt": "[slow-poll] crash",
         },
     )
     job_id = answer.json["jobId"]
 
     # When the worker process is killed while it waits for the provider's answer to a poll
-    wait_for(lambda: stack.fake_records("sora")["slowPollsInFlight"] > 0, "a slow poll", stack)
+    wait_for(lambda: stack.fake_records("openai")["slowPollsInFlight"] > 0, "a slow poll", stack)
     stack.control("kill generation_worker")
 
     # Then the message comes back after its visibility timeout, and the job completes
@@ -220,17 +220,17 @@ def test_a_worker_killed_mid_poll_still_completes_the_job(stack):
 def test_every_message_delivered_three_times_creates_one_provider_job(stack):
     # Given a stack delivering every queue message three times (the session's knobs)
     board = new_storyboard(stack, "Duplicates")
-    assert stack.call("PUT", "/api/keys/sora", {"apiKey": KEYS["sora"]}).status == 200
+    assert stack.call("PUT", "/api/keys/openai", {"apiKey": KEYS["openai"]}).status == 200
     prompt = f"Ada opens the lab door, take {uuid.uuid4().hex[:8]}"
 
     # When a scene is generated and finishes
     answer = stack.call(
         "POST",
         "/api/video/generate",
-        {"storyboardId": board["id"], "sceneId": "scene-1", "provider": "sora", "prompt": prompt},
+        {"storyboardId": board["id"], "sceneId": "scene-1", "provider": "openai", "prompt": prompt},
     )
     assert wait_until_done(stack, answer.json["jobId"])["status"] == "completed"
 
     # Then the provider was asked to create exactly one video
-    creates: list[dict[str, Any]] = stack.fake_records("sora")["creates"]
+    creates: list[dict[str, Any]] = stack.fake_records("openai")["creates"]
     assert [c["status"] for c in creates if c["prompt"] == prompt] == [200]

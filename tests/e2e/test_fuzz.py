@@ -25,7 +25,7 @@ FUZZ_USER = "fuzz"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 DOCUMENT = REPO_ROOT / "docs" / "openapi.json"
 RUN_TIMEOUT_SECONDS = 600
-KEYS = {"sora": "sk-fuzz-0000000000000000abcd", "veo": "AIza-fuzz-0000000000000000wxyz"}
+KEYS = {"openai": "sk-fuzz-0000000000000000abcd", "veo": "AIza-fuzz-0000000000000000wxyz"}
 
 
 SEEDED_STORYBOARDS = 3
@@ -67,7 +67,7 @@ def seed(stack: RunningStack) -> dict[str, list[str]]:
         job = stack.call(
             "POST",
             "/api/video/generate",
-            {"storyboardId": board_id, "sceneId": "scene-1", "provider": "sora"},
+            {"storyboardId": board_id, "sceneId": "scene-1", "provider": "openai"},
             user=FUZZ_USER,
         )
         assert job.status == 202, job.raw

@@ -21,7 +21,7 @@ SCENES = [{"id": f"scene-{n}", "prompt": f"Ada tries idea number {n}"} for n in 
 def _user(stack: RunningStack) -> str:
     user = f"carol-{uuid.uuid4().hex[:8]}"
     key = {"apiKey": "sk-local-0000000000000000abcd"}
-    assert stack.call("PUT", "/api/keys/sora", key, user=user).status == 200
+    assert stack.call("PUT", "/api/keys/openai", key, user=user).status == 200
     return user
 
 
@@ -55,7 +55,7 @@ def test_a_storyboard_generated_in_one_call_resumes_and_follows_its_text(stack: 
     board_id = _storyboard(stack, user, SCENES)
     path = f"/api/storyboards/{board_id}/generate"
 
-    first = stack.call("POST", path, {"provider": "sora"}, user=user)
+    first = stack.call("POST", path, {"provider": "openai"}, user=user)
     assert first.status == 202, first.raw
     assert [j["sceneId"] for j in first.json["jobs"]] == [s["id"] for s in SCENES]
     done = _until(
@@ -67,14 +67,14 @@ def test_a_storyboard_generated_in_one_call_resumes_and_follows_its_text(stack: 
     clips = _clips(stack, user, board_id)
     assert http("GET", clips[0]["videoUrl"]).raw[4:8] == b"ftyp"
 
-    again = stack.call("POST", path, {"provider": "sora"}, user=user)
+    again = stack.call("POST", path, {"provider": "openai"}, user=user)
     assert again.json["jobs"] == []
     assert {s["reason"] for s in again.json["skipped"]} == {"up-to-date"}
 
     scenes = [s | {"prompt": "Ada changes her mind"} if s["id"] == "scene-3" else s for s in SCENES]
     assert stack.call("PATCH", f"/api/storyboards/{board_id}", {"scenes": scenes}, user=user).status == 200
     assert [c["stale"] for c in _clips(stack, user, board_id)] == [False, False, True, False, False]
-    redo = stack.call("POST", path, {"provider": "sora"}, user=user)
+    redo = stack.call("POST", path, {"provider": "openai"}, user=user)
     assert [j["sceneId"] for j in redo.json["jobs"]] == ["scene-3"]
 
     listed = stack.call("GET", f"/api/video/jobs?storyboardId={board_id}&limit=4", user=user).json
@@ -93,7 +93,7 @@ def test_a_processing_job_is_cancelled_at_the_fake_provider(stack: RunningStack)
     answer = stack.call(
         "POST",
         "/api/video/generate",
-        {"storyboardId": board_id, "sceneId": "slow", "provider": "sora"},
+        {"storyboardId": board_id, "sceneId": "slow", "provider": "openai"},
         user=user,
     )
     job_id = answer.json["jobId"]
@@ -108,9 +108,9 @@ def test_a_processing_job_is_cancelled_at_the_fake_provider(stack: RunningStack)
 
     assert cancelled.status == 200, cancelled.raw
     assert cancelled.json["status"] == "cancelled"
-    [provider_job] = [c["jobId"] for c in stack.fake_records("sora")["creates"] if marker in c["prompt"]]
+    [provider_job] = [c["jobId"] for c in stack.fake_records("openai")["creates"] if marker in c["prompt"]]
     assert _until(
-        "the fake saw the cancel", lambda: provider_job in stack.fake_records("sora")["cancels"], stack
+        "the fake saw the cancel", lambda: provider_job in stack.fake_records("openai")["cancels"], stack
     )
     assert stack.call("GET", f"/api/video/status/{job_id}", user=user).json["status"] == "cancelled"
     again = stack.call("POST", f"/api/video/jobs/{job_id}/cancel", user=user)
@@ -132,7 +132,7 @@ def test_the_catalog_and_another_users_view(stack: RunningStack):
 
     assert (
         stack.call(
-            "POST", f"/api/storyboards/{board_id}/generate", {"provider": "sora"}, user="mallory"
+            "POST", f"/api/storyboards/{board_id}/generate", {"provider": "openai"}, user="mallory"
         ).status
         == 404
     )

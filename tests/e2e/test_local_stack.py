@@ -14,7 +14,7 @@ from tests.e2e.conftest import CORS_ORIGINS, Answer, RunningStack, alive, http, 
 pytestmark = pytest.mark.e2e
 
 JOB_TIMEOUT_SECONDS = 60.0
-KEYS = {"sora": "sk-local-0000000000000000abcd", "veo": "AIza-local-0000000000000000wxyz"}
+KEYS = {"openai": "sk-local-0000000000000000abcd", "veo": "AIza-local-0000000000000000wxyz"}
 
 
 def new_storyboard(stack: RunningStack, name: str, user: str = "alice") -> dict[str, Any]:
@@ -74,7 +74,7 @@ def test_health_needs_no_identity_and_readiness_checks_the_database(stack):
     assert (ready.status, ready.json) == (200, {"status": "healthy", "database": "connected"})
 
 
-@pytest.mark.parametrize("provider", ["sora", "veo"])
+@pytest.mark.parametrize("provider", ["openai", "veo"])
 def test_walkthrough(stack, provider):
     # Given a storyboard and the user's provider key
     token = uuid.uuid4().hex[:8]
@@ -119,7 +119,7 @@ def test_walkthrough(stack, provider):
 
 def test_another_users_resources_answer_404(stack):
     board = new_storyboard(stack, "Alice's own")
-    job_id = generate(stack, board["id"], "sora")
+    job_id = generate(stack, board["id"], "openai")
     path = f"/api/storyboards/{board['id']}"
 
     assert stack.call("GET", path, user="bob").status == 404
@@ -129,7 +129,7 @@ def test_another_users_resources_answer_404(stack):
     generated = stack.call(
         "POST",
         "/api/video/generate",
-        {"storyboardId": board["id"], "sceneId": "scene-1", "provider": "sora"},
+        {"storyboardId": board["id"], "sceneId": "scene-1", "provider": "openai"},
         user="bob",
     )
     assert generated.status == 404
@@ -157,7 +157,7 @@ def test_bad_inputs(stack):
     assert anonymous.json == {"message": "Unauthorized"}
 
     assert stack.call("GET", "/api/video/status/not-a-uuid").status == 400
-    assert stack.call("PUT", "/api/keys/sora", {"apiKey": "short"}).status == 400
+    assert stack.call("PUT", "/api/keys/openai", {"apiKey": "short"}).status == 400
     assert stack.call("GET", "/api/storyboards?limit=1000").status == 400
 
     unknown = stack.call("GET", "/api/no-such-route")
@@ -194,7 +194,7 @@ def test_cors_refuses_an_origin_the_knob_does_not_name(stack):
 def test_deleting_a_storyboard_makes_its_clip_urls_stop_working(stack):
     # Given a finished clip and the presigned URLs a client got for it
     board = new_storyboard(stack, "Short-lived")
-    status = wait_until_done(stack, generate(stack, board["id"], "sora"))
+    status = wait_until_done(stack, generate(stack, board["id"], "openai"))
     urls = [status["videoUrl"], status["thumbnailUrl"]]
     assert [download(url).status for url in urls] == [200, 200]
 
@@ -215,7 +215,7 @@ def test_deleting_a_storyboard_makes_its_clip_urls_stop_working(stack):
 def test_ctrl_c_stops_every_process_and_a_restart_finds_the_data(stack, stack_home):
     # Given data in every store: a storyboard (PostgreSQL), a stored key (KMS), a video (S3)
     board = new_storyboard(stack, "Survivor")
-    job_id = generate(stack, board["id"], "sora")
+    job_id = generate(stack, board["id"], "openai")
     assert wait_until_done(stack, job_id)["status"] == "completed"
     processes = stack.descendants()
     postmaster = stack.postmaster_pid()
@@ -244,7 +244,7 @@ def test_ctrl_c_stops_every_process_and_a_restart_finds_the_data(stack, stack_ho
     answer = stack.call(
         "POST",
         "/api/video/generate",
-        {"storyboardId": board["id"], "sceneId": "scene-2", "provider": "sora"},
+        {"storyboardId": board["id"], "sceneId": "scene-2", "provider": "openai"},
     )
     assert answer.status == 202
     assert wait_until_done(stack, answer.json["jobId"])["status"] == "completed"

@@ -55,7 +55,7 @@ def make_job(make_storyboard: Callable[..., Any]) -> Callable[..., Any]:
             "user_id": user_id,
             "storyboard_id": storyboard_id,
             "scene_id": "s1",
-            "provider": "sora",
+            "provider": "openai",
             "model": "sora-2",
             "prompt": "Ada opens the lab door",
         } | overrides
@@ -79,7 +79,7 @@ def env(aws: Any, fakes: Any, configure: Callable[..., None]) -> Any:
     from tests.integration.generation_support import USER, settings_for, store_key  # noqa: PLC0415
 
     configure(**settings_for(fakes))
-    store_key(USER, "sora")
+    store_key(USER, "openai")
     store_key(USER, "veo")
     return fakes
 
@@ -90,7 +90,7 @@ def new_job(make_job: Callable[..., Any], env: Any) -> Callable[..., Any]:
     would insert it (the provider's test model and duration, 1280x720)."""
     from tests.integration.generation_support import USER, job_fields  # noqa: PLC0415
 
-    def make(provider: str = "sora", prompt: str = "Ada opens the lab door", **columns: Any) -> Any:
+    def make(provider: str = "openai", prompt: str = "Ada opens the lab door", **columns: Any) -> Any:
         return make_job(USER, **job_fields(provider, prompt) | columns)
 
     return make

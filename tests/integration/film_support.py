@@ -63,7 +63,7 @@ def store_clip(
     make_job: Callable[..., Any],
     storyboard_id: uuid.UUID,
     scene_id: str,
-    provider: str = "sora",
+    provider: str = "openai",
     *,
     user_id: str = USER,
     data: bytes | None = None,

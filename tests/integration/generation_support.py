@@ -23,6 +23,7 @@ from videogen.generation.worker import GenerationWorker
 from videogen.messaging.messages import StepMessage
 from videogen.providers import (
     GenerationRequest,
+    ProviderKey,
     RetryableProviderError,
     Submission,
     VideoProvider,
@@ -34,9 +35,9 @@ USER = "user-a"
 """The user of the ``env`` and ``new_job`` fixtures (conftest), with a key for each provider."""
 SORA_KEY = "sk-worker-test-0123456789abcdef"
 VEO_KEY = "AIza-worker-test-0123456789abcdef"
-KEYS = {"sora": SORA_KEY, "veo": VEO_KEY}
-MODELS = {"sora": "sora-2", "veo": "veo-3.1-fast-generate-001"}
-DURATIONS = {"sora": 4, "veo": 8}
+KEYS = {"openai": SORA_KEY, "veo": VEO_KEY}
+MODELS = {"openai": "sora-2", "veo": "veo-3.1-fast-generate-001"}
+DURATIONS = {"openai": 4, "veo": 8}
 NOTHING_SWEPT = {
     "expired": 0,
     "recovered": 0,
@@ -55,10 +56,20 @@ def step_body(job_id: uuid.UUID | str, step: str) -> str:
     return StepMessage.model_validate({"jobId": str(job_id), "step": step}).to_body()
 
 
+KEY_APIS = {"veo": "vertex"}
+"""The Google API of the tests' veo key: Vertex AI, whose fake the worker tests run against."""
+
+
 def store_key(user_id: str, provider: str, plaintext: str | None = None) -> str:
-    """Seal and store a provider key for ``user_id`` (KMS in moto); returns the plaintext."""
+    """Seal and store a provider key for ``user_id`` (KMS in moto); returns the plaintext.
+
+    An openai key names the settings' default endpoint (``settings_for``: the fake's), a veo key
+    is for ``KEY_APIS["veo"]``.
+    """
     plaintext = plaintext or KEYS[provider]
-    sealed = keys.seal(user_id, provider, plaintext)
+    base_url = get_settings().openai_default_base_url if provider == "openai" else None
+    destination = keys.Destination(api=KEY_APIS.get(provider), base_url=base_url)
+    sealed = keys.seal(user_id, provider, plaintext, destination)
     with session_scope() as s:
         api_keys.store(
             s,
@@ -67,6 +78,8 @@ def store_key(user_id: str, provider: str, plaintext: str | None = None) -> str:
             encrypted_key=sealed.encrypted_key,
             key_hash=sealed.key_hash,
             last4=sealed.last4,
+            api=destination.api,
+            base_url=destination.base_url,
         )
     return plaintext
 
@@ -101,7 +114,7 @@ class Fakes:
     veo: FakeVeoServer
 
     def __getitem__(self, provider: str) -> FakeSoraServer | FakeVeoServer:
-        return self.sora if provider == "sora" else self.veo
+        return self.sora if provider == "openai" else self.veo
 
 
 def start_fakes(*, poll_after_ms: int | None = None, complete_after_polls: int = 2) -> Iterator[Fakes]:
@@ -120,8 +133,10 @@ WORKER_TIMEOUT_SECONDS = 180
 def settings_for(fakes: Fakes, **overrides: object) -> dict[str, object]:
     """Settings pointing both providers at the fakes (for the ``configure`` fixture)."""
     return {
-        "sora_base_url": fakes.sora.base_url,
-        "veo_base_url": fakes.veo.base_url,
+        "openai_default_base_url": fakes.sora.base_url,
+        "vertex_base_url": fakes.veo.base_url,
+        "provider_endpoint_allowlist": "127.0.0.1",
+        "allow_http_provider_endpoints": True,
         "provider_timeout_seconds": 5,
         "function_timeout_seconds": WORKER_TIMEOUT_SECONDS,  # as deployed: the worker's own Timeout
     } | overrides
@@ -137,7 +152,7 @@ class Pipeline:
 
     clock: ManualClock = field(default_factory=ManualClock)
     sender: InMemoryQueueSender = field(default_factory=InMemoryQueueSender)
-    providers: Callable[[str, str], Any] | None = None
+    providers: Callable[[str, ProviderKey], Any] | None = None
     delivered: int = 0
 
     @property
@@ -209,11 +224,11 @@ class TimeoutAfterCreate(CrashAfterCreate):
         raise RetryableProviderError("the video provider did not answer in time")
 
 
-def wrapped_providers(wrapper: type[WrappedProvider]) -> Callable[[str, str], VideoProvider]:
+def wrapped_providers(wrapper: type[WrappedProvider]) -> Callable[[str, ProviderKey], VideoProvider]:
     """A provider factory handing out real providers inside ``wrapper``."""
 
-    def build(name: str, api_key: str) -> VideoProvider:
-        return wrapper(get_provider(name, api_key, get_settings()))
+    def build(name: str, key: ProviderKey) -> VideoProvider:
+        return wrapper(get_provider(name, key, get_settings()))
 
     return build
 

@@ -38,4 +38,4 @@ def seed_samples(make_job: Callable[..., Any]) -> None:
         scene_id=samples.SAMPLE_SCENE_ID,
         id=uuid.UUID(samples.SAMPLE_JOB_ID),
     )
-    store_key(samples.SAMPLE_USER, "sora")
+    store_key(samples.SAMPLE_USER, "openai")

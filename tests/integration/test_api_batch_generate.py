@@ -26,7 +26,7 @@ SCENES = [{"id": f"scene-{n}", "prompt": f"Ada does thing number {n}"} for n in 
 @pytest.fixture
 def board(aws, make_storyboard):
     """The user's 5-scene storyboard and a stored Sora key."""
-    store_key(USER, "sora")
+    store_key(USER, "openai")
     return make_storyboard(USER, scenes=SCENES)
 
 
@@ -39,7 +39,7 @@ def _request(board, sub: str = USER, key: str | None = None, **body):
         load_event("generate.storyboard.202"),
         sub=sub,
         path_parameters={"id": str(board.id)},
-        body={"provider": "sora"} | body,
+        body={"provider": "openai"} | body,
     )
     event["headers"].pop("idempotency-key", None)
     if key is not None:
@@ -158,7 +158,7 @@ def test_scene_ids_pick_scenes_in_storyboard_order_and_unknown_ones_are_400(boar
 
 
 def test_a_scene_without_text_is_skipped_as_no_prompt(aws, make_storyboard):
-    store_key(USER, "sora")
+    store_key(USER, "openai")
     board = make_storyboard(USER, scenes=[{"id": "a", "prompt": "Ada waves"}, {"id": "blank"}])
 
     result = invoke(_handler(InMemoryQueueSender()), _request(board))
@@ -198,7 +198,7 @@ def test_a_batch_over_the_daily_spend_cap_is_refused_whole(board, configure):
 
 def test_concurrent_batches_of_one_user_never_pass_the_caps(aws, make_storyboard, configure):
     configure(max_jobs_in_flight_per_user=6)
-    store_key(USER, "sora")
+    store_key(USER, "openai")
     boards = [make_storyboard(USER, name=f"Board {n}", scenes=SCENES[:3]) for n in range(4)]
     statuses: list[int] = []
 
@@ -294,7 +294,7 @@ def test_a_queue_failure_for_every_job_is_503_and_leaves_nothing(board):
 
 
 def test_another_users_storyboard_is_404_and_creates_nothing(board):
-    store_key("intruder", "sora")
+    store_key("intruder", "openai")
 
     result = invoke(_handler(InMemoryQueueSender()), _request(board, sub="intruder"))
 

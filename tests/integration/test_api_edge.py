@@ -30,7 +30,7 @@ def board(aws: Any) -> dict[str, Any]:
     """The caller's storyboard (created through the handler) and a stored Sora key."""
     result = invoke(storyboards, load_event("storyboards.create.201"))
     assert result.status == 201, result.body
-    store_key(USER, "sora")
+    store_key(USER, "openai")
     return dict(result.body["storyboard"])
 
 
@@ -83,7 +83,7 @@ def _patch(board_id: str, body: Any, **changes: Any) -> dict[str, Any]:
 
 
 def _generate(board: dict[str, Any], **body_changes: Any) -> dict[str, Any]:
-    event = load_event("generate.sora.202")
+    event = load_event("generate.openai.202")
     body = json.loads(event["body"]) | {"storyboardId": board["id"]} | body_changes
     return with_changes(event, body=body)
 

@@ -30,7 +30,7 @@ def board(aws, make_storyboard):
         character={"name": "Ada", "description": "a curious engineer"},
         scenes=[{"id": "scene-1", "prompt": "Ada opens the lab door at dawn"}, {"id": "bare"}],
     )
-    store_key(SAMPLE_USER, "sora")
+    store_key(SAMPLE_USER, "openai")
     return board
 
 
@@ -39,7 +39,7 @@ def _handler(sender):
 
 
 def _request(board, sub: str = SAMPLE_USER, key: str | None = None, **body_changes):
-    event = load_event("generate.sora.202")
+    event = load_event("generate.openai.202")
     body = json.loads(event["body"]) | {"storyboardId": str(board.id)} | body_changes
     event = with_changes(event, sub=sub, body=body)
     if key is None:
@@ -154,7 +154,7 @@ def test_no_active_key_is_409_saying_how_to_add_one(board):
 
 
 def test_another_users_storyboard_is_404_and_creates_nothing(board):
-    store_key("intruder", "sora")
+    store_key("intruder", "openai")
 
     result = invoke(_handler(InMemoryQueueSender()), _request(board, sub="intruder"))
 

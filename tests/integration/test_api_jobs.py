@@ -145,14 +145,14 @@ def test_usage_per_day_and_provider_matches_the_jobs(spending):
     assert body["since"] == (today - timedelta(days=29)).isoformat()
     rows = {(r["date"], r["provider"]): r for r in body["daily"]}
     assert set(rows) == {
-        ((today - timedelta(days=1)).isoformat(), "sora"),
-        (today.isoformat(), "sora"),
+        ((today - timedelta(days=1)).isoformat(), "openai"),
+        (today.isoformat(), "openai"),
         (today.isoformat(), "veo"),
     }
-    sora_today = rows[(today.isoformat(), "sora")]
+    sora_today = rows[(today.isoformat(), "openai")]
     assert sora_today == {
         "date": today.isoformat(),
-        "provider": "sora",
+        "provider": "openai",
         "completedCost": pytest.approx(0.8),
         "completedClips": 1,
         "inFlightCost": pytest.approx(0.4),
@@ -183,12 +183,12 @@ def test_a_generate_over_the_remaining_spend_is_refused_with_the_same_figures(
     spending, configure, make_storyboard
 ):
     configure(max_daily_spend_per_user_usd="3.00", max_jobs_in_flight_per_user=5)
-    store_key(USER, "sora")
+    store_key(USER, "openai")
     board = make_storyboard(USER, scenes=[{"id": "s1", "prompt": "Ada waves"}])
     event = with_changes(
         load_event("generate.storyboard.202"),
         path_parameters={"id": str(board.id)},
-        body={"provider": "sora"},
+        body={"provider": "openai"},
     )
     event["headers"].pop("idempotency-key")
 
@@ -224,16 +224,30 @@ def test_the_catalog_lists_every_model_with_prices_and_is_cacheable():
     assert models["veo-3.0-generate-001"]["status"] == "retired"
     assert models["veo-3.0-generate-001"]["replacement"] == "veo-3.1-generate-001"
     assert models["veo-3.0-generate-001"]["retiredOn"] == "2026-06-30"
-    assert models["sora-2"]["status"] == "current"
+    assert models["sora-2"]["status"] == "generally available"
+    assert models["veo-3.1-generate-preview"]["status"] == "preview"
     pro = {s["size"]: s for s in models["sora-2-pro"]["sizes"]}
     assert pro["1792x1024"]["usdPerSecond"] == pytest.approx(0.5)
-    assert pro["1792x1024"]["priceSource"].startswith("OpenAI API pricing page")
-    assert pro["1792x1024"]["priceAsOf"] == "2025-10"
-    veo_1080 = {s["size"]: s for s in models["veo-3.1-generate-001"]["sizes"]}["1920x1080"]
-    assert veo_1080["durations"] == [8]
+    assert pro["1792x1024"]["priceSource"].startswith("https://platform.openai.com/docs/pricing")
+    assert pro["1792x1024"]["priceAsOf"] == "2025-10-06"
+    veo_4k = {s["size"]: s for s in models["veo-3.1-generate-preview"]["sizes"]}["3840x2160"]
+    assert (veo_4k["durations"], veo_4k["resolution"], veo_4k["aspectRatio"]) == ([8], "4k", "16:9")
+    assert models["veo-3.1-generate-preview"]["inputs"]["referenceImages"] == 3
+    assert models["veo-3.1-generate-preview"]["sound"] is True
+    assert models["veo-3.1-generate-001"]["api"] == "vertex"
+    assert {m["provider"] for m in models.values()} == {"veo", "fal", "openai"}
     providers = {p["id"]: p for p in result.body["providers"]}
     assert providers["veo"]["reportsProgress"] is False
-    assert providers["sora"]["defaultModel"] == "sora-2"
+    assert providers["veo"]["keyApis"] == ["gemini", "vertex"]
+    assert providers["openai"]["defaultModel"] == "sora-2"
+    assert providers["openai"]["keyNeedsBaseUrl"] is True
+    assert providers["openai"]["retiredEndpoints"] == [
+        {
+            "baseUrl": "https://api.openai.com/v1",
+            "retiredOn": "2026-09-24",
+            "source": catalog.OPENAI_RETIREMENT_SOURCE,
+        }
+    ]
 
 
 def test_the_catalog_needs_no_database(configure, count_statements):
@@ -244,7 +258,7 @@ def test_the_catalog_needs_no_database(configure, count_statements):
 
 
 def test_the_estimate_a_generate_answers_is_the_catalogs_price(aws, make_storyboard):
-    store_key(USER, "sora")
+    store_key(USER, "openai")
     board = make_storyboard(USER)
     price = next(
         s["usdPerSecond"]
@@ -256,7 +270,7 @@ def test_the_estimate_a_generate_answers_is_the_catalogs_price(aws, make_storybo
     event = with_changes(
         load_event("generate.storyboard.202"),
         path_parameters={"id": str(board.id)},
-        body={"provider": "sora", "durationSeconds": 8},
+        body={"provider": "openai", "durationSeconds": 8},
     )
     event["headers"]["idempotency-key"] = str(uuid.uuid4())
 

@@ -25,6 +25,9 @@ keys_handler = load_function("api_keys").lambda_handler
 health_handler = load_function("health").lambda_handler
 PLAINTEXT = "sk-live-secret-0123456789abcdefWXYZ"
 
+SAMPLE_BASE_URL = "https://videos.gateway.invalid/v1"
+"""The endpoint of the api_keys.put.200 sample (never resolves: RFC 6761)."""
+
 
 def _status_of(job_id, sub: str = "user-123"):
     return invoke(
@@ -111,18 +114,20 @@ def test_status_of_another_users_job_is_404(make_job):
 
 def test_put_key_stores_it_sealed_and_never_echoes_it(aws, caplog):
     caplog.set_level(logging.DEBUG)
-    event = with_changes(load_event("api_keys.put.200"), body={"apiKey": PLAINTEXT})
+    event = with_changes(
+        load_event("api_keys.put.200"), body={"apiKey": PLAINTEXT, "baseUrl": SAMPLE_BASE_URL}
+    )
 
     result = invoke(keys_handler, event)
 
     assert result.status == 200
-    assert result.body["provider"] == "sora"
+    assert result.body["provider"] == "openai"
     assert result.body["last4"] == "WXYZ"
     assert result.body["isActive"] is True
     assert PLAINTEXT not in json.dumps(result.raw)
     assert PLAINTEXT not in caplog.text
     with session_scope() as s:
-        row = api_keys.get(s, "user-123", "sora")
+        row = api_keys.get(s, "user-123", "openai")
     assert row is not None
     assert row.is_active
     assert row.encrypted_key is not None
@@ -134,7 +139,10 @@ def test_put_key_stores_it_sealed_and_never_echoes_it(aws, caplog):
 def test_invalid_key_is_400_without_echoing_it(aws):
     secretish = "sk live with spaces 123456"
 
-    result = invoke(keys_handler, with_changes(load_event("api_keys.put.200"), body={"apiKey": secretish}))
+    result = invoke(
+        keys_handler,
+        with_changes(load_event("api_keys.put.200"), body={"apiKey": secretish, "baseUrl": SAMPLE_BASE_URL}),
+    )
 
     assert result.status == 400
     assert secretish not in json.dumps(result.raw)
@@ -147,17 +155,32 @@ def test_list_and_delete_keys(aws):
     deleted = invoke(keys_handler, load_event("api_keys.delete.200"))
     after = invoke(keys_handler, load_event("api_keys.list.200"))
 
-    assert [k["provider"] for k in listed.body["keys"]] == ["sora"]
-    assert set(listed.body["keys"][0]) == {"provider", "isActive", "last4", "createdAt", "lastUsedAt"}
+    assert [k["provider"] for k in listed.body["keys"]] == ["openai"]
+    assert set(listed.body["keys"][0]) == {
+        "provider",
+        "isActive",
+        "last4",
+        "createdAt",
+        "lastUsedAt",
+        "api",
+        "baseUrl",
+        "verified",
+        "verifiedAt",
+    }
+    # the sample's endpoint never resolves (.invalid): saved, marked unverified
+    assert (listed.body["keys"][0]["baseUrl"], listed.body["keys"][0]["verified"]) == (SAMPLE_BASE_URL, False)
     assert deleted.status == 200
     assert after.body["keys"][0]["isActive"] is False
 
 
 def test_a_removed_key_leaves_nothing_decryptable_in_its_row_and_can_be_stored_again(aws):
     # Given a stored key, removed
-    invoke(keys_handler, with_changes(load_event("api_keys.put.200"), body={"apiKey": PLAINTEXT}))
+    invoke(
+        keys_handler,
+        with_changes(load_event("api_keys.put.200"), body={"apiKey": PLAINTEXT, "baseUrl": SAMPLE_BASE_URL}),
+    )
     with session_scope() as s:
-        row = api_keys.get(s, "user-123", "sora")
+        row = api_keys.get(s, "user-123", "openai")
         assert row is not None
         sealed = row.encrypted_key
     assert sealed is not None
@@ -166,14 +189,14 @@ def test_a_removed_key_leaves_nothing_decryptable_in_its_row_and_can_be_stored_a
 
     # Then its row holds neither the sealed key nor its HMAC, and the worker cannot use it
     with session_scope() as s:
-        row = api_keys.get(s, "user-123", "sora")
+        row = api_keys.get(s, "user-123", "openai")
         assert row is not None
         assert (row.encrypted_key, row.key_hash, row.is_active, row.last4) == (None, None, False, "WXYZ")
         with pytest.raises(Conflict):
-            keys.decrypt_for_user(s, "user-123", "sora")
+            keys.decrypt_for_user(s, "user-123", "openai")
     # and the list still shows it, inactive, by its last four characters
     listed = invoke(keys_handler, load_event("api_keys.list.200")).body["keys"]
-    assert [(k["provider"], k["isActive"], k["last4"]) for k in listed] == [("sora", False, "WXYZ")]
+    assert [(k["provider"], k["isActive"], k["last4"]) for k in listed] == [("openai", False, "WXYZ")]
     # and the database refuses an inactive row with sealed material, or an active one without
     with pytest.raises(IntegrityError), session_scope() as s:
         s.execute(update(UserApiKey).where(UserApiKey.user_id == "user-123").values(encrypted_key=sealed))
@@ -184,7 +207,7 @@ def test_a_removed_key_leaves_nothing_decryptable_in_its_row_and_can_be_stored_a
     # Then it is active and usable again
     assert (stored.status, stored.body["isActive"]) == (200, True)
     with session_scope() as s:
-        assert keys.decrypt_for_user(s, "user-123", "sora") == "sk-sample-0000000000000000wxyz"
+        assert keys.decrypt_for_user(s, "user-123", "openai").secret == "sk-sample-0000000000000000wxyz"
 
 
 def test_another_user_cannot_see_or_delete_my_key(aws):

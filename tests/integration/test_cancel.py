@@ -53,7 +53,7 @@ def _provider_cancel(job_id: Any) -> dict[str, Any]:
 
 def test_a_pending_job_is_cancelled_at_once_free_and_never_reaches_the_provider(env: Fakes, new_job: Any):
     pipeline = Pipeline()
-    job = new_job("sora")
+    job = new_job("openai")
 
     result = _cancel(job.id, pipeline.sender)
     late_submit = pipeline.deliver(step_body(job.id, "submit"))
@@ -67,7 +67,7 @@ def test_a_pending_job_is_cancelled_at_once_free_and_never_reaches_the_provider(
     assert job_row(job.id).status == "cancelled"
 
 
-@pytest.mark.parametrize("provider", ["sora", "veo"])
+@pytest.mark.parametrize("provider", ["openai", "veo"])
 def test_a_processing_job_is_cancelled_at_its_provider(env: Fakes, new_job: Any, provider: str):
     pipeline = Pipeline()
     job = _submitted(pipeline, new_job(provider))
@@ -87,7 +87,7 @@ def test_a_processing_job_is_cancelled_at_its_provider(env: Fakes, new_job: Any,
 
 def test_later_poll_and_cancel_messages_of_a_cancelled_job_do_nothing(env: Fakes, new_job: Any):
     pipeline = Pipeline()
-    job = _submitted(pipeline, new_job("sora"))
+    job = _submitted(pipeline, new_job("openai"))
     _cancel(job.id, pipeline.sender)
     pipeline.drain()
     polls_before = env.sora.count("poll")
@@ -114,7 +114,7 @@ def test_a_job_cancelled_while_its_create_runs_is_cancelled_as_soon_as_its_id_is
     env: Fakes, new_job: Any
 ):
     pipeline = Pipeline(providers=wrapped_providers(CancelledDuringCreate))
-    job = new_job("sora")
+    job = new_job("openai")
 
     outcome: Outcome = pipeline.worker.submit(job.id)
 
@@ -132,7 +132,7 @@ def test_a_job_cancelled_while_its_create_runs_is_cancelled_as_soon_as_its_id_is
 
 @pytest.mark.parametrize("status", ["completed", "failed"])
 def test_a_finished_job_cannot_be_cancelled(env: Fakes, new_job: Any, status: str):
-    job = new_job("sora")
+    job = new_job("openai")
     set_status(job.id, status)
 
     result = _cancel(job.id, InMemoryQueueSender())
@@ -158,7 +158,7 @@ def test_cancelling_twice_answers_the_same_and_asks_the_provider_once(env: Fakes
 
 
 def test_another_users_job_is_404_and_stays_as_it_was(env: Fakes, new_job: Any):
-    job = new_job("sora")
+    job = new_job("openai")
 
     result = _cancel(job.id, InMemoryQueueSender(), sub="intruder")
 
@@ -168,7 +168,7 @@ def test_another_users_job_is_404_and_stays_as_it_was(env: Fakes, new_job: Any):
 
 def test_a_provider_that_refuses_the_cancel_leaves_the_job_cancelled_and_counted(env: Fakes, new_job: Any):
     pipeline = Pipeline()
-    job = _submitted(pipeline, new_job("sora"))
+    job = _submitted(pipeline, new_job("openai"))
     pipeline.take()
     env.sora.fail_next("cancel", 400)
 
@@ -198,7 +198,7 @@ def test_a_busy_provider_is_asked_again_later(env: Fakes, new_job: Any):
 def test_a_provider_busy_every_time_is_given_up_as_unreachable(env: Fakes, new_job: Any, configure: Any):
     configure(submit_max_attempts=2)
     pipeline = Pipeline()
-    job = _submitted(pipeline, new_job("sora"))
+    job = _submitted(pipeline, new_job("openai"))
     pipeline.take()
     env.sora.fail_next("cancel", 503, times=100)
 
@@ -230,7 +230,7 @@ def job_by_provider_id(provider_job_id: str) -> Any:
 
 def test_a_duplicate_cancel_message_during_the_call_finds_the_lease_and_waits(env: Fakes, new_job: Any):
     pipeline = Pipeline()
-    job = _submitted(pipeline, new_job("sora"))
+    job = _submitted(pipeline, new_job("openai"))
     racing = Pipeline(providers=wrapped_providers(CancelTwiceAtOnce), clock=pipeline.clock)
     CancelTwiceAtOnce.worker = pipeline.worker
     _cancel(job.id, InMemoryQueueSender())
@@ -243,7 +243,7 @@ def test_a_duplicate_cancel_message_during_the_call_finds_the_lease_and_waits(en
 
 def test_a_key_removed_before_the_cancel_is_recorded_as_refused(env: Fakes, new_job: Any):
     pipeline = Pipeline()
-    job = _submitted(pipeline, new_job("sora"))
+    job = _submitted(pipeline, new_job("openai"))
     _cancel(job.id, InMemoryQueueSender())
     invoke(
         load_function("api_keys").lambda_handler,
@@ -251,13 +251,13 @@ def test_a_key_removed_before_the_cancel_is_recorded_as_refused(env: Fakes, new_
     )
 
     assert pipeline.worker.cancel(job.id) == "cancel-refused"
-    assert "PUT /api/keys/sora" in _provider_cancel(job.id)["reason"]
+    assert "PUT /api/keys/openai" in _provider_cancel(job.id)["reason"]
     assert env.sora.cancels == []
 
 
 def test_a_lost_cancel_message_is_sent_again_by_the_sweeper(env: Fakes, new_job: Any, configure: Any):
     pipeline = Pipeline()
-    job = _submitted(pipeline, new_job("sora"))
+    job = _submitted(pipeline, new_job("openai"))
     pipeline.take()
 
     assert _cancel(job.id, InMemoryQueueSender(fail=True)).status == 200  # the queue was down
@@ -271,7 +271,7 @@ def test_a_lost_cancel_message_is_sent_again_by_the_sweeper(env: Fakes, new_job:
 
 
 def test_the_dead_letter_of_a_cancelled_job_leaves_it_cancelled(env: Fakes, new_job: Any):
-    job = new_job("sora")
+    job = new_job("openai")
     _cancel(job.id, InMemoryQueueSender())
 
     assert Pipeline().worker.give_up(job.id, 5) == "ignored"

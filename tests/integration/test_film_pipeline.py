@@ -81,7 +81,7 @@ def colour_runs(film: Path) -> list[tuple[tuple[int, int, int], int]]:
 
 def test_a_film_of_matching_clips_is_copied_in_scene_order_without_re_encoding(board, make_job):
     # Given three scenes with Sora clips (all alike), and an order of their own
-    store_clips(make_job, board.id, "sora", "sora", "sora")
+    store_clips(make_job, board.id, "openai", "openai", "openai")
     order = ["scene-3", "scene-1", "scene-2"]
 
     # When the film is compiled
@@ -108,7 +108,7 @@ def test_a_film_of_matching_clips_is_copied_in_scene_order_without_re_encoding(b
 
 def test_a_mixed_film_normalizes_only_the_odd_clip_and_a_second_film_reuses_it(board, make_job):
     # Given two Sora clips (256x144 with sound) and a Veo clip (320x180, 12 fps, silent)
-    store_clips(make_job, board.id, "sora", "veo", "sora")
+    store_clips(make_job, board.id, "openai", "veo", "openai")
 
     # When the film is compiled
     pipeline = FilmPipeline()
@@ -142,7 +142,7 @@ def test_a_mixed_film_normalizes_only_the_odd_clip_and_a_second_film_reuses_it(b
 
 
 def test_every_message_delivered_twice_still_makes_one_film(board, make_job):
-    store_clips(make_job, board.id, "sora", "veo", "veo")
+    store_clips(make_job, board.id, "openai", "veo", "veo")
     pipeline = FilmPipeline()
     film_id = request_film(pipeline, board.id)
 
@@ -160,7 +160,7 @@ def test_every_message_delivered_twice_still_makes_one_film(board, make_job):
 
 
 def test_a_missing_clip_fails_the_film_naming_its_scene(board, make_job):
-    jobs = store_clips(make_job, board.id, "sora", "sora", "sora")
+    jobs = store_clips(make_job, board.id, "openai", "openai", "openai")
     s3().delete_object(Bucket=get_settings().videos_bucket, Key=jobs[1].video_url)
 
     film = compiled(board.id)
@@ -197,7 +197,7 @@ def test_a_clip_that_stops_decoding_midway_fails_the_film_at_its_check(board, ma
 
 
 def test_a_clip_gone_before_assembling_fails_the_film_naming_its_scene(board, make_job):
-    jobs = store_clips(make_job, board.id, "sora", "sora", "sora")
+    jobs = store_clips(make_job, board.id, "openai", "openai", "openai")
     pipeline = FilmPipeline()
     film_id = request_film(pipeline, board.id)
     pipeline.deliver(*(m.body for m in pipeline.take()))  # plan
@@ -247,7 +247,7 @@ def test_late_and_unknown_messages_are_acknowledged_and_poison_is_refused(board,
 
 def test_a_storyboard_deleted_mid_film_takes_the_film_with_it_and_its_steps_stop(board, make_job):
     # Given a film planned, its normalize step queued
-    store_clips(make_job, board.id, "sora", "veo", "sora")
+    store_clips(make_job, board.id, "openai", "veo", "openai")
     pipeline = FilmPipeline()
     film_id = request_film(pipeline, board.id)
     pipeline.deliver(*(m.body for m in pipeline.take()))
@@ -285,7 +285,7 @@ class DeleteWhenStored(ManualClock):
 
 def test_a_film_stored_for_a_storyboard_deleted_meanwhile_is_deleted_again(board, make_job):
     # Given a film being made
-    store_clips(make_job, board.id, "sora", "sora", "sora")
+    store_clips(make_job, board.id, "openai", "openai", "openai")
     pipeline = FilmPipeline()
     request_film(pipeline, board.id)
     pipeline.clock = DeleteWhenStored(board.id, film_objects)

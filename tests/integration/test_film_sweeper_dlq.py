@@ -38,7 +38,7 @@ def board(aws, make_storyboard):
 @pytest.fixture
 def mixed(board, make_job):
     """Clips of the three scenes: Sora, Veo, Sora (the Veo one needs normalizing)."""
-    store_clips(make_job, board.id, "sora", "veo", "sora")
+    store_clips(make_job, board.id, "openai", "veo", "openai")
     return board
 
 
@@ -92,7 +92,7 @@ def _board_of(make_storyboard: Any, make_job: Any, providers: list[str]) -> Any:
 def test_only_the_clips_not_yet_normalized_are_sent_again(aws, make_storyboard, make_job):
     # Given a film of three Veo clips and two Sora ones (the Sora ones need normalizing): one
     # is done, the other's message was lost
-    board = _board_of(make_storyboard, make_job, ["veo", "sora", "veo", "sora", "veo"])
+    board = _board_of(make_storyboard, make_job, ["veo", "openai", "veo", "openai", "veo"])
     pipeline = FilmPipeline()
     film_id = request_film(pipeline, board.id)
     pipeline.deliver(*(m.body for m in pipeline.take()))
@@ -218,7 +218,7 @@ def test_clips_counted_at_once_from_many_connections_move_the_film_on_exactly_on
 
 def test_normalize_steps_delivered_together_send_one_assemble(aws, make_storyboard, make_job):
     # Given a film of four Veo clips and five Sora ones: the four Veo clips need normalizing
-    board = _board_of(make_storyboard, make_job, ["veo"] * 4 + ["sora"] * 5)
+    board = _board_of(make_storyboard, make_job, ["veo"] * 4 + ["openai"] * 5)
     pipeline = FilmPipeline()
     film_id = request_film(pipeline, board.id)
     pipeline.deliver(*(m.body for m in pipeline.take()))

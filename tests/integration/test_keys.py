@@ -15,7 +15,7 @@ from moto import mock_aws
 from pydantic import SecretStr
 
 from tests.integration.generation_support import store_key
-from videogen import keys
+from videogen import key_cache, keys
 from videogen.data.db import session_scope
 from videogen.data.repositories import api_keys
 from videogen.errors import Conflict, InvalidInput
@@ -80,16 +80,16 @@ def _tamper(blob: str, part: int) -> str:
 
 
 def test_a_sealed_key_opens_for_its_user_and_provider(kms: Kms) -> None:
-    sealed = seal("user-a", "sora", PLAINTEXT)
+    sealed = seal("user-a", "openai", PLAINTEXT)
 
-    assert open_sealed("user-a", "sora", sealed.encrypted_key) == PLAINTEXT
+    assert open_sealed("user-a", "openai", sealed.encrypted_key) == PLAINTEXT
     assert sealed.last4 == "9Wd4"
-    assert sealed.encrypted_key.startswith("v1.")
+    assert sealed.encrypted_key.startswith("v2.")
     assert len(sealed.encrypted_key.split(".")) == 4
 
 
 def test_the_stored_blob_and_summary_reveal_nothing_of_the_key(kms: Kms) -> None:
-    sealed = seal("user-a", "sora", PLAINTEXT)
+    sealed = seal("user-a", "openai", PLAINTEXT)
 
     stored = f"{sealed.encrypted_key} {sealed.key_hash} {sealed!r}"
     assert PLAINTEXT not in stored
@@ -107,10 +107,10 @@ def test_each_seal_uses_a_fresh_data_key_and_nonce(kms: Kms) -> None:
 
 
 def test_a_row_copied_to_another_user_does_not_decrypt(kms: Kms) -> None:
-    sealed = seal("user-a", "sora", PLAINTEXT)
+    sealed = seal("user-a", "openai", PLAINTEXT)
 
     with pytest.raises(SealedKeyUnreadable) as caught:
-        open_sealed("user-b", "sora", sealed.encrypted_key)
+        open_sealed("user-b", "openai", sealed.encrypted_key)
 
     assert "store the key again" in caught.value.message
     assert PLAINTEXT not in str(caught.value)
@@ -118,7 +118,7 @@ def test_a_row_copied_to_another_user_does_not_decrypt(kms: Kms) -> None:
 
 def test_a_key_sealed_for_one_provider_does_not_open_for_the_other(kms: Kms) -> None:
     # KMS's encryption context names only the user: this is the AES-GCM associated data at work.
-    sealed = seal("user-a", "sora", PLAINTEXT)
+    sealed = seal("user-a", "openai", PLAINTEXT)
 
     with pytest.raises(SealedKeyUnreadable):
         open_sealed("user-a", "veo", sealed.encrypted_key)
@@ -126,29 +126,55 @@ def test_a_key_sealed_for_one_provider_does_not_open_for_the_other(kms: Kms) -> 
 
 @pytest.mark.parametrize(("part", "what"), [(1, "wrapped data key"), (2, "nonce"), (3, "ciphertext")])
 def test_a_tampered_blob_fails_to_decrypt(kms: Kms, part: int, what: str) -> None:
-    sealed = seal("user-a", "sora", PLAINTEXT)
+    sealed = seal("user-a", "openai", PLAINTEXT)
 
     with pytest.raises(SealedKeyUnreadable):
-        open_sealed("user-a", "sora", _tamper(sealed.encrypted_key, part))
+        open_sealed("user-a", "openai", _tamper(sealed.encrypted_key, part))
 
 
 @pytest.mark.parametrize(
     "mangle",
     [
-        lambda b: b.replace("v1.", "v2.", 1),
+        lambda b: b.replace("v2.", "v3.", 1),
         lambda b: b.rsplit(".", 1)[0],
         lambda b: b + ".extra",
         lambda b: b[:-6],
         lambda b: b.replace(".", ".!", 1),
         lambda b: "",
-        lambda b: "v1...",
+        lambda b: "v2...",
     ],
 )
 def test_a_malformed_blob_fails_cleanly(kms: Kms, mangle) -> None:
-    sealed = seal("user-a", "sora", PLAINTEXT)
+    sealed = seal("user-a", "openai", PLAINTEXT)
 
     with pytest.raises(SealedKeyUnreadable):
-        open_sealed("user-a", "sora", mangle(sealed.encrypted_key))
+        open_sealed("user-a", "openai", mangle(sealed.encrypted_key))
+
+
+def test_a_key_opens_only_for_the_destination_it_was_sealed_for(kms: Kms) -> None:
+    # An edited row that would send the key to another endpoint (or Google API) no longer opens.
+    gateway = keys.Destination(base_url="https://gateway.example.com/v1")
+    sealed = seal("user-a", "openai", PLAINTEXT, gateway)
+
+    assert open_sealed("user-a", "openai", sealed.encrypted_key, gateway) == PLAINTEXT
+    with pytest.raises(SealedKeyUnreadable):
+        open_sealed(
+            "user-a", "openai", sealed.encrypted_key, keys.Destination(base_url="https://evil.example/v1")
+        )
+    with pytest.raises(SealedKeyUnreadable):
+        open_sealed("user-a", "openai", sealed.encrypted_key)
+    vertex = seal("user-a", "veo", PLAINTEXT, keys.Destination(api="vertex"))
+    with pytest.raises(SealedKeyUnreadable):
+        open_sealed("user-a", "veo", vertex.encrypted_key, keys.Destination(api="gemini"))
+
+
+def test_a_key_sealed_before_keys_had_a_destination_still_opens(kms: Kms, monkeypatch) -> None:
+    monkeypatch.setattr(keys, "BLOB_VERSION", "v1")
+    old = seal("user-a", "veo", PLAINTEXT)
+    monkeypatch.undo()
+
+    assert old.encrypted_key.startswith("v1.")
+    assert open_sealed("user-a", "veo", old.encrypted_key, keys.Destination(api="vertex")) == PLAINTEXT
 
 
 def test_seal_accepts_a_secret_str(kms: Kms) -> None:
@@ -182,7 +208,7 @@ def test_an_unknown_provider_is_refused(kms: Kms) -> None:
 )
 def test_an_implausible_key_is_refused_without_echoing_it(kms: Kms, candidate: str, reason: str) -> None:
     with pytest.raises(InvalidApiKey) as caught:
-        seal("user-a", "sora", candidate)
+        seal("user-a", "openai", candidate)
 
     error = caught.value
     assert reason in error.message
@@ -195,14 +221,14 @@ def test_an_implausible_key_is_refused_without_echoing_it(kms: Kms, candidate: s
 
 def test_keys_at_the_length_limits_are_accepted(kms: Kms) -> None:
     for candidate in ("12345678", "k" * 512):
-        assert open_sealed("user-a", "sora", seal("user-a", "sora", candidate).encrypted_key) == candidate
+        assert open_sealed("user-a", "openai", seal("user-a", "openai", candidate).encrypted_key) == candidate
 
 
 # --- the keyed hash ---------------------------------------------------------------------------
 
 
 def test_key_hash_is_a_keyed_hmac_not_a_bare_hash(kms: Kms) -> None:
-    sealed = seal("user-a", "sora", PLAINTEXT)
+    sealed = seal("user-a", "openai", PLAINTEXT)
 
     assert sealed.key_hash != hashlib.sha256(PLAINTEXT.encode()).hexdigest()
     assert sealed.key_hash == hmac.new(HMAC_SECRET.encode(), PLAINTEXT.encode(), hashlib.sha256).hexdigest()
@@ -211,11 +237,11 @@ def test_key_hash_is_a_keyed_hmac_not_a_bare_hash(kms: Kms) -> None:
 
 
 def test_key_hash_changes_with_the_secret(kms: Kms) -> None:
-    before = seal("user-a", "sora", PLAINTEXT).key_hash
+    before = seal("user-a", "openai", PLAINTEXT).key_hash
 
     kms.configure(API_KEY_HMAC_SECRET="another-secret-of-sufficient-length")
 
-    assert seal("user-a", "sora", PLAINTEXT).key_hash != before
+    assert seal("user-a", "openai", PLAINTEXT).key_hash != before
     assert key_hash(PLAINTEXT) != before
 
 
@@ -238,31 +264,31 @@ def test_hmac_secret_out_of_reach_is_a_retryable_unavailability(kms: Kms) -> Non
     kms.configure(API_KEY_HMAC_SECRET=None, API_KEY_HMAC_SECRET_ARN=missing)
 
     with pytest.raises(KeyServiceUnavailable, match="HMAC secret"):
-        seal("user-a", "sora", PLAINTEXT)
+        seal("user-a", "openai", PLAINTEXT)
 
 
 def test_missing_configuration_is_reported_before_anything_is_stored(kms: Kms) -> None:
     kms.configure(API_KEY_HMAC_SECRET=None, API_KEY_HMAC_SECRET_ARN=None)
     with pytest.raises(KeyConfigurationError, match="API_KEY_HMAC_SECRET"):
-        seal("user-a", "sora", PLAINTEXT)
+        seal("user-a", "openai", PLAINTEXT)
 
     kms.configure(API_KEY_HMAC_SECRET="short")
     with pytest.raises(KeyConfigurationError, match="at least 16"):
-        seal("user-a", "sora", PLAINTEXT)
+        seal("user-a", "openai", PLAINTEXT)
 
     kms.configure(API_KEY_HMAC_SECRET=HMAC_SECRET, API_KEYS_KMS_KEY_ID=None)
     with pytest.raises(KeyConfigurationError, match="API_KEYS_KMS_KEY_ID"):
-        seal("user-a", "sora", PLAINTEXT)
+        seal("user-a", "openai", PLAINTEXT)
 
 
 def test_kms_out_of_reach_is_a_retryable_unavailability(kms: Kms) -> None:
-    sealed = seal("user-a", "sora", PLAINTEXT)
+    sealed = seal("user-a", "openai", PLAINTEXT)
     kms.configure(AWS_ENDPOINT_URL_KMS="http://127.0.0.1:1")  # nothing listens there
 
     with pytest.raises(KeyServiceUnavailable):
-        seal("user-a", "sora", PLAINTEXT)
+        seal("user-a", "openai", PLAINTEXT)
     with pytest.raises(KeyServiceUnavailable):
-        open_sealed("user-a", "sora", sealed.encrypted_key)
+        open_sealed("user-a", "openai", sealed.encrypted_key)
 
 
 # --- the worker's view: decrypt_for_user ------------------------------------------------------
@@ -274,31 +300,32 @@ def test_worker_gets_the_users_key_and_its_use_is_recorded(kms: Kms) -> None:
         assert api_keys.get(s, "user-a", "veo").last_used_at is None  # type: ignore[union-attr]
 
     with session_scope() as s:
-        plaintext = keys.decrypt_for_user(s, "user-a", "veo")
+        key = keys.decrypt_for_user(s, "user-a", "veo")
 
-    assert plaintext == PLAINTEXT
+    assert (key.secret, key.api, key.base_url) == (PLAINTEXT, "vertex", None)
+    assert PLAINTEXT not in repr(key)
     with session_scope() as s:
         assert api_keys.get(s, "user-a", "veo").last_used_at is not None  # type: ignore[union-attr]
 
 
 def test_worker_without_an_active_key_gets_a_conflict_saying_how_to_add_one(kms: Kms) -> None:
-    store_key("user-a", "sora", PLAINTEXT)
+    store_key("user-a", "openai", PLAINTEXT)
     with session_scope() as s:
-        api_keys.deactivate(s, "user-a", "sora")
+        api_keys.deactivate(s, "user-a", "openai")
 
-    for user_id, provider in (("user-a", "sora"), ("user-a", "veo"), ("user-b", "sora")):
+    for user_id, provider in (("user-a", "openai"), ("user-a", "veo"), ("user-b", "openai")):
         with session_scope() as s, pytest.raises(Conflict) as caught:
             keys.decrypt_for_user(s, user_id, provider)
         assert f"PUT /api/keys/{provider}" in caught.value.message
 
 
 def test_a_key_row_moved_to_another_user_is_unreadable_for_the_worker(kms: Kms) -> None:
-    sealed = seal("user-a", "sora", PLAINTEXT)
+    sealed = seal("user-a", "openai", PLAINTEXT)
     with session_scope() as s:
         api_keys.store(
             s,
             "user-b",
-            "sora",
+            "openai",
             encrypted_key=sealed.encrypted_key,
             key_hash=sealed.key_hash,
             last4=sealed.last4,
@@ -306,21 +333,21 @@ def test_a_key_row_moved_to_another_user_is_unreadable_for_the_worker(kms: Kms) 
 
     # as the worker's step does: the refusal leaves its transaction, which rolls back the use
     with pytest.raises(SealedKeyUnreadable), session_scope() as s:
-        keys.decrypt_for_user(s, "user-b", "sora")
+        keys.decrypt_for_user(s, "user-b", "openai")
     with session_scope() as s:
-        assert api_keys.get(s, "user-b", "sora").last_used_at is None  # type: ignore[union-attr]
+        assert api_keys.get(s, "user-b", "openai").last_used_at is None  # type: ignore[union-attr]
 
 
 def test_sealing_and_using_a_key_never_logs_it(kms: Kms, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
 
-    store_key("user-a", "sora", PLAINTEXT)
+    store_key("user-a", "openai", PLAINTEXT)
     with session_scope() as s:
-        keys.decrypt_for_user(s, "user-a", "sora")
+        keys.decrypt_for_user(s, "user-a", "openai")
     with pytest.raises(InvalidApiKey):
-        seal("user-a", "sora", PLAINTEXT + " ")
+        seal("user-a", "openai", PLAINTEXT + " ")
     with pytest.raises(SealedKeyUnreadable):
-        open_sealed("user-b", "sora", seal("user-a", "sora", PLAINTEXT).encrypted_key)
+        open_sealed("user-b", "openai", seal("user-a", "openai", PLAINTEXT).encrypted_key)
 
     assert caplog.records  # botocore and SQLAlchemy did log at DEBUG
     for record in caplog.records:
@@ -339,44 +366,44 @@ def kms_decrypts() -> list[str]:
 
 
 def test_a_jobs_steps_unwrap_the_same_stored_key_through_kms_once(kms: Kms) -> None:
-    store_key("user-a", "sora", PLAINTEXT)
+    store_key("user-a", "openai", PLAINTEXT)
     decrypts = kms_decrypts()
 
     for _ in range(5):  # a submit and its polls
         with session_scope() as s:
-            assert keys.decrypt_for_user(s, "user-a", "sora") == PLAINTEXT
+            assert keys.decrypt_for_user(s, "user-a", "openai").secret == PLAINTEXT
 
     assert decrypts == ["Decrypt"]
 
 
 def test_a_replaced_key_is_never_served_from_the_cache(kms: Kms) -> None:
-    store_key("user-a", "sora", PLAINTEXT)
+    store_key("user-a", "openai", PLAINTEXT)
     with session_scope() as s:
-        keys.decrypt_for_user(s, "user-a", "sora")
+        keys.decrypt_for_user(s, "user-a", "openai")
 
-    store_key("user-a", "sora", "sk-test-replacement-0000wxyz")
+    store_key("user-a", "openai", "sk-test-replacement-0000wxyz")
 
     with session_scope() as s:
-        assert keys.decrypt_for_user(s, "user-a", "sora") == "sk-test-replacement-0000wxyz"
+        assert keys.decrypt_for_user(s, "user-a", "openai").secret == "sk-test-replacement-0000wxyz"
 
 
 def test_a_removed_key_is_refused_though_its_data_key_was_cached(kms: Kms) -> None:
-    store_key("user-a", "sora", PLAINTEXT)
+    store_key("user-a", "openai", PLAINTEXT)
     with session_scope() as s:
-        keys.decrypt_for_user(s, "user-a", "sora")
-        api_keys.deactivate(s, "user-a", "sora")
+        keys.decrypt_for_user(s, "user-a", "openai")
+        api_keys.deactivate(s, "user-a", "openai")
 
     with session_scope() as s, pytest.raises(Conflict):
-        keys.decrypt_for_user(s, "user-a", "sora")
+        keys.decrypt_for_user(s, "user-a", "openai")
 
 
 def test_a_cached_data_key_expires_and_is_never_shown() -> None:
     now = [0.0]
-    cache = keys._DataKeys(clock=lambda: now[0])
-    slot = ("user-a", "sora", "digest")
+    cache = key_cache.DataKeyCache(clock=lambda: now[0])
+    slot = ("user-a", "openai", "digest")
     cache.put(slot, b"k" * 32)
 
     assert cache.get(slot) == b"k" * 32
     assert "k" * 8 not in repr(cache)
-    now[0] = keys.DATA_KEY_TTL_SECONDS
+    now[0] = key_cache.DATA_KEY_TTL_SECONDS
     assert cache.get(slot) is None

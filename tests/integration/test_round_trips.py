@@ -64,7 +64,7 @@ def _batch(board: Any, key: str | None) -> dict[str, Any]:
     event = with_changes(
         load_event("generate.storyboard.202"),
         path_parameters={"id": str(board.id)},
-        body={"provider": "sora", "regenerate": True},
+        body={"provider": "openai", "regenerate": True},
     )
     event["headers"].pop("idempotency-key")
     if key is not None:
@@ -76,7 +76,7 @@ def test_whole_storyboard_generate_statements_do_not_grow_with_the_batch(
     aws, make_storyboard, count_statements, configure
 ):
     configure(max_jobs_in_flight_per_user=100, max_daily_spend_per_user_usd=100)
-    store_key(USER, "sora")
+    store_key(USER, "openai")
     one = make_storyboard(USER, scenes=[{"id": "s0", "prompt": "Shot 0"}])
     forty = make_storyboard(USER, scenes=[{"id": f"s{n}", "prompt": f"Shot {n}"} for n in range(40)])
     sender = InMemoryQueueSender()

@@ -337,7 +337,7 @@ def _record(
 def test_a_clip_stored_after_its_storyboard_was_deleted_is_deleted_again(aws, s3, new_job):
     # Given a job whose storyboard is deleted (and its cleanup run) while the worker downloads
     # the finished video from the provider
-    job = new_job("sora")
+    job = new_job("openai")
     deleted: list[uuid.UUID] = []
 
     class DeleteDuringDownload(CrashAfterCreate):

@@ -52,7 +52,7 @@ def _object_keys(aws: Any) -> list[str]:
 
 # sora: no typical time, so the backoff's first 10 s (its 1 s poll hint is only a floor);
 # veo (veo-3.1-fast, typical 60 s): short of the typical time.
-@pytest.mark.parametrize(("provider", "first_poll"), [("sora", 10), ("veo", 36)])
+@pytest.mark.parametrize(("provider", "first_poll"), [("openai", 10), ("veo", 36)])
 def test_submit_stores_the_provider_job_and_schedules_the_first_poll(
     pipeline, new_job, env, provider, first_poll
 ):
@@ -74,9 +74,15 @@ def test_submit_stores_the_provider_job_and_schedules_the_first_poll(
 def test_the_providers_poll_hint_is_a_floor_of_the_poll_delays(aws, configure, make_job):
     # A hint past the 60 s the schedule waits at most: polling sooner than asked gains nothing
     with FakeSoraServer(complete_after_polls=2, poll_after_ms=90_000) as fake:
-        configure(sora_base_url=fake.base_url, provider_timeout_seconds=5, function_timeout_seconds=180)
-        store_key(USER, "sora")
-        job = make_job(USER, **job_fields("sora", "p"))
+        configure(
+            openai_default_base_url=fake.base_url,
+            provider_endpoint_allowlist="127.0.0.1",
+            allow_http_provider_endpoints=True,
+            provider_timeout_seconds=5,
+            function_timeout_seconds=180,
+        )
+        store_key(USER, "openai")
+        job = make_job(USER, **job_fields("openai", "p"))
         pipeline = Pipeline()
 
         pipeline.deliver(step_body(job.id, "submit"))
@@ -101,17 +107,17 @@ def test_a_duplicate_submit_finds_nothing_to_claim_and_creates_nothing(pipeline,
 
 
 def test_a_submit_without_an_active_key_fails_with_what_to_do(pipeline, make_job, env):
-    job = make_job("user-without-keys", **job_fields("sora", "p"))
+    job = make_job("user-without-keys", **job_fields("openai", "p"))
 
     assert pipeline.deliver(step_body(job.id, "submit")) == []
 
     failed = job_row(job.id)
     assert failed.status == "failed"
-    assert failed.error_message == "No active sora API key; add one with PUT /api/keys/sora"
+    assert failed.error_message == "No active openai API key; add one with PUT /api/keys/openai"
     assert env.sora.create_count() == 0
 
 
-@pytest.mark.parametrize("provider", ["sora", "veo"])
+@pytest.mark.parametrize("provider", ["openai", "veo"])
 def test_a_rejected_key_fails_the_job_with_a_key_message(pipeline, make_job, env, provider):
     store_key("user-revoked", provider, KEYS[provider] + "-invalid")  # the fakes reject "invalid" keys
     job = make_job("user-revoked", **job_fields(provider, "p"))
@@ -125,7 +131,7 @@ def test_a_rejected_key_fails_the_job_with_a_key_message(pipeline, make_job, env
     assert pipeline.take() == []
 
 
-@pytest.mark.parametrize("provider", ["sora", "veo"])
+@pytest.mark.parametrize("provider", ["openai", "veo"])
 def test_a_refused_prompt_fails_with_the_providers_reason(pipeline, new_job, env, provider):
     job = new_job(provider, "something forbidden [refused]")
 
@@ -138,7 +144,7 @@ def test_a_refused_prompt_fails_with_the_providers_reason(pipeline, new_job, env
 
 
 @pytest.mark.parametrize(
-    ("provider", "marker"), [("sora", "[429]"), ("sora", "[500]"), ("veo", "[429]"), ("veo", "[500]")]
+    ("provider", "marker"), [("openai", "[429]"), ("openai", "[500]"), ("veo", "[429]"), ("veo", "[500]")]
 )
 def test_a_busy_provider_gets_one_create_per_attempt_and_the_job_succeeds_later(
     pipeline, new_job, env, provider, marker
@@ -171,7 +177,7 @@ def test_a_busy_provider_gets_one_create_per_attempt_and_the_job_succeeds_later(
 def test_a_provider_busy_past_the_attempt_limit_fails_the_job(pipeline, new_job, env, configure):
     configure(**settings_for(env, submit_max_attempts=3))
     env.sora.script("[busy]", Script(create_status=503, create_status_times=None))
-    job = new_job("sora", "always busy [busy]")
+    job = new_job("openai", "always busy [busy]")
 
     pipeline.deliver(step_body(job.id, "submit"))
     pipeline.drain()
@@ -185,7 +191,7 @@ def test_a_provider_busy_past_the_attempt_limit_fails_the_job(pipeline, new_job,
 # --- crash and ambiguity: never a second create ----------------------------------------------
 
 
-@pytest.mark.parametrize(("provider", "outcome"), [("sora", "completed"), ("veo", "failed")])
+@pytest.mark.parametrize(("provider", "outcome"), [("openai", "completed"), ("veo", "failed")])
 def test_a_crash_between_create_and_storing_the_id_never_creates_twice(new_job, env, provider, outcome):
     # Given a worker that dies right after the provider accepted the job
     job = new_job(provider)
@@ -212,7 +218,7 @@ def test_a_crash_between_create_and_storing_the_id_never_creates_twice(new_job, 
 
 
 def test_a_submit_arriving_while_another_worker_is_mid_create_does_nothing(new_job, env):
-    job = new_job("sora")
+    job = new_job("openai")
     with pytest.raises(WorkerCrash):
         Pipeline(providers=wrapped_providers(CrashAfterCreate)).deliver(step_body(job.id, "submit"))
 
@@ -225,7 +231,7 @@ def test_a_submit_arriving_while_another_worker_is_mid_create_does_nothing(new_j
     assert pipeline.take() == []
 
 
-@pytest.mark.parametrize(("provider", "outcome"), [("sora", "completed"), ("veo", "failed")])
+@pytest.mark.parametrize(("provider", "outcome"), [("openai", "completed"), ("veo", "failed")])
 def test_a_create_timeout_goes_to_recovery_not_to_a_second_create(new_job, env, provider, outcome):
     # Given a create whose answer timed out (the provider did accept it)
     job = new_job(provider)
@@ -249,7 +255,7 @@ def test_a_create_timeout_goes_to_recovery_not_to_a_second_create(new_job, env, 
 # --- poll -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("provider", ["sora", "veo"])
+@pytest.mark.parametrize("provider", ["openai", "veo"])
 def test_polls_aim_at_the_end_then_the_video_lands_in_s3_with_its_cost(pipeline, new_job, env, aws, provider):
     job = new_job(provider)
 
@@ -264,9 +270,9 @@ def test_polls_aim_at_the_end_then_the_video_lands_in_s3_with_its_cost(pipeline,
     assert (done.status, done.progress) == ("completed", 100)
     # The fake finishes on the third poll. sora: 10 s with no reading yet, then aimed at the end
     # its progress (33 %, 66 %) points to; veo: short of its typical 60 s, then 15 s apart.
-    assert delays == {"sora": [10, 11, 10], "veo": [36, 15, 15]}[provider]
+    assert delays == {"openai": [10, 11, 10], "veo": [36, 15, 15]}[provider]
     assert done.video_url == bucket.video_key(USER, job.storyboard_id, job.id)
-    expected = {"sora": ("0.4000", True), "veo": ("1.2000", False)}[provider]
+    expected = {"openai": ("0.4000", True), "veo": ("1.2000", False)}[provider]
     assert str(done.cost) == expected[0]  # sora-2 4 s at $0.10; veo fast 8 s at $0.15
     assert (done.thumbnail_url is not None) is expected[1]
     assert done.completed_at is not None
@@ -294,7 +300,7 @@ def test_the_finished_videos_of_one_batch_are_stored_side_by_side(new_job, env, 
     # Given three jobs whose polls travel in the same batches, to the worker as deployed
     _MeetAtTheVideo.meeting.reset()
     pipeline = Pipeline(providers=wrapped_providers(_MeetAtTheVideo))
-    jobs = [new_job("sora", f"scene {n}") for n in range(3)]
+    jobs = [new_job("openai", f"scene {n}") for n in range(3)]
     pipeline.deliver(*(step_body(job.id, "submit") for job in jobs))
 
     # When each round's polls arrive together until the provider is done
@@ -309,7 +315,7 @@ def test_the_finished_videos_of_one_batch_are_stored_side_by_side(new_job, env, 
 
 def test_poll_delays_stop_growing_at_the_maximum(pipeline, new_job, env):
     env.sora.script("[slow]", Script(complete_after_polls=8))
-    job = new_job("sora", "a slow scene [slow]")
+    job = new_job("openai", "a slow scene [slow]")
 
     pipeline.deliver(step_body(job.id, "submit"))
     delays = []
@@ -327,7 +333,7 @@ def test_poll_delays_stop_growing_at_the_maximum(pipeline, new_job, env):
 
 
 def test_a_poll_delivered_three_times_polls_the_provider_once(pipeline, new_job, env):
-    job = new_job("sora")
+    job = new_job("openai")
     pipeline.deliver(step_body(job.id, "submit"))
     [poll] = pipeline.take()
     pipeline.clock.advance(poll.delay_seconds)
@@ -340,7 +346,7 @@ def test_a_poll_delivered_three_times_polls_the_provider_once(pipeline, new_job,
 
 
 def test_progress_is_recorded_while_the_provider_works(pipeline, new_job, env):
-    job = new_job("sora")
+    job = new_job("openai")
     pipeline.deliver(step_body(job.id, "submit"))
     [poll] = pipeline.take()
     pipeline.clock.advance(poll.delay_seconds)
@@ -354,7 +360,7 @@ def test_progress_is_recorded_while_the_provider_works(pipeline, new_job, env):
 
 @pytest.mark.parametrize("status", ["completed", "failed"])
 def test_a_poll_for_a_finished_job_is_acknowledged_and_asks_nothing(pipeline, new_job, env, status):
-    job = new_job("sora")
+    job = new_job("openai")
     pipeline.deliver(step_body(job.id, "submit"))
     pipeline.take()
     set_status(job.id, status)
@@ -368,8 +374,8 @@ def test_a_poll_for_a_finished_job_is_acknowledged_and_asks_nothing(pipeline, ne
 @pytest.mark.parametrize(
     ("provider", "marker", "reason"),
     [
-        ("sora", "[fail]", "video_generation_failed: The video could not be generated"),
-        ("sora", "[filtered]", "moderation_blocked"),
+        ("openai", "[fail]", "video_generation_failed: The video could not be generated"),
+        ("openai", "[filtered]", "moderation_blocked"),
         ("veo", "[fail]", "veo failed the operation"),
         ("veo", "[filtered]", "veo's safety filter blocked the video"),
     ],
@@ -386,7 +392,7 @@ def test_a_provider_failure_fails_the_job_with_its_reason(pipeline, new_job, pro
     assert failed.video_url is None
 
 
-@pytest.mark.parametrize("provider", ["sora", "veo"])
+@pytest.mark.parametrize("provider", ["openai", "veo"])
 def test_completed_with_an_empty_file_is_a_failure_and_stores_nothing(pipeline, new_job, env, aws, provider):
     job = new_job(provider, "an empty scene [empty]")
 
@@ -401,7 +407,7 @@ def test_completed_with_an_empty_file_is_a_failure_and_stores_nothing(pipeline, 
     assert not [key for key in _object_keys(aws) if str(job.id) in key]
 
 
-@pytest.mark.parametrize("provider", ["sora", "veo"])
+@pytest.mark.parametrize("provider", ["openai", "veo"])
 def test_a_provider_that_never_finishes_fails_after_the_maximum_wait(
     pipeline, new_job, env, configure, provider
 ):
@@ -417,7 +423,7 @@ def test_a_provider_that_never_finishes_fails_after_the_maximum_wait(
 
 
 def test_a_busy_provider_while_polling_pushes_the_next_poll_back(pipeline, new_job, env):
-    job = new_job("sora")
+    job = new_job("openai")
     pipeline.deliver(step_body(job.id, "submit"))
     [poll] = pipeline.take()
     pipeline.clock.advance(poll.delay_seconds)
@@ -434,7 +440,7 @@ def test_a_busy_provider_while_polling_pushes_the_next_poll_back(pipeline, new_j
 
 
 def test_a_busy_provider_while_downloading_retries_the_copy_later(pipeline, new_job, env, aws):
-    job = new_job("sora")
+    job = new_job("openai")
     env.sora.fail_next("content", 503, times=3)
 
     pipeline.deliver(step_body(job.id, "submit"))
@@ -450,12 +456,12 @@ def test_s3_trouble_fails_only_that_record_and_sqs_redelivery_finishes_the_job(
 ):
     # Given a job the provider finishes on its first poll, and S3 refusing uploads
     env.sora.script("[quick]", Script(complete_after_polls=0))
-    job = new_job("sora", "a quick scene [quick]")
+    job = new_job("openai", "a quick scene [quick]")
     pipeline.deliver(step_body(job.id, "submit"))
     [poll] = pipeline.take()
     pipeline.clock.advance(poll.delay_seconds)
     configure(**settings_for(env, videos_bucket="no-such-bucket"))
-    other = new_job("sora", "another scene")
+    other = new_job("openai", "another scene")
 
     # When the poll runs in a batch with another job's submit
     failed = pipeline.deliver(poll.body, step_body(other.id, "submit"))
@@ -488,7 +494,7 @@ def test_s3_trouble_fails_only_that_record_and_sqs_redelivery_finishes_the_job(
     ],
 )
 def test_a_poison_record_is_the_only_one_reported_failed(pipeline, new_job, env, poison):
-    first, second = new_job("sora", "scene one"), new_job("veo", "scene two")
+    first, second = new_job("openai", "scene one"), new_job("veo", "scene two")
 
     failed = pipeline.deliver(step_body(first.id, "submit"), poison, step_body(second.id, "submit"))
 
@@ -504,7 +510,7 @@ def test_a_step_for_a_job_that_no_longer_exists_is_acknowledged(pipeline, env):
 
 
 def test_every_message_three_times_and_out_of_order_creates_each_job_once(pipeline, new_job, env):
-    jobs = [new_job("sora", "scene one"), new_job("veo", "scene two"), new_job("sora", "scene three")]
+    jobs = [new_job("openai", "scene one"), new_job("veo", "scene two"), new_job("openai", "scene three")]
     submits = [step_body(job.id, "submit") for job in jobs]
 
     # Polls that arrive before their job was submitted, then every submit three times, reversed
@@ -521,7 +527,7 @@ def test_every_message_three_times_and_out_of_order_creates_each_job_once(pipeli
 
 
 def test_jobs_and_latency_are_counted_per_provider(pipeline, new_job, env, capfd):
-    sora_job, veo_job = new_job("sora", "scene one"), new_job("veo", "a scene [fail]")
+    sora_job, veo_job = new_job("openai", "scene one"), new_job("veo", "a scene [fail]")
     capfd.readouterr()
 
     pipeline.deliver(step_body(sora_job.id, "submit"), step_body(veo_job.id, "submit"))
@@ -535,17 +541,17 @@ def test_jobs_and_latency_are_counted_per_provider(pipeline, new_job, env, capfd
         [metric] = directive["Metrics"]
         counted.add((metric["Name"], doc["provider"], metric["Unit"]))
     assert counted == {
-        ("JobsSubmitted", "sora", "Count"),
+        ("JobsSubmitted", "openai", "Count"),
         ("JobsSubmitted", "veo", "Count"),
-        ("JobsCompleted", "sora", "Count"),
-        ("GenerationLatency", "sora", "Seconds"),
+        ("JobsCompleted", "openai", "Count"),
+        ("GenerationLatency", "openai", "Seconds"),
         ("JobsFailed", "veo", "Count"),
     }
 
 
 def test_the_decrypted_key_never_reaches_logs_or_queue_messages(pipeline, new_job, env, capfd, caplog):
     caplog.set_level(logging.DEBUG)
-    jobs = [new_job("sora", "scene one"), new_job("veo", "scene two"), new_job("sora", "busy [429]")]
+    jobs = [new_job("openai", "scene one"), new_job("veo", "scene two"), new_job("openai", "busy [429]")]
     env.sora.fail_next("poll", 503, times=3)
 
     for job in jobs:
@@ -566,4 +572,4 @@ def test_the_decrypted_key_never_reaches_logs_or_queue_messages(pipeline, new_jo
     }
     completed = [r for r in caplog.records if r.getMessage() == "job completed"]
     assert {r.job_id for r in completed} == {str(jobs[0].id), str(jobs[1].id), str(jobs[2].id)}
-    assert {r.provider for r in completed} == {"sora", "veo"}
+    assert {r.provider for r in completed} == {"openai", "veo"}

@@ -110,7 +110,7 @@ def seeded(aws: Any, fakes: Fakes, configure: Any, make_storyboard: Any, make_jo
         duration_seconds=4,
         size="1280x720",
     )
-    store_key(samples.SAMPLE_USER, "sora")
+    store_key(samples.SAMPLE_USER, "openai")
     uploads.upload_stream(LEFT_OVER, [b"\x00\x00\x00\x18ftypmp42"], bucket.VIDEO_CONTENT_TYPE)
     with session_scope() as s:
         s.add(

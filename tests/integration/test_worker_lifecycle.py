@@ -32,7 +32,7 @@ worker = load_function("generation_worker")
 @pytest.fixture
 def env(aws: Any, fakes: Fakes, configure: Any) -> Fakes:
     configure(**settings_for(fakes, poll_initial_delay_seconds=0, poll_max_delay_seconds=0))
-    store_key(USER, "sora")
+    store_key(USER, "openai")
     store_key(USER, "veo")
     return fakes
 
@@ -49,7 +49,7 @@ def board(make_storyboard: Any) -> Any:
 
 
 def _generate(board: Any, **body: Any) -> str:
-    event = load_event("generate.sora.202")
+    event = load_event("generate.openai.202")
     event = with_changes(
         event, sub=USER, body=json.loads(event["body"]) | {"storyboardId": str(board.id)} | body
     )
@@ -83,7 +83,7 @@ def _run_worker(aws: Any, *, times: int = 1, reverse: bool = False, rounds: int 
 
 
 # sora-2: 4 s at $0.10 with a PNG thumbnail; veo fast: 8 s at $0.15, no thumbnail.
-@pytest.mark.parametrize(("provider", "expected"), [("sora", (0.4, "image/png")), ("veo", (1.2, None))])
+@pytest.mark.parametrize(("provider", "expected"), [("openai", (0.4, "image/png")), ("veo", (1.2, None))])
 def test_a_generated_clip_ends_in_s3_and_status_serves_it(board, env, aws, provider, expected):
     cost, thumbnail = expected
     # Given a clip requested through the API
@@ -114,7 +114,7 @@ def test_a_generated_clip_ends_in_s3_and_status_serves_it(board, env, aws, provi
 def test_every_message_three_times_out_of_order_still_one_create_per_job(board, env, aws):
     # Given clips for both providers queued at once
     jobs = {
-        "sora": _generate(board, provider="sora"),
+        "openai": _generate(board, provider="openai"),
         "veo": _generate(board, provider="veo", sceneId="scene-2"),
     }
 
@@ -124,13 +124,13 @@ def test_every_message_three_times_out_of_order_still_one_create_per_job(board, 
     # Then each provider was asked exactly once, and both clips are done
     assert env.sora.create_count() == env.veo.create_count() == 1
     assert {provider: _status(job_id)["status"] for provider, job_id in jobs.items()} == {
-        "sora": "completed",
+        "openai": "completed",
         "veo": "completed",
     }
 
 
 def test_a_failed_clip_reports_the_providers_reason(board, env, aws):
-    job_id = _generate(board, provider="sora", prompt="Ada in a forbidden place [filtered]")
+    job_id = _generate(board, provider="openai", prompt="Ada in a forbidden place [filtered]")
 
     _run_worker(aws)
 

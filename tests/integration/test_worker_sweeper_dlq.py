@@ -64,7 +64,7 @@ def _crash_after_create(*jobs: VideoJob) -> None:
             crashing.deliver(step_body(job.id, "submit"))
 
 
-@pytest.mark.parametrize(("provider", "outcome"), [("sora", "processing"), ("veo", "failed")])
+@pytest.mark.parametrize(("provider", "outcome"), [("openai", "processing"), ("veo", "failed")])
 def test_sweeper_recovers_a_job_stuck_submitting_without_creating_it_again(new_job, env, provider, outcome):
     # Given a worker that died after the provider accepted the job, its message gone, and
     # the submit mark now stale
@@ -81,7 +81,7 @@ def test_sweeper_recovers_a_job_stuck_submitting_without_creating_it_again(new_j
     assert env[provider].create_count() == 1
     settled = job_row(job.id)
     assert settled.status == outcome
-    if provider == "sora":
+    if provider == "openai":
         assert settled.provider_job_id == env.sora.creates[0].job_id
         assert [json.loads(m.body)["step"] for m in sweeper.queued()] == ["poll"]
         sweeper.drain()
@@ -92,7 +92,7 @@ def test_sweeper_recovers_a_job_stuck_submitting_without_creating_it_again(new_j
 
 
 def test_sweeper_leaves_a_fresh_submit_mark_alone(new_job, env):
-    job = new_job("sora")
+    job = new_job("openai")
     _crash_after_create(job)
 
     report = _sweep(Pipeline())
@@ -103,7 +103,7 @@ def test_sweeper_leaves_a_fresh_submit_mark_alone(new_job, env):
 
 def test_sweeper_keeps_going_when_one_recovery_fails(new_job, env):
     # Given two stuck sora jobs, and the provider's job list failing for a while
-    jobs = [new_job("sora", "scene one"), new_job("sora", "scene two")]
+    jobs = [new_job("openai", "scene one"), new_job("openai", "scene two")]
     _crash_after_create(*jobs)
     for job in jobs:
         _age(job.id, get_settings().submit_stale_after_seconds + 1)
@@ -119,7 +119,7 @@ def test_sweeper_keeps_going_when_one_recovery_fails(new_job, env):
 
 
 def test_sweeper_re_polls_a_processing_job_whose_poll_was_lost(new_job, env):
-    job = new_job("sora")
+    job = new_job("openai")
     pipeline = Pipeline()
     pipeline.deliver(step_body(job.id, "submit"))
     pipeline.take()  # the poll message is lost
@@ -135,7 +135,7 @@ def test_sweeper_re_polls_a_processing_job_whose_poll_was_lost(new_job, env):
 
 
 def test_sweeper_does_not_re_poll_a_job_whose_polls_are_on_time(new_job, env):
-    job = new_job("sora")
+    job = new_job("openai")
     pipeline = Pipeline()
     pipeline.deliver(step_body(job.id, "submit"))
     pipeline.take()
@@ -147,7 +147,7 @@ def test_sweeper_does_not_re_poll_a_job_whose_polls_are_on_time(new_job, env):
 
 
 def test_sweeper_re_sends_the_submit_of_a_job_left_pending(new_job, env):
-    job, fresh = new_job("veo"), new_job("sora")
+    job, fresh = new_job("veo"), new_job("openai")
     _age(job.id, get_settings().pending_stale_after_seconds + 1)
     pipeline = Pipeline()
 
@@ -169,7 +169,7 @@ def test_sweeper_re_sends_the_submit_of_a_job_left_pending(new_job, env):
     ],
 )
 def test_sweeper_fails_active_jobs_past_the_maximum_wait(new_job, env, status, message):
-    job = new_job("sora")
+    job = new_job("openai")
     set_status(job.id, status)
     pipeline = Pipeline()
     pipeline.clock.advance(get_settings().generation_max_wait_seconds + 1)
@@ -184,7 +184,7 @@ def test_sweeper_fails_active_jobs_past_the_maximum_wait(new_job, env, status, m
 
 @pytest.mark.parametrize("status", ["completed", "failed"])
 def test_sweeper_never_touches_finished_jobs(new_job, env, status):
-    job = new_job("sora")
+    job = new_job("openai")
     set_status(job.id, status)
     pipeline = Pipeline()
     pipeline.clock.advance(get_settings().generation_max_wait_seconds * 2)
@@ -213,7 +213,7 @@ def test_a_dead_letter_fails_its_active_job_with_the_attempts(new_job, env, stat
 
 def test_a_step_sqs_gave_up_on_reaches_the_dlq_consumer_which_fails_the_job(new_job, env, aws):
     # Given a poll whose every delivery failed (the template's maxReceiveCount is 5, as here)
-    job = new_job("sora")
+    job = new_job("openai")
     set_status(job.id, "processing")
     sqs = aws.client("sqs")
     sqs.send_message(QueueUrl=aws.queue_url, MessageBody=step_body(job.id, "poll"))
@@ -236,7 +236,7 @@ def test_a_step_sqs_gave_up_on_reaches_the_dlq_consumer_which_fails_the_job(new_
 
 @pytest.mark.parametrize("status", ["completed", "failed"])
 def test_a_dead_letter_for_a_finished_job_changes_nothing(new_job, env, status):
-    job = new_job("sora")
+    job = new_job("openai")
     set_status(job.id, status)
 
     _dead_letters(GenerationWorker(), step_body(job.id, "submit"), step_body(job.id, "submit"))
@@ -246,7 +246,7 @@ def test_a_dead_letter_for_a_finished_job_changes_nothing(new_job, env, status):
 
 
 def test_a_redelivered_dead_letter_keeps_the_first_reason(new_job, env):
-    job = new_job("sora")
+    job = new_job("openai")
 
     _dead_letters(GenerationWorker(), step_body(job.id, "submit"), receive_count=6)
     _dead_letters(GenerationWorker(), step_body(job.id, "submit"), receive_count=7)
@@ -255,7 +255,7 @@ def test_a_redelivered_dead_letter_keeps_the_first_reason(new_job, env):
 
 
 def test_a_dead_letter_that_is_not_a_step_is_dropped_and_the_rest_handled(new_job, env):
-    job = new_job("sora")
+    job = new_job("openai")
 
     result = _dead_letters(GenerationWorker(), "not json", step_body(job.id, "poll"), '{"jobId": 1}')
 

@@ -17,21 +17,27 @@ import {
 /** A catalog with one provider: model "m1" (4, 8 or 12 s at 0.10 USD/s) and a retired one. */
 const CATALOG = new Catalog({
   typicalGenerationSource: "test",
-  providers: [{ id: "sora", defaultModel: "m1", defaultDurationSeconds: 8, defaultSize: "wide", reportsProgress: true, notes: "" }],
+  providers: [{
+    id: "openai", name: "OpenAI-compatible endpoint", defaultModel: "m1", defaultModelsByApi: {},
+    defaultDurationSeconds: 8, defaultSize: "wide", reportsProgress: true, keyApis: [], keyNeedsBaseUrl: true,
+    retiredEndpoints: [], notes: "",
+  }],
   models: [
     {
-      id: "m1", provider: "sora", status: "current", retiredOn: null, replacement: null, durations: [4, 8, 12],
-      typicalGenerationSeconds: null, notes: "",
-      sizes: [{ size: "wide", durations: [4, 8, 12], usdPerSecond: 0.1, priceSource: "test", priceAsOf: "2025-01-01" }],
+      id: "m1", provider: "openai", name: "M1", status: "generally available", api: null, retiredOn: null,
+      replacement: null, durations: [4, 8, 12], sound: true, limitsSource: "test", typicalGenerationSeconds: null,
+      notes: "", inputs: { firstFrame: false, lastFrame: false, referenceImages: 0, referenceDurations: [], negativePrompt: false },
+      sizes: [{ size: "wide", aspectRatio: "16:9", resolution: "720p", durations: [4, 8, 12], usdPerSecond: 0.1, priceSource: "test", priceAsOf: "2025-01-01" }],
     },
     {
-      id: "old", provider: "sora", status: "retired", retiredOn: "2025-01-01", replacement: "m1", durations: [4],
-      typicalGenerationSeconds: null, notes: "",
-      sizes: [{ size: "wide", durations: [4], usdPerSecond: 0.5, priceSource: "test", priceAsOf: "2025-01-01" }],
+      id: "old", provider: "openai", name: "Old", status: "retired", api: null, retiredOn: "2025-01-01",
+      replacement: "m1", durations: [4], sound: false, limitsSource: "test", typicalGenerationSeconds: null,
+      notes: "", inputs: { firstFrame: false, lastFrame: false, referenceImages: 0, referenceDurations: [], negativePrompt: false },
+      sizes: [{ size: "wide", aspectRatio: "16:9", resolution: "720p", durations: [4], usdPerSecond: 0.5, priceSource: "test", priceAsOf: "2025-01-01" }],
     },
   ],
 });
-const SETTINGS = { provider: "sora", model: "m1", size: "wide" };
+const SETTINGS = { provider: "openai", model: "m1", size: "wide" };
 
 /** @param {Partial<Job>} fields @returns {Job} */
 function job(fields) {

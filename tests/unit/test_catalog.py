@@ -13,22 +13,58 @@ from videogen.catalog import CatalogError, actual_cost, available_models, estima
 from videogen.errors import InvalidInput
 
 TODAY = date(2026, 11, 25)
-BEFORE_VEO_RETIREMENT = date(2026, 6, 29)
 
 
 def test_request_naming_only_the_provider_gets_the_documented_defaults() -> None:
-    sora = resolve("sora", None, None, None, TODAY)
-    veo = resolve("veo", None, None, None, TODAY)
+    sora = resolve("openai", None, None, None, TODAY)
+    gemini = resolve("veo", None, None, None, TODAY, api="gemini")
+    vertex = resolve("veo", None, None, None, TODAY, api="vertex")
+    fal = resolve("fal", None, None, None, TODAY)
 
     assert (sora.model, sora.duration_seconds, sora.size) == ("sora-2", 4, "1280x720")
-    assert (veo.model, veo.duration_seconds, veo.size) == ("veo-3.1-fast-generate-001", 8, "1280x720")
+    assert (gemini.model, gemini.duration_seconds, gemini.size) == (
+        "veo-3.1-fast-generate-preview",
+        8,
+        "1280x720",
+    )
+    assert (vertex.model, vertex.duration_seconds, vertex.size) == (
+        "veo-3.1-fast-generate-001",
+        8,
+        "1280x720",
+    )
+    assert (fal.provider, fal.model) == ("fal", catalog.DEFAULTS["fal"].model)
+
+
+def test_a_google_key_runs_only_the_models_of_its_api() -> None:
+    with pytest.raises(CatalogError) as caught:
+        resolve("veo", "veo-3.1-generate-001", 8, "1280x720", TODAY, api="gemini")
+
+    assert caught.value.field == "model"
+    assert "runs on Vertex AI and your Google key is for the Gemini API" in str(caught.value)
+    assert "veo-3.1-generate-preview" in str(caught.value)
+    assert resolve("veo", "veo-3.1-generate-preview", 8, "1280x720", TODAY, api="gemini").model == (
+        "veo-3.1-generate-preview"
+    )
+
+
+def test_4k_is_8_seconds_only_and_not_on_lite() -> None:
+    with pytest.raises(CatalogError) as at_four:
+        resolve("veo", "veo-3.1-generate-preview", 4, "3840x2160", TODAY, api="gemini")
+    with pytest.raises(CatalogError) as on_lite:
+        resolve("veo", "veo-3.1-lite-generate-preview", 8, "3840x2160", TODAY, api="gemini")
+
+    assert at_four.value.field == "durationSeconds"
+    assert "allowed: 8" in str(at_four.value)
+    assert on_lite.value.field == "size"
+    four_k = resolve("veo", "veo-3.1-generate-preview", None, "2160x3840", TODAY, api="gemini")
+    assert (four_k.duration_seconds, four_k.usd_per_second) == (8, Decimal("0.60"))
 
 
 @pytest.mark.parametrize(
     ("model", "size", "per_second"),
     [
         ("sora-2", "1280x720", "0.10"),
-        ("sora-2", "1792x1024", "0.10"),
+        ("sora-2", "720x1280", "0.10"),
         ("sora-2-pro", "720x1280", "0.30"),
         ("sora-2-pro", "1280x720", "0.30"),
         ("sora-2-pro", "1024x1792", "0.50"),
@@ -36,7 +72,7 @@ def test_request_naming_only_the_provider_gets_the_documented_defaults() -> None
     ],
 )
 def test_sora_prices_per_second_depend_on_model_and_size(model: str, size: str, per_second: str) -> None:
-    resolved = resolve("sora", model, 8, size, TODAY)
+    resolved = resolve("openai", model, 8, size, TODAY)
 
     assert resolved.usd_per_second == Decimal(per_second)
     assert estimate_cost(resolved) == Decimal(per_second) * 8
@@ -50,17 +86,18 @@ def test_veo_prices_and_estimates() -> None:
     assert estimate_cost(fast) == Decimal("1.2000")
 
 
-def test_every_price_says_where_it_came_from_and_when() -> None:
+def test_every_price_and_limit_says_where_it_came_from_and_when() -> None:
     for spec in catalog.MODELS:
+        assert re.search(r"https://\S+", spec.limits_source), spec.id  # where
+        assert re.search(r"\b20\d\d-\d\d-\d\d\b", spec.limits_source), spec.id  # when
         for size, price in spec.prices.items():
             assert price.usd_per_second > 0, (spec.id, size)
-            assert re.search(r"\b20\d\d-\d\d\b", price.source), (spec.id, size)  # when
-            assert "pricing page" in price.source, (spec.id, size)  # where
-    assert "verify" in resolve("veo", None, None, None, TODAY).price_source
+            assert re.fullmatch(r"20\d\d-\d\d-\d\d", price.as_of), (spec.id, size)  # when
+            assert re.match(r"https://\S+", price.source), (spec.id, size)  # where
 
 
 def test_estimate_is_quantized_to_four_places() -> None:
-    resolved = resolve("sora", "sora-2-pro", 12, "1792x1024", TODAY)
+    resolved = resolve("openai", "sora-2-pro", 12, "1792x1024", TODAY)
 
     cost = estimate_cost(resolved)
 
@@ -70,7 +107,7 @@ def test_estimate_is_quantized_to_four_places() -> None:
 
 def test_unknown_model_is_refused_listing_the_allowed_ones() -> None:
     with pytest.raises(CatalogError) as caught:
-        resolve("sora", "sora-3", None, None, TODAY)
+        resolve("openai", "sora-3", None, None, TODAY)
 
     assert caught.value.field == "model"
     assert "sora-3" in str(caught.value)
@@ -82,11 +119,11 @@ def test_unknown_model_is_refused_listing_the_allowed_ones() -> None:
 
 def test_a_model_of_the_other_provider_is_unknown_for_this_one() -> None:
     with pytest.raises(CatalogError) as caught:
-        resolve("veo", "sora-2", None, None, TODAY)
+        resolve("veo", "sora-2", None, None, TODAY, api="vertex")
 
     assert caught.value.field == "model"
-    assert "veo-3.1-generate-001, veo-3.1-fast-generate-001" in str(caught.value)
-    assert "retired" not in str(caught.value)
+    assert "allowed: veo-3.1-generate-001, veo-3.1-fast-generate-001" in str(caught.value)
+    assert "veo-3.0" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +131,6 @@ def test_a_model_of_the_other_provider_is_unknown_for_this_one() -> None:
     [
         ("veo-3.0-generate-001", "veo-3.1-generate-001"),
         ("veo-3.0-fast-generate-001", "veo-3.1-fast-generate-001"),
-        ("veo-2.0-generate-001", "veo-3.1-generate-001"),
     ],
 )
 def test_retired_model_is_refused_naming_its_replacement(model: str, replacement: str) -> None:
@@ -105,36 +141,32 @@ def test_retired_model_is_refused_naming_its_replacement(model: str, replacement
     assert str(caught.value) == f"{model} was retired on 2026-06-30; use {replacement}"
 
 
-def test_retirement_takes_effect_on_its_date() -> None:
-    assert resolve("veo", "veo-3.0-generate-001", 8, "1280x720", BEFORE_VEO_RETIREMENT).model == (
-        "veo-3.0-generate-001"
-    )
-    with pytest.raises(CatalogError):
-        resolve("veo", "veo-3.0-generate-001", 8, "1280x720", date(2026, 6, 30))
-
-
 def test_available_models_leave_out_the_retired_ones() -> None:
-    today = [m.id for m in available_models(TODAY)]
-    before = [m.id for m in available_models(BEFORE_VEO_RETIREMENT, "veo")]
+    today = [m.id for m in available_models(TODAY, "veo")]
 
-    assert today == ["sora-2", "sora-2-pro", "veo-3.1-generate-001", "veo-3.1-fast-generate-001"]
-    assert "veo-3.0-generate-001" in before
-    assert "sora-2" not in before
+    assert today == [
+        "veo-3.1-generate-preview",
+        "veo-3.1-fast-generate-preview",
+        "veo-3.1-lite-generate-preview",
+        "veo-3.1-generate-001",
+        "veo-3.1-fast-generate-001",
+    ]
+    assert {m.provider for m in available_models(TODAY)} == {"veo", "fal", "openai"}
 
 
-@pytest.mark.parametrize(("provider", "seconds"), [("sora", 6), ("sora", 5), ("veo", 12), ("veo", 0)])
+@pytest.mark.parametrize(("provider", "seconds"), [("openai", 6), ("openai", 5), ("veo", 12), ("veo", 0)])
 def test_duration_not_allowed_lists_the_allowed_ones(provider: str, seconds: int) -> None:
     with pytest.raises(CatalogError) as caught:
         resolve(provider, None, seconds, None, TODAY)
 
     assert caught.value.field == "durationSeconds"
     assert f"{seconds} seconds" in str(caught.value)
-    assert ("4, 8, 12" if provider == "sora" else "4, 6, 8") in str(caught.value)
+    assert ("4, 8, 12" if provider == "openai" else "4, 6, 8") in str(caught.value)
 
 
 def test_veo_1080p_takes_eight_seconds_only() -> None:
     with pytest.raises(CatalogError) as caught:
-        resolve("veo", "veo-3.1-generate-001", 4, "1920x1080", TODAY)
+        resolve("veo", "veo-3.1-generate-001", 4, "1920x1080", TODAY, api="vertex")
 
     assert caught.value.field == "durationSeconds"
     assert "at 1920x1080" in str(caught.value)
@@ -143,7 +175,13 @@ def test_veo_1080p_takes_eight_seconds_only() -> None:
 
 @pytest.mark.parametrize(
     ("provider", "model", "size"),
-    [("sora", None, "1920x1080"), ("veo", None, "1792x1024"), ("sora", None, "1280X720"), ("veo", None, "")],
+    [
+        ("openai", None, "1920x1080"),
+        ("veo", None, "1792x1024"),
+        ("openai", None, "1280X720"),
+        ("veo", None, ""),
+    ],
+    ids=["openai-1080p", "veo-sora-size", "capital-x", "empty"],
 )
 def test_size_not_allowed_lists_the_allowed_ones(provider: str, model: str | None, size: str) -> None:
     with pytest.raises(CatalogError) as caught:
@@ -158,12 +196,12 @@ def test_unknown_provider_is_refused() -> None:
         resolve("runway", None, None, None, TODAY)
 
     assert caught.value.field == "provider"
-    assert "sora, veo" in str(caught.value)
+    assert "veo, fal, openai" in str(caught.value)
 
 
 def test_catalog_errors_are_bad_input_for_the_api() -> None:
     with pytest.raises(CatalogError) as caught:
-        resolve("sora", None, 7, None, TODAY)
+        resolve("openai", None, 7, None, TODAY)
 
     assert isinstance(caught.value, InvalidInput)
     assert isinstance(caught.value, ValueError)
@@ -198,13 +236,12 @@ def test_actual_cost_refuses_what_cannot_be_billed(
         actual_cost(model, size, seconds)
 
 
-def test_provider_sizes_on_the_wire() -> None:
-    assert catalog.provider_size("sora", "1792x1024") == "1792x1024"
-    assert catalog.provider_size("veo", "1280x720") == "16:9@720p"
-    assert catalog.provider_size("veo", "1080x1920") == "9:16@1080p"
-    assert catalog.veo_config("720x1280") == ("9:16", "720p")
+def test_sizes_as_aspect_ratio_and_resolution() -> None:
+    assert catalog.size_format("1280x720") == ("16:9", "720p")
+    assert catalog.size_format("1080x1920") == ("9:16", "1080p")
+    assert catalog.size_format("3840x2160") == ("16:9", "4k")
     with pytest.raises(CatalogError):
-        catalog.veo_config("1792x1024")
+        catalog.size_format("1000x1000")
 
 
 def test_catalog_data_is_consistent() -> None:
@@ -214,8 +251,9 @@ def test_catalog_data_is_consistent() -> None:
         assert spec.provider in catalog.PROVIDERS
         assert spec.durations
         assert spec.sizes
-        if spec.provider == "veo":
-            assert set(spec.sizes) <= set(catalog.VEO_SIZES)
+        assert set(spec.sizes) <= set(catalog.SIZE_FORMATS), spec.id
+        assert (spec.api is not None) == (spec.provider == "veo"), spec.id
+        assert spec.status in ("preview", "generally available", "retired"), spec.id
         if spec.retired_on is not None:
             assert spec.replacement is not None
             replacement = catalog.get_model(spec.replacement)
@@ -225,16 +263,18 @@ def test_catalog_data_is_consistent() -> None:
             assert size in spec.sizes
             assert set(durations) <= set(spec.durations)
     for provider, defaults in catalog.DEFAULTS.items():
-        spec = catalog.get_model(defaults.model)
-        assert spec.provider == provider
-        assert defaults.size in spec.sizes
-        assert defaults.duration_seconds in spec.durations_for(defaults.size)
+        for model in (defaults.model, *defaults.models_by_api.values()):
+            spec = catalog.get_model(model)
+            assert spec.provider == provider
+            assert not spec.is_retired(TODAY)
+            assert defaults.size in spec.sizes
+            assert defaults.duration_seconds in spec.durations_for(defaults.size)
 
 
 def test_catalog_cannot_be_changed_at_runtime() -> None:
     spec = catalog.get_model("sora-2")
 
     with pytest.raises(TypeError):
-        spec.prices["1280x720"] = catalog.Price(Decimal("0"), "free")  # type: ignore[index]
+        spec.prices["1280x720"] = catalog.Price(Decimal("0"), "free", "2026-12-07")  # type: ignore[index]
     with pytest.raises(AttributeError):
         spec.durations = (1,)  # type: ignore[misc]

@@ -18,8 +18,12 @@ TEMPLATE = load(REPO / "template.yaml")
 ENDPOINTS = Endpoints(
     database_url="postgresql+psycopg://postgres@127.0.0.1:5999/videogen",
     aws="http://127.0.0.1:5000",
-    sora="http://127.0.0.1:5001/v1",
-    veo="http://127.0.0.1:5002",
+    providers={
+        "openai": "http://127.0.0.1:5001/v1",
+        "vertex": "http://127.0.0.1:5002",
+        "gemini": "http://127.0.0.1:5003",
+        "fal": "http://127.0.0.1:5004",
+    },
     log_level="DEBUG",
 )
 RESOLVER = Resolver(
@@ -80,8 +84,27 @@ def test_hmac_secret_arn_becomes_a_local_dev_secret():
 def test_provider_base_urls_point_at_the_fakes():
     worker = env_of("generation_worker")
 
-    assert worker["SORA_BASE_URL"] == ENDPOINTS.sora
-    assert worker["VEO_BASE_URL"] == ENDPOINTS.veo
+    assert worker["GEMINI_BASE_URL"] == "http://127.0.0.1:5003"
+    assert worker["VERTEX_BASE_URL"] == "http://127.0.0.1:5002"
+    assert (worker["FAL_QUEUE_BASE_URL"], worker["FAL_PLATFORM_BASE_URL"]) == (
+        "http://127.0.0.1:5004",
+        "http://127.0.0.1:5004/v1",
+    )
+    # keys saved without an endpoint name the OpenAI fake, on loopback, which the guard lets through
+    assert env_of("api_keys")["OPENAI_DEFAULT_BASE_URL"] == "http://127.0.0.1:5001/v1"
+    assert env_of("api_keys")["PROVIDER_ENDPOINT_ALLOWLIST"] == "127.0.0.1"
+
+
+def test_live_providers_leave_the_real_services_in_place():
+    function = next(f for f in TEMPLATE.functions.values() if f.name == "generation_worker")
+    live = Endpoints(**{**ENDPOINTS.__dict__, "live_providers": True})
+
+    worker = function_environment(function, RESOLVER, live)
+
+    assert not {"GEMINI_BASE_URL", "VERTEX_BASE_URL", "FAL_QUEUE_BASE_URL", "OPENAI_DEFAULT_BASE_URL"} & set(
+        worker
+    )
+    assert Options.from_env({"LIVE_PROVIDERS": "1"}).live_providers
 
 
 def test_children_never_inherit_app_settings_or_aws_identity(monkeypatch):
@@ -98,10 +121,10 @@ def test_children_never_inherit_app_settings_or_aws_identity(monkeypatch):
 
 
 def test_resolver_evaluates_conditions_with_parameter_defaults():
-    # VeoBaseUrl defaults to "": HasVeoBaseUrl is false, so the variable is left out (AWS::NoValue).
-    veo = TEMPLATE.functions["GenerationWorkerFunction"].environment["VEO_BASE_URL"]
+    # DefaultOpenAICompatibleBaseUrl defaults to "": the condition is false, the variable left out.
+    default = TEMPLATE.functions["ApiKeysFunction"].environment["OPENAI_DEFAULT_BASE_URL"]
 
-    assert RESOLVER.resolve_string(veo) is None
+    assert RESOLVER.resolve_string(default) is None
     assert RESOLVER.resolve_string({"Fn::Sub": "${AWS::Region}-${VideosBucket}"}) == "us-east-1-videos"
     assert RESOLVER.resolve_string({"Fn::GetAtt": ["DBProxy", "Endpoint"]}) is None
 

@@ -62,7 +62,7 @@ def gateway_event(
         ("storyboards.list.200", "GET", "/api/storyboards", "limit=10", b""),
         ("storyboards.create.201", "POST", "/api/storyboards", "", b'{"name": "Pilot"}'),
         ("status_and_models.get.200", "GET", f"/api/video/status/{samples.SAMPLE_JOB_ID}", "", b""),
-        ("api_keys.put.200", "PUT", "/api/keys/sora", "", b'{"apiKey": "sk-x"}'),
+        ("api_keys.put.200", "PUT", "/api/keys/openai", "", b'{"apiKey": "sk-x"}'),
     ],
 )
 def test_gateway_event_has_the_shape_of_the_sample(sample, method, path, query, body):
@@ -107,7 +107,7 @@ def test_event_keeps_raw_query_joins_repeated_values_and_lifts_cookies():
 
 
 def test_binary_body_is_base64_encoded():
-    event = gateway_event("PUT", "/api/keys/sora", body=b"\xff\x00\xfe", headers={"X-Dev-User": "u"})
+    event = gateway_event("PUT", "/api/keys/openai", body=b"\xff\x00\xfe", headers={"X-Dev-User": "u"})
 
     assert event["isBase64Encoded"] is True
     assert base64.b64decode(event["body"]) == b"\xff\x00\xfe"

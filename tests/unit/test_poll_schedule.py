@@ -22,7 +22,7 @@ def delay(**facts: Any) -> int:
 
 @dataclass
 class Job:
-    provider: str = "sora"
+    provider: str = "openai"
     model: str = "sora-2"
     created_at: datetime = SUBMITTED - timedelta(minutes=5)
     metadata_: dict[str, Any] = field(

@@ -48,7 +48,7 @@ def test_without_a_submission_time_the_creation_time_is_the_clock():
 @pytest.mark.parametrize(
     "job",
     [
-        Job(provider="sora", model="sora-2", progress=37),
+        Job(provider="openai", model="sora-2", progress=37),
         Job(status="pending", progress=0),
         Job(status="completed", progress=100),
         Job(status="cancelled", progress=0),

@@ -222,13 +222,15 @@ export class Api {
   }
 
   /**
+   * Store a key; `where` is a Google key's API or an OpenAI-compatible key's endpoint.
    * @param {string} provider
    * @param {string} apiKey
+   * @param {{api?: Schemas["ApiKeyPut"]["api"], baseUrl?: string}} [where]
    * @returns {Promise<Schemas["ApiKeySummary"]>}
    */
-  putKey(provider, apiKey) {
+  putKey(provider, apiKey, where = {}) {
     /** @type {Schemas["ApiKeyPut"]} */
-    const body = { apiKey };
+    const body = { apiKey, ...where };
     return this.request("PUT", `/api/keys/${encodeURIComponent(provider)}`, { body });
   }
 

@@ -1,7 +1,7 @@
 // @ts-check
 // What can be generated and what it costs, from GET /api/models: providers with their
-// defaults, current models (retired ones are never offered), their sizes, durations and
-// prices per second. Presets stay here: the route does not list them (a unit test keeps them
+// defaults and what their keys need, models (retired ones are never offered), their sizes,
+// durations and prices per second. Presets stay here: the route does not list them (a unit test keeps them
 // equal to the server's PRESET_STYLES).
 
 /** @typedef {import("./api.js").Schemas} Schemas */
@@ -21,11 +21,12 @@ export const PRESETS = [
 export const DEFAULT_PRESET = "cinematic";
 
 /**
- * "sora" -> "Sora": the catalog names providers by id only.
+ * A provider's name in words: the catalog's, else its id capitalised ("fal" -> "Fal").
  * @param {string} id
+ * @param {string} [name]
  */
-export function providerLabel(id) {
-  return id.charAt(0).toUpperCase() + id.slice(1);
+export function providerLabel(id, name) {
+  return name || id.charAt(0).toUpperCase() + id.slice(1);
 }
 
 /**
@@ -41,8 +42,8 @@ export class Catalog {
   /** @param {Schemas["Catalog"]} catalog */
   constructor({ providers, models }) {
     /** @type {Provider[]} */
-    this.providers = providers.map((p) => ({ ...p, label: providerLabel(p.id) }));
-    this.current = models.filter((m) => m.status === "current");
+    this.providers = providers.map((p) => ({ ...p, label: providerLabel(p.id, p.name) }));
+    this.current = models.filter((m) => m.status !== "retired");
   }
 
   /** @param {string | undefined} id */

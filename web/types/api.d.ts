@@ -93,7 +93,7 @@ export interface paths {
         get?: never;
         /**
          * Store the caller's key for a provider
-         * @description Seals the key with KMS envelope encryption and replaces any earlier one. The key is never answered, logged or queued: only its last four characters are kept in the clear.
+         * @description Checks the key first: a veo key's `api` (default gemini), an openai key's `baseUrl` (https, resolving to a public address), then one cheap authenticated read at the provider (the Gemini API's model list, `GET /models` on an OpenAI-compatible endpoint). A rejected key answers 400 quoting the provider and stores nothing; a provider out of reach (or one with no way to check a key) stores it with `verified: false`. Then seals the key with KMS envelope encryption and replaces any earlier one. The key is never answered, logged or queued: only its last four characters are kept in the clear.
          */
         put: operations["putApiKey"];
         post?: never;
@@ -350,7 +350,7 @@ export interface components {
              * Provider
              * @enum {string}
              */
-            provider: "sora" | "veo";
+            provider: "veo" | "fal" | "openai";
             /**
              * Success
              * @default true
@@ -366,21 +366,47 @@ export interface components {
          * ApiKeyPut
          * @description The provider API key to store. It is sealed at once and never answered, logged or queued.
          * @example {
-         *       "apiKey": "sk-example-0000000000000000abcd"
+         *       "api": "gemini",
+         *       "apiKey": "AIzaSyExample0000000000000000000000abcd"
+         *     }
+         * @example {
+         *       "apiKey": "sk-example-0000000000000000abcd",
+         *       "baseUrl": "https://gateway.example.com/v1"
          *     }
          */
         ApiKeyPut: {
+            /**
+             * Api
+             * @description veo keys only: the Google API the key is for (default gemini, a Google AI Studio key; vertex for a Vertex AI express mode key).
+             */
+            api?: ("gemini" | "vertex") | null;
             /**
              * Apikey
              * Format: password
              */
             apiKey: string;
+            /**
+             * Baseurl
+             * @description openai keys only: the https base URL of the OpenAI-compatible endpoint (e.g. https://gateway.example.com/v1). It must resolve to a public address.
+             */
+            baseUrl?: string | null;
         };
         /**
          * ApiKeySummary
-         * @description A stored key, known by its last four characters only.
+         * @description A stored key, known by its last four characters only, with where it is used and whether
+         *     the provider accepted it when it was saved.
          */
         ApiKeySummary: {
+            /**
+             * Api
+             * @description veo keys: the Google API the key is for
+             */
+            api: ("gemini" | "vertex") | null;
+            /**
+             * Baseurl
+             * @description openai keys: the endpoint
+             */
+            baseUrl: string | null;
             /**
              * Createdat
              * Format: date-time
@@ -396,7 +422,17 @@ export interface components {
              * Provider
              * @enum {string}
              */
-            provider: "sora" | "veo";
+            provider: "veo" | "fal" | "openai";
+            /**
+             * Verified
+             * @description Whether the provider accepted the key when it was saved.
+             */
+            readonly verified: boolean;
+            /**
+             * Verifiedat
+             * @description when the provider accepted the key at save time; null: saved unverified (the provider could not be reached, or offers no way to check a key)
+             */
+            verifiedAt: string | null;
         };
         /** BatchGenerateAccepted */
         BatchGenerateAccepted: {
@@ -423,7 +459,7 @@ export interface components {
              * Provider
              * @enum {string}
              */
-            provider: "sora" | "veo";
+            provider: "veo" | "fal" | "openai";
             /**
              * Regenerate
              * @description Redo scenes whose clip is up to date (never one in flight).
@@ -671,7 +707,7 @@ export interface components {
          *     without `prompt` one is composed from the scene, the character and the preset.
          * @example {
          *       "durationSeconds": 4,
-         *       "provider": "sora",
+         *       "provider": "openai",
          *       "sceneId": "scene-1",
          *       "storyboardId": "0b6f1c64-3f47-4d3a-9a51-6f5d7c2e9b10"
          *     }
@@ -682,13 +718,13 @@ export interface components {
              * @description Seconds; the model's default when absent
              * @enum {unknown}
              */
-            durationSeconds?: 4 | 5 | 6 | 7 | 8 | 12 | null;
+            durationSeconds?: 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | null;
             /**
              * Model
-             * @description A model of the provider: sora: sora-2, sora-2-pro (default sora-2); veo: veo-3.1-generate-001, veo-3.1-fast-generate-001 (default veo-3.1-fast-generate-001). Retired, refused naming the replacement: veo-3.0-generate-001 (from 2026-06-30), veo-3.0-fast-generate-001 (from 2026-06-30), veo-2.0-generate-001 (from 2026-06-30).
+             * @description A model of the provider: veo: veo-3.1-generate-preview, veo-3.1-fast-generate-preview, veo-3.1-lite-generate-preview, veo-3.1-generate-001, veo-3.1-fast-generate-001 (default veo-3.1-fast-generate-preview); fal: kling-2.5-turbo-pro, kling-3.0-pro, seedance-2.0-fast, hailuo-02-pro, ltx-2.3 (default seedance-2.0-fast); openai: sora-2, sora-2-pro (default sora-2). Retired, refused naming the replacement: veo-3.0-generate-001 (from 2026-06-30), veo-3.0-fast-generate-001 (from 2026-06-30).
              * @enum {unknown}
              */
-            model?: "sora-2" | "sora-2-pro" | "veo-3.1-generate-001" | "veo-3.1-fast-generate-001" | "veo-3.0-generate-001" | "veo-3.0-fast-generate-001" | "veo-2.0-generate-001" | null;
+            model?: "veo-3.1-generate-preview" | "veo-3.1-fast-generate-preview" | "veo-3.1-lite-generate-preview" | "veo-3.1-generate-001" | "veo-3.1-fast-generate-001" | "veo-3.0-generate-001" | "veo-3.0-fast-generate-001" | "kling-2.5-turbo-pro" | "kling-3.0-pro" | "seedance-2.0-fast" | "hailuo-02-pro" | "ltx-2.3" | "sora-2" | "sora-2-pro" | null;
             /**
              * Prompt
              * @description Used as is; without it, composed from the scene
@@ -698,7 +734,7 @@ export interface components {
              * Provider
              * @enum {string}
              */
-            provider: "sora" | "veo";
+            provider: "veo" | "fal" | "openai";
             /** Sceneid */
             sceneId: string;
             /**
@@ -706,7 +742,7 @@ export interface components {
              * @description `<width>x<height>`; the model's default when absent
              * @enum {unknown}
              */
-            size?: "1024x1792" | "1080x1920" | "1280x720" | "1792x1024" | "1920x1080" | "720x1280" | null;
+            size?: "1024x1792" | "1080x1920" | "1280x720" | "1792x1024" | "1920x1080" | "2160x3840" | "3840x2160" | "720x1280" | null;
             /**
              * Storyboardid
              * Format: uuid
@@ -728,6 +764,28 @@ export interface components {
              * @enum {string}
              */
             status: "healthy" | "unhealthy";
+        };
+        /**
+         * InputsOffer
+         * @description What a model takes beyond the prompt.
+         */
+        InputsOffer: {
+            /** Firstframe */
+            firstFrame: boolean;
+            /** Lastframe */
+            lastFrame: boolean;
+            /** Negativeprompt */
+            negativePrompt: boolean;
+            /**
+             * Referencedurations
+             * @description durations allowed with reference images (empty: any)
+             */
+            referenceDurations: number[];
+            /**
+             * Referenceimages
+             * @description how many reference images it takes (0: none)
+             */
+            referenceImages: number;
         };
         /**
          * JobStatus
@@ -791,10 +849,23 @@ export interface components {
         };
         /** ModelOffer */
         ModelOffer: {
+            /**
+             * Api
+             * @description veo models: the Google API (gemini or vertex) whose keys run it
+             */
+            api: string | null;
             /** Durations */
             durations: number[];
             /** Id */
             id: string;
+            inputs: components["schemas"]["InputsOffer"];
+            /**
+             * Limitssource
+             * @description where the durations, sizes and inputs were read, and when
+             */
+            limitsSource: string;
+            /** Name */
+            name: string;
             /** Notes */
             notes: string;
             /** Provider */
@@ -806,10 +877,15 @@ export interface components {
             /** Sizes */
             sizes: components["schemas"]["SizeOffer"][];
             /**
+             * Sound
+             * @description whether clips come with generated sound
+             */
+            sound: boolean;
+            /**
              * Status
              * @enum {string}
              */
-            status: "current" | "retired";
+            status: "preview" | "generally available" | "retired";
             /**
              * Typicalgenerationseconds
              * @description what the estimated progress of providers that report none is measured against
@@ -822,14 +898,47 @@ export interface components {
             defaultDurationSeconds: number;
             /** Defaultmodel */
             defaultModel: string;
+            /**
+             * Defaultmodelsbyapi
+             * @description veo: the default model for a key of each Google API
+             */
+            defaultModelsByApi: {
+                [key: string]: string;
+            };
             /** Defaultsize */
             defaultSize: string;
             /** Id */
             id: string;
+            /**
+             * Keyapis
+             * @description veo: the Google APIs a key may be for (the key form asks)
+             */
+            keyApis: string[];
+            /**
+             * Keyneedsbaseurl
+             * @description openai: the key form asks for the endpoint's base URL
+             */
+            keyNeedsBaseUrl: boolean;
+            /** Name */
+            name: string;
             /** Notes */
             notes: string;
             /** Reportsprogress */
             reportsProgress: boolean;
+            /** Retiredendpoints */
+            retiredEndpoints: components["schemas"]["RetiredEndpoint"][];
+        };
+        /** RetiredEndpoint */
+        RetiredEndpoint: {
+            /** Baseurl */
+            baseUrl: string;
+            /**
+             * Retiredon
+             * Format: date
+             */
+            retiredOn: string;
+            /** Source */
+            source: string;
         };
         /**
          * Scene
@@ -879,6 +988,8 @@ export interface components {
         };
         /** SizeOffer */
         SizeOffer: {
+            /** Aspectratio */
+            aspectRatio: string;
             /**
              * Durations
              * @description seconds this model accepts at this size
@@ -886,11 +997,16 @@ export interface components {
             durations: number[];
             /**
              * Priceasof
-             * @description when the price source was read (YYYY-MM)
+             * @description when the price source was read (YYYY-MM-DD)
              */
             priceAsOf: string;
-            /** Pricesource */
+            /**
+             * Pricesource
+             * @description the page the price was read from
+             */
             priceSource: string;
+            /** Resolution */
+            resolution: string;
             /**
              * Size
              * @description <width>x<height>
@@ -1179,7 +1295,7 @@ export interface components {
              * Provider
              * @enum {string}
              */
-            provider: "sora" | "veo";
+            provider: "veo" | "fal" | "openai";
             /** Sceneid */
             sceneId: string;
             /**
@@ -1522,7 +1638,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The video provider the key is for */
-                provider: "sora" | "veo";
+                provider: "veo" | "fal" | "openai";
             };
             cookie?: never;
         };
@@ -1612,7 +1728,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The video provider the key is for */
-                provider: "sora" | "veo";
+                provider: "veo" | "fal" | "openai";
             };
             cookie?: never;
         };

@@ -1,7 +1,8 @@
-"""Fake Sora (OpenAI videos API) and Veo (google-genai long-running operations) servers.
+"""Fake video providers: the OpenAI videos API (``sora``), Veo on Vertex AI (``veo``) and on the
+Gemini API (``gemini``), and fal's queue (``fal``), each in its documented shapes.
 
-Small working HTTP servers on loopback that the real SDK adapters talk to in tests and
-in the local stack; ``python -m devstack.fakes`` runs both. See ``_server`` for what they
+Small working HTTP servers on loopback that the real adapters talk to in tests and in the
+local stack; ``python -m devstack.fakes`` runs them all. See ``_server`` for what they
 share: the scripting (``faults``: prompt markers such as ``[fail]``, ``script()``,
 ``fail_next()``), the records (``records``: ``creates``, ``create_count()``, ``count()``), and
 ``jobs`` for when a job finishes (after polls, or seconds on the server's ``clock``: a
@@ -11,6 +12,8 @@ share: the scripting (``faults``: prompt markers such as ``[fail]``, ``script()`
 from __future__ import annotations
 
 from devstack.fakes._server import FakeProviderServer
+from devstack.fakes.fal import FakeFalServer
+from devstack.fakes.gemini import FakeGeminiServer
 from devstack.fakes.jobs import MARKERS, ManualClock, Script
 from devstack.fakes.records import CreateRecord
 from devstack.fakes.sora import FakeSoraServer
@@ -19,6 +22,8 @@ from devstack.fakes.veo import FakeVeoServer
 __all__ = [
     "MARKERS",
     "CreateRecord",
+    "FakeFalServer",
+    "FakeGeminiServer",
     "FakeProviderServer",
     "FakeSoraServer",
     "FakeVeoServer",

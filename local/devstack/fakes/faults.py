@@ -8,7 +8,7 @@ from typing import Literal
 
 from devstack.fakes.jobs import MARKERS, Script
 
-Route = Literal["create", "poll", "list", "content", "cancel"]
+Route = Literal["create", "poll", "list", "content", "cancel", "models"]
 
 
 @dataclass(frozen=True, slots=True)

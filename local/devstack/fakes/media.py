@@ -63,7 +63,7 @@ class Clip:
 
 
 LOOKS = {
-    "sora": Clip((0, 0, 0), tone=Tone()),
+    "openai": Clip((0, 0, 0), tone=Tone()),
     "veo": Clip((0, 0, 0), width=320, height=180, fps=12, frames=24, preset="veryfast"),
 }
 """What each fake provider's clips look like (the colour follows the prompt)."""
@@ -91,7 +91,7 @@ def clip_rows(clip: Clip, index: int) -> list[bytes]:
 
 
 @lru_cache(maxsize=128)
-def render_video(prompt: str, provider: str = "sora") -> bytes:
+def render_video(prompt: str, provider: str = "openai") -> bytes:
     """An H.264 MP4 for ``prompt`` as ``provider``'s fake serves it (cached)."""
     # faststart rewrites the file to move the index first, which needs a real file.
     with tempfile.TemporaryDirectory(prefix="devstack-media-") as tmp:

@@ -2,7 +2,8 @@
 
 Routes (under ``/v1``, as in ``base_url``): ``POST /videos`` (multipart or JSON),
 ``GET /videos`` (list, newest first, ``limit``/``after``/``order``), ``GET /videos/{id}``
-(a poll), ``GET /videos/{id}/content?variant=video|thumbnail``, ``DELETE /videos/{id}`` (the
+(a poll), ``GET /videos/{id}/content?variant=video|thumbnail``, ``GET /models`` (the model
+list, what a key check reads: route "models"), ``DELETE /videos/{id}`` (the
 API's only cancel: the job is gone, a later poll gets 404; ``fail_next("cancel", 400)`` plays
 an endpoint refusing to delete a running job). Every request needs
 ``Authorization: Bearer <key>``; rejected keys get 401 ``invalid_api_key``.
@@ -37,6 +38,14 @@ _CREATE_ERRORS = {
     404: ("Video not found.", _INVALID, "not_found"),
     429: ("Rate limit reached for video generation requests.", "requests", "rate_limit_exceeded"),
 }
+_MODELS = {
+    "object": "list",
+    "data": [
+        {"id": model, "object": "model", "created": 1759708800, "owned_by": "system"}
+        for model in ("sora-2", "sora-2-pro")
+    ],
+}
+"""``GET /models``: the ids this endpoint serves, in the OpenAI list shape."""
 _FAILURES = {
     "failed": ("video_generation_failed", "The video could not be generated. Please try again."),
     "filtered": ("moderation_blocked", "The generated video was blocked by our moderation system."),
@@ -57,6 +66,10 @@ class FakeSoraServer(FakeProviderServer):
         path = request.path.removeprefix(self.base_path) or "/"
         if path == "/videos" and request.method == "POST":
             return self._create(request)
+        if path == "/models" and request.method == "GET":
+            listed = self._guard(request, "models") or json_response(200, _MODELS)
+            self.records.add_call("models", listed.status)
+            return listed
         match = _VIDEO_PATH.match(path)
         deleting = request.method == "DELETE" and match is not None and not match["content"]
         if not deleting and (request.method != "GET" or (path != "/videos" and match is None)):
@@ -160,7 +173,7 @@ class FakeSoraServer(FakeProviderServer):
             return Response(200, media.render_thumbnail(job.prompt), content_type="image/png")
         if variant != "video":
             return _error(400, f"Unsupported variant {variant!r}.")
-        body = b"" if job.script.outcome == "empty" else media.render_video(job.prompt, "sora")
+        body = b"" if job.script.outcome == "empty" else media.render_video(job.prompt, "openai")
         return Response(200, body, content_type="video/mp4")
 
     # Helpers -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 def director(web, prompts: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
     """A new user with a Sora key and a storyboard of ``prompts``."""
     user = unique("director")
-    web.api("PUT", "/api/keys/sora", SORA_KEY, user=user)
+    web.api("PUT", "/api/keys/openai", SORA_KEY, user=user)
     return user, web.new_storyboard(user, name="Harbour", prompts=prompts)
 
 

@@ -57,7 +57,7 @@ def test_a_generated_scene_plays_inline_and_is_found_again_after_reloads(web):
     expect(dialog).to_contain_text("Estimated cost: $0.40")
     expect(dialog).to_contain_text("Sora sora-2, 1280x720, 4 s at $0.10 per second")
     dialog.get_by_role("button", name="Generate for $0.40").click()
-    expect(page.get_by_role("alert")).to_contain_text("No active sora API key")
+    expect(page.get_by_role("alert")).to_contain_text("No active openai API key")
     page.get_by_role("link", name="Add a provider key").click()
     page.get_by_label("Sora API key").fill(SORA_KEY)
     page.get_by_role("button", name="Save Sora key").click()

@@ -66,7 +66,7 @@ def test_another_user_sees_none_of_it(web):
     alice, bob = unique("alice"), unique("bob")
     token = unique("secret")
     board = web.new_storyboard(alice, name=f"Plan {token}", prompts=("Only Alice may read this",))
-    web.api("PUT", "/api/keys/sora", {"apiKey": "sk-local-0000000000000000abcd"}, user=alice)
+    web.api("PUT", "/api/keys/openai", {"apiKey": "sk-local-0000000000000000abcd"}, user=alice)
     page = web.open(bob)
 
     # Bob's list is empty, and a search for Alice's storyboard finds nothing

@@ -1,7 +1,7 @@
 """Fixtures of the provider tests: one provider's fake server on loopback and its real adapter.
 
 ``case`` runs a test once per provider in ``cases.CASES``; a provider-specific module pins it
-with ``@pytest.mark.parametrize("case", [SORA], indirect=True)``.
+with ``@pytest.mark.parametrize("case", [OPENAI], indirect=True)``.
 """
 
 from __future__ import annotations
@@ -43,5 +43,6 @@ def fake(case: ProviderCase) -> Iterator[Any]:
 @pytest.fixture
 def provider(case: ProviderCase, fake: FakeProviderServer) -> Iterator[VideoProvider]:
     """The real adapter (and its SDK) pointed at the fake, holding ``case.key``."""
-    with closing(case.adapter(case.key, case.settings(fake.base_url))) as adapter:
+    key = case.provider_key(case.key, fake.base_url)
+    with closing(case.adapter(key, case.settings(fake.base_url))) as adapter:
         yield adapter

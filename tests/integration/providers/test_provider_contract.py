@@ -16,9 +16,10 @@ import pytest
 
 from devstack.fakes import FakeProviderServer, ManualClock, Script
 from devstack.fakes.jobs import Outcome
-from tests.integration.providers.cases import CASES, ProviderCase, finish
+from tests.integration.providers.cases import CASES, ProviderCase, finish, refusal_reason
 from videogen.providers import (
     PermanentProviderError,
+    ProviderKey,
     RetryableProviderError,
     VideoProvider,
     get_provider,
@@ -76,7 +77,9 @@ def test_a_job_completes_once_the_configured_seconds_pass_on_the_providers_clock
     clock = ManualClock()
     with (
         case.fake_class(complete_after_seconds=0.3, clock=clock) as fake,
-        closing(case.adapter(case.key, case.settings(fake.base_url))) as provider,
+        closing(
+            case.adapter(case.provider_key(case.key, fake.base_url), case.settings(fake.base_url))
+        ) as provider,
     ):
         submission = provider.submit(case.request())
         early = provider.poll(submission.provider_job_id)
@@ -150,7 +153,9 @@ def test_rejected_key_is_permanent_with_a_message_the_user_can_act_on(
     case: ProviderCase, fake: FakeProviderServer
 ) -> None:
     with (
-        closing(case.adapter(case.revoked_key, case.settings(fake.base_url))) as provider,
+        closing(
+            case.adapter(case.provider_key(case.revoked_key, fake.base_url), case.settings(fake.base_url))
+        ) as provider,
         pytest.raises(PermanentProviderError) as raised,
     ):
         provider.submit(case.request())
@@ -163,29 +168,27 @@ def test_rejected_key_is_permanent_with_a_message_the_user_can_act_on(
 def test_refused_prompt_is_permanent_with_the_providers_reason(
     case: ProviderCase, provider: VideoProvider
 ) -> None:
-    with pytest.raises(PermanentProviderError) as raised:
-        provider.submit(case.request("something forbidden [refused]"))
+    reason = refusal_reason(case, provider, case.request("something forbidden [refused]"))
 
     for words in case.refusal:
-        assert words in str(raised.value)
+        assert words in reason
 
 
 def test_duration_the_endpoint_does_not_offer_is_refused_permanently(
     case: ProviderCase, provider: VideoProvider
 ) -> None:
-    seconds, reason = case.unoffered_duration
+    seconds, words = case.unoffered_duration
 
-    with pytest.raises(PermanentProviderError, match=reason):
-        provider.submit(case.request(duration_seconds=seconds))
+    assert words in refusal_reason(case, provider, case.request(duration_seconds=seconds))
 
 
 def test_unreachable_provider_is_retryable_and_not_known_to_have_answered(case: ProviderCase) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    settings = case.settings(f"http://127.0.0.1:{closed_port}{case.api_path}")
+    base_url = f"http://127.0.0.1:{closed_port}{case.api_path}"
     with (
-        closing(case.adapter(case.key, settings)) as provider,
+        closing(case.adapter(case.provider_key(case.key, base_url), case.settings(base_url))) as provider,
         pytest.raises(RetryableProviderError, match="could not reach") as raised,
     ):
         provider.submit(case.request())
@@ -330,6 +333,7 @@ def test_find_existing_with_two_identical_candidates_finds_nothing(
 # --- cancel -------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if c.cancels], indirect=True, ids=str)
 def test_a_cancelled_job_stops_at_the_provider_and_never_completes(
     case: ProviderCase, provider: VideoProvider, fake: FakeProviderServer
 ) -> None:
@@ -349,11 +353,13 @@ def test_a_cancelled_job_stops_at_the_provider_and_never_completes(
     assert after in ("failed", "gone")
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if c.cancels], indirect=True, ids=str)
 def test_cancelling_an_unknown_job_is_permanent(case: ProviderCase, provider: VideoProvider) -> None:
     with pytest.raises(PermanentProviderError, match="no such job"):
         provider.cancel(case.unknown_job_id)
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if c.cancels], indirect=True, ids=str)
 def test_a_refused_cancel_is_permanent_and_a_busy_one_retryable(
     case: ProviderCase, provider: VideoProvider, fake: FakeProviderServer
 ) -> None:
@@ -366,6 +372,23 @@ def test_a_refused_cancel_is_permanent_and_a_busy_one_retryable(
     with pytest.raises(RetryableProviderError):
         provider.cancel(submission.provider_job_id)
     assert fake.cancels == []
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.cancels], indirect=True, ids=str)
+def test_a_provider_without_cancel_refuses_it_permanently_without_a_call(
+    case: ProviderCase, provider: VideoProvider, fake: FakeProviderServer
+) -> None:
+    # Given a running job at a provider whose API has no cancel
+    submission = provider.submit(case.request())
+    calls_before = len(fake.calls)
+
+    # When it is cancelled, the refusal is permanent and nothing reached the provider
+    with pytest.raises(PermanentProviderError, match="no cancel"):
+        provider.cancel(submission.provider_job_id)
+    assert len(fake.calls) == calls_before
+
+    # Then the job runs on to its end
+    assert provider.poll(submission.provider_job_id).state == "processing"
 
 
 def test_the_api_key_never_reaches_logs_records_or_errors(
@@ -385,7 +408,8 @@ def test_the_api_key_never_reaches_logs_records_or_errors(
 
 
 def test_get_provider_builds_the_adapter_of_the_name(case: ProviderCase) -> None:
-    with closing(get_provider(case.name, case.key, case.settings("http://127.0.0.1:9"))) as provider:
+    key = case.provider_key(case.key, "http://127.0.0.1:9")
+    with closing(get_provider(case.name, key, case.settings("http://127.0.0.1:9"))) as provider:
         assert type(provider) is case.adapter
         assert provider.has_thumbnails is case.thumbnails
 
@@ -393,4 +417,4 @@ def test_get_provider_builds_the_adapter_of_the_name(case: ProviderCase) -> None
 def test_get_provider_rejects_unknown_names() -> None:
     settings = CASES[0].settings("http://127.0.0.1:9")
     with pytest.raises(ValueError, match="unknown video provider"):
-        get_provider("runway", "key", settings)
+        get_provider("runway", ProviderKey("key"), settings)

@@ -1,6 +1,8 @@
 // @ts-check
 // Provider keys: store, replace, remove. Only the last four characters are ever shown; the
-// key is typed into a password field that is cleared once saved.
+// key is typed into a password field that is cleared once saved. A Google key says which API
+// it is for, an OpenAI-compatible key names its endpoint; the provider checks the key when it
+// is saved, and one it could not check shows as unverified.
 
 import { announce, confirmDialog, focusHeading, h, newId, replace } from "../dom.js";
 import { errorBox } from "../errors.js";
@@ -36,6 +38,22 @@ export async function keysView(ctx) {
   return () => {};
 }
 
+/** @type {Record<string, string>} */
+const API_LABELS = { gemini: "Gemini API (a Google AI Studio key)", vertex: "Vertex AI express mode" };
+
+/**
+ * "Stored: a key ending in abcd, for the Gemini API, checked by the provider, last used …."
+ * @param {import("../api.js").Schemas["ApiKeySummary"]} key
+ */
+export function describeKey(key) {
+  const parts = [`Stored: a key ending in ${key.last4}`];
+  if (key.api) parts.push(`for ${API_LABELS[key.api] ?? key.api}`);
+  if (key.baseUrl) parts.push(`at ${key.baseUrl}`);
+  parts.push(key.verified ? "checked by the provider" : "unverified (the provider could not check it)");
+  if (key.lastUsedAt) parts.push(`last used ${new Date(key.lastUsedAt).toLocaleString()}`);
+  return `${parts.join(", ")}.`;
+}
+
 class KeySection {
   /**
    * @param {import("../main.js").Ctx} ctx
@@ -54,12 +72,35 @@ class KeySection {
     this.removeButton = h("button", { type: "button", class: "danger", hidden: true, onclick: () => this.remove() },
       `Remove ${provider.label} key`);
     this.problem = h("div");
+    /** @type {(Node | null)[]} */
+    const extra = [];
+    /** @type {HTMLSelectElement | null} */
+    this.apiSelect = null;
+    /** @type {HTMLInputElement | null} */
+    this.baseUrl = null;
+    if (provider.keyApis.length) {
+      const apiId = newId("key-api");
+      this.apiSelect = h("select", { id: apiId },
+        provider.keyApis.map((api) => h("option", { value: api }, API_LABELS[api] ?? api)));
+      extra.push(h("label", { for: apiId }, "The key is for"), this.apiSelect);
+    }
+    if (provider.keyNeedsBaseUrl) {
+      const urlId = newId("key-url");
+      this.baseUrl = h("input", {
+        id: urlId, type: "url", inputmode: "url", autocomplete: "off", spellcheck: "false",
+        placeholder: "https://gateway.example.com/v1", maxlength: "2048",
+      });
+      const retired = provider.retiredEndpoints.map((e) => `${e.baseUrl} closed on ${e.retiredOn}`).join("; ");
+      extra.push(h("label", { for: urlId }, "Endpoint base URL"), this.baseUrl,
+        h("p", { class: "hint" }, `Any endpoint speaking the OpenAI videos API (https)${retired ? `; ${retired}` : ""}.`));
+    }
     this.root = h("section", { class: "key", "aria-labelledby": titleId },
       h("h2", { id: titleId }, provider.label),
       this.state,
       h("form", { class: "key-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); this.save(); } },
         h("label", { for: inputId }, `${provider.label} API key`),
         this.input,
+        ...extra,
         this.submit),
       this.removeButton,
       this.problem);
@@ -71,9 +112,9 @@ class KeySection {
    */
   show(key) {
     const stored = key?.isActive ? key : null;
-    this.state.textContent = stored
-      ? `Stored: a key ending in ${stored.last4}${stored.lastUsedAt ? `, last used ${new Date(stored.lastUsedAt).toLocaleString()}` : ""}.`
-      : "No key stored.";
+    this.state.textContent = stored ? describeKey(stored) : "No key stored.";
+    if (stored?.api && this.apiSelect) this.apiSelect.value = stored.api;
+    if (stored?.baseUrl && this.baseUrl && !this.baseUrl.value) this.baseUrl.value = stored.baseUrl;
     this.submit.textContent = `${stored ? "Replace" : "Save"} ${this.provider.label} key`;
     this.removeButton.hidden = !stored;
   }
@@ -87,11 +128,15 @@ class KeySection {
     }
     this.submit.disabled = true;
     try {
-      const summary = await this.ctx.api.putKey(this.provider.id, apiKey);
+      /** @type {{api?: "gemini" | "vertex", baseUrl?: string}} */
+      const where = {};
+      if (this.apiSelect) where.api = /** @type {"gemini" | "vertex"} */ (this.apiSelect.value);
+      if (this.baseUrl?.value.trim()) where.baseUrl = this.baseUrl.value.trim();
+      const summary = await this.ctx.api.putKey(this.provider.id, apiKey, where);
       this.input.value = "";
       replace(this.problem);
       this.show(summary);
-      announce(`${this.provider.label} key saved; it ends in ${summary.last4}`);
+      announce(`${this.provider.label} key saved${summary.verified ? "" : " unverified"}; it ends in ${summary.last4}`);
     } catch (error) {
       replace(this.problem, errorBox(error));
     } finally {

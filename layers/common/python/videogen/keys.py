@@ -4,13 +4,16 @@ Sealing a key:
 
 1. KMS ``GenerateDataKey`` (AES_256) under ``settings.api_keys_kms_key_id`` with the
    encryption context ``{"user_id": <user>, "purpose": "provider-api-key"}``;
-2. AES-256-GCM with that data key, a random 12-byte nonce, and the user id and provider as
-   associated data;
+2. AES-256-GCM with that data key, a random 12-byte nonce, and as associated data the user id,
+   the provider, and what is stored beside the key and says where it goes: the Google API of a
+   ``veo`` key and the endpoint of an ``openai`` key;
 3. one versioned string for ``user_api_keys.encrypted_key``:
-   ``"v1.<wrapped data key>.<nonce>.<ciphertext+tag>"``, each part base64url without padding.
+   ``"v2.<wrapped data key>.<nonce>.<ciphertext+tag>"``, each part base64url without padding
+   (``v1`` blobs, sealed before keys had an API or endpoint, bound the user and provider only).
 
 A row copied to another user (or to another provider) fails twice over: KMS refuses to unwrap
 the data key under a different encryption context, and GCM rejects different associated data.
+A row whose endpoint was edited (to send the key to someone else's server) no longer opens.
 
 Beside it the row stores ``key_hash``, a keyed HMAC-SHA256 of the key (secret from
 ``API_KEY_HMAC_SECRET`` locally, from Secrets Manager ``API_KEY_HMAC_SECRET_ARN`` when
@@ -38,10 +41,6 @@ import hashlib
 import hmac
 import json
 import os
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -53,6 +52,8 @@ from pydantic import SecretStr
 
 from videogen.catalog import check_provider
 from videogen.errors import Conflict, DomainError, InvalidInput, ServiceUnavailable, field_errors
+from videogen.key_cache import DataKeyCache
+from videogen.providers.base import ProviderKey
 from videogen.runtime import aws
 from videogen.runtime.config import get_settings
 
@@ -60,7 +61,8 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
     from sqlalchemy.orm import Session
 
-BLOB_VERSION = "v1"
+BLOB_VERSION = "v2"
+_V1 = "v1"
 PURPOSE = "provider-api-key"
 MIN_KEY_LENGTH = 8
 MAX_KEY_LENGTH = 512
@@ -109,45 +111,7 @@ def _kms() -> KMSClient:
     return aws.client("kms")
 
 
-DATA_KEY_TTL_SECONDS = 300.0
-DATA_KEY_CACHE_SIZE = 256
-
-
-class _DataKeys:
-    """Unwrapped data keys by (user, provider, blob digest), each for ``DATA_KEY_TTL_SECONDS``."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._keys: OrderedDict[tuple[str, str, str], tuple[float, bytes]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"<{len(self._keys)} data keys>"
-
-    def get(self, slot: tuple[str, str, str]) -> bytes | None:
-        with self._lock:
-            found = self._keys.get(slot)
-            if found is None:
-                return None
-            if self._clock() >= found[0]:
-                del self._keys[slot]
-                return None
-            self._keys.move_to_end(slot)
-            return found[1]
-
-    def put(self, slot: tuple[str, str, str], data_key: bytes) -> None:
-        with self._lock:
-            self._keys[slot] = (self._clock() + DATA_KEY_TTL_SECONDS, data_key)
-            self._keys.move_to_end(slot)
-            while len(self._keys) > DATA_KEY_CACHE_SIZE:
-                self._keys.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._keys.clear()
-
-
-_data_keys = _DataKeys()
+_data_keys = DataKeyCache()
 
 
 def reset_clients() -> None:
@@ -226,12 +190,25 @@ def key_hash(plaintext: str | SecretStr) -> str:
 # --- sealing ----------------------------------------------------------------------------------
 
 
-def _associated_data(user_id: str, provider: str) -> bytes:
-    return json.dumps(
-        {"purpose": PURPOSE, "provider": provider, "user_id": user_id, "v": BLOB_VERSION},
-        sort_keys=True,
-        separators=(",", ":"),
-    ).encode()
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a key may be used, stored beside it and bound into its seal."""
+
+    api: str | None = None
+    base_url: str | None = None
+
+
+def _associated_data(user_id: str, provider: str, destination: Destination | None, version: str) -> bytes:
+    fields: dict[str, str | None] = {
+        "purpose": PURPOSE,
+        "provider": provider,
+        "user_id": user_id,
+        "v": version,
+    }
+    if version != _V1:
+        destination = destination or Destination()
+        fields |= {"api": destination.api, "base_url": destination.base_url}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _encryption_context(user_id: str) -> dict[str, str]:
@@ -246,8 +223,11 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
 
 
-def seal(user_id: str, provider: str, plaintext: str | SecretStr) -> SealedKey:
-    """Validate and encrypt a user's provider key for storage (one KMS call).
+def seal(
+    user_id: str, provider: str, plaintext: str | SecretStr, destination: Destination | None = None
+) -> SealedKey:
+    """Validate and encrypt a user's provider key for storage (one KMS call), bound to
+    ``destination`` (the Google API or endpoint stored beside it).
 
     Raises ``InvalidApiKey`` (400), ``CatalogError`` for an unknown provider,
     ``KeyServiceUnavailable`` when KMS fails (503), ``KeyConfigurationError``.
@@ -263,7 +243,7 @@ def seal(user_id: str, provider: str, plaintext: str | SecretStr) -> SealedKey:
         raise KeyServiceUnavailable("could not reach KMS to encrypt the API key") from exc
     nonce = os.urandom(_NONCE_BYTES)
     ciphertext = AESGCM(data_key["Plaintext"]).encrypt(
-        nonce, value.encode(), _associated_data(user_id, provider)
+        nonce, value.encode(), _associated_data(user_id, provider, destination, BLOB_VERSION)
     )
     blob = ".".join((BLOB_VERSION, _b64(data_key["CiphertextBlob"]), _b64(nonce), _b64(ciphertext)))
     return SealedKey(encrypted_key=blob, key_hash=digest, last4=value[-4:])
@@ -278,7 +258,7 @@ def _unreadable(provider: str) -> SealedKeyUnreadable:
 
 def _parse_blob(encrypted_key: str, provider: str) -> tuple[bytes, bytes, bytes]:
     parts = encrypted_key.split(".")
-    if len(parts) != 4 or parts[0] != BLOB_VERSION:
+    if len(parts) != 4 or parts[0] not in (BLOB_VERSION, _V1):
         raise _unreadable(provider)
     try:
         wrapped, nonce, ciphertext = (_unb64(p) for p in parts[1:])
@@ -303,12 +283,14 @@ def _unwrap(user_id: str, provider: str, wrapped: bytes) -> bytes:
     return data_key
 
 
-def open_sealed(user_id: str, provider: str, encrypted_key: str) -> str:
-    """Decrypt a stored key for ``user_id`` and ``provider`` (one KMS call, none while its data
-    key is cached: see the module's docstring).
+def open_sealed(
+    user_id: str, provider: str, encrypted_key: str, destination: Destination | None = None
+) -> str:
+    """Decrypt a stored key for ``user_id`` and ``provider``, sealed for ``destination`` (one KMS
+    call, none while its data key is cached: see the module's docstring).
 
     Raises ``SealedKeyUnreadable`` when the blob is malformed, tampered with, or belongs to
-    another user or provider; ``KeyServiceUnavailable`` when KMS cannot be reached.
+    another user, provider or destination; ``KeyServiceUnavailable`` when KMS cannot be reached.
     """
     check_provider(provider)
     wrapped, nonce, ciphertext = _parse_blob(encrypted_key, provider)
@@ -318,14 +300,16 @@ def open_sealed(user_id: str, provider: str, encrypted_key: str) -> str:
         data_key = _unwrap(user_id, provider, wrapped)
         _data_keys.put(slot, data_key)
     try:
-        plaintext = AESGCM(data_key).decrypt(nonce, ciphertext, _associated_data(user_id, provider))
+        associated = _associated_data(user_id, provider, destination, encrypted_key.split(".", 1)[0])
+        plaintext = AESGCM(data_key).decrypt(nonce, ciphertext, associated)
         return plaintext.decode()
     except (InvalidTag, ValueError):
         raise _unreadable(provider) from None
 
 
-def decrypt_for_user(session: Session, user_id: str, provider: str) -> str:
-    """The user's active key for ``provider``, decrypted, for the worker's provider call.
+def decrypt_for_user(session: Session, user_id: str, provider: str) -> ProviderKey:
+    """The user's active key for ``provider``, decrypted, with its Google API or endpoint, for the
+    worker's provider call.
 
     Records ``last_used_at``. Raises ``Conflict`` when the user has no active key for the
     provider, ``SealedKeyUnreadable`` and ``KeyServiceUnavailable`` as :func:`open_sealed`.
@@ -334,10 +318,12 @@ def decrypt_for_user(session: Session, user_id: str, provider: str) -> str:
     from videogen.data.repositories import api_keys  # noqa: PLC0415 (SQLAlchemy only where a session is used)
 
     check_provider(provider)
-    encrypted_key = api_keys.use_active(session, user_id, provider)  # read and touch: one statement
-    if encrypted_key is None:
+    stored = api_keys.use_active(session, user_id, provider)  # read and touch: one statement
+    if stored is None:
         raise Conflict(
             f"No active {provider} API key; add one with PUT /api/keys/{provider}",
             {"provider": provider},
         )
-    return open_sealed(user_id, provider, encrypted_key)
+    destination = Destination(stored.api, stored.base_url)
+    secret = open_sealed(user_id, provider, stored.encrypted_key, destination)
+    return ProviderKey(secret, api=stored.api, base_url=stored.base_url)

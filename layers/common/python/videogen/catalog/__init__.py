@@ -6,19 +6,13 @@ Nothing else in the code base lists models, durations, sizes or prices; the API 
 requests with :func:`resolve`, estimates with :func:`estimate_cost`, and the worker bills
 with :func:`actual_cost`.
 
-Provider landscape the data (:mod:`videogen.catalog.data`) reflects (update its tuples, nothing
-else, when it moves):
+Providers (:mod:`videogen.catalog.spec`): ``veo`` (a Google key, for the Gemini API's
+``-preview`` ids or Vertex AI express mode's ``-001`` ids: a model's ``api`` says which, and a
+request must match the key's), ``fal`` (fal's hosted models under one key), ``openai`` (any
+endpoint speaking the OpenAI videos API; OpenAI's own shut down on 2026-09-24).
 
-- ``sora`` means *any endpoint speaking the OpenAI videos API* (base URL from settings).
-  OpenAI shut its own Sora API down on 2026-09-24; the ids and prices below are the ones
-  OpenAI published while it ran and are what compatible endpoints accept.
-- ``veo`` is Google Veo through the google-genai SDK. The pinned SDK (3.6.1) offers
-  ``generate_videos`` only in its Vertex AI mode, so a user's Veo key is a Vertex AI
-  (express mode) API key. Google retired the veo-3.0 and veo-2.0 ids on 2026-06-30 in
-  favour of the veo-3.1 ``-001`` ids.
-
-Sizes are always ``"<width>x<height>"`` on our API. The OpenAI videos API takes them as is;
-for Veo they map to the SDK's ``aspect_ratio`` and ``resolution`` (see :func:`veo_config`).
+Sizes are always ``"<width>x<height>"`` on our API; :func:`size_format` gives the aspect ratio
+and resolution the providers take instead.
 """
 
 from __future__ import annotations
@@ -31,14 +25,20 @@ from types import MappingProxyType
 from videogen.catalog.data import (
     DEFAULTS,
     MODELS,
+    OPENAI_OWN_BASE_URL,
+    OPENAI_RETIRED_ON,
+    OPENAI_RETIREMENT_SOURCE,
     REPORTS_PROGRESS,
+    SIZE_FORMATS,
     TYPICAL_SECONDS_SOURCE,
-    VEO_SIZES,
 )
 from videogen.catalog.spec import (
     COST_QUANTUM,
+    GOOGLE_APIS,
     PROVIDERS,
     CatalogError,
+    GoogleApi,
+    Inputs,
     ModelSpec,
     Price,
     Provider,
@@ -83,21 +83,36 @@ def _size_not_allowed(spec: ModelSpec, size: str) -> CatalogError:
     )
 
 
-def _model_for(provider: Provider, model: str | None, today: date) -> ModelSpec:
+_API_NAMES = {"gemini": "the Gemini API", "vertex": "Vertex AI"}
+
+
+def _model_for(provider: Provider, model: str | None, today: date, api: str | None) -> ModelSpec:
     if model is None:
-        spec = _BY_ID[DEFAULTS[provider].model]
+        spec = _BY_ID[DEFAULTS[provider].model_for(api)]
         # A retired default quietly moves to its replacement: the caller asked for no model.
         while spec.is_retired(today) and spec.replacement is not None:
             spec = _BY_ID[spec.replacement]
         return spec
     found = _BY_ID.get(model)
     if found is None or found.provider != provider:
-        allowed = ", ".join(m.id for m in available_models(today, provider))
+        allowed = ", ".join(m.id for m in available_models(today, provider) if _serves(m, api))
         raise CatalogError("model", f"unknown model '{model}' for provider {provider}; allowed: {allowed}")
     if found.is_retired(today):
         instead = f"; use {found.replacement}" if found.replacement else ""
         raise CatalogError("model", f"{found.id} was retired on {found.retired_on}{instead}")
+    if not _serves(found, api):
+        allowed = ", ".join(m.id for m in available_models(today, provider) if _serves(m, api))
+        raise CatalogError(
+            "model",
+            f"{found.id} runs on {_API_NAMES[found.api or '']} and your Google key is for "
+            f"{_API_NAMES.get(api or '', api)}; use one of {allowed}",
+        )
     return found
+
+
+def _serves(spec: ModelSpec, api: str | None) -> bool:
+    """Whether a key for ``api`` can run ``spec`` (``None``: the key is not known yet, any)."""
+    return api is None or spec.api is None or spec.api == api
 
 
 def resolve(
@@ -106,15 +121,18 @@ def resolve(
     duration_seconds: int | None,
     size: str | None,
     today: date,
+    *,
+    api: str | None = None,
 ) -> ResolvedModel:
     """Validate a generation request against the catalog, filling defaults for what is omitted.
 
-    Raises ``CatalogError`` naming the offending field (``provider``, ``model``,
-    ``durationSeconds``, ``size``) with a message listing what is allowed, or naming the
-    replacement of a retired model.
+    ``api`` is which Google API the user's ``veo`` key is for (``None``: not known, or not a
+    Google key). Raises ``CatalogError`` naming the offending field (``provider``, ``model``,
+    ``durationSeconds``, ``size``) with a message listing what is allowed, naming the
+    replacement of a retired model, or the API a model runs on.
     """
     prov = check_provider(provider)
-    spec = _model_for(prov, model, today)
+    spec = _model_for(prov, model, today, api)
     defaults = DEFAULTS[prov]
 
     chosen_size = defaults.size if size is None else size
@@ -185,37 +203,32 @@ def actual_cost(model: str, size: str, seconds: float | Decimal) -> Decimal:
 # --- provider wire formats --------------------------------------------------------------------
 
 
-def veo_config(size: str) -> tuple[str, str]:
-    """``(aspect_ratio, resolution)`` for google-genai's ``GenerateVideosConfig`` at ``size``."""
+def size_format(size: str) -> tuple[str, str]:
+    """``(aspect_ratio, resolution)`` of a catalog size, e.g. ``("16:9", "720p")`` for
+    ``"1280x720"``; ``CatalogError`` for a size no model has."""
     try:
-        return VEO_SIZES[size]
+        return SIZE_FORMATS[size]
     except KeyError:
         raise CatalogError(
-            "size", f"size '{size}' is not a Veo size; allowed: {', '.join(VEO_SIZES)}"
+            "size", f"size '{size}' is not a catalog size; allowed: {', '.join(SIZE_FORMATS)}"
         ) from None
-
-
-def provider_size(provider: str, size: str) -> str:
-    """The size as ``GenerationRequest.size`` carries it to the provider.
-
-    Sora takes ``"1280x720"`` unchanged; Veo gets ``"<aspect_ratio>@<resolution>"``, e.g.
-    ``"16:9@720p"`` (split it with ``str.partition("@")``).
-    """
-    if check_provider(provider) == "sora":
-        return size
-    aspect_ratio, resolution = veo_config(size)
-    return f"{aspect_ratio}@{resolution}"
 
 
 __all__ = [
     "COST_QUANTUM",
     "DEFAULTS",
+    "GOOGLE_APIS",
     "MODELS",
+    "OPENAI_OWN_BASE_URL",
+    "OPENAI_RETIRED_ON",
+    "OPENAI_RETIREMENT_SOURCE",
     "PROVIDERS",
     "REPORTS_PROGRESS",
+    "SIZE_FORMATS",
     "TYPICAL_SECONDS_SOURCE",
-    "VEO_SIZES",
     "CatalogError",
+    "GoogleApi",
+    "Inputs",
     "ModelSpec",
     "Price",
     "Provider",
@@ -226,8 +239,7 @@ __all__ = [
     "check_provider",
     "estimate_cost",
     "get_model",
-    "provider_size",
     "resolve",
+    "size_format",
     "typical_seconds",
-    "veo_config",
 ]

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from videogen.catalog import PROVIDERS
+from videogen.catalog import GOOGLE_APIS, PROVIDERS
 
 JOB_STATUSES = ("pending", "submitting", "processing", "completed", "failed", "cancelled")
 """Job lifecycle. ``submitting`` marks the moment before the provider call, so a worker that
@@ -161,9 +161,20 @@ class UserApiKey(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = _created_at()
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Which Google API a veo key is for; an openai key's endpoint. Both are sealed into the key's
+    # associated data (videogen.keys): a row edited to send the key elsewhere no longer opens.
+    api: Mapped[str | None] = mapped_column(String(16))
+    base_url: Mapped[str | None] = mapped_column(Text)
+    # When the provider last accepted the key at save time; NULL: saved unverified (unreachable).
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(_in("provider", PROVIDERS), name="provider"),
+        CheckConstraint(
+            f"(provider = 'veo') = (api IS NOT NULL) AND (api IS NULL OR {_in('api', GOOGLE_APIS)})",
+            name="api",
+        ),
+        CheckConstraint("base_url IS NULL OR provider = 'openai'", name="base_url"),
         CheckConstraint(
             "is_active = (encrypted_key IS NOT NULL) AND is_active = (key_hash IS NOT NULL)",
             name="sealed_only_while_active",

@@ -43,7 +43,7 @@ from videogen.data.repositories import generation_batches, generation_requests, 
 from videogen.data.repositories.generation_batches import BatchOutcome, Candidate
 from videogen.errors import IdempotencyKeyReused, InvalidInput, field_errors
 from videogen.generation.prompt import compose_prompt, fingerprint, scene_text
-from videogen.generation.request import caps_for, quota_error, request_fingerprint, require_key
+from videogen.generation.request import caps_for, for_key, quota_error, request_fingerprint, require_key
 from videogen.messaging.messages import QueueSender, QueueUnavailable, StepMessage
 from videogen.runtime.config import Settings, get_settings
 
@@ -107,6 +107,7 @@ def create_batch(
     if context.earlier is not None:
         return _earlier(context.earlier, request)
     require_key(context, req.provider)
+    resolved = for_key(resolved, req, context, today)
     scenes = chosen_scenes(context.scenes, req.scene_ids)
     candidates = [_candidate(scene, context, resolved) for scene in scenes if scene_text(scene) is not None]
     estimate = catalog.estimate_cost(resolved)

@@ -81,7 +81,7 @@ def _lease_poll(steps: JobSteps, job_id: uuid.UUID) -> Lease | Outcome:
 
 def _ask_provider(steps: JobSteps, lease: Lease) -> Outcome:
     job = lease.job
-    with closing(steps.providers(job.provider, lease.api_key)) as provider:
+    with closing(steps.providers(job.provider, lease.key)) as provider:
         try:
             result = provider.poll(job.provider_job_id or "")
         except RetryableProviderError as exc:

@@ -55,7 +55,7 @@ def cancel_at_provider(steps: JobSteps, job_id: uuid.UUID) -> Outcome:
         return lease
     job = lease.job
     try:
-        with closing(steps.providers(job.provider, lease.api_key)) as provider:
+        with closing(steps.providers(job.provider, lease.key)) as provider:
             provider.cancel(job.provider_job_id or "")
     except RetryableProviderError as exc:
         return _later(steps, job, exc)

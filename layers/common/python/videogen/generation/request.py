@@ -60,6 +60,16 @@ def caps_for(settings: Settings, today: date) -> Caps:
     )
 
 
+def for_key(resolved: catalog.ResolvedModel, req: Any, context: Any, today: date) -> catalog.ResolvedModel:
+    """``resolved`` again for the Google API of the caller's key (a veo key for Vertex AI runs the
+    ``-001`` ids, one for the Gemini API the ``-preview`` ids): ``CatalogError`` on a mismatch."""
+    if not context.key_api:
+        return resolved
+    return catalog.resolve(
+        req.provider, req.model, req.duration_seconds, req.size, today, api=context.key_api
+    )
+
+
 def require_key(context: Any, provider: str) -> None:
     """``Conflict`` (409) saying how to add a key when the caller has no active one."""
     if not context.has_key:
@@ -151,6 +161,7 @@ def create_job(
         return _earlier(session, user_id, context.earlier, request)
     scene = find_scene(context.scenes, req.scene_id)
     require_key(context, req.provider)
+    resolved = for_key(resolved, req, context, today)
     prompt = req.prompt or compose_prompt(scene, context.character, context.preset_key)
     estimate = catalog.estimate_cost(resolved)
     job = {

@@ -23,15 +23,15 @@ from videogen.data.repositories import video_jobs
 from videogen.errors import Conflict
 from videogen.messaging.messages import QueueSender, Step, StepMessage, default_sender
 from videogen.messaging.pipeline import Clock, send_next, utc_now
-from videogen.providers import VideoProvider, get_provider
+from videogen.providers import ProviderKey, VideoProvider, get_provider
 from videogen.runtime.config import Settings, get_settings
 from videogen.runtime.observability import emit_metric, logger
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-ProviderFactory = Callable[[str, str], VideoProvider]
-"""``(provider name, decrypted API key) -> VideoProvider``; the step closes what it gets."""
+ProviderFactory = Callable[[str, ProviderKey], VideoProvider]
+"""``(provider name, decrypted key) -> VideoProvider``; the step closes what it gets."""
 
 Outcome = Literal[
     "submitted",  # the provider accepted; the first poll is on its way
@@ -58,9 +58,9 @@ OUTCOME_UNKNOWN = (
 _MAX_ERROR_CHARS = 2000
 
 
-def default_provider_factory(name: str, api_key: str) -> VideoProvider:
+def default_provider_factory(name: str, key: ProviderKey) -> VideoProvider:
     """The real provider client for ``name``, configured from settings (base URL, timeout)."""
-    return get_provider(name, api_key, get_settings())
+    return get_provider(name, key, get_settings())
 
 
 class KeyRefused(Exception):
@@ -78,7 +78,7 @@ class Lease:
     """A job this step owns, with the user's key for this step only."""
 
     job: VideoJob
-    api_key: str = field(repr=False)
+    key: ProviderKey = field(repr=False)
 
     @classmethod
     def take(cls, session: Session, job: VideoJob) -> Lease:

@@ -68,7 +68,7 @@ def recover(steps: JobSteps, job_id: uuid.UUID) -> Outcome:
         return lease
     job = lease.job
     try:
-        with closing(steps.providers(job.provider, lease.api_key)) as provider:
+        with closing(steps.providers(job.provider, lease.key)) as provider:
             found = provider.find_existing(provider_request(job))
     except (PermanentProviderError, CatalogError):
         found = None
@@ -91,7 +91,7 @@ def provider_request(job: VideoJob) -> GenerationRequest:
         model=job.model,
         prompt=job.prompt,
         duration_seconds=job.duration_seconds or defaults.duration_seconds,
-        size=catalog.provider_size(job.provider, job.size or defaults.size),
+        size=job.size or defaults.size,
         negative_prompt=negative if isinstance(negative, str) else None,
         # The submit mark: only provider jobs created since then can be this one.
         not_before=job.updated_at,
@@ -113,7 +113,7 @@ def _create(steps: JobSteps, lease: Lease) -> Outcome:
     job = lease.job
     try:
         request = provider_request(job)
-        with closing(steps.providers(job.provider, lease.api_key)) as provider:
+        with closing(steps.providers(job.provider, lease.key)) as provider:
             submission = provider.submit(request)
     except (PermanentProviderError, CatalogError) as exc:
         message = exc.message if isinstance(exc, CatalogError) else str(exc)

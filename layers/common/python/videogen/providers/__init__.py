@@ -1,7 +1,7 @@
 """Video providers behind one interface; ``get_provider`` imports an SDK only when asked.
 
-Importing this package (or ``.base``) never imports ``openai`` or ``google.genai``, so API
-functions may use the plain types without paying the SDKs' import time.
+Importing this package (or ``.base``) never imports ``openai``, ``google.genai`` or an
+adapter, so API functions may use the plain types without paying the SDKs' import time.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from videogen.providers.base import (
     PermanentProviderError,
     PollResult,
     ProviderError,
+    ProviderKey,
     RetryableProviderError,
     Submission,
     VideoProvider,
@@ -23,19 +24,30 @@ if TYPE_CHECKING:
     from videogen.runtime.config import Settings
 
 
-def get_provider(name: str, api_key: str, settings: Settings) -> VideoProvider:
-    """A provider client for ``name`` ("sora" or "veo") holding the user's decrypted key.
+def get_provider(name: str, key: ProviderKey, settings: Settings) -> VideoProvider:
+    """A provider client for ``name`` holding the user's decrypted ``key``.
 
-    The caller closes it (``close()`` or ``with``) when the step is done.
+    ``veo`` keys reach the Gemini API or Vertex AI express mode as ``key.api`` says; ``openai``
+    keys reach ``key.base_url`` through the egress guard. The caller closes the client
+    (``close()`` or ``with``) when the step is done.
     """
-    if name == "sora":
-        from videogen.providers.sora import SoraProvider  # noqa: PLC0415  (lazy: SDK import cost)
+    # Lazy imports below: each adapter pulls its SDK or HTTP stack only when asked.
+    if name == "veo" and key.api == "vertex":
+        from videogen.providers.vertex import VertexVeoProvider  # noqa: PLC0415
 
-        return SoraProvider(api_key, settings)
+        return VertexVeoProvider(key, settings)
     if name == "veo":
-        from videogen.providers.veo import VeoProvider  # noqa: PLC0415  (lazy: SDK import cost)
+        from videogen.providers.gemini import GeminiVeoProvider  # noqa: PLC0415
 
-        return VeoProvider(api_key, settings)
+        return GeminiVeoProvider(key, settings)
+    if name == "fal":
+        from videogen.providers.fal import FalProvider  # noqa: PLC0415
+
+        return FalProvider(key, settings)
+    if name == "openai":
+        from videogen.providers.openai_compatible import OpenAICompatibleProvider  # noqa: PLC0415
+
+        return OpenAICompatibleProvider(key, settings)
     raise ValueError(f"unknown video provider {name!r}; expected one of {', '.join(PROVIDERS)}")
 
 
@@ -44,6 +56,7 @@ __all__ = [
     "PermanentProviderError",
     "PollResult",
     "ProviderError",
+    "ProviderKey",
     "RetryableProviderError",
     "Submission",
     "VideoProvider",

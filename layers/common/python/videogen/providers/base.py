@@ -23,6 +23,20 @@ Variant = Literal["video", "thumbnail"]
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderKey:
+    """A user's decrypted provider key with what was stored beside it; lives for one step.
+
+    ``secret`` never appears in a repr, a log line, a message or an error. ``api`` says which
+    Google API a ``veo`` key is for ("gemini" or "vertex"); ``base_url`` is an ``openai`` key's
+    endpoint (checked by ``videogen.providers.egress`` on every connection).
+    """
+
+    secret: str = field(repr=False)
+    api: str | None = None
+    base_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class GenerationRequest:
     """What the worker asks a provider to generate (no secrets: the key is passed separately)."""
 
@@ -30,7 +44,7 @@ class GenerationRequest:
     model: str
     prompt: str
     duration_seconds: int
-    # The catalog's "WIDTHxHEIGHT" for both providers; veo also accepts "16:9@720p".
+    # The catalog's "WIDTHxHEIGHT"; ``catalog.size_format`` gives its aspect ratio and resolution.
     size: str
     negative_prompt: str | None = None
     # When the worker set its "submitting" mark; only provider jobs created at or after it
@@ -126,6 +140,15 @@ class VideoProvider(Protocol):
 
         ``PermanentProviderError`` when the provider will not (no such job, already finished,
         no cancel for jobs in that state); ``RetryableProviderError`` to try again later.
+        """
+        ...
+
+    def check_key(self) -> None:
+        """One cheap authenticated read, to check a key when it is saved (nothing is billed).
+
+        Returns when the provider accepted the key; ``PermanentProviderError`` quoting the
+        provider's reason when it rejected it; ``RetryableProviderError`` when the provider
+        could not be reached (the key is then stored unverified).
         """
         ...
 

@@ -65,9 +65,22 @@ class Settings(BaseSettings):
     max_jobs_in_flight_per_user: int = 5
     max_daily_spend_per_user_usd: Decimal = Decimal("50.00")
 
-    # Providers: base URLs are configurable so tests and the local stack use fakes.
-    sora_base_url: str = "https://api.openai.com/v1"
-    veo_base_url: str | None = None
+    # Providers. The fixed hosts' base URLs are settings so that tests and the local stack reach
+    # fakes (LIVE_PROVIDERS=1 in the local stack leaves them at the real services).
+    gemini_base_url: str = "https://generativelanguage.googleapis.com"
+    vertex_base_url: str = "https://aiplatform.googleapis.com/"
+    fal_queue_base_url: str = "https://queue.fal.run"
+    # fal's Platform API: its pricing read is how a fal key is checked when saved.
+    fal_platform_base_url: str = "https://api.fal.ai/v1"
+    # The base URL an OpenAI-compatible key gets when saved without one (an operator's gateway;
+    # the local stack's fake). Unset when deployed: then every such key names its own.
+    openai_default_base_url: str | None = None
+    # Hosts (names or CIDR networks, comma-separated) an OpenAI-compatible base URL may name
+    # although they resolve to a private address: an operator's own gateway in the VPC. Every
+    # other private, loopback, link-local, CGNAT or reserved address is refused.
+    provider_endpoint_allowlist: str = ""
+    # Plain http to an allowlisted host: the local stack's fakes only, never deployed.
+    allow_http_provider_endpoints: bool = False
     provider_timeout_seconds: float = 30.0
 
     # Records of one generation worker batch run at once (threads sharing the container's one

@@ -49,7 +49,7 @@ class GenerateRequest(RequestModel):
                 {
                     "storyboardId": "0b6f1c64-3f47-4d3a-9a51-6f5d7c2e9b10",
                     "sceneId": "scene-1",
-                    "provider": "sora",
+                    "provider": "openai",
                     "durationSeconds": 4,
                 }
             ]

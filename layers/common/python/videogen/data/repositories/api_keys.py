@@ -4,6 +4,8 @@ only while a key is active: removing one wipes both."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -21,10 +23,15 @@ def store(
     encrypted_key: str,
     key_hash: str,
     last4: str,
+    api: str | None = None,
+    base_url: str | None = None,
+    verified_at: datetime | None = None,
 ) -> UserApiKey:
-    """Insert or replace the user's key for ``provider`` (one per user and provider).
+    """Insert or replace the user's key for ``provider`` (one per user and provider), with the
+    Google API or endpoint it was sealed for and when the provider accepted it (``None``: saved
+    unverified).
 
-    Replacing reactivates the key and refreshes its hash, last4 and ``last_used_at``.
+    Replacing reactivates the key and refreshes everything stored with it and ``last_used_at``.
     """
     new_row = insert(UserApiKey).values(
         id=uuid.uuid4(),
@@ -34,13 +41,20 @@ def store(
         key_hash=key_hash,
         last4=last4,
         is_active=True,
+        api=api,
+        base_url=base_url,
+        verified_at=verified_at,
     )
+    excluded = new_row.excluded
     stmt = new_row.on_conflict_do_update(
         index_elements=[UserApiKey.user_id, UserApiKey.provider],
         set_={
-            "encrypted_key": new_row.excluded.encrypted_key,
-            "key_hash": new_row.excluded.key_hash,
-            "last4": new_row.excluded.last4,
+            "encrypted_key": excluded.encrypted_key,
+            "key_hash": excluded.key_hash,
+            "last4": excluded.last4,
+            "api": excluded.api,
+            "base_url": excluded.base_url,
+            "verified_at": excluded.verified_at,
             "is_active": True,
             "last_used_at": func.now(),
         },
@@ -55,10 +69,18 @@ def get(session: Session, user_id: str, provider: str) -> UserApiKey | None:
     ).scalar_one_or_none()
 
 
-def use_active(session: Session, user_id: str, provider: str) -> str | None:
-    """The sealed key of the user's active key for ``provider``, its ``last_used_at`` recorded in
-    the same statement; ``None`` when they have none (or it was wiped)."""
-    return session.execute(
+class StoredKey(NamedTuple):
+    """An active key as the worker opens it: the sealed blob and what it was sealed for."""
+
+    encrypted_key: str
+    api: str | None
+    base_url: str | None
+
+
+def use_active(session: Session, user_id: str, provider: str) -> StoredKey | None:
+    """The user's active key for ``provider`` (sealed), its ``last_used_at`` recorded in the same
+    statement; ``None`` when they have none (or it was wiped)."""
+    row = session.execute(
         update(UserApiKey)
         .where(
             UserApiKey.user_id == user_id,
@@ -67,9 +89,10 @@ def use_active(session: Session, user_id: str, provider: str) -> str | None:
             UserApiKey.encrypted_key.is_not(None),
         )
         .values(last_used_at=func.now())
-        .returning(UserApiKey.encrypted_key)
+        .returning(UserApiKey.encrypted_key, UserApiKey.api, UserApiKey.base_url)
         .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    ).one_or_none()
+    return None if row is None else StoredKey(row.encrypted_key, row.api, row.base_url)
 
 
 def list_for_user(session: Session, user_id: str) -> list[UserApiKey]:
@@ -87,7 +110,7 @@ def deactivate(session: Session, user_id: str, provider: str) -> UserApiKey:
     row = session.execute(
         update(UserApiKey)
         .where(UserApiKey.user_id == user_id, UserApiKey.provider == provider)
-        .values(is_active=False, encrypted_key=None, key_hash=None)
+        .values(is_active=False, encrypted_key=None, key_hash=None, verified_at=None)
         .returning(UserApiKey)
         .execution_options(synchronize_session=False, populate_existing=True)
     ).scalar_one_or_none()

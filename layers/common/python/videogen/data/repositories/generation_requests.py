@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, NamedTuple
 
-from sqlalchemy import CTE, ColumnElement, Select, and_, bindparam, exists, func, literal, select
+from sqlalchemy import CTE, ColumnElement, Select, and_, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -60,8 +60,15 @@ class Context(NamedTuple):
     scenes: list[Any]
     character: dict[str, Any]
     preset_key: str
-    has_key: bool
+    key_api: str | None
+    """The caller's active key for the provider: ``None`` when there is none, else its Google API
+    ("gemini", "vertex"), or "" for a provider with one API."""
     earlier: Any
+
+    @property
+    def has_key(self) -> bool:
+        """Whether the caller has an active key for the provider."""
+        return self.key_api is not None
 
 
 class Outcome(NamedTuple):
@@ -109,10 +116,14 @@ def earlier_batch() -> Select[Any]:
 
 
 def _select_context(with_key: bool, batch: bool) -> Select[Any]:
-    has_key = exists().where(
-        UserApiKey.user_id == bindparam("owner_id"),
-        UserApiKey.provider == bindparam("provider"),
-        UserApiKey.is_active,
+    key_api = (
+        select(func.coalesce(UserApiKey.api, ""))
+        .where(
+            UserApiKey.user_id == bindparam("owner_id"),
+            UserApiKey.provider == bindparam("provider"),
+            UserApiKey.is_active,
+        )
+        .scalar_subquery()
     )
     lookup = earlier_batch() if batch else _earlier_job()
     earlier = lookup.scalar_subquery() if with_key else literal(None)
@@ -120,7 +131,7 @@ def _select_context(with_key: bool, batch: bool) -> Select[Any]:
         Storyboard.scenes,
         Storyboard.character,
         Storyboard.preset_key,
-        has_key.label("has_key"),
+        key_api.label("key_api"),
         earlier.label("earlier"),
     ).where(Storyboard.id == bindparam("storyboard_id"), Storyboard.user_id == bindparam("owner_id"))
 

@@ -1,4 +1,4 @@
-"""Veo through the official ``google-genai`` SDK.
+"""Veo on Vertex AI express mode (a Google key made for Vertex AI), through ``google-genai``.
 
 google-genai 3.x offers ``models.generate_videos`` only in Gemini Enterprise Agent
 Platform (Vertex AI) mode, so the client runs with ``enterprise=True`` and the user's
@@ -7,11 +7,12 @@ models/{model}:predictLongRunning`` and polling is ``POST {base}/v1beta1/{resour
 fetchPredictOperation``. The provider job id is the operation name.
 
 Size encoding (``GenerationRequest.size``): the catalog's pixel sizes map to Veo's
-aspect ratio and resolution through ``catalog.VEO_SIZES`` (1280x720 -> 16:9 720p,
-720x1280 -> 9:16 720p, 1920x1080 -> 16:9 1080p, 1080x1920 -> 9:16 1080p);
-``"<aspect>@<resolution>"`` (e.g. ``"9:16@1080p"``, what ``catalog.provider_size``
-produces) passes both through unchanged. Anything else fails before any call.
-``duration_seconds`` is sent as ``durationSeconds``.
+aspect ratio and resolution through ``catalog.size_format`` (1280x720 -> 16:9 720p,
+1080x1920 -> 9:16 1080p). Anything else fails before any call. ``duration_seconds`` is sent
+as ``durationSeconds``.
+
+Key check (``check_key``): Vertex AI express mode documents no cheap read for an API key, so
+a saved key is stored unverified; its first generation tells.
 
 Thumbnails: Veo makes none (``has_thumbnails = False``); ``download(..., "thumbnail")``
 raises ``PermanentProviderError``. The worker stores the job without a thumbnail.
@@ -44,13 +45,14 @@ import httpx2
 from google import genai
 from google.genai import errors, types
 
-from videogen.catalog import VEO_SIZES
+from videogen.catalog import CatalogError, size_format
 from videogen.providers.base import (
     ClosesClient,
     GenerationRequest,
     PermanentProviderError,
     PollResult,
     ProviderError,
+    ProviderKey,
     RetryableProviderError,
     Submission,
     Variant,
@@ -58,7 +60,6 @@ from videogen.providers.base import (
 )
 from videogen.runtime.config import Settings
 
-_DEFAULT_BASE_URL = "https://aiplatform.googleapis.com/"
 _READ_OPTIONS = types.HttpOptions(
     retry_options=types.HttpRetryOptions(attempts=3, initial_delay=1.0, max_delay=8.0)
 )
@@ -68,17 +69,13 @@ _KEY_REJECTED = "the provider rejected your API key; update it with PUT /api/key
 
 def veo_format(size: str) -> tuple[str, str]:
     """``(aspect_ratio, resolution)`` for a request size (see the module docstring)."""
-    if size in VEO_SIZES:
-        return VEO_SIZES[size]
-    aspect, sep, resolution = size.partition("@")
-    if sep and aspect and resolution:
-        return aspect, resolution
-    raise PermanentProviderError(
-        f"veo cannot make size {size!r}; use one of {', '.join(VEO_SIZES)} or '<aspect>@<resolution>'"
-    )
+    try:
+        return size_format(size)
+    except CatalogError as exc:
+        raise PermanentProviderError(f"veo cannot make size {size!r}: {exc.message}") from None
 
 
-class VeoProvider(ClosesClient):
+class VertexVeoProvider(ClosesClient):
     """Veo long-running operations behind the ``VideoProvider`` interface."""
 
     _client: genai.Client
@@ -86,10 +83,11 @@ class VeoProvider(ClosesClient):
     name = "veo"
     has_thumbnails = False
 
-    def __init__(self, api_key: str, settings: Settings) -> None:
+    def __init__(self, key: ProviderKey, settings: Settings) -> None:
+        api_key = key.secret
         self._api_key = api_key
         self._timeout = settings.provider_deadline_seconds
-        base_url = settings.veo_base_url or _DEFAULT_BASE_URL
+        base_url = settings.vertex_base_url
         # The key may follow a video uri only to the API's own host or Google's API hosts.
         self._trusted_host = urlsplit(base_url).hostname or ""
         self._client = genai.Client(
@@ -127,6 +125,10 @@ class VeoProvider(ClosesClient):
     def find_existing(self, request: GenerationRequest) -> Submission | None:
         """Always ``None``: the Veo API has no way to list a key's operations."""
         return None
+
+    def check_key(self) -> None:
+        """Nothing documented to read cheaply with an express-mode key: always unverified."""
+        raise RetryableProviderError("Vertex AI express mode offers no documented way to check a key")
 
     def poll(self, provider_job_id: str) -> PollResult:
         """processing until done; then completed, or failed with the error or filter reasons."""
@@ -265,4 +267,4 @@ def _http_reason(response: httpx2.Response) -> str:
     return message if isinstance(message, str) and message else f"HTTP {response.status_code}"
 
 
-__all__ = ["VeoProvider", "veo_format"]
+__all__ = ["VertexVeoProvider", "veo_format"]

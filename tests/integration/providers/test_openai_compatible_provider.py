@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 
 from devstack.fakes import FakeSoraServer
-from tests.integration.providers.cases import SORA, ProviderCase
+from tests.integration.providers.cases import OPENAI, ProviderCase
 from videogen.providers import VideoProvider
 
 pytestmark = [
-    pytest.mark.parametrize("case", [SORA], indirect=True, ids=str),
+    pytest.mark.parametrize("case", [OPENAI], indirect=True, ids=str),
     # The SDK flags every videos method deprecated (OpenAI's own endpoint closes); irrelevant here.
     pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning"),
 ]

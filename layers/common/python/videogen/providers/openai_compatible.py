@@ -1,7 +1,9 @@
-"""Sora: any endpoint speaking the OpenAI videos API, through the official ``openai`` SDK.
+"""Any endpoint speaking the OpenAI videos API (``/v1/videos``), through the official ``openai`` SDK.
 
-OpenAI shut its own Sora API down on 2026-09-24, so the endpoint is whatever
-``settings.sora_base_url`` names. ``GenerationRequest.size`` ("1280x720") and
+OpenAI shut its own videos API down on 2026-09-24, so the endpoint is the base URL stored with
+the user's key (``ProviderKey.base_url``). Every request, redirects included, goes through the
+egress guard (:mod:`videogen.providers.egress`): only https, only public addresses (or the
+operator's allowlist), to the very address that was checked. ``GenerationRequest.size`` ("1280x720") and
 ``duration_seconds`` (sent as the string "4"/"8"/"12") pass through unchanged: the model
 catalog, not this module, decides which values are valid, and the provider's 400 for
 anything else becomes a ``PermanentProviderError``.
@@ -13,6 +15,8 @@ Cancel: the videos API has no cancel. Its one way to drop a job is ``DELETE /vid
 (``videos.delete``), which the pinned SDK documents for "a completed or failed video"; an
 endpoint may refuse it for a job still running (the refusal is a ``PermanentProviderError``).
 Nothing in the API says a deleted job is not billed.
+
+Key check (``check_key``): ``GET {base}/models``, the API's cheapest authenticated read.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
+import httpx2
 import openai
 from openai.types import Video, VideoSeconds, VideoSize
 
@@ -31,15 +36,18 @@ from videogen.providers.base import (
     PermanentProviderError,
     PollResult,
     ProviderError,
+    ProviderKey,
     RetryableProviderError,
     Submission,
     Variant,
     retry_after_seconds,
 )
+from videogen.providers.egress import EgressPolicy, GuardedTransport, refused_by_guard
+from videogen.providers.key_check import check_openai_compatible, egress_policy
 from videogen.runtime.config import Settings
 
 # The SDK marks every videos method deprecated because OpenAI's own endpoint closes; our
-# "sora" is any compatible endpoint, so the warning is noise in every worker log line.
+# "openai" here is any compatible endpoint, so the warning is noise in every worker log line.
 warnings.filterwarnings("ignore", message="The Sora API is scheduled", category=DeprecationWarning)
 
 _READ_RETRIES = 2
@@ -48,23 +56,38 @@ _DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 _CLOCK_SKEW = timedelta(seconds=60)
 # find_existing scans recent jobs newest first and stops at the mark; this bounds the walk.
 _MAX_JOBS_SCANNED = 500
-_KEY_REJECTED = "the provider rejected your API key; update it with PUT /api/keys/sora"
+_KEY_REJECTED = "the provider rejected your API key; update it with PUT /api/keys/openai"
+_MAX_REDIRECTS = 5
 
 
-class SoraProvider(ClosesClient):
-    """The OpenAI videos API behind the ``VideoProvider`` interface."""
+class OpenAICompatibleProvider(ClosesClient):
+    """The OpenAI videos API at the key's own endpoint, behind the ``VideoProvider`` interface."""
 
     _client: openai.OpenAI
 
-    name = "sora"
+    name = "openai"
     has_thumbnails = True
 
-    def __init__(self, api_key: str, settings: Settings) -> None:
+    def __init__(self, key: ProviderKey, settings: Settings, policy: EgressPolicy | None = None) -> None:
+        if not key.base_url:
+            raise PermanentProviderError(
+                "the stored OpenAI-compatible key names no endpoint; store it again with its base URL "
+                "(PUT /api/keys/openai)"
+            )
+        self._key = key
+        self._settings = settings
+        http_client = httpx2.Client(
+            transport=GuardedTransport(policy or egress_policy(settings)),
+            timeout=settings.provider_deadline_seconds,
+            follow_redirects=True,
+            max_redirects=_MAX_REDIRECTS,
+        )
         self._client = openai.OpenAI(
-            api_key=api_key,
-            base_url=settings.sora_base_url,
+            api_key=key.secret,
+            base_url=key.base_url,
             timeout=settings.provider_deadline_seconds,
             max_retries=0,
+            http_client=http_client,
         )
         # Same connection pool; reads are safe to repeat, so the SDK may retry them.
         self._reader = self._client.with_options(max_retries=_READ_RETRIES)
@@ -126,6 +149,10 @@ class SoraProvider(ClosesClient):
         except openai.OpenAIError as exc:
             raise _provider_error(exc) from None
 
+    def check_key(self) -> None:
+        """``GET /models``: one authenticated read that bills nothing (:mod:`.key_check`)."""
+        check_openai_compatible(self._key, self._settings)
+
     def cancel(self, provider_job_id: str) -> None:
         """``DELETE /videos/{id}``: drop the job and its assets (see the module doc)."""
         try:
@@ -183,6 +210,9 @@ def _poll_after(headers: object) -> float | None:
 
 def _provider_error(exc: openai.OpenAIError) -> ProviderError:
     """Classify an SDK exception; the message is safe to show the user (no key, no headers)."""
+    refused = refused_by_guard(exc)
+    if refused is not None:
+        return PermanentProviderError(f"the endpoint is not allowed: {refused}")
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc)
     if isinstance(exc, openai.APITimeoutError):
@@ -218,4 +248,4 @@ def _reason(exc: openai.APIStatusError) -> str:
     return f"{text} ({exc.code})" if exc.code else text
 
 
-__all__ = ["SoraProvider"]
+__all__ = ["OpenAICompatibleProvider"]

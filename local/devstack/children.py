@@ -27,6 +27,7 @@ def aws_child(options: Options) -> Child:
 def fakes_child(options: Options) -> Child:
     """The fake providers; a video finishes ``provider_seconds`` after its creation."""
     args = ["--complete-after-seconds", str(options.provider_seconds)]
+    args += ["--port-file", str(options.home / "fake-ports.json")]  # keys saved for a fake keep working
     if options.log_level == "DEBUG":
         args.append("--verbose")
     return Child(

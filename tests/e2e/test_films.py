@@ -41,11 +41,18 @@ def storyboard(stack: RunningStack, user: str, scenes: int = 3) -> str:
     return board_id
 
 
-def generate_clips(stack: RunningStack, user: str, board_id: str, providers: dict[str, str]) -> None:
-    """Generate each scene's clip with its provider, all at once, and wait until they are done."""
+def generate_clips(
+    stack: RunningStack, user: str, board_id: str, providers: dict[str, str], *, google_api: str = "vertex"
+) -> None:
+    """Generate each scene's clip with its provider, all at once, and wait until they are done
+    (a veo key is for ``google_api``)."""
     jobs = []
     for provider in set(providers.values()):
-        assert stack.call("PUT", f"/api/keys/{provider}", {"apiKey": KEYS[provider]}, user=user).status == 200
+        body = {"apiKey": KEYS[provider]} | ({"api": google_api} if provider == "veo" else {})
+        saved = stack.call("PUT", f"/api/keys/{provider}", body, user=user)
+        assert (saved.status, saved.json["verified"]) == (200, provider != "veo" or google_api == "gemini"), (
+            saved.raw
+        )
     for scene, provider in providers.items():
         body = {"storyboardId": board_id, "sceneId": scene, "provider": provider}
         answer = stack.call("POST", "/api/video/generate", body, user=user)
@@ -159,6 +166,35 @@ def test_a_film_of_both_providers_normalizes_only_the_odd_clip_and_a_second_film
     # And the storyboard lists both, newest first
     listed = stack.call("GET", f"/api/storyboards/{board}/compiled-videos", user=user).json["compiledVideos"]
     assert [f["id"] for f in listed] == [again["id"], film["id"]]
+
+
+def test_a_film_of_clips_from_every_provider(stack):
+    # Given scenes generated through each provider's fake: the OpenAI-compatible endpoint, Veo on
+    # the Gemini API, fal, and (the Google key switched to Vertex AI) Veo on Vertex AI
+    user = new_user()
+    board = storyboard(stack, user, scenes=4)
+    generate_clips(
+        stack, user, board, {"scene-1": "openai", "scene-2": "veo", "scene-3": "fal"}, google_api="gemini"
+    )
+    generate_clips(stack, user, board, {"scene-4": "veo"}, google_api="vertex")
+    jobs = stack.call("GET", f"/api/storyboards/{board}", user=user).json["storyboard"]["videoJobs"]
+    models = {j["sceneId"]: j["model"] for j in jobs}
+    assert models == {
+        "scene-1": "sora-2",
+        "scene-2": "veo-3.1-fast-generate-preview",
+        "scene-3": "seedance-2.0-fast",
+        "scene-4": "veo-3.1-fast-generate-001",
+    }
+
+    # When they are compiled into one film
+    film = wait_for_film(stack, user, compile_film(stack, user, board))
+
+    # Then it plays through all four 2 s clips, at one size
+    assert film["status"] == "completed", film
+    media = decoded(film)
+    assert len({(w, h) for w, h, _ in media["frames"]}) == 1
+    assert film["durationSeconds"] == pytest.approx(8.0, abs=0.1)
+    assert media["frames"][-1][2] == pytest.approx(8.0 - 1 / 8, abs=0.01)
 
 
 def test_a_scene_without_a_clip_is_409_and_another_users_film_is_404(stack):

@@ -2,7 +2,7 @@
 is answered without a server error and within the document (status, content type, schema).
 
 The configuration and the reasons for its two disabled checks are in schemathesis.toml; this
-test seeds a storyboard, both provider keys and a job as the fuzzing user and hands their ids to
+test seeds a storyboard, a key per provider and a job as the fuzzing user and hands their ids to
 schemathesis as dictionaries, so routes with ids get real hits, not only 404s.
 """
 
@@ -25,7 +25,11 @@ FUZZ_USER = "fuzz"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 DOCUMENT = REPO_ROOT / "docs" / "openapi.json"
 RUN_TIMEOUT_SECONDS = 600
-KEYS = {"openai": "sk-fuzz-0000000000000000abcd", "veo": "AIza-fuzz-0000000000000000wxyz"}
+KEYS = {
+    "openai": "sk-fuzz-0000000000000000abcd",
+    "veo": "AIza-fuzz-0000000000000000wxyz",
+    "fal": "fal-fuzz-id:fal-fuzz-0000000000000000wxyz",
+}
 
 
 SEEDED_STORYBOARDS = 3

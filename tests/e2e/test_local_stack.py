@@ -14,7 +14,11 @@ from tests.e2e.conftest import CORS_ORIGINS, Answer, RunningStack, alive, http, 
 pytestmark = pytest.mark.e2e
 
 JOB_TIMEOUT_SECONDS = 60.0
-KEYS = {"openai": "sk-local-0000000000000000abcd", "veo": "AIza-local-0000000000000000wxyz"}
+KEYS = {
+    "openai": "sk-local-0000000000000000abcd",
+    "veo": "AIza-local-0000000000000000wxyz",
+    "fal": "fal-local-id:fal-local-0000000000000000wxyz",
+}
 
 
 def new_storyboard(stack: RunningStack, name: str, user: str = "alice") -> dict[str, Any]:

@@ -60,15 +60,15 @@ KEY_APIS = {"veo": "vertex"}
 """The Google API of the tests' veo key: Vertex AI, whose fake the worker tests run against."""
 
 
-def store_key(user_id: str, provider: str, plaintext: str | None = None) -> str:
+def store_key(user_id: str, provider: str, plaintext: str | None = None, *, api: str | None = None) -> str:
     """Seal and store a provider key for ``user_id`` (KMS in moto); returns the plaintext.
 
     An openai key names the settings' default endpoint (``settings_for``: the fake's), a veo key
-    is for ``KEY_APIS["veo"]``.
+    is for ``api`` (default ``KEY_APIS["veo"]``).
     """
     plaintext = plaintext or KEYS[provider]
     base_url = get_settings().openai_default_base_url if provider == "openai" else None
-    destination = keys.Destination(api=KEY_APIS.get(provider), base_url=base_url)
+    destination = keys.Destination(api=api or KEY_APIS.get(provider), base_url=base_url)
     sealed = keys.seal(user_id, provider, plaintext, destination)
     with session_scope() as s:
         api_keys.store(

@@ -112,10 +112,27 @@ def test_a_scene_without_prompt_needs_one_in_the_request(board):
         ({"model": "sora-9"}, "model"),
         ({"provider": "runway"}, "provider"),
         ({"provider": "veo", "model": "veo-3.0-generate-001"}, "model"),
+        (
+            {
+                "provider": "veo",
+                "model": "veo-3.1-generate-preview",
+                "size": "3840x2160",
+                "durationSeconds": 4,
+            },
+            "durationSeconds",
+        ),
+        ({"provider": "veo", "model": "veo-3.1-lite-generate-preview", "size": "2160x3840"}, "size"),
+        ({"provider": "veo", "model": "veo-3.1-generate-001"}, "model"),  # a Vertex id, a Gemini key
+        (
+            {"provider": "fal", "model": "hailuo-02-pro", "size": "1920x1080", "durationSeconds": 10},
+            "durationSeconds",
+        ),
     ],
 )
 def test_catalog_violations_are_400_and_queue_nothing(board, changes, field):
     sender = InMemoryQueueSender()
+    store_key(SAMPLE_USER, "veo", api="gemini")
+    store_key(SAMPLE_USER, "fal", "fal-test-id:fal-test-secret-0123")
 
     result = invoke(_handler(sender), _request(board, **changes))
 
@@ -123,6 +140,18 @@ def test_catalog_violations_are_400_and_queue_nothing(board, changes, field):
     assert field in json.dumps(result.body["details"])
     assert sender.bodies() == []
     assert _jobs() == []
+
+
+def test_a_google_key_gets_the_default_model_of_its_api(board):
+    store_key(SAMPLE_USER, "veo", api="gemini")
+    sender = InMemoryQueueSender()
+
+    result = invoke(_handler(sender), _request(board, provider="veo"))
+
+    assert result.status == 202, result.body
+    assert [(j.model, j.duration_seconds, j.size) for j in _jobs()] == [
+        ("veo-3.1-fast-generate-preview", 8, "1280x720")
+    ]
 
 
 def test_a_retired_model_names_its_replacement(board):

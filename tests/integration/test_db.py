@@ -275,6 +275,59 @@ def test_revision_0007_samples_storyboard_names_for_stable_search_plans_and_down
     assert after in (-1, None)  # the server's default_statistics_target again
 
 
+def test_revision_0008_renames_sora_wipes_its_keys_marks_google_keys_vertex_and_downgrades(postgres):
+    postgres.create_database("videogen_providers")
+    engine = create_engine(postgres.url("videogen_providers"))
+    config = _alembic_config()
+    keys = text(
+        "SELECT provider, is_active, encrypted_key, key_hash, api, base_url, verified_at "
+        "FROM user_api_keys ORDER BY provider"
+    )
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0007")
+            conn.execute(
+                text(
+                    "INSERT INTO user_api_keys (id, user_id, provider, encrypted_key, key_hash, last4) "
+                    "VALUES "
+                    "('11111111-1111-4111-8111-111111111111', 'u', 'sora', 'v1.a.b.c', 'h1', 'abcd'), "
+                    "('22222222-2222-4222-8222-222222222222', 'u', 'veo', 'v1.d.e.f', 'h2', 'wxyz')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO storyboards (id, user_id, name, preset_key) "
+                    "VALUES ('0f8fad5b-d9cb-469f-a165-70867728950e', 'u', 'n', 'p')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO video_jobs (id, user_id, storyboard_id, scene_id, provider, model, prompt) "
+                    "VALUES ('7c9e6679-7425-40de-944b-e07fc1f90ae7', 'u', "
+                    "'0f8fad5b-d9cb-469f-a165-70867728950e', 's1', 'sora', 'sora-2', 'p')"
+                )
+            )
+            command.upgrade(config, "0008")
+            upgraded = [tuple(row) for row in conn.execute(keys)]
+            job_provider = conn.execute(text("SELECT provider FROM video_jobs")).scalar_one()
+            command.downgrade(config, "0007")
+            downgraded = (
+                conn.execute(text("SELECT provider FROM user_api_keys ORDER BY provider")).scalars().all()
+            )
+            job_after = conn.execute(text("SELECT provider FROM video_jobs")).scalar_one()
+    finally:
+        engine.dispose()
+
+    # the sora key named no endpoint and was sealed for "sora": wiped, to be stored again
+    assert upgraded == [
+        ("openai", False, None, None, None, None, None),
+        ("veo", True, "v1.d.e.f", "h2", "vertex", None, None),
+    ]
+    assert job_provider == "openai"
+    assert (downgraded, job_after) == (["sora", "veo"], "sora")
+
+
 class TestRoundTripBudgets:
     """Statement counts from the architecture's performance budgets."""
 

@@ -15,9 +15,10 @@ import httpx2
 import pytest
 
 from devstack.fakes import FakeSoraServer
+from tests.integration.generation_support import USER, Pipeline, job_fields, step_body, store_key
 from tests.support import invoke, load_event, load_function, with_changes
 from videogen.data.db import session_scope
-from videogen.data.repositories import api_keys
+from videogen.data.repositories import api_keys, video_jobs
 from videogen.providers.egress import EgressPolicy, EndpointRefused, GuardedTransport
 
 keys_handler = load_function("api_keys").lambda_handler
@@ -152,6 +153,14 @@ class _Redirect(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def do_POST(self) -> None:  # a create, sent on (307 keeps the method and the body)
+        type(self).seen.append(f"{self.headers['Host']} POST")
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(307)
+        self.send_header("Location", type(self).target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def log_message(self, *args: object) -> None:
         pass
 
@@ -202,6 +211,35 @@ def test_a_field_the_provider_does_not_take_is_400(
 
 
 # --- the guard's transport, as the worker's adapter uses it -------------------------------------------
+
+
+def test_a_job_whose_endpoint_redirects_inside_fails_and_is_never_resubmitted(
+    aws: Any, configure: Any, redirector: ThreadingHTTPServer, make_job: Any
+) -> None:
+    # Given a key saved for an endpoint that later redirects its creates inside the network
+    inside = _Listener("127.0.0.2")
+    _Redirect.target = f"http://127.0.0.2:{inside.port}/v1/videos"
+    configure(
+        openai_default_base_url=f"http://127.0.0.1:{redirector.server_address[1]}/v1",
+        provider_timeout_seconds=5,
+        function_timeout_seconds=180,
+        **LOOPBACK,
+    )
+    store_key(USER, "openai")
+    job = make_job(USER, **job_fields("openai"))
+
+    # When the worker submits it
+    pipeline = Pipeline()
+    pipeline.deliver(step_body(job.id, "submit"))
+
+    # Then the job failed naming the refused address, nothing reached it, nothing is queued
+    with session_scope() as s:
+        failed = video_jobs.get_by_id(s, job.id)
+        assert failed is not None
+        assert (failed.status, failed.attempts) == ("failed", 1)
+        assert "127.0.0.2, which is a loopback address" in (failed.error_message or "")
+    assert inside.connections() == 0
+    assert pipeline.take() == []
 
 
 def test_a_request_goes_to_the_address_checked_with_one_lookup(redirector: ThreadingHTTPServer) -> None:

@@ -18,25 +18,29 @@ JOB_TIMEOUT_MS = 60_000
 def test_provider_keys_are_stored_replaced_and_removed_showing_only_their_last_four(web):
     user = unique("keys")
     page = web.open(user, "/keys")
-    veo = page.get_by_role("region", name="Veo")
+    veo = page.get_by_role("region", name="Google Veo")
     expect(veo).to_contain_text("No key stored.")
 
-    # When a key is typed into the password field and saved
-    field = veo.get_by_label("Veo API key")
+    # When a key for the Gemini API is typed into the password field and saved
+    field = veo.get_by_label("Google Veo API key")
     assert field.get_attribute("type") == "password"
     field.fill("AIza-local-000000000000001234")
-    veo.get_by_role("button", name="Save Veo key").click()
+    expect(veo.get_by_label("The key is for")).to_have_value("gemini")
+    veo.get_by_role("button", name="Save Google Veo key").click()
 
-    # Then only its last four characters are shown, and the field is empty again
-    expect(veo).to_contain_text("Stored: a key ending in 1234.")
+    # Then only its last four characters are shown, checked by the provider, and the field is empty again
+    expect(veo).to_contain_text(
+        "Stored: a key ending in 1234, for Gemini API (a Google AI Studio key), checked by"
+    )
     expect(field).to_have_value("")
     assert "AIza-local" not in page.content()
 
-    # When it is replaced, then removed (after a confirmation)
+    # When it is replaced by a Vertex AI key (which the provider cannot check), then removed
     field.fill("AIza-local-000000000000005678")
-    veo.get_by_role("button", name="Replace Veo key").click()
-    expect(veo).to_contain_text("ending in 5678")
-    veo.get_by_role("button", name="Remove Veo key").click()
+    veo.get_by_label("The key is for").select_option("vertex")
+    veo.get_by_role("button", name="Replace Google Veo key").click()
+    expect(veo).to_contain_text("ending in 5678, for Vertex AI express mode, unverified")
+    veo.get_by_role("button", name="Remove Google Veo key").click()
     page.get_by_role("dialog").get_by_role("button", name="Remove key").click()
 
     # Then none is stored, here and on the server
@@ -55,13 +59,13 @@ def test_a_generated_scene_plays_inline_and_is_found_again_after_reloads(web):
     page.get_by_role("button", name="Generate scene 1").click()
     dialog = page.get_by_role("dialog", name="Generate scene 1?")
     expect(dialog).to_contain_text("Estimated cost: $0.40")
-    expect(dialog).to_contain_text("Sora sora-2, 1280x720, 4 s at $0.10 per second")
+    expect(dialog).to_contain_text("OpenAI-compatible sora-2, 1280x720, 4 s at $0.10 per second")
     dialog.get_by_role("button", name="Generate for $0.40").click()
     expect(page.get_by_role("alert")).to_contain_text("No active openai API key")
     page.get_by_role("link", name="Add a provider key").click()
-    page.get_by_label("Sora API key").fill(SORA_KEY)
-    page.get_by_role("button", name="Save Sora key").click()
-    expect(page.get_by_text("Stored: a key ending in wxyz.")).to_be_visible()
+    page.get_by_label("OpenAI-compatible API key").fill(SORA_KEY)
+    page.get_by_role("button", name="Save OpenAI-compatible key").click()
+    expect(page.get_by_text("Stored: a key ending in wxyz")).to_be_visible()
     page.go_back()
 
     # When the scene is generated: the estimate is shown while it runs (in the scene's card;

@@ -82,7 +82,7 @@ def test_another_user_sees_none_of_it(web):
 
     # Nor is her key
     page.get_by_role("navigation").get_by_role("link", name="Provider keys").click()
-    expect(page.get_by_role("region", name="Sora")).to_contain_text("No key stored.")
+    expect(page.get_by_role("region", name="OpenAI-compatible")).to_contain_text("No key stored.")
 
     # And her storyboard is untouched
     assert web.storyboard(alice, board["id"])["version"] == 1

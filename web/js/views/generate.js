@@ -257,8 +257,10 @@ export class GenerationPanel {
    * @param {number | null} [seconds]
    */
   #describeSettings(settings, seconds = null) {
-    const offer = /** @type {Schemas["SizeOffer"]} */ (/** @type {Catalog} */ (this.catalog).offer(settings.model, settings.size));
+    const catalog = /** @type {Catalog} */ (this.catalog);
+    const offer = /** @type {Schemas["SizeOffer"]} */ (catalog.offer(settings.model, settings.size));
     const length = seconds ? `, ${seconds} s` : "";
-    return `${providerLabel(settings.provider)} ${settings.model}, ${settings.size}${length} at ${formatCost(offer.usdPerSecond)} per second`;
+    const provider = catalog.provider(settings.provider)?.label ?? providerLabel(settings.provider);
+    return `${provider} ${settings.model}, ${settings.size}${length} at ${formatCost(offer.usdPerSecond)} per second`;
   }
 }

@@ -75,6 +75,11 @@ _VEO_NOTES = (
     "4, 6 or 8 s at 720p; 1080p and 4K (and reference images, and extension) at 8 s only; "
     "16:9 or 9:16; sound always on; blocked generations are not billed."
 )
+_GEMINI_SHUTDOWN_NOTE = (
+    " Google's video page (its Italian copy, updated 2026-10-22) says the Gemini API's Veo 3.1"
+    " previews were shut down in favour of Gemini Omni Flash; Google's deprecations page could not"
+    " be read to confirm: if Google answers that the model does not exist, the job fails saying so."
+)
 _VEO_TYPICAL, _VEO_FAST_TYPICAL, _VEO_LITE_TYPICAL = 120, 60, 45
 _GEMINI_LIMITS = (
     f"{_GEMINI_VIDEO_DOCS} (Google's Veo page as updated 2026-06-30, in its es-419 translation), "
@@ -94,7 +99,7 @@ _GEMINI_MODELS = (
         sound=True,
         inputs=_VEO_INPUTS,
         limits_source=_GEMINI_LIMITS,
-        notes=_VEO_NOTES,
+        notes=_VEO_NOTES + _GEMINI_SHUTDOWN_NOTE,
         typical_seconds=_VEO_TYPICAL,
     ),
     model(
@@ -109,7 +114,7 @@ _GEMINI_MODELS = (
         sound=True,
         inputs=_VEO_INPUTS,
         limits_source=_GEMINI_LIMITS,
-        notes=_VEO_NOTES,
+        notes=_VEO_NOTES + _GEMINI_SHUTDOWN_NOTE,
         typical_seconds=_VEO_FAST_TYPICAL,
     ),
     model(
@@ -124,7 +129,7 @@ _GEMINI_MODELS = (
         sound=True,
         inputs=_VEO_LITE_INPUTS,
         limits_source=_GEMINI_LIMITS,
-        notes="No 4K, reference images or extension. " + _VEO_NOTES,
+        notes="No 4K, reference images or extension. " + _VEO_NOTES + _GEMINI_SHUTDOWN_NOTE,
         typical_seconds=_VEO_LITE_TYPICAL,
     ),
 )
@@ -248,8 +253,16 @@ TYPICAL_SECONDS_SOURCE = (
     "bar, not the providers'."
 )
 
+# In the order the web app offers them (its first is what a new user's settings start from).
 DEFAULTS: Mapping[Provider, ProviderDefaults] = MappingProxyType(
     {
+        "openai": ProviderDefaults(
+            model="sora-2",
+            duration_seconds=4,
+            size="1280x720",
+            # OpenAI's own default size is 720x1280 (portrait); storyboards are landscape.
+            notes="Landscape 1280x720 by default for storyboards (the OpenAI API defaults to 720x1280).",
+        ),
         "veo": ProviderDefaults(
             model="veo-3.1-fast-generate-preview",
             duration_seconds=8,
@@ -258,12 +271,5 @@ DEFAULTS: Mapping[Provider, ProviderDefaults] = MappingProxyType(
             models_by_api=MappingProxyType({"vertex": "veo-3.1-fast-generate-001"}),
         ),
         "fal": ProviderDefaults(model=FAL_DEFAULT_MODEL, duration_seconds=5, size="1280x720"),
-        "openai": ProviderDefaults(
-            model="sora-2",
-            duration_seconds=4,
-            size="1280x720",
-            # OpenAI's own default size is 720x1280 (portrait); storyboards are landscape.
-            notes="Landscape 1280x720 by default for storyboards (the OpenAI API defaults to 720x1280).",
-        ),
     }
 )

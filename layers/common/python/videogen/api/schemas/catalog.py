@@ -14,11 +14,7 @@ from pydantic import Field
 from videogen import catalog
 from videogen.api.schemas.storyboards import WireModel
 
-_PROVIDER_NAMES = {
-    "veo": "Google Veo (Gemini API or Vertex AI)",
-    "fal": "fal",
-    "openai": "OpenAI-compatible endpoint",
-}
+_PROVIDER_NAMES = {"veo": "Google Veo", "fal": "fal", "openai": "OpenAI-compatible"}
 
 
 class SizeOffer(WireModel):

@@ -150,8 +150,30 @@ class EmbeddedPostgres:
             "trust",
         )
 
-    def start(self, *, timeout: float = 30.0) -> None:
-        """Start the server (after ``init``) and wait until it accepts connections."""
+    def start(self, *, timeout: float = 30.0, port_attempts: int = 3) -> None:
+        """Start the server (after ``init``) and wait until it accepts connections.
+
+        A free port can be taken between ``free_port()`` and the server binding it (other test
+        workers start clusters at the same moment): the server then starts on another free port,
+        up to ``port_attempts`` in all.
+        """
+        for _ in range(port_attempts - 1):
+            try:
+                return self._start(timeout)
+            except subprocess.CalledProcessError:
+                if "Address already in use" not in self._log_tail():
+                    raise
+                self.port = free_port()
+        return self._start(timeout)
+
+    def _log_tail(self) -> str:
+        log = self.log_file or (self.data_dir.parent / "postgres.log")
+        try:
+            return log.read_text(errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    def _start(self, timeout: float) -> None:
         self.init()
         log = self.log_file or (self.data_dir.parent / "postgres.log")
         log.parent.mkdir(parents=True, exist_ok=True)

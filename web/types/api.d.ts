@@ -1411,6 +1411,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1476,6 +1478,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1624,6 +1628,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1714,6 +1720,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1800,6 +1808,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1874,6 +1884,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1955,6 +1967,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2042,6 +2056,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2128,6 +2144,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2214,6 +2232,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2325,6 +2345,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2436,6 +2458,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. Or the queue refused the film, which was then withdrawn: retry. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2522,6 +2546,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2632,6 +2658,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. Or the queue refused every job of the batch, which were then withdrawn: retry. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2709,6 +2737,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2817,6 +2847,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. Or the queue refused the job, which was then withdrawn: retry. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2900,6 +2932,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3004,6 +3038,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3090,6 +3126,8 @@ export interface operations {
             /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

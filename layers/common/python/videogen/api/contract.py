@@ -190,6 +190,12 @@ def _responses(
         standard[status] = (f"{standard[status][0]} {text}" if status in standard else text, example)
     for status, (description, example) in sorted(standard.items()):
         answers[status] = answer(description, ApiError, example)
+    answers[503]["headers"] = {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again (the retry_after_seconds setting).",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
     return answers
 
 

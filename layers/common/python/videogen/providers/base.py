@@ -179,6 +179,19 @@ def retry_after_seconds(headers: object) -> float | None:
     return None
 
 
+def error_message(response: object) -> str:
+    """The provider's own words in an error answer ``{"error": {"message": ...}}`` (Google's and
+    OpenAI's shape), else ``HTTP <status>``; ``response`` is an httpx response."""
+    status = getattr(response, "status_code", "?")
+    try:
+        body = response.json()  # type: ignore[attr-defined]
+    except ValueError:
+        return f"HTTP {status}"
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return message if isinstance(message, str) and message else f"HTTP {status}"
+
+
 def _http_date_delay(value: str) -> float | None:
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -28,6 +28,7 @@ from videogen.providers.base import (
     ProviderError,
     ProviderKey,
     RetryableProviderError,
+    error_message,
     retry_after_seconds,
 )
 from videogen.providers.egress import EgressPolicy, EndpointRefused, GuardedTransport
@@ -135,7 +136,7 @@ def _raise_for_status(response: httpx2.Response, secret: str) -> None:
     if status == 200:
         return
     # The endpoint is whoever the user named: never let it echo the key back into our answer.
-    reason = _reason(response).replace(secret, "[key]")[:_MAX_REASON_CHARS]
+    reason = error_message(response).replace(secret, "[key]")[:_MAX_REASON_CHARS]
     error: ProviderError
     if status in (401, 403):
         error = PermanentProviderError(f"the endpoint rejected the key ({status}): {reason}")
@@ -148,16 +149,6 @@ def _raise_for_status(response: httpx2.Response, secret: str) -> None:
             f"the endpoint answered {status} to GET /models, not an OpenAI-compatible API: {reason}"
         )
     raise error
-
-
-def _reason(response: httpx2.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return f"HTTP {response.status_code}"
-    error = body.get("error") if isinstance(body, dict) else None
-    message = error.get("message") if isinstance(error, dict) else None
-    return message if isinstance(message, str) and message else f"HTTP {response.status_code}"
 
 
 __all__ = [

@@ -56,6 +56,7 @@ from videogen.providers.base import (
     RetryableProviderError,
     Submission,
     Variant,
+    error_message,
     retry_after_seconds,
 )
 from videogen.runtime.config import Settings
@@ -195,7 +196,7 @@ class VertexVeoProvider(ClosesClient):
             ):
                 if response.status_code != 200:
                     response.read()
-                    raise _status_error(response.status_code, _http_reason(response), response.headers)
+                    raise _status_error(response.status_code, error_message(response), response.headers)
                 yield from response.iter_bytes(_DOWNLOAD_CHUNK_BYTES)
         except httpx2.TransportError as exc:
             raise _provider_error(exc) from None
@@ -255,16 +256,6 @@ def _status_error(status: int, reason: str, headers: object, details: Any = None
 def _api_reason(exc: errors.APIError) -> str:
     message = exc.message or f"HTTP {exc.code}"
     return f"{message} ({exc.status})" if exc.status else message
-
-
-def _http_reason(response: httpx2.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return f"HTTP {response.status_code}"
-    error = body.get("error") if isinstance(body, dict) else None
-    message = error.get("message") if isinstance(error, dict) else None
-    return message if isinstance(message, str) and message else f"HTTP {response.status_code}"
 
 
 __all__ = ["VertexVeoProvider", "veo_format"]

@@ -41,6 +41,7 @@ USERS = 4
 FREEZE_SECONDS = 12
 SETTLE_SECONDS = 240
 MEMORY_GROWTH_LIMIT = 1.10
+MEMORY_SAMPLE_SECONDS = 60
 DOCUMENT = json.loads((REPO / "docs" / "openapi.json").read_text())
 
 
@@ -128,9 +129,12 @@ def main() -> int:
             thread.start()
         time.sleep(max(60, seconds / 6))  # every function warmed up: imports, caches, a first film
         memory_start = function_memory(stack)
+        # Every minute, each function's memory: whether growth levels off or keeps on.
+        memory_timeline: list[dict[str, int]] = [memory_start]
         budget = len(memory_start) + 1
         most_connections = 0
         started = time.monotonic()
+        sampled = started
         freezes = {"postgres": seconds / 3, "aws": 2 * seconds / 3}
         while (elapsed := time.monotonic() - started) < seconds:
             for part, at in list(freezes.items()):
@@ -139,6 +143,9 @@ def main() -> int:
                     del freezes[part]
             with contextlib.suppress(psycopg.Error):  # frozen: nothing to count
                 most_connections = max(most_connections, connections(url))
+            if time.monotonic() - sampled >= MEMORY_SAMPLE_SECONDS:
+                memory_timeline.append(function_memory(stack))
+                sampled = time.monotonic()
             time.sleep(5)
         stop.set()
         for thread in threads:
@@ -181,7 +188,12 @@ def main() -> int:
             }
             for route, ms in sorted(latency.items())
         },
-        "memoryKiB": {"start": memory_start, "end": memory_end, "grownOver10Percent": grown},
+        "memoryKiB": {
+            "start": memory_start,
+            "end": memory_end,
+            "grownOver10Percent": grown,
+            "everyMinute": {name: [sample.get(name) for sample in memory_timeline] for name in memory_start},
+        },
         "connections": {"most": most_connections, "budget": budget},
         "jobs": dict(jobs),
         "films": dict(films),

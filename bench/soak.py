@@ -69,7 +69,7 @@ def start_stack(home: Path) -> tuple[subprocess.Popen[str], str, list[str]]:
     def read() -> None:
         for line in process.stdout or ():
             lines.append(line.rstrip("\n"))
-            if " fake sora " in line:  # the last of the ready lines
+            if " fake openai " in line:  # the ready line naming the fakes (after the database's)
                 ready.set()
 
     threading.Thread(target=read, daemon=True).start()

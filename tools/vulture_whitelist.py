@@ -9,7 +9,8 @@
 # - the io.RawIOBase interface of ranged readers (read by PyAV), http.server's do_* and
 #   log_message hooks, the LambdaContext attributes Powertools reads;
 # - the support API that tests and `make bench` use by design: tools/harness.py, tools/queues.py,
-#   the fakes' create_count.
+#   the fakes' create_count and their webhook accessors (webhook_deliveries, jwks_url,
+#   rotate_signing_key).
 # Not Python to run: ruff, mypy and coverage leave it out (pyproject.toml).
 put_key  # unused function (functions/api_keys/app.py:26)
 list_keys  # unused function (functions/api_keys/app.py:55)
@@ -23,6 +24,7 @@ health  # unused function (functions/health/app.py:37)
 list_jobs  # unused function (functions/jobs/app.py:77)
 get_status  # unused function (functions/status_and_models/app.py:28)
 list_models  # unused function (functions/status_and_models/app.py:56)
+receive  # unused function (functions/webhooks/app.py:74)
 create_storyboard  # unused function (functions/storyboards/app.py:63)
 list_storyboards  # unused function (functions/storyboards/app.py:90)
 get_storyboard  # unused function (functions/storyboards/app.py:120)
@@ -113,6 +115,10 @@ _.requests  # unused attribute (layers/common/python/videogen/storage/objects.py
 _.fetched  # unused attribute (layers/common/python/videogen/storage/objects.py:197)
 daemon_threads  # unused variable (local/devstack/control.py:115)
 _.create_count  # unused method (local/devstack/fakes/_server.py:81)
+# The fakes' webhook accessors: tests use them (test_fake_webhooks.py, test_webhooks.py).
+_.webhook_deliveries  # unused property (local/devstack/fakes/_server.py:160)
+_.jwks_url  # unused property (local/devstack/fakes/_server.py:165)
+_.rotate_signing_key  # unused method (local/devstack/fakes/_server.py:172)
 _.daemon_threads  # unused attribute (local/devstack/fakes/loopback.py:67)
 exc_info  # unused variable (local/devstack/fakes/loopback.py:93)
 protocol_version  # unused variable (local/devstack/fakes/loopback.py:112)

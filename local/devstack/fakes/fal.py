@@ -9,96 +9,57 @@ Routes (no path prefix: ``base_url`` is what ``fal_queue_base_url`` takes):
   app id finds a request: the full endpoint path gets 404.
 - ``GET /{owner}/{app}/requests/{id}``: the endpoint's output (``{"video": {url, ...}}``, plus
   ``seed`` or the video's ``duration`` as its schema has them), or the model's error: 422 with a
-  ``detail`` list for an input outside the endpoint's schema (``ENDPOINTS``, checked when the job
-  runs, as fal's models do) or a ``content_policy_violation``, 500 for a failed generation.
+  ``detail`` list for an input outside the endpoint's schema (``ENDPOINTS`` in ``fal_endpoints``,
+  checked when the job runs, as fal's models do) or a ``content_policy_violation``, 500 for a
+  failed generation.
 - ``PUT /{owner}/{app}/requests/{id}/cancel``: 202 ``CANCELLATION_REQUESTED``, 400
   ``ALREADY_COMPLETED``, 404 ``NOT_FOUND``; a cancelled request ends COMPLETED with error type
   ``client_cancelled`` (modelled on fal's request error types; unconfirmed).
 - ``GET /files/b/{id}/output.mp4``: the CDN, public (no key needed; ``cdn_keys_sent`` records
   whether one came). ``cdn_redirect`` serves the result's URL as a 302 to it first.
 - ``GET /v1/models/pricing?endpoint_id=``: the Platform API read that checks a key.
+- ``GET /.well-known/jwks.json``: the Ed25519 keys webhooks are signed with (no key needed).
 
 Every route but the CDN needs ``Authorization: Key <key>`` (401 otherwise). Behaviour: see
 ``FakeProviderServer`` and ``MARKERS``; a create status the queue answers (429, 408, 5xx, 401,
 403) comes at the create, any other (``[refused]``) as the model's 422 on the result. Fault
 routes: ``create``, ``poll`` (status, result), ``cancel``, ``content`` (CDN), ``list`` (pricing).
+
+Webhooks (``?fal_webhook=<url>``, the body and its Ed25519 signature): see ``fal_webhooks``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from devstack.fakes import media
+from devstack.fakes import fal_webhooks, media
 from devstack.fakes._server import FakeProviderServer
+from devstack.fakes.fal_endpoints import ENDPOINTS, Endpoint, check
 from devstack.fakes.faults import Route
 from devstack.fakes.jobs import FakeJob
 from devstack.fakes.loopback import Request, Response, json_response
 from devstack.fakes.records import CreateRecord
-
-Allowed = tuple[object, ...] | type
-_RATIOS = ("16:9", "9:16", "1:1")
-
-
-def _strings(first: int, last: int) -> tuple[str, ...]:
-    return tuple(str(n) for n in range(first, last + 1))
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """An endpoint's input schema as its model page gives it: literal options or a type per field."""
-
-    fields: dict[str, Allowed]
-    unit_price: float
-    output: Literal["file", "video_file"] = "file"
-    seed: bool = False
-    defaults: dict[str, object] = field(default_factory=dict)
-
-
-_KLING: dict[str, Allowed] = {"aspect_ratio": _RATIOS, "negative_prompt": str, "cfg_scale": float}
-ENDPOINTS: dict[str, Endpoint] = {
-    "fal-ai/kling-video/v2.5-turbo/pro/text-to-video": Endpoint(_KLING | {"duration": ("5", "10")}, 0.07),
-    "fal-ai/kling-video/v3/pro/text-to-video": Endpoint(
-        _KLING | {"duration": _strings(3, 15), "generate_audio": bool}, 0.168
-    ),
-    "bytedance/seedance-2.0/fast/text-to-video": Endpoint(
-        {
-            "duration": ("auto", *_strings(4, 15)),
-            "aspect_ratio": ("auto", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"),
-            "resolution": ("480p", "720p"),
-            "generate_audio": bool,
-        },
-        0.2419,
-        seed=True,
-    ),
-    "fal-ai/minimax/hailuo-02/pro/text-to-video": Endpoint({"prompt_optimizer": bool}, 0.08),
-    "fal-ai/ltx-2.3/text-to-video": Endpoint(
-        {
-            "duration": (6, 8, 10),
-            "aspect_ratio": ("16:9", "9:16"),
-            "resolution": ("1080p", "1440p", "2160p"),
-            "fps": (24, 25, 48, 50),
-            "generate_audio": bool,
-        },
-        0.08,
-        output="video_file",
-        defaults={"duration": 6},
-    ),
-}
-"""The catalog's fal endpoints, as fal's model pages and fal-js's endpoint types give them."""
+from devstack.fakes.webhooks import Ed25519SigningKeys, Outgoing
 
 _QUEUE_STATUSES = {408, 429, 401, 403}  # answered by the queue itself (with 5xx)
 _POLICY = "The content could not be processed because it contained material flagged by a content checker."
-_TYPE_ERRORS = {bool: ("bool_type", "a valid boolean"), str: ("string_type", "a valid string")}
 _MESSAGES = {401: "No user found for Key ID and Secret", 404: "Request not found", 429: "Too many requests"}
 
 
 class FakeFalServer(FakeProviderServer):
-    """fal's queue, its CDN and its pricing read on loopback."""
+    """fal's queue, its CDN and its pricing read on loopback.
 
-    def __init__(self, *, cdn_redirect: bool = False, **kwargs: Any) -> None:
+    Webhooks are signed with an Ed25519 key made here (``rotate_signing_key()`` adds another)
+    for the account ``webhook_user_id``.
+    """
+
+    def __init__(
+        self, *, cdn_redirect: bool = False, webhook_user_id: str = "fake-fal-user", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.cdn_redirect = cdn_redirect
+        self.webhook_user_id = webhook_user_id
+        self.signing_keys: Ed25519SigningKeys = Ed25519SigningKeys()
         # Where result URLs point (default: this server); tests name another host for the CDN.
         self.cdn_origin: str | None = None
         self.cdn_keys_sent: list[bool] = []
@@ -143,10 +104,11 @@ class FakeFalServer(FakeProviderServer):
         if response is None:
             job_id = self.new_id()
             app = "/".join(endpoint.split("/")[:2])
-            errors = _check(ENDPOINTS[endpoint], body)
+            errors = check(ENDPOINTS[endpoint], body)
             refused = scripted is not None and at_create is None
             params = {"endpoint": endpoint, "app": app, "body": body, "errors": errors, "refused": refused}
-            job = self.start_job(job_id, prompt, params, script)
+            callbacks = (request.query["fal_webhook"],) if "fal_webhook" in request.query else ()
+            job = self.start_job(job_id, prompt, params, script, callbacks)
             if errors or refused:  # the model refuses as soon as it runs
                 job.completed_at = job.created_at
             response = json_response(
@@ -190,17 +152,8 @@ class FakeFalServer(FakeProviderServer):
             return _error(404, _MESSAGES[404])
         if job.completed_at is None and job.cancelled_at is None:
             return _error(400, "Request is still in progress")
-        failure = self._failure(job)
-        if failure is not None:
-            return json_response(failure[0], failure[1], {"x-fal-retryable": "false"})
-        schema = ENDPOINTS[job.params["endpoint"]]
-        size = len(self._video_bytes(job))
-        video: dict[str, Any] = {"url": self._video_url(job), "content_type": "video/mp4"}
-        video |= {"file_name": "output.mp4", "file_size": size}
-        if schema.output == "video_file":
-            seconds = job.params["body"].get("duration", schema.defaults.get("duration"))
-            video |= {"duration": float(seconds), "fps": 25}
-        return json_response(200, {"video": video} | ({"seed": 42} if schema.seed else {}))
+        status, body = self._outcome(job)
+        return json_response(status, body, {"x-fal-retryable": "false"} if status != 200 else None)
 
     def _cancel(self, app: str, request_id: str) -> Response:
         job = self._job(app, request_id)
@@ -275,6 +228,25 @@ class FakeFalServer(FakeProviderServer):
             b"" if job.script.outcome == "empty" else media.render_video(job.prompt)
         )  # the default look: H.264 with an AAC tone
 
+    def webhooks_for(self, job: FakeJob) -> list[Outgoing]:
+        """fal's webhook body for the finished request, to its ``fal_webhook`` URL."""
+        status, payload = self._outcome(job)
+        return fal_webhooks.outgoing(job, status, payload, self.signing_keys, self.webhook_user_id)
+
+    def _outcome(self, job: FakeJob) -> tuple[int, dict[str, Any]]:
+        """What the result route answers for a finished ``job``: status code and JSON body."""
+        failure = self._failure(job)
+        if failure is not None:
+            return failure
+        schema = ENDPOINTS[job.params["endpoint"]]
+        size = len(self._video_bytes(job))
+        video: dict[str, Any] = {"url": self._video_url(job), "content_type": "video/mp4"}
+        video |= {"file_name": "output.mp4", "file_size": size}
+        if schema.output == "video_file":
+            seconds = job.params["body"].get("duration", schema.defaults.get("duration"))
+            video |= {"duration": float(seconds), "fps": 25}
+        return 200, {"video": video} | ({"seed": 42} if schema.seed else {})
+
     def _failure(self, job: FakeJob) -> tuple[int, dict[str, Any]] | None:
         """The model's error for a finished job (status code and body), or None if it succeeded."""
         if job.cancelled_at is not None:
@@ -291,40 +263,6 @@ class FakeFalServer(FakeProviderServer):
         return None
 
 
-def _check(schema: Endpoint, body: dict[str, Any]) -> list[dict[str, Any]]:
-    """pydantic's errors for ``body`` against ``schema`` (unknown fields are ignored, as there)."""
-    errors: list[dict[str, Any]] = []
-    if not isinstance(body.get("prompt"), str) or not body["prompt"]:
-        errors.append({"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"})
-    for name, allowed in schema.fields.items():
-        if name not in body:
-            continue
-        value, loc = body[name], ["body", name]
-        if isinstance(allowed, tuple):
-            if not any(value == option and type(value) is type(option) for option in allowed):
-                expected = _options(allowed)
-                errors.append(
-                    {
-                        "loc": loc,
-                        "msg": f"Input should be {expected}",
-                        "type": "literal_error",
-                        "input": value,
-                    }
-                    | {"ctx": {"expected": expected}}
-                )
-        elif allowed is float and (isinstance(value, bool) or not isinstance(value, int | float)):
-            errors.append({"loc": loc, "msg": "Input should be a valid number", "type": "float_type"})
-        elif allowed in _TYPE_ERRORS and not isinstance(value, allowed):
-            kind, what = _TYPE_ERRORS[allowed]
-            errors.append({"loc": loc, "msg": f"Input should be {what}", "type": kind, "input": value})
-    return errors
-
-
-def _options(allowed: tuple[object, ...]) -> str:
-    shown = [repr(option) for option in allowed]
-    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
-
-
 def _summary(body: dict[str, Any]) -> str:
     detail = body.get("detail")
     if isinstance(detail, list) and detail:
@@ -337,3 +275,7 @@ def _error(status: int, message: str | None = None, *, retry_after: float | None
     if retry_after is not None:
         response.headers["retry-after"] = f"{retry_after:g}"
     return response
+
+
+# The endpoints' schemas (fal_endpoints) stay importable from here.
+__all__ = ["ENDPOINTS", "Endpoint", "FakeFalServer"]

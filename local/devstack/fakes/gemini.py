@@ -14,6 +14,7 @@ Routes (the base URL is the server's origin; paths carry ``/v1beta``):
   ``storage_origin``, default this server), which stands in for Google's storage host: it needs
   no key and serves the MP4. ``storage_calls`` records whether each such request carried a key.
 - ``GET /v1beta/models?pageSize=N``: the models list (the key check).
+- ``GET /.well-known/jwks.json``: the public keys webhooks are signed with (no key needed).
 
 There is no cancel: Google documents none for these operations, so ``...:cancel`` gets the 404
 of an unknown route. Every API route needs ``x-goog-api-key``; none gets 403
@@ -22,6 +23,8 @@ Google's parameter table says (16:9 or 9:16; 720p, 1080p or 4k, no 4k on Lite; 4
 only at 1080p and 4k; ``personGeneration`` "allow_all" for text, "allow_adult" with images or in
 ``region="eu"``); the wording of those 400s is ours, Google documents the rules, not the words.
 Scripts, markers and records: see ``FakeProviderServer`` and ``MARKERS``.
+
+Webhooks (``webhookConfig``, the ``video.generated`` event, its JWT): see ``gemini_webhooks``.
 """
 
 from __future__ import annotations
@@ -30,12 +33,14 @@ import re
 import secrets
 from typing import Any
 
-from devstack.fakes import media
+from devstack.fakes import gemini_webhooks, media
 from devstack.fakes._server import FakeProviderServer
 from devstack.fakes.faults import Route
+from devstack.fakes.gemini_webhooks import ISSUER, TOKEN_SECONDS
 from devstack.fakes.jobs import FakeJob, Script
 from devstack.fakes.loopback import Request, Response, json_response
 from devstack.fakes.records import CreateRecord
+from devstack.fakes.webhooks import Outgoing, RsaSigningKeys
 
 MODELS = ("veo-3.1-generate-preview", "veo-3.1-fast-generate-preview", "veo-3.1-lite-generate-preview")
 ASPECT_RATIOS = ("16:9", "9:16")
@@ -73,7 +78,8 @@ class FakeGeminiServer(FakeProviderServer):
 
     ``storage_origin``: where downloads redirect (default this server; a test names another
     host). ``region``: "eu" allows only ``personGeneration: "allow_adult"``, as Google's EU,
-    UK, CH and MENA rules do.
+    UK, CH and MENA rules do. Webhooks are signed with an RSA-2048 key made here
+    (``rotate_signing_key()`` adds another).
     """
 
     def __init__(self, *, models: tuple[str, ...] = MODELS, region: str = "us", **kwargs: Any) -> None:
@@ -83,6 +89,7 @@ class FakeGeminiServer(FakeProviderServer):
         self.storage_origin: str | None = None
         self.storage_calls: list[bool] = []  # per storage request: whether a key came with it
         self._signatures: dict[str, str] = {}
+        self.signing_keys: RsaSigningKeys = RsaSigningKeys()
 
     def handle(self, request: Request) -> Response:
         """Route one request of the Gemini API (or of the storage stand-in)."""
@@ -124,12 +131,16 @@ class FakeGeminiServer(FakeProviderServer):
         params: dict[str, Any] = {"model": model, **(body.get("parameters") or {})}
         script = self.faults.script_for(prompt)
         scripted = self.faults.create_status(prompt, script)
-        response = self._guard(request, "create") or self._create_error(instance, params, scripted, script)
+        # a fake that sends no webhooks ignores the field
+        callbacks, webhook_problem = gemini_webhooks.callbacks(body) if self.send_webhooks else ((), None)
+        response = self._guard(request, "create") or self._create_error(
+            instance, params, scripted, script, webhook_problem
+        )
         job_id = None
         if response is None:
             op_id = self.new_id()
             job_id = f"models/{model}/operations/{op_id}"
-            self.start_job(op_id, prompt, {**params, "name": job_id}, script)
+            self.start_job(op_id, prompt, {**params, "name": job_id}, script, callbacks)
             response = json_response(200, {"name": job_id})
         self.records.add_create(
             CreateRecord(
@@ -195,8 +206,14 @@ class FakeGeminiServer(FakeProviderServer):
         return None
 
     def _create_error(
-        self, instance: dict[str, Any], params: dict[str, Any], scripted: int | None, script: Script
+        self,
+        instance: dict[str, Any],
+        params: dict[str, Any],
+        scripted: int | None,
+        script: Script,
+        webhook_problem: str | None,
     ) -> Response | None:
+        """The error this create gets, or ``None``."""
         model = params["model"]
         if model not in self.models:
             return _error(
@@ -205,11 +222,21 @@ class FakeGeminiServer(FakeProviderServer):
                 "predictLongRunning. Call ListModels to see the list of available models.",
             )
         problem = _parameter_problem(instance, params, lite="lite" in model, region=self.region)
+        problem = problem or webhook_problem
         if problem is not None:
             return _error(400, problem)
         if scripted is None:
             return None
         return _error(scripted, script.message, retry_after=script.retry_after)
+
+    def webhooks_for(self, job: FakeJob) -> list[Outgoing]:
+        """The thin ``video.generated`` event, to each URI of the job's ``webhookConfig``."""
+        file_uri = self._file_uri(job) if job.script.outcome in ("completed", "empty") else None
+        finished_at = job.completed_at or self.clock()
+        return gemini_webhooks.outgoing(job, self.signing_keys, file_uri, finished_at, self.new_id())
+
+    def _file_uri(self, job: FakeJob) -> str:
+        return f"{self.origin}/v1beta/files/{job.id}:download?alt=media"
 
     def _finished_video(self, file_id: str) -> FakeJob | None:
         with self._lock:
@@ -227,8 +254,7 @@ class FakeGeminiServer(FakeProviderServer):
             reasons = [job.script.message or _FILTER_REASON]
             generated = {"raiMediaFilteredCount": 1, "raiMediaFilteredReasons": reasons}
         else:
-            uri = f"{self.origin}/v1beta/files/{job.id}:download?alt=media"
-            generated = {"generatedSamples": [{"video": {"uri": uri}}]}
+            generated = {"generatedSamples": [{"video": {"uri": self._file_uri(job)}}]}
         return {"response": {"@type": _RESPONSE_TYPE, "generateVideoResponse": generated}}
 
 
@@ -292,3 +318,15 @@ def _key_invalid() -> Response:
     }
     error = {"code": 400, "message": message, "status": "INVALID_ARGUMENT", "details": [info]}
     return json_response(400, {"error": error})
+
+
+# The webhooks' claims (gemini_webhooks) stay importable from here.
+__all__ = [
+    "ASPECT_RATIOS",
+    "DURATIONS",
+    "ISSUER",
+    "MODELS",
+    "RESOLUTIONS",
+    "TOKEN_SECONDS",
+    "FakeGeminiServer",
+]

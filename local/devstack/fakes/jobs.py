@@ -89,6 +89,7 @@ class FakeJob:
     polls: int = 0
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
+    callbacks: tuple[str, ...] = ()  # the URLs its completion webhook is pushed to
 
     def advance(self, now: datetime, timing: Timing) -> bool:
         """Count one poll; True once the job has finished (whatever its outcome, cancelled too)."""
@@ -108,12 +109,19 @@ class FakeJob:
             fraction = self.polls / (self._polls_needed(timing) + 1)
         return max(0, min(99, int(fraction * 100)))
 
+    def due_by_time(self, now: datetime, timing: Timing) -> bool:
+        """Whether the job finishes by ``now`` on seconds alone (no poll counted); False for a
+        job that finishes by poll count, or never."""
+        seconds = self._seconds_needed(timing)
+        if seconds is None or self.script.outcome == "never":
+            return False
+        return (now - self.created_at).total_seconds() >= seconds
+
     def _due(self, now: datetime, timing: Timing) -> bool:
         if self.script.outcome == "never":
             return False
-        seconds = self._seconds_needed(timing)
-        if seconds is not None:
-            return (now - self.created_at).total_seconds() >= seconds
+        if self._seconds_needed(timing) is not None:
+            return self.due_by_time(now, timing)
         return self.polls > self._polls_needed(timing)
 
     def _seconds_needed(self, timing: Timing) -> float | None:

@@ -1,4 +1,5 @@
-"""What a fake provider was asked: its creates, cancels and routed calls, and the slow polls under way.
+"""What a fake provider was asked, and what it pushed: its creates, cancels and routed calls, the
+slow polls under way, and every webhook delivery attempt.
 
 Nothing secret is recorded: of a key, only whether one was sent.
 """
@@ -13,7 +14,8 @@ from typing import Any
 
 RECORDS_PATH = "/__fake__/records"
 """``GET`` on either fake: what it was asked (creates by prompt, cancels by job id, slow polls
-being answered), for tests that drive the local stack from outside its processes."""
+being answered) and its webhooks (attempts sent, acknowledged, jobs still being pushed), for
+tests that drive the local stack from outside its processes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,23 @@ class CreateRecord:
     job_id: str | None
     key_sent: bool
     idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One attempt at delivering a webhook: what was POSTed where, and the answer's status
+    (``None`` when there was none: no connection, a timeout). ``attempt`` counts from 1."""
+
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    status: int | None
+    attempt: int
+
+    @property
+    def acknowledged(self) -> bool:
+        """Whether the receiver answered 2xx (nothing more is sent for this webhook)."""
+        return self.status is not None and 200 <= self.status < 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +64,8 @@ class Records:
         self._cancels: list[str] = []
         self._calls: list[Call] = []
         self._slow_polls = 0  # polls of "[slow-poll]" jobs being answered right now
+        self._deliveries: list[Delivery] = []
+        self._pushing = 0  # jobs whose webhooks are being sent (retries included)
 
     @property
     def creates(self) -> list[CreateRecord]:
@@ -63,6 +84,12 @@ class Records:
         """Every routed request with the status it got, in order."""
         with self._lock:
             return list(self._calls)
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every webhook delivery attempt, in the order they were answered."""
+        with self._lock:
+            return list(self._deliveries)
 
     def count(self, route: str) -> int:
         """How many requests ``route`` answered ("create", "poll", "list", "content", ...)."""
@@ -85,6 +112,21 @@ class Records:
         with self._lock:
             self._calls.append(Call(route, status))
 
+    def add_delivery(self, delivery: Delivery) -> None:
+        """Remember one webhook delivery attempt."""
+        with self._lock:
+            self._deliveries.append(delivery)
+
+    def push_started(self) -> None:
+        """Count a job's webhooks as being sent (until ``push_finished``)."""
+        with self._lock:
+            self._pushing += 1
+
+    def push_finished(self) -> None:
+        """A job's webhooks are all acknowledged or given up on."""
+        with self._lock:
+            self._pushing -= 1
+
     @contextmanager
     def slow_poll(self) -> Iterator[None]:
         """Count a slow poll as under way while the block runs."""
@@ -98,7 +140,18 @@ class Records:
 
     def summary(self) -> dict[str, Any]:
         """What ``RECORDS_PATH`` answers: the creates (prompt, status, job id), the cancelled job
-        ids, and how many slow polls are being answered right now. No key, nothing secret."""
+        ids, how many slow polls are being answered right now, and the webhooks: attempts sent,
+        attempts acknowledged (2xx), jobs still being pushed. No key, nothing secret."""
         with self._lock:
             creates = [{"prompt": c.prompt, "status": c.status, "jobId": c.job_id} for c in self._creates]
-            return {"creates": creates, "cancels": list(self._cancels), "slowPollsInFlight": self._slow_polls}
+            webhooks = {
+                "sent": len(self._deliveries),
+                "acknowledged": sum(1 for d in self._deliveries if d.acknowledged),
+                "inFlight": self._pushing,
+            }
+            return {
+                "creates": creates,
+                "cancels": list(self._cancels),
+                "slowPollsInFlight": self._slow_polls,
+                "webhooks": webhooks,
+            }

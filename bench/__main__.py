@@ -58,6 +58,7 @@ def figures(plan: Plan, stack: Stack, report: Report) -> list[tuple[str, Callabl
         ("2", lambda: cold.run(report, runs=7 if q else 11)),
         ("4", lambda: worker.run(report, stack, jobs=20 if q else 100)),
         ("7", lambda: timetovideo.run(report, jobs=1000 if q else 4000)),
+        ("7b", lambda: timetovideo.run_push(report, jobs=1000 if q else 4000)),
         ("6", lambda: film.run(report, rounds=3 if q else 7)),
         ("6", lambda: filmpipe.run(report, rounds=3 if q else 7)),
     ]

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -69,6 +69,7 @@ class InstantProvider:
 
     name = "openai"
     has_thumbnails = True
+    webhook_source: Literal["gemini", "fal"] | None = None
 
     def __init__(self, video: bytes, thumbnail: bytes) -> None:
         self.video, self.thumbnail = video, thumbnail

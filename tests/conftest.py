@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from devstack.postgres import EmbeddedPostgres, free_port
 from tools.harness import StatementCounter, reset_process_state
+from tools.samples import SAMPLE_WEBHOOK_SECRET
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TABLES = (
@@ -42,6 +43,7 @@ _TEST_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
     "API_KEY_HMAC_SECRET": "test-hmac-secret-not-for-production",
+    "WEBHOOK_SIGNING_SECRET": SAMPLE_WEBHOOK_SECRET,
 }
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "DATABASE_URL", "DB_HOST", "DB_SECRET_ARN"):
     os.environ.pop(_name, None)

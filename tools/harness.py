@@ -115,3 +115,6 @@ def reset_process_state() -> None:
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "reset_clients"):
             module.reset_clients()
+    verify = sys.modules.get("videogen.webhooks.verify")
+    if verify is not None:
+        verify.forget_keys()

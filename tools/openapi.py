@@ -14,7 +14,16 @@ from typing import Any
 from tools.functions import load_function
 from videogen.api import contract
 
-API_FUNCTIONS = ("storyboards", "generate", "status_and_models", "jobs", "api_keys", "health", "films")
+API_FUNCTIONS = (
+    "storyboards",
+    "generate",
+    "status_and_models",
+    "jobs",
+    "api_keys",
+    "health",
+    "films",
+    "webhooks",
+)
 TITLE = "Storyboard video API"
 VERSION = "1.0.0"
 DESCRIPTION = (

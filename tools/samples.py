@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 from tools.events import json_request, write_event
 from videogen.api.schemas.storyboards import STORYBOARD_EXAMPLE
+from videogen.webhooks import callbacks
 
+SAMPLE_WEBHOOK_SECRET = "test-webhook-secret-not-for-production-0123456789"  # noqa: S105 (tests' value)
+"""The webhook secret the tests run with (tests/conftest.py), under which the webhook samples'
+tokens are made; a deployed stack has its own, so there they answer 404."""
 SAMPLE_USER = "user-123"
 SAMPLE_STORYBOARD_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 SAMPLE_JOB_ID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
@@ -269,6 +274,21 @@ def migrate_samples() -> dict[str, dict[str, Any]]:
     return {f"migrate.{kind.lower()}": _custom_resource(kind) for kind in ("Create", "Update", "Delete")}
 
 
+def _webhooks() -> dict[str, dict[str, Any]]:
+    job = uuid.UUID(SAMPLE_JOB_ID)
+    token = callbacks.token("fal", job, SAMPLE_WEBHOOK_SECRET.encode())
+    route = ("POST", "/api/webhooks/fal", "POST /api/webhooks/{source}")
+    body = {"request_id": "764cabcf-b745-4b3e-ae38-1200304cf45b", "status": "OK", "payload": {}}
+
+    def webhook(query: dict[str, str]) -> dict[str, Any]:
+        return json_request(*route, path_parameters={"source": "fal"}, query=query, body=body, sub=None)
+
+    return {
+        "unknown-callback.404": webhook({"job": SAMPLE_JOB_ID, "token": "x" * callbacks.TOKEN_CHARS}),
+        "unsigned.401": webhook({"job": SAMPLE_JOB_ID, "token": token}),
+    }
+
+
 def api_samples() -> dict[str, dict[str, Any]]:
     """Every API sample event by file stem."""
     groups = {
@@ -279,6 +299,7 @@ def api_samples() -> dict[str, dict[str, Any]]:
         "api_keys": _api_keys(),
         "health": _health(),
         "films": _films(),
+        "webhooks": _webhooks(),
     }
     return {f"{fn}.{case}": event for fn, cases in groups.items() for case, event in cases.items()}
 

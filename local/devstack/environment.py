@@ -23,6 +23,10 @@ from devstack.ratelimit import DEFAULT_PER_MINUTE
 from devstack.template import Function
 
 DEV_HMAC_SECRET = "devstack-local-hmac-secret-not-for-production"  # noqa: S105 (a local dev value)
+DEV_WEBHOOK_SECRET = "devstack-local-webhook-secret-not-for-production"  # noqa: S105 (a local dev value)
+JWKS_PATH = "/.well-known/jwks.json"
+"""Where each fake serves its webhook signing keys (as Google and fal serve theirs)."""
+WEBHOOK_SETTINGS = frozenset({"WEBHOOK_BASE_URL", "WEBHOOK_SIGNING_SECRET_ARN"})
 # RDS Proxy settings: locally the functions reach PostgreSQL through DATABASE_URL instead.
 RDS_PROXY_SETTINGS = frozenset({"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_SECRET_ARN"})
 
@@ -51,6 +55,9 @@ class Options:
     live_providers: bool = False
     """``LIVE_PROVIDERS=1``: the worker calls the real Gemini API, Vertex AI and fal with the keys
     users save (polling: a laptop has no public address for webhooks); the fakes still run."""
+    webhooks: bool = True
+    """``WEBHOOKS=0``: creates ask for no webhook, so polls alone follow every job (the fallback);
+    by default the fakes push to the gateway, signed with keys only the local stack trusts."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Options:
@@ -80,6 +87,7 @@ class Options:
             function_settings=_function_settings(environ.get("FUNCTION_SETTINGS", "")),
             control=_flag(environ, "DEVSTACK_CONTROL"),
             live_providers=_flag(environ, "LIVE_PROVIDERS"),
+            webhooks=environ.get("WEBHOOKS", "1").strip().lower() not in ("0", "false", "no"),
         )
 
     @property
@@ -173,6 +181,8 @@ class Endpoints:
     """Each fake provider's base URL, by its name in ``FAKE_PROVIDERS``."""
     log_level: str
     live_providers: bool = False
+    webhook_base_url: str | None = None
+    """Where the fakes call back (the gateway's origin); ``None``: webhooks off."""
 
     def provider_settings(self) -> dict[str, str]:
         """The settings that point every provider at its fake (none with ``live_providers``,
@@ -187,7 +197,20 @@ class Endpoints:
             "FAL_QUEUE_BASE_URL": fakes["fal"],
             "FAL_PLATFORM_BASE_URL": f"{fakes['fal']}/v1",
             "OPENAI_DEFAULT_BASE_URL": fakes["openai"],
+            # The fakes' own signing keys, served as the real ones are: only this stack trusts them.
+            "GEMINI_JWKS_URL": f"{fakes['gemini']}{JWKS_PATH}",
+            "FAL_JWKS_URL": f"{fakes['fal']}{JWKS_PATH}",
         }
+
+    def webhook_settings(self, name: str) -> dict[str, str]:
+        """The local values of the template's webhook variable ``name``: the gateway's origin
+        for the public base URL (none with webhooks off or live providers: a laptop has no public
+        address), a dev secret for the Secrets Manager one."""
+        if name == "WEBHOOK_SIGNING_SECRET_ARN":
+            return {"WEBHOOK_SIGNING_SECRET": DEV_WEBHOOK_SECRET}
+        if self.webhook_base_url and not self.live_providers:
+            return {"WEBHOOK_BASE_URL": self.webhook_base_url}
+        return {}
 
 
 def function_environment(
@@ -209,6 +232,8 @@ def function_environment(
             env["DATABASE_URL"] = endpoints.database_url
         elif name == "API_KEY_HMAC_SECRET_ARN":
             env["API_KEY_HMAC_SECRET"] = DEV_HMAC_SECRET
+        elif name in WEBHOOK_SETTINGS:
+            env |= endpoints.webhook_settings(name)
         elif name in overrides:
             env[name] = overrides[name]
         else:

@@ -111,6 +111,7 @@ class Stack:
             {name: fake_info[name] for name in FAKE_PROVIDERS},
             self.options.log_level,
             live_providers=self.options.live_providers,
+            webhook_base_url=f"http://127.0.0.1:{self.options.port}" if self.options.webhooks else None,
         )
         resolver = Resolver(
             self.template, aws_info["refs"], {(r, a): v for r, a, v in aws_info["attributes"]}

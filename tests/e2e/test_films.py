@@ -176,6 +176,9 @@ def test_a_film_of_clips_from_every_provider(stack):
     generate_clips(
         stack, user, board, {"scene-1": "openai", "scene-2": "veo", "scene-3": "fal"}, google_api="gemini"
     )
+    # (the Gemini API and fal pushed their completions: signed webhooks the gateway took)
+    for provider in ("gemini", "fal"):
+        assert stack.fake_records(provider)["webhooks"]["acknowledged"] >= 1, provider
     generate_clips(stack, user, board, {"scene-4": "veo"}, google_api="vertex")
     jobs = stack.call("GET", f"/api/storyboards/{board}", user=user).json["storyboard"]["videoJobs"]
     models = {j["sceneId"]: j["model"] for j in jobs}

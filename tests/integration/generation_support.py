@@ -203,6 +203,7 @@ class WrappedProvider:
         self._inner = inner
         self.name = inner.name
         self.has_thumbnails = inner.has_thumbnails
+        self.webhook_source = inner.webhook_source
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

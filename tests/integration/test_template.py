@@ -159,16 +159,34 @@ def test_http_api_routes_match_the_resolver_routes(function: str) -> None:
     assert declared - wired == set(), "resolver routes that template.yaml does not wire"
 
 
-def test_only_health_is_reachable_without_the_jwt_authorizer() -> None:
+def test_only_liveness_and_provider_webhooks_are_reachable_without_the_jwt_authorizer() -> None:
     api = RESOURCES["HttpApi"]["Properties"]
     assert api["Auth"]["DefaultAuthorizer"] == "JwtAuthorizer"
     open_routes = {
-        (name, event["Path"])
+        (name, event["Method"], event["Path"])
         for name in API_FUNCTIONS
         for event in events_of(name, "HttpApi")
         if event.get("Auth", {}).get("Authorizer") == "NONE"
     }
-    assert open_routes == {("HealthFunction", "/api/health")}
+    assert open_routes == {
+        ("HealthFunction", "GET", "/api/health"),
+        ("WebhooksFunction", "POST", "/api/webhooks/{source}"),
+    }
+    # Each open route has a throttle of its own: no anonymous caller spends the stage's.
+    assert {f"{method} {path}" for _, method, path in open_routes} == set(api["RouteSettings"])
+
+
+def test_the_webhook_function_holds_no_database_and_is_capped() -> None:
+    webhooks = FUNCTIONS["WebhooksFunction"]
+    # Out of the VPC, as SAM's transform leaves it: no subnets, no security groups.
+    vpc = transformed_resources()["WebhooksFunction"]["Properties"]["VpcConfig"]
+    assert vpc == {"SecurityGroupIds": {"Ref": "AWS::NoValue"}, "SubnetIds": {"Ref": "AWS::NoValue"}}
+    assert webhooks["ReservedConcurrentExecutions"] == {"Ref": "WebhookReservedConcurrency"}
+    statements = [s for p in webhooks["Policies"] for s in p.get("Statement", [])]
+    assert {s["Sid"] for s in statements} == {"EnqueuePushes", "ReadWebhookSecret"}
+    assert {"Ref": "AppDbConnectPolicy"} not in webhooks["Policies"]
+    secret = RESOURCES["WebhookSigningSecret"]
+    assert secret["DeletionPolicy"] == secret["UpdateReplacePolicy"] == "Retain"
 
 
 def test_http_api_has_cors_and_stage_throttling() -> None:
@@ -371,6 +389,10 @@ def test_every_security_group_lists_its_egress_inline_so_no_default_allow_all_re
     )
 
 
+NO_DATABASE = {"WebhooksFunction"}
+"""Functions that verify and enqueue only: no database user at all."""
+
+
 def test_every_function_connects_with_iam_as_exactly_one_database_user() -> None:
     app_policy = RESOURCES["AppDbConnectPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert [s["Action"] for s in app_policy] == ["rds-db:connect"]
@@ -378,6 +400,10 @@ def test_every_function_connects_with_iam_as_exactly_one_database_user() -> None
         policies = props["Policies"]
         connects = [s for s in policy_statements(policies) if "rds-db:connect" in as_list(s["Action"])]
         uses_app_policy = {"Ref": "AppDbConnectPolicy"} in policies
+        if name in NO_DATABASE:
+            assert not uses_app_policy, f"{name} must not reach the database"
+            assert not connects, f"{name} must not reach the database"
+            continue
         assert uses_app_policy != bool(connects), f"{name}: one database user, app or schema owner"
 
 
@@ -423,6 +449,7 @@ def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> Non
         "StoryboardsFunction",
         "FilmsFunction",
         "FilmCompilerFunction",
+        "WebhooksFunction",
     }
     # Sealing (PUT /api/keys) only generates a data key; only the generation functions open keys
     assert functions_allowed("kms:GenerateDataKey") == {"ApiKeysFunction"}

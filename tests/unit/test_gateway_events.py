@@ -317,3 +317,26 @@ def test_a_zero_limit_turns_the_emulation_off():
 def test_the_default_limit_is_generous_and_set_by_rate_limit_per_minute():
     assert Options.from_env({}).rate_limit_per_minute == DEFAULT_PER_MINUTE >= 1000
     assert Options.from_env({"RATE_LIMIT_PER_MINUTE": "30"}).rate_limit_per_minute == 30
+
+
+def test_thousands_of_webhooks_a_minute_from_one_address_get_429_without_spending_the_api_limit():
+    # Given the edge's limits: 3 API requests a minute per caller, 600 webhooks per address
+    clock = FakeClock()
+    gw = Gateway(
+        load(REPO / "template.yaml"),
+        {},
+        limiter=RateLimiter(per_minute=3, clock=clock),
+        webhook_limiter=RateLimiter(per_minute=600, clock=clock),
+    )
+
+    def webhook(ip: str) -> int:
+        return gw.handle(Request("POST", "/api/webhooks/fal", body=b"{}", source_ip=ip)).status
+
+    # When one address sends 2,000 webhooks within the same second
+    statuses = [webhook("203.0.113.9") for _ in range(2000)]
+    # Then the first 600 reach the route and every one after is refused with 429
+    assert 429 not in statuses[:600]
+    assert set(statuses[600:]) == {429}
+    # And another address, and the API's own callers, still pass
+    assert webhook("198.51.100.4") != 429
+    assert call_as(gw, None, ip="203.0.113.9").status == 404

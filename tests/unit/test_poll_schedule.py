@@ -6,14 +6,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 
 from videogen.generation.pacing import PollFacts, first_poll_delay, poll_delay, poll_facts, remembered
 
 SUBMITTED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-PACE = {"initial": 10, "maximum": 60}
+
+
+class Pace(TypedDict):
+    initial: float
+    maximum: float
+
+
+PACE: Pace = {"initial": 10, "maximum": 60}
 
 
 def delay(**facts: Any) -> int:

@@ -330,6 +330,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/{source}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A provider's completion webhook
+         * @description Called by the provider, not by the web app: the URL each create gives it carries the job and a token bound to it. Checked in this order: the token, the body's size, the body is JSON, the provider's signature (Gemini API: an RS256 JWT in `Webhook-Signature`; fal: Ed25519 in `X-Fal-Webhook-Signature` over the request id, user id, timestamp and the body's SHA-256) with the provider's published keys, and its time within 5 minutes. Nothing in the body is trusted: the worker reads the job's state from the provider. The route has its own throttle and the edge's per-address limit (429).
+         */
+        post: operations["receiveWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3124,6 +3144,108 @@ export interface operations {
                 };
             };
             /** @description The database or another dependency is out of reach: retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    receiveWebhook: {
+        parameters: {
+            query?: {
+                /** @description The job's id, from the callback URL. */
+                job?: string | null;
+                /** @description The job's token, from the callback URL. */
+                token?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Who calls: `gemini` or `fal`. */
+                source: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Verified: the job's next poll is moved to now (once per job; later events change nothing). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also: a body that is not a JSON object, or a fal body naming another request than its signature. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description No signature, or one that does not verify: a wrong key, an algorithm other than the provider's, a timestamp more than 5 minutes off, a body altered after signing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No job has this token on this source's route (or the source is unknown). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is over 262144 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many requests: API Gateway's throttling. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description An unexpected error; the answer says nothing more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The database or another dependency is out of reach: retry later. Or the provider's published keys could not be fetched: the provider retries. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again (the retry_after_seconds setting). */

@@ -9,7 +9,8 @@
   integration timeout 503 ``{"message":"Service Unavailable"}``;
 - the edge's per-caller rate limit (AWS WAF deployed, :mod:`devstack.ratelimit` here): past
   ``--rate-limit`` requests a minute from one ``X-Dev-User`` (else one IP), 429 JSON with
-  ``Retry-After``;
+  ``Retry-After``; requests to ``/api/webhooks/`` count per IP in their own bucket
+  (``WEBHOOK_PER_MINUTE``);
 - CORS headers (:mod:`devstack.gateway.cors`) on every response to an allowed origin, the
   function's own dropped;
 - a GET or HEAD that no route claims, outside ``/api/``, is answered by
@@ -42,6 +43,9 @@ logger = logging.getLogger("devstack.gateway")
 
 INTEGRATION_TIMEOUT_SECONDS = 30.0
 MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API payload limit
+WEBHOOK_PREFIX = "/api/webhooks/"
+WEBHOOK_PER_MINUTE = 600
+"""Webhook requests a minute per address: the template's RateLimitWebhooksPerIpPerMinute default."""
 
 
 class Router:
@@ -73,8 +77,10 @@ class Gateway:
         template: Template,
         function_urls: Mapping[str, str],
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        *,
         web: WebApp | None = None,
         limiter: RateLimiter | None = None,
+        webhook_limiter: RateLimiter | None = None,
     ) -> None:
         self.template = template
         self.web = web
@@ -82,6 +88,7 @@ class Gateway:
         self.function_urls = dict(function_urls)
         self.integration_timeout = integration_timeout
         self.limiter = limiter or RateLimiter()
+        self.webhook_limiter = webhook_limiter or RateLimiter(per_minute=WEBHOOK_PER_MINUTE)
 
     def handle(self, request: Request) -> Response:
         """Answer one request; CORS headers added to whatever the answer is."""
@@ -93,8 +100,12 @@ class Gateway:
         return response
 
     def _limit(self, request: Request) -> Response | None:
-        """The edge's 429 when this caller is over the limit, else None."""
-        wait = self.limiter.retry_after(caller_key(request.header(DEV_USER_HEADER), request.source_ip))
+        """The edge's 429 when this caller is over the limit, else None (providers' webhooks
+        count per address in a bucket of their own, as the web ACL's webhooks-per-ip rule does)."""
+        if request.path.startswith(WEBHOOK_PREFIX):
+            wait = self.webhook_limiter.retry_after(f"ip:{request.source_ip}")
+        else:
+            wait = self.limiter.retry_after(caller_key(request.header(DEV_USER_HEADER), request.source_ip))
         if wait is None:
             return None
         status, headers, body = too_many_requests(wait)

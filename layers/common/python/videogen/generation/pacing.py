@@ -86,9 +86,27 @@ PATIENT_POLLS = 10
 failing (progress stuck at 99) must not poll every few seconds until the job times out."""
 
 
-def first_poll_delay(model: str, *, hint: float | None, initial: float, maximum: float) -> int:
-    """Seconds from the provider accepting a job of ``model`` to its first poll."""
-    facts = PollFacts(elapsed=0, polls=0, typical=catalog.typical_seconds(model), hint=hint)
+PUSH_EXPECTED = "push_expected"
+"""Job metadata: the create gave the provider a callback URL (``videogen.webhooks``)."""
+PUSHED_AT = "pushed_at"
+"""Job metadata: when the provider's first verified webhook moved a poll to now."""
+P95_OVER_TYPICAL = 1.5
+"""The catalog's typical generation time times this is our estimate of its 95th percentile
+(no provider publishes a distribution): the first poll of a job whose provider will push."""
+
+
+def first_poll_delay(
+    model: str, *, hint: float | None, initial: float, maximum: float, push: bool = False
+) -> int:
+    """Seconds from the provider accepting a job of ``model`` to its first poll.
+
+    With a webhook expected (``push``) the poll is only the fallback: it waits until about the
+    model's 95th-percentile time (at most SQS's 900 s), and later polls back off from there.
+    """
+    typical = catalog.typical_seconds(model)
+    if push and typical:
+        return _floored(math.ceil(typical * P95_OVER_TYPICAL), hint=hint)
+    facts = PollFacts(elapsed=0, polls=0, typical=typical, hint=hint)
     return poll_delay(facts, initial=initial, maximum=maximum)
 
 

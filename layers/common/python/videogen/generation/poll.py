@@ -30,7 +30,14 @@ from videogen.catalog import CatalogError
 from videogen.data.db import session_scope
 from videogen.data.models import VideoJob
 from videogen.data.repositories import video_jobs
-from videogen.generation.pacing import overdue_error, poll_delay, poll_facts, poll_is_due, remembered
+from videogen.generation.pacing import (
+    PUSHED_AT,
+    overdue_error,
+    poll_delay,
+    poll_facts,
+    poll_is_due,
+    remembered,
+)
 from videogen.generation.steps import (
     JobSteps,
     KeyRefused,
@@ -64,15 +71,36 @@ def poll(steps: JobSteps, job_id: uuid.UUID) -> Outcome:
     return _ask_provider(steps, lease)
 
 
-def _lease_poll(steps: JobSteps, job_id: uuid.UUID) -> Lease | Outcome:
+def push(steps: JobSteps, job_id: uuid.UUID) -> Outcome:
+    """Poll a processing job now because its provider said it finished (a verified webhook).
+
+    Once per job: the first push is marked in the job's metadata (``pushed_at``) under the row
+    lock, and any later one (a provider's retry, a replay) is acknowledged without asking the
+    provider. So a forged or replayed event can at worst move one poll forward; the poll then
+    reads the state from the provider with the user's key, and the chain goes on from there
+    (the old chain's delayed message finds its time moved and ends as ``not-due``).
+    """
+    try:
+        lease = _lease_poll(steps, job_id, pushed=True)
+    except KeyRefused as refused:
+        return steps.fail(refused.job_id, ("processing",), refused.message, "push")
+    if not isinstance(lease, Lease):
+        return lease
+    return _ask_provider(steps, lease)
+
+
+def _lease_poll(steps: JobSteps, job_id: uuid.UUID, *, pushed: bool = False) -> Lease | Outcome:
     now = steps.clock()
 
     def mark(job: VideoJob) -> dict[str, object] | Outcome:
-        if not poll_is_due(job.metadata_, now):
+        if pushed and job.metadata_.get(PUSHED_AT):
+            return "duplicate-push"
+        if not pushed and not poll_is_due(job.metadata_, now):
             return "not-due"
         # Until this step sets the real next due time, duplicates count as early.
         lease_until = now + timedelta(seconds=steps.config.poll_max_delay_seconds)
-        return {"polls": int(job.metadata_.get("polls", 0)) + 1, "next_poll_at": lease_until.isoformat()}
+        lease = {"polls": int(job.metadata_.get("polls", 0)) + 1, "next_poll_at": lease_until.isoformat()}
+        return lease | ({PUSHED_AT: now.isoformat()} if pushed else {})
 
     # Row lock: concurrent duplicates of one poll message take turns, and the second finds
     # the lease the first wrote.

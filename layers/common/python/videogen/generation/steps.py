@@ -43,6 +43,7 @@ Outcome = Literal[
     "completed",
     "failed",
     "not-due",  # a duplicate or early poll: the chain's next poll is still to come
+    "duplicate-push",  # the job's provider already pushed once: acknowledged, nothing asked
     "cancelled",  # the provider took the cancel of a cancelled job
     "cancel-refused",  # the provider would not (or could not be reached to) cancel it
     "ignored",  # the job is not in the state this step acts on (a duplicate or late message)

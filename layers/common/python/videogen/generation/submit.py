@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import closing
+from dataclasses import replace
 from datetime import timedelta
 
 from videogen import catalog
@@ -26,7 +27,12 @@ from videogen.catalog import CatalogError
 from videogen.data.db import session_scope
 from videogen.data.models import VideoJob
 from videogen.data.repositories import video_jobs
-from videogen.generation.pacing import first_poll_delay, next_poll_delay, provider_refused_create
+from videogen.generation.pacing import (
+    PUSH_EXPECTED,
+    first_poll_delay,
+    next_poll_delay,
+    provider_refused_create,
+)
 from videogen.generation.provider_cancel import cancel_at_provider
 from videogen.generation.steps import (
     OUTCOME_UNKNOWN,
@@ -40,6 +46,8 @@ from videogen.generation.steps import (
 )
 from videogen.providers import GenerationRequest, PermanentProviderError, RetryableProviderError, Submission
 from videogen.runtime.observability import logger
+from videogen.webhooks import callbacks
+from videogen.webhooks.callbacks import Source
 
 _RECOVERY_MARGIN_SECONDS = 5
 
@@ -111,10 +119,12 @@ def _claim(job_id: uuid.UUID) -> Lease | str | None:
 
 def _create(steps: JobSteps, lease: Lease) -> Outcome:
     job = lease.job
+    callback = None
     try:
         request = provider_request(job)
         with closing(steps.providers(job.provider, lease.key)) as provider:
-            submission = provider.submit(request)
+            callback = _callback(job, provider.webhook_source)
+            submission = provider.submit(replace(request, callback_url=callback))
     except (PermanentProviderError, CatalogError) as exc:
         message = exc.message if isinstance(exc, CatalogError) else str(exc)
         return steps.fail(job.id, ("submitting",), message, "submit")
@@ -122,22 +132,36 @@ def _create(steps: JobSteps, lease: Lease) -> Outcome:
         if provider_refused_create(exc):
             return _submit_later(steps, job, exc)
         return _await_recovery(steps, job, exc)
-    return _store_submission(steps, job, submission, "submit")
+    return _store_submission(steps, job, submission, "submit", push=callback is not None)
 
 
-def _store_submission(steps: JobSteps, job: VideoJob, submission: Submission, step: str) -> Outcome:
+def _callback(job: VideoJob, source: Source | None) -> str | None:
+    """The callback URL the create gives the provider; ``None`` (polls alone) when it pushes
+    nothing, webhooks are off, or their secret cannot be read now (logged: polls still work)."""
+    try:
+        return callbacks.callback_url(source, job.id)
+    except callbacks.WebhookSecretUnavailable as exc:
+        logger.warning("no webhook for this job", extra=log_fields(job, "submit", reason=str(exc)))
+        return None
+
+
+def _store_submission(
+    steps: JobSteps, job: VideoJob, submission: Submission, step: str, *, push: bool = False
+) -> Outcome:
     config = steps.config
     delay = first_poll_delay(
         job.model,
         hint=submission.poll_after_seconds,
         initial=config.poll_initial_delay_seconds,
         maximum=config.poll_max_delay_seconds,
+        push=push,
     )
     # submitted_at: the clock of the estimated progress of providers that report none (videogen.api.job_view).
     metadata = job.metadata_ | {
         "polls": 0,
         "next_poll_at": steps.after(delay),
         "submitted_at": steps.clock().isoformat(),
+        PUSH_EXPECTED: push,
     }
     with session_scope() as s:
         stored = video_jobs.transition(

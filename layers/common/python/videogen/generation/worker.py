@@ -1,7 +1,7 @@
 """The generation worker: the one object the worker, dead-letter and sweeper functions call.
 
 ``functions/generation_worker`` parses SQS records into :class:`~videogen.messaging.messages.StepMessage`
-and calls :meth:`GenerationWorker.run` (submit, poll or cancel); ``functions/dead_letters`` calls
+and calls :meth:`GenerationWorker.run` (submit, poll, push or cancel); ``functions/dead_letters`` calls
 :meth:`GenerationWorker.give_up`; ``functions/sweeper`` calls
 :meth:`GenerationWorker.sweep`. The rules live in ``submit``, ``poll``, ``provider_cancel``
 and ``sweep``; this class only routes to them. Nothing raises but unexpected trouble (database,
@@ -24,7 +24,7 @@ class GenerationWorker(JobSteps):
 
     def run(self, message: StepMessage) -> Outcome:
         """Run one queue message's step; returns what happened (also logged)."""
-        steps = {"submit": self.submit, "poll": self.poll, "cancel": self.cancel}
+        steps = {"submit": self.submit, "poll": self.poll, "push": self.push, "cancel": self.cancel}
         outcome = steps[message.step](message.job_id)
         fields = {"job_id": str(message.job_id), "step": message.step, "outcome": outcome}
         if outcome == "unknown-job":
@@ -44,6 +44,10 @@ class GenerationWorker(JobSteps):
     def poll(self, job_id: uuid.UUID) -> Outcome:
         """Ask the provider about a processing job; finish, fail or schedule the next poll."""
         return poll.poll(self, job_id)
+
+    def push(self, job_id: uuid.UUID) -> Outcome:
+        """Poll a processing job now: its provider said it finished (once per job)."""
+        return poll.push(self, job_id)
 
     def cancel(self, job_id: uuid.UUID) -> Outcome:
         """Ask the provider to stop a cancelled job, as far as its API allows."""

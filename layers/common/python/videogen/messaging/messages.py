@@ -1,6 +1,7 @@
 """Queue messages and sending them: generation steps, storage cleanups and film steps.
 
-A generation message is ``{"jobId": "<uuid>", "step": "submit" | "poll" | "cancel"}``, a
+A generation message is ``{"jobId": "<uuid>", "step": "submit" | "poll" | "push" | "cancel"}``
+(``push``: the provider said the job finished; see ``videogen.webhooks``), a
 cleanup message ``{"cleanupId": "<uuid>"}``, a film message ``{"filmId": "<uuid>", "step":
 "plan" | "normalize" | "assemble"}`` (with ``"clip": <index>`` for ``normalize`` only), and
 nothing else, ever: no prompt, no key, no user data. Everything a consumer needs it reads from
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
-Step = Literal["submit", "poll", "cancel"]
+Step = Literal["submit", "poll", "push", "cancel"]
 FilmStep = Literal["plan", "normalize", "assemble"]
 MAX_DELAY_SECONDS = 900
 """SQS's ceiling for ``DelaySeconds`` (15 minutes)."""

@@ -50,6 +50,9 @@ class GenerationRequest:
     # When the worker set its "submitting" mark; only provider jobs created at or after it
     # can be this job's (crash recovery in ``find_existing``).
     not_before: datetime | None = None
+    # Where the provider should push the job's completion (``videogen.webhooks.callbacks``);
+    # ``None``: polls alone follow it.
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,9 @@ class VideoProvider(Protocol):
     name: str
     # False when the provider makes no thumbnail (veo): the worker then stores none.
     has_thumbnails: bool
+    # Who pushes this adapter's completions to a request's ``callback_url`` ("gemini", "fal"),
+    # or ``None`` when it takes none (the URL is then not sent).
+    webhook_source: Literal["gemini", "fal"] | None
 
     def submit(self, request: GenerationRequest) -> Submission:
         """Start one paid generation. Never retried inside: a retried create is a second job."""

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx2
@@ -112,6 +112,7 @@ class FalProvider(ClosesClient):
     _client: httpx2.Client
     name = "fal"
     has_thumbnails = False
+    webhook_source: Literal["gemini", "fal"] | None = "fal"
 
     def __init__(self, key: ProviderKey, settings: Settings) -> None:
         self._queue = settings.fal_queue_base_url.rstrip("/")
@@ -130,7 +131,10 @@ class FalProvider(ClosesClient):
         """Queue one request (exactly one HTTP request, never retried here)."""
         spec = _fal_model(request.model)
         body = request_body(spec, FAL_WIRE[spec.id], request)
-        response = self._exchange("POST", f"{self._queue}/{spec.provider_model}", attempts=1, json=body)
+        # fal calls ?fal_webhook= when the request ends, success or error (fal's webhooks page).
+        hook = {"fal_webhook": request.callback_url} if request.callback_url else None
+        url = f"{self._queue}/{spec.provider_model}"
+        response = self._exchange("POST", url, attempts=1, json=body, params=hook)
         if not response.is_success:
             raise _status_error(response)
         answer = _json(response)

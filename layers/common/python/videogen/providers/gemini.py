@@ -38,7 +38,7 @@ import base64
 import re
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx2
@@ -82,6 +82,7 @@ class GeminiVeoProvider(ClosesClient):
 
     name = "veo"
     has_thumbnails = False
+    webhook_source: Literal["gemini", "fal"] | None = "gemini"
 
     def __init__(
         self, key: ProviderKey, settings: Settings, *, transport: httpx2.BaseTransport | None = None
@@ -109,7 +110,14 @@ class GeminiVeoProvider(ClosesClient):
         }
         if request.negative_prompt:
             parameters["negativePrompt"] = request.negative_prompt
-        body = {"instances": [{"prompt": request.prompt}], "parameters": parameters}
+        body: dict[str, Any] = {"instances": [{"prompt": request.prompt}], "parameters": parameters}
+        if request.callback_url:
+            # Per-request webhook (google-genai's WebhookConfig): these uris instead of any
+            # registered endpoint; the job id comes back in the event as user metadata.
+            body["webhookConfig"] = {
+                "uris": [request.callback_url],
+                "user_metadata": {"job_id": request.job_id},
+            }
         try:
             response = self._client.post(f"/v1beta/models/{request.model}:predictLongRunning", json=body)
         except httpx2.RequestError as exc:

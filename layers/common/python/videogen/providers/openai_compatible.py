@@ -24,7 +24,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Literal, cast
 
 import httpx2
 import openai
@@ -67,6 +67,7 @@ class OpenAICompatibleProvider(ClosesClient):
 
     name = "openai"
     has_thumbnails = True
+    webhook_source: Literal["gemini", "fal"] | None = None
 
     def __init__(self, key: ProviderKey, settings: Settings, policy: EgressPolicy | None = None) -> None:
         if not key.base_url:

@@ -38,7 +38,7 @@ API says a cancelled operation is not billed.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx2
@@ -83,6 +83,7 @@ class VertexVeoProvider(ClosesClient):
 
     name = "veo"
     has_thumbnails = False
+    webhook_source: Literal["gemini", "fal"] | None = None
 
     def __init__(self, key: ProviderKey, settings: Settings) -> None:
         api_key = key.secret

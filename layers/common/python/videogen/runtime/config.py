@@ -83,6 +83,20 @@ class Settings(BaseSettings):
     allow_http_provider_endpoints: bool = False
     provider_timeout_seconds: float = 30.0
 
+    # Push completion (videogen.webhooks). The public origin providers call back (the API's own
+    # domain or CloudFront's); unset, no create asks for a webhook and polls alone follow a job.
+    webhook_base_url: str | None = None
+    # The server secret the callback URLs' tokens are an HMAC under: from Secrets Manager when
+    # deployed (WEBHOOK_SIGNING_SECRET_ARN), WEBHOOK_SIGNING_SECRET in the local stack and tests.
+    webhook_signing_secret_arn: str | None = None
+    webhook_signing_secret: SecretStr | None = None
+    # Where each provider publishes the keys its webhooks are signed with (the local stack points
+    # them at its fakes, so that only it trusts the fakes' keys).
+    gemini_jwks_url: str = "https://generativelanguage.googleapis.com/.well-known/jwks.json"
+    fal_jwks_url: str = "https://rest.fal.ai/.well-known/jwks.json"
+    # How long fetched keys are trusted before they are fetched again (fal: at most 24 hours).
+    webhook_keys_max_age_seconds: int = Field(default=3600, ge=60, le=86400)
+
     # Records of one generation worker batch run at once (threads sharing the container's one
     # database connection): the event source's BatchSize, so a batch's downloads overlap.
     worker_record_concurrency: int = Field(default=5, ge=1, le=10)

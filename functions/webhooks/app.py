@@ -60,8 +60,9 @@ OPERATION = contract.operation(
 )
 
 
-SourceName = Annotated[str, Path(description="Who calls: `gemini` or `fal`.", max_length=16)]
-JobParam = Annotated[str | None, Query(description="The job's id, from the callback URL.", max_length=64)]
+# No length limits: anything but a known source, a job id and its token is a 404 alike.
+SourceName = Annotated[str, Path(description="Who calls: `gemini` or `fal`.")]
+JobParam = Annotated[str | None, Query(description="The job's id, from the callback URL.")]
 TokenParam = Annotated[
     str | None, Query(description="The job's token, from the callback URL.", max_length=64)
 ]

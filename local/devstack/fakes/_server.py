@@ -16,10 +16,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from devstack.fakes import media
 from devstack.fakes.faults import Faults, Route
 from devstack.fakes.jobs import Clock, FakeJob, Script, Timing, utc_now
 from devstack.fakes.loopback import LoopbackServer, Request, Response, json_response
-from devstack.fakes.records import RECORDS_PATH, Call, CreateRecord, Delivery, Records
+from devstack.fakes.records import RECORDS_PATH, Call, CreateRecord, Delivery, ReceivedImage, Records
 from devstack.fakes.webhooks import JWKS_PATH, Outgoing, SigningKeys, WebhookSender
 
 TICK_SECONDS = 0.1
@@ -209,9 +210,11 @@ class FakeProviderServer(LoopbackServer):
         params: dict[str, Any],
         script: Script,
         callbacks: tuple[str, ...] = (),
+        *,
+        images: tuple[ReceivedImage, ...] = (),
     ) -> FakeJob:
         """Keep a new job, created now on the server's clock, to be pushed to ``callbacks`` when
-        it finishes (ignored with ``send_webhooks=False``)."""
+        it finishes (ignored with ``send_webhooks=False``); its clip follows ``images``' frames."""
         callbacks = callbacks if self.send_webhooks else ()
         job = FakeJob(
             id=job_id,
@@ -220,6 +223,7 @@ class FakeProviderServer(LoopbackServer):
             script=script,
             created_at=self.clock(),
             callbacks=callbacks,
+            images=images,
         )
         with self._lock:
             self.jobs[job.id] = job
@@ -240,6 +244,13 @@ class FakeProviderServer(LoopbackServer):
     def webhooks_for(self, job: FakeJob) -> list[Outgoing]:
         """The webhooks a finished ``job`` sends to its callbacks (subclasses that push say)."""
         return []
+
+    def video(self, job: FakeJob, look: str) -> bytes:
+        """The MP4 a finished ``job`` serves in the provider's ``look`` (``media.LOOKS``): empty
+        for an "[empty]" job, else starting (ending) on the colour of its first (last) frame."""
+        if job.script.outcome == "empty":
+            return b""
+        return media.render_video(job.prompt, look, job.colour("first"), job.colour("last"))
 
     def pause_poll(self, job: FakeJob) -> None:
         """Take the job's ``poll_seconds`` before answering its poll (outside the lock)."""

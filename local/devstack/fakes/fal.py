@@ -3,7 +3,9 @@
 Routes (no path prefix: ``base_url`` is what ``fal_queue_base_url`` takes):
 
 - ``POST /{endpoint id}``: answers ``{status: IN_QUEUE, request_id, response_url, status_url,
-  cancel_url, queue_position}`` whatever the input, as fal's queue does.
+  cancel_url, queue_position}`` whatever the input, as fal's queue does. An image-to-video
+  endpoint's image URLs are downloaded when the job runs (``fal_inputs``); the clip starts (ends)
+  on the mean colour of its first (last) frame.
 - ``GET /{owner}/{app}/requests/{id}/status``: 202 ``IN_QUEUE`` (first poll) or ``IN_PROGRESS``,
   then 200 ``COMPLETED`` (with ``error`` and ``error_type`` when the request failed). Only the
   app id finds a request: the full endpoint path gets 404.
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devstack.fakes import fal_webhooks, media
+from devstack.fakes import fal_inputs, fal_webhooks
 from devstack.fakes._server import FakeProviderServer
 from devstack.fakes.fal_endpoints import ENDPOINTS, Endpoint, check
 from devstack.fakes.faults import Route
@@ -64,6 +66,7 @@ class FakeFalServer(FakeProviderServer):
         self.cdn_origin: str | None = None
         self.cdn_keys_sent: list[bool] = []
         self.omit_urls = False  # answer creates without response/status/cancel URLs
+        self._downloads = fal_inputs.Downloads()
 
     def handle(self, request: Request) -> Response:
         """Route one request of the queue, the CDN or the pricing read."""
@@ -100,35 +103,49 @@ class FakeFalServer(FakeProviderServer):
             response = _error(at_create, script.message, retry_after=script.retry_after)
         if response is None and endpoint not in ENDPOINTS:
             response = _error(404, f"Application {endpoint!r} not found")
-        job_id = None
+        job = None
         if response is None:
-            job_id = self.new_id()
             app = "/".join(endpoint.split("/")[:2])
             errors = check(ENDPOINTS[endpoint], body)
             refused = scripted is not None and at_create is None
             params = {"endpoint": endpoint, "app": app, "body": body, "errors": errors, "refused": refused}
             callbacks = (request.query["fal_webhook"],) if "fal_webhook" in request.query else ()
-            job = self.start_job(job_id, prompt, params, script, callbacks)
+            job = self.start_job(self.new_id(), prompt, params, script, callbacks)
             if errors or refused:  # the model refuses as soon as it runs
                 job.completed_at = job.created_at
             response = json_response(
-                200, {"status": "IN_QUEUE", **self._urls(app, job_id), "queue_position": 0}
+                200, {"status": "IN_QUEUE", **self._urls(app, job.id), "queue_position": 0}
             )
+        schema = ENDPOINTS.get(endpoint, Endpoint({}, 0.0))
+        sent = fal_inputs.without_signatures(schema, {k: v for k, v in body.items() if k != "prompt"})
         self.records.add_create(
             CreateRecord(
                 prompt=prompt,
-                params={"endpoint": endpoint, **{k: v for k, v in body.items() if k != "prompt"}},
+                params={"endpoint": endpoint, **sent},
                 status=response.status,
-                job_id=job_id,
+                job_id=job.id if job else None,
                 key_sent="authorization" in request.headers,
             )
         )
+        if job is not None and job.completed_at is None and schema.images:
+            self._downloads.start(job.id, lambda: self._download(job))
         return response
+
+    def _download(self, job: FakeJob) -> None:
+        """Fetch the job's images (in its downloads thread); a failure ends the job with a 422."""
+        images, errors = fal_inputs.download(ENDPOINTS[job.params["endpoint"]], job.params["body"])
+        with self._lock:
+            job.images = images
+            if errors:
+                job.params["errors"] = errors
+                job.completed_at = job.completed_at or self.clock()
+        self.records.add_images(job.id, images)
 
     def _status(self, app: str, request_id: str) -> Response:
         job = self._job(app, request_id)
         if job is None:
             return _error(404, _MESSAGES[404])
+        self._downloads.wait(job.id)
         self.pause_poll(job)
         with self._lock:
             done = self.advance(job)
@@ -224,9 +241,7 @@ class FakeFalServer(FakeProviderServer):
         return f"{origin}/cdn/{job.id}" if self.cdn_redirect else f"{origin}/files/b/{job.id}/output.mp4"
 
     def _video_bytes(self, job: FakeJob) -> bytes:
-        return (
-            b"" if job.script.outcome == "empty" else media.render_video(job.prompt)
-        )  # the default look: H.264 with an AAC tone
+        return self.video(job, "openai")  # the default look: H.264 with an AAC tone
 
     def webhooks_for(self, job: FakeJob) -> list[Outgoing]:
         """fal's webhook body for the finished request, to its ``fal_webhook`` URL."""
@@ -249,6 +264,7 @@ class FakeFalServer(FakeProviderServer):
 
     def _failure(self, job: FakeJob) -> tuple[int, dict[str, Any]] | None:
         """The model's error for a finished job (status code and body), or None if it succeeded."""
+        self._downloads.wait(job.id)
         if job.cancelled_at is not None:
             return 499, {"detail": "Request was cancelled by the client", "error_type": "client_cancelled"}
         if job.params["errors"]:

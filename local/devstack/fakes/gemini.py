@@ -21,7 +21,10 @@ of an unknown route. Every API route needs ``x-goog-api-key``; none gets 403
 PERMISSION_DENIED, a rejected one 400 with reason ``API_KEY_INVALID``. Creates are checked as
 Google's parameter table says (16:9 or 9:16; 720p, 1080p or 4k, no 4k on Lite; 4, 6 or 8 s, 8 s
 only at 1080p and 4k; ``personGeneration`` "allow_all" for text, "allow_adult" with images or in
-``region="eu"``); the wording of those 400s is ours, Google documents the rules, not the words.
+``region="eu"``) and its images as ``veo_rules`` says (``image``/``lastFrame`` as
+``{"bytesBase64Encoded", "mimeType"}`` or ``{"inlineData": {"mimeType", "data"}}``); the wording
+of those 400s is ours, Google documents the rules, not the words. The clip starts (ends) on the
+mean colour of ``image`` (``lastFrame``).
 Scripts, markers and records: see ``FakeProviderServer`` and ``MARKERS``.
 
 Webhooks (``webhookConfig``, the ``video.generated`` event, its JWT): see ``gemini_webhooks``.
@@ -33,7 +36,7 @@ import re
 import secrets
 from typing import Any
 
-from devstack.fakes import gemini_webhooks, media
+from devstack.fakes import gemini_webhooks, veo_rules
 from devstack.fakes._server import FakeProviderServer
 from devstack.fakes.faults import Route
 from devstack.fakes.gemini_webhooks import ISSUER, TOKEN_SECONDS
@@ -133,20 +136,21 @@ class FakeGeminiServer(FakeProviderServer):
         scripted = self.faults.create_status(prompt, script)
         # a fake that sends no webhooks ignores the field
         callbacks, webhook_problem = gemini_webhooks.callbacks(body) if self.send_webhooks else ((), None)
+        images, image_problem = veo_rules.instance_images(
+            instance, params, lite="lite" in model, inline_data=True
+        )
         response = self._guard(request, "create") or self._create_error(
-            instance, params, scripted, script, webhook_problem
+            instance, params, scripted, script, webhook_problem or image_problem
         )
         job_id = None
         if response is None:
             op_id = self.new_id()
             job_id = f"models/{model}/operations/{op_id}"
-            self.start_job(op_id, prompt, {**params, "name": job_id}, script, callbacks)
+            self.start_job(op_id, prompt, {**params, "name": job_id}, script, callbacks, images=images)
             response = json_response(200, {"name": job_id})
-        self.records.add_create(
-            CreateRecord(
-                prompt, params, response.status, job_id, key_sent="x-goog-api-key" in request.headers
-            )
-        )
+        key_sent = "x-goog-api-key" in request.headers
+        record = CreateRecord(prompt, params, response.status, job_id, key_sent, images=images)
+        self.records.add_create(record)
         return response
 
     def _operation(self, name: str, op_id: str) -> Response:
@@ -177,8 +181,7 @@ class FakeGeminiServer(FakeProviderServer):
         if job is None or request.query.get("sig") != self._signatures.get(file_id):
             response = Response(403, b"AccessDenied", content_type="text/plain")
         else:
-            body = b"" if job.script.outcome == "empty" else media.render_video(job.prompt, "veo")
-            response = Response(200, body, content_type="video/mp4")
+            response = Response(200, self.video(job, "veo"), content_type="video/mp4")
         self.records.add_call("storage", response.status)
         return response
 
@@ -211,9 +214,9 @@ class FakeGeminiServer(FakeProviderServer):
         params: dict[str, Any],
         scripted: int | None,
         script: Script,
-        webhook_problem: str | None,
+        problem: str | None,
     ) -> Response | None:
-        """The error this create gets, or ``None``."""
+        """The error this create gets (``problem``: its webhooks' or images'), or ``None``."""
         model = params["model"]
         if model not in self.models:
             return _error(
@@ -221,8 +224,7 @@ class FakeGeminiServer(FakeProviderServer):
                 f"models/{model} is not found for API version v1beta, or is not supported for "
                 "predictLongRunning. Call ListModels to see the list of available models.",
             )
-        problem = _parameter_problem(instance, params, lite="lite" in model, region=self.region)
-        problem = problem or webhook_problem
+        problem = _parameter_problem(instance, params, lite="lite" in model, region=self.region) or problem
         if problem is not None:
             return _error(400, problem)
         if scripted is None:
@@ -264,7 +266,7 @@ def _parameter_problem(
     """Why Google's parameter table refuses this create, or ``None``."""
     aspect_ratio = params.get("aspectRatio", "16:9")
     resolution = params.get("resolution", "720p")
-    seconds = _seconds(params.get("durationSeconds", 8))
+    seconds = veo_rules.seconds(params.get("durationSeconds", 8))
     with_images = any(field in instance for field in ("image", "lastFrame", "referenceImages"))
     person = "allow_adult" if with_images or region == "eu" else "allow_all"
     problems = (
@@ -285,17 +287,6 @@ def _parameter_problem(
         ),
     )
     return next((message for refused, message in problems if refused), None)
-
-
-def _seconds(value: object) -> int | None:
-    """``durationSeconds`` as a whole number (sent as a number or a numeric string)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
 
 
 def _error(status: int, message: str | None = None, *, retry_after: float | None = None) -> Response:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from devstack.fakes.records import ImageRole, ReceivedImage, Rgb
+
 Outcome = Literal["completed", "failed", "filtered", "never", "empty"]
 Clock = Callable[[], datetime]
 
@@ -90,6 +92,11 @@ class FakeJob:
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
     callbacks: tuple[str, ...] = ()  # the URLs its completion webhook is pushed to
+    images: tuple[ReceivedImage, ...] = ()  # what its create carried (its clip follows the frames)
+
+    def colour(self, role: ImageRole) -> Rgb | None:
+        """The mean colour of the job's ``role`` image ("first", "last"), if it was given one."""
+        return next((image.colour for image in self.images if image.role == role), None)
 
     def advance(self, now: datetime, timing: Timing) -> bool:
         """Count one poll; True once the job has finished (whatever its outcome, cancelled too)."""

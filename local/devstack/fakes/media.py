@@ -5,7 +5,9 @@
 as real ones do, so a film of both needs normalizing: Sora's are 256x144 at 8 fps with a
 440 Hz AAC tone (Sora 2 clips carry sound), Veo's 320x180 at 12 fps, silent, from another
 encoder preset. The background colour comes from a hash of the prompt and a white block
-walks left to right, one step per frame; results are cached by prompt. ``render_clip`` writes
+walks left to right, one step per frame; a create's first (last) frame image makes the first
+(last) frame a plain fill of that image's mean colour (``first=``, ``last=``, as a model starts
+from and ends on the images it is given); results are cached by arguments. ``render_clip`` writes
 the same kind of clip at any size, frame rate, length, colour, pixel format, H.264 profile
 and preset, with or without a sine tone (for the film tests and bench).
 """
@@ -56,6 +58,8 @@ class Clip:
     pix_fmt: str = "yuv420p"
     preset: str = "ultrafast"  # another preset stands in for another provider's encoder
     tone: Tone | None = None
+    first: Rgb | None = None  # frame 0 filled with this colour (a create's first frame)
+    last: Rgb | None = None  # the final frame filled with this colour (its last frame)
 
     @property
     def block(self) -> int:
@@ -75,13 +79,11 @@ def colour(prompt: str) -> Rgb:
     return digest[0], digest[1], digest[2]
 
 
-def frame_rows(prompt: str, index: int) -> list[bytes]:
-    """RGB24 rows (no padding) of frame ``index`` of the prompt's clip: background plus the block."""
-    return clip_rows(Clip(colour(prompt)), index)
-
-
 def clip_rows(clip: Clip, index: int) -> list[bytes]:
     """RGB24 rows (no padding) of frame ``index`` of ``clip``."""
+    fill = clip.first if index == 0 else clip.last if index == clip.frames - 1 else None
+    if fill is not None:
+        return [bytes(fill) * clip.width] * clip.height
     side, width = clip.block, clip.width
     background = bytes(clip.colour) * width
     x = (index * (width - side)) // max(1, clip.frames - 1)
@@ -91,12 +93,15 @@ def clip_rows(clip: Clip, index: int) -> list[bytes]:
 
 
 @lru_cache(maxsize=128)
-def render_video(prompt: str, provider: str = "openai") -> bytes:
-    """An H.264 MP4 for ``prompt`` as ``provider``'s fake serves it (cached)."""
+def render_video(
+    prompt: str, provider: str = "openai", first: Rgb | None = None, last: Rgb | None = None
+) -> bytes:
+    """An H.264 MP4 for ``prompt`` as ``provider``'s fake serves it (cached), starting on a frame
+    of colour ``first`` and ending on one of ``last`` when given."""
     # faststart rewrites the file to move the index first, which needs a real file.
     with tempfile.TemporaryDirectory(prefix="devstack-media-") as tmp:
         path = Path(tmp) / "clip.mp4"
-        render_clip(replace(LOOKS[provider], colour=colour(prompt)), path)
+        render_clip(replace(LOOKS[provider], colour=colour(prompt), first=first, last=last), path)
         return path.read_bytes()
 
 
@@ -121,9 +126,10 @@ def render_clip(clip: Clip, path: Path) -> Path:
 
 
 @lru_cache(maxsize=128)
-def render_thumbnail(prompt: str) -> bytes:
+def render_thumbnail(prompt: str, first: Rgb | None = None) -> bytes:
     """A PNG of the clip's first frame (cached)."""
-    raw = b"".join(b"\x00" + row for row in frame_rows(prompt, 0))  # filter type 0 per row
+    rows = clip_rows(Clip(colour(prompt), first=first), 0)
+    raw = b"".join(b"\x00" + row for row in rows)  # filter type 0 per row
     header = struct.pack(">IIBBBBB", WIDTH, HEIGHT, 8, 2, 0, 0, 0)  # 8-bit RGB
     return (
         b"\x89PNG\r\n\x1a\n"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 RECORDS_PATH = "/__fake__/records"
 """``GET`` on either fake: what it was asked (creates by prompt, cancels by job id, slow polls
@@ -18,9 +18,31 @@ being answered) and its webhooks (attempts sent, acknowledged, jobs still being 
 tests that drive the local stack from outside its processes."""
 
 
+ImageRole = Literal["first", "last", "asset"]
+Rgb = tuple[int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedImage:
+    """An image a create carried: its role (first frame, last frame, reference asset), the
+    content type it was declared as, the SHA-256 of its bytes, its size and its mean colour."""
+
+    role: ImageRole
+    content_type: str
+    sha256: str
+    width: int
+    height: int
+    colour: Rgb
+
+    def summary(self) -> dict[str, Any]:
+        """What ``RECORDS_PATH`` shows of it (JSON-safe)."""
+        return {"role": self.role, "sha256": self.sha256, "colour": list(self.colour)}
+
+
 @dataclass(frozen=True, slots=True)
 class CreateRecord:
-    """One create request as received (whatever it was answered)."""
+    """One create request as received (whatever it was answered), with the images it carried
+    (those the fake could read; fal's are filled in once its job has fetched them)."""
 
     prompt: str
     params: dict[str, Any]
@@ -28,6 +50,7 @@ class CreateRecord:
     job_id: str | None
     key_sent: bool
     idempotency_key: str | None = None
+    images: tuple[ReceivedImage, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +125,13 @@ class Records:
             self._creates.append(record)
             self._calls.append(Call("create", record.status))
 
+    def add_images(self, job_id: str, images: tuple[ReceivedImage, ...]) -> None:
+        """Attach the images a job fetched after its create was answered to that create."""
+        with self._lock:
+            self._creates = [
+                replace(c, images=c.images + images) if c.job_id == job_id else c for c in self._creates
+            ]
+
     def add_cancel(self, job_id: str) -> None:
         """Remember the job a cancel request stopped."""
         with self._lock:
@@ -139,11 +169,15 @@ class Records:
                 self._slow_polls -= 1
 
     def summary(self) -> dict[str, Any]:
-        """What ``RECORDS_PATH`` answers: the creates (prompt, status, job id), the cancelled job
+        """What ``RECORDS_PATH`` answers: the creates (prompt, status, job id, images), the cancelled job
         ids, how many slow polls are being answered right now, and the webhooks: attempts sent,
         attempts acknowledged (2xx), jobs still being pushed. No key, nothing secret."""
         with self._lock:
-            creates = [{"prompt": c.prompt, "status": c.status, "jobId": c.job_id} for c in self._creates]
+            creates = [
+                {"prompt": c.prompt, "status": c.status, "jobId": c.job_id}
+                | {"images": [image.summary() for image in c.images]}
+                for c in self._creates
+            ]
             webhooks = {
                 "sent": len(self._deliveries),
                 "acknowledged": sum(1 for d in self._deliveries if d.acknowledged),

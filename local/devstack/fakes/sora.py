@@ -1,6 +1,9 @@
 """A fake of the OpenAI videos API, exactly the subset the ``openai`` SDK calls.
 
-Routes (under ``/v1``, as in ``base_url``): ``POST /videos`` (multipart or JSON),
+Routes (under ``/v1``, as in ``base_url``): ``POST /videos`` (multipart or JSON; multipart may
+carry the file ``input_reference``, the first frame: image/jpeg, image/png or image/webp, exactly
+the requested ``size`` in pixels, else 400 with ``param: "input_reference"``; the clip and its
+thumbnail then start on the image's mean colour),
 ``GET /videos`` (list, newest first, ``limit``/``after``/``order``), ``GET /videos/{id}``
 (a poll), ``GET /videos/{id}/content?variant=video|thumbnail``, ``GET /models`` (the model
 list, what a key check reads: route "models"), ``DELETE /videos/{id}`` (the
@@ -17,18 +20,18 @@ from __future__ import annotations
 
 import re
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl
 
-from devstack.fakes import media
+from devstack.fakes import forms, images, media
 from devstack.fakes._server import FakeProviderServer
 from devstack.fakes.faults import Route
 from devstack.fakes.jobs import FakeJob, Script
 from devstack.fakes.loopback import Request, Response, json_response
-from devstack.fakes.records import CreateRecord
+from devstack.fakes.records import CreateRecord, ReceivedImage
 
 SECONDS = ("4", "8", "12")
 SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 _EXPIRY_SECONDS = 3600
+_REFERENCE_TYPES = ("image/jpeg", "image/png", "image/webp")
 _VIDEO_PATH = re.compile(r"^/videos/(?P<id>[^/]+)(?P<content>/content)?$")
 # status -> (message, type, code) as OpenAI words them.
 _INVALID = "invalid_request_error"
@@ -92,7 +95,8 @@ class FakeSoraServer(FakeProviderServer):
     # Routes ------------------------------------------------------------------------------
 
     def _create(self, request: Request) -> Response:
-        fields = _form_fields(request)
+        form = forms.parse(request)
+        fields = form.fields
         prompt = fields.get("prompt", "")
         params = {
             "model": fields.get("model", "sora-2"),
@@ -101,10 +105,11 @@ class FakeSoraServer(FakeProviderServer):
         }
         script = self.faults.script_for(prompt)
         scripted = self.faults.create_status(prompt, script)
-        response = self._guard(request, "create") or _create_error(prompt, params, scripted, script)
+        received, refused = _reference(form.files.get("input_reference"), params["size"])
+        response = self._guard(request, "create") or _create_error(prompt, params, scripted, script, refused)
         job_id = None
         if response is None:
-            job = self.start_job(f"video_{self.new_id()}", prompt, params, script)
+            job = self.start_job(f"video_{self.new_id()}", prompt, params, script, images=received)
             job_id = job.id
             response = json_response(200, _video(job, "queued", self.progress(job)), self._poll_headers())
         self.records.add_create(
@@ -115,6 +120,7 @@ class FakeSoraServer(FakeProviderServer):
                 job_id=job_id,
                 key_sent="authorization" in request.headers,
                 idempotency_key=request.headers.get("idempotency-key"),
+                images=received,
             )
         )
         return response
@@ -170,11 +176,11 @@ class FakeSoraServer(FakeProviderServer):
         if status != "completed":
             return _error(400, "Video is not ready yet.", "video_not_ready")
         if variant == "thumbnail":
-            return Response(200, media.render_thumbnail(job.prompt), content_type="image/png")
+            thumbnail = media.render_thumbnail(job.prompt, job.colour("first"))
+            return Response(200, thumbnail, content_type="image/png")
         if variant != "video":
             return _error(400, f"Unsupported variant {variant!r}.")
-        body = b"" if job.script.outcome == "empty" else media.render_video(job.prompt, "openai")
-        return Response(200, body, content_type="video/mp4")
+        return Response(200, self.video(job, "openai"), content_type="video/mp4")
 
     # Helpers -----------------------------------------------------------------------------
 
@@ -196,7 +202,7 @@ class FakeSoraServer(FakeProviderServer):
 
 
 def _create_error(
-    prompt: str, params: dict[str, str], scripted: int | None, script: Script
+    prompt: str, params: dict[str, str], scripted: int | None, script: Script, reference: str | None
 ) -> Response | None:
     if not prompt:
         return _error(400, "Missing required parameter: 'prompt'.")
@@ -204,6 +210,8 @@ def _create_error(
         return _error(400, f"Invalid value for 'seconds': {params['seconds']!r}.")
     if params["size"] not in SIZES:
         return _error(400, f"Invalid value for 'size': {params['size']!r}.")
+    if reference is not None:
+        return _error(400, reference, param="input_reference")
     if scripted is None:
         return None
     return _status_error(scripted, script.retry_after, script.message)
@@ -250,22 +258,26 @@ def _status_error(status: int, retry_after: float | None = None, message: str | 
     return response
 
 
-def _error(status: int, message: str, code: str | None = None, kind: str = _INVALID) -> Response:
-    return json_response(status, {"error": {"message": message, "type": kind, "param": None, "code": code}})
+def _error(
+    status: int, message: str, code: str | None = None, kind: str = _INVALID, *, param: str | None = None
+) -> Response:
+    return json_response(status, {"error": {"message": message, "type": kind, "param": param, "code": code}})
 
 
-def _form_fields(request: Request) -> dict[str, str]:
-    """Text fields of a multipart/form-data, urlencoded or JSON body."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("application/json"):
-        return {name: str(value) for name, value in request.json().items()}
-    boundary = re.search(r'boundary="?([^";]+)"?', content_type)
-    if boundary is None:
-        return dict(parse_qsl(request.body.decode()))
-    fields: dict[str, str] = {}
-    for part in request.body.split(b"--" + boundary[1].encode()):
-        head, sep, value = part.partition(b"\r\n\r\n")
-        name = re.search(rb'name="([^"]*)"', head)
-        if sep and name:
-            fields[name[1].decode()] = value.removesuffix(b"\r\n").decode()
-    return fields
+def _reference(upload: forms.Upload | None, size: str) -> tuple[tuple[ReceivedImage, ...], str | None]:
+    """The ``input_reference`` image read (none without one), or why OpenAI refuses it: not an
+    image of a type it takes, or not exactly ``size`` (``WIDTHxHEIGHT``) in pixels."""
+    if upload is None:
+        return (), None
+    if upload.content_type not in _REFERENCE_TYPES:
+        return (), (
+            f"Invalid file 'input_reference': unsupported mimetype ('{upload.content_type}'). "
+            "Supported file formats are 'image/jpeg', 'image/png', and 'image/webp'."
+        )
+    try:
+        image = images.read(upload.data, "first", upload.content_type, _REFERENCE_TYPES)
+    except images.ImageRefused:
+        return (), f"Invalid file 'input_reference': the file is not a valid {upload.content_type} image."
+    if f"{image.width}x{image.height}" != size:
+        return (image,), "Inpaint image must match the requested width and height"
+    return (image,), None

@@ -4,8 +4,10 @@ google-genai 3.x generates videos only in Enterprise (Vertex AI) mode; with an A
 and a custom base URL it sends:
 
 - ``POST /v1beta1/publishers/google/models/{model}:predictLongRunning`` with
-  ``{"instances": [{"prompt"}], "parameters": {"sampleCount", "durationSeconds",
-  "aspectRatio", "resolution", "negativePrompt"}}``; answers ``{"name": <operation>}``.
+  ``{"instances": [{"prompt", "image"?, "lastFrame"?, "referenceImages"?}], "parameters":
+  {"sampleCount", "durationSeconds", "aspectRatio", "resolution", "negativePrompt"}}``; answers
+  ``{"name": <operation>}``. Images are ``{"bytesBase64Encoded", "mimeType"}``, checked as
+  ``veo_rules`` says; the clip starts (ends) on the mean colour of ``image`` (``lastFrame``).
 - ``POST /v1beta1/{model resource}:fetchPredictOperation`` with ``{"operationName"}``;
   answers the operation: ``done``, ``error {code, message}`` or ``response {videos:
   [{bytesBase64Encoded | gcsUri, mimeType}], raiMediaFilteredCount,
@@ -25,7 +27,7 @@ import base64
 import re
 from typing import Any, Literal
 
-from devstack.fakes import media
+from devstack.fakes import veo_rules
 from devstack.fakes._server import FakeProviderServer
 from devstack.fakes.faults import Route
 from devstack.fakes.jobs import FakeJob, Script
@@ -104,16 +106,18 @@ class FakeVeoServer(FakeProviderServer):
     def _create(self, request: Request, publisher: str, model: str) -> Response:
         body = request.json()
         instances = body.get("instances") or [{}]
-        prompt = str(instances[0].get("prompt", ""))
+        instance = instances[0] if isinstance(instances[0], dict) else {}
+        prompt = str(instance.get("prompt", ""))
         params: dict[str, Any] = {"model": model, **(body.get("parameters") or {})}
         script = self.faults.script_for(prompt)
         scripted = self.faults.create_status(prompt, script)
-        response = self._guard(request, "create") or _create_error(prompt, params, scripted, script)
+        images, problem = veo_rules.instance_images(instance, params, lite="lite" in model, inline_data=False)
+        response = self._guard(request, "create") or _create_error(prompt, params, scripted, script, problem)
         job_id = None
         if response is None:
             op_id = self.new_id()
             name = self._operation_name(publisher, model, op_id)
-            self.start_job(op_id, prompt, {**params, "name": name}, script)
+            self.start_job(op_id, prompt, {**params, "name": name}, script, images=images)
             job_id = name
             response = json_response(200, {"name": name})
         self.records.add_create(
@@ -123,6 +127,7 @@ class FakeVeoServer(FakeProviderServer):
                 status=response.status,
                 job_id=job_id,
                 key_sent="x-goog-api-key" in request.headers,
+                images=images,
             )
         )
         return response
@@ -153,8 +158,7 @@ class FakeVeoServer(FakeProviderServer):
             job = self.jobs.get(op_id)
         if job is None or job.completed_at is None or job.script.outcome not in ("completed", "empty"):
             return _error(404, "File not found.")
-        body = b"" if job.script.outcome == "empty" else media.render_video(job.prompt, "veo")
-        return Response(200, body, content_type="video/mp4")
+        return Response(200, self.video(job, "veo"), content_type="video/mp4")
 
     # Helpers -----------------------------------------------------------------------------
 
@@ -195,25 +199,32 @@ class FakeVeoServer(FakeProviderServer):
         if self.video_delivery == "uri":
             video["gcsUri"] = f"{self.uri_origin or self.origin}/files/{job.id}.mp4"
         else:
-            data = b"" if outcome == "empty" else media.render_video(job.prompt, "veo")
-            video["bytesBase64Encoded"] = base64.b64encode(data).decode()
+            video["bytesBase64Encoded"] = base64.b64encode(self.video(job, "veo")).decode()
         return {"response": {"@type": _RESPONSE_TYPE, "videos": [video]}}
 
 
 def _create_error(
-    prompt: str, params: dict[str, Any], scripted: int | None, script: Script
+    prompt: str, params: dict[str, Any], scripted: int | None, script: Script, image_problem: str | None
 ) -> Response | None:
-    if not prompt:
-        return _error(400, "A prompt is required.")
-    if params.get("aspectRatio", "16:9") not in ASPECT_RATIOS:
-        return _error(400, f"Unsupported aspect ratio {params['aspectRatio']!r}.")
-    if params.get("resolution", "720p") not in RESOLUTIONS:
-        return _error(400, f"Unsupported resolution {params['resolution']!r}.")
-    if not 4 <= int(params.get("durationSeconds", 8)) <= 8:
-        return _error(400, f"Unsupported duration {params['durationSeconds']!r}; use 4 to 8 seconds.")
+    problem = _parameter_problem(prompt, params) or image_problem
+    if problem is not None:
+        return _error(400, problem)
     if scripted is None:
         return None
     return _error(scripted, script.message, retry_after=script.retry_after)
+
+
+def _parameter_problem(prompt: str, params: dict[str, Any]) -> str | None:
+    """Why Vertex refuses this prompt and these parameters, or ``None``."""
+    if not prompt:
+        return "A prompt is required."
+    if params.get("aspectRatio", "16:9") not in ASPECT_RATIOS:
+        return f"Unsupported aspect ratio {params['aspectRatio']!r}."
+    if params.get("resolution", "720p") not in RESOLUTIONS:
+        return f"Unsupported resolution {params['resolution']!r}."
+    if not 4 <= int(params.get("durationSeconds", 8)) <= 8:
+        return f"Unsupported duration {params['durationSeconds']!r}; use 4 to 8 seconds."
+    return None
 
 
 def _error(status: int, message: str | None = None, *, retry_after: float | None = None) -> Response:

@@ -160,9 +160,9 @@ class WebhookSender:
                 return
 
 
-def _opener() -> urllib.request.OpenerDirector:
-    """http(s) with no proxy and no redirect handler: a 3xx is the receiver's answer, not a place
-    to POST again."""
+def direct_opener() -> urllib.request.OpenerDirector:
+    """http(s) with no proxy and no redirect handler: a 3xx is the server's answer, not a place
+    to go next (for webhooks, not a place to POST again)."""
     opener = urllib.request.OpenerDirector()
     for handler in (
         urllib.request.HTTPHandler(),
@@ -174,7 +174,7 @@ def _opener() -> urllib.request.OpenerDirector:
     return opener
 
 
-_OPENER = _opener()
+_OPENER = direct_opener()
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int | None:

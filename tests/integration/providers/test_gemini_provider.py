@@ -4,6 +4,8 @@ Google's API hosts, nothing outside Google), safety-filter reasons, and the key 
 
 from __future__ import annotations
 
+import base64
+import io
 import socket
 from collections.abc import Iterator
 from contextlib import closing
@@ -11,6 +13,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from PIL import Image
 
 from devstack.fakes import FakeGeminiServer, Script
 from tests.integration.providers.cases import GEMINI, ProviderCase, finish
@@ -281,7 +284,11 @@ def test_the_fake_allows_person_generation_as_google_documents(
     fake.region = region
     instance: dict[str, object] = {"prompt": "two people talk"}
     if image:
-        instance["image"] = {"inlineData": {"mimeType": "image/png", "data": ""}}
+        frame = io.BytesIO()
+        Image.new("RGB", (16, 9), (200, 30, 30)).save(frame, "PNG")
+        instance["image"] = {
+            "inlineData": {"mimeType": "image/png", "data": base64.b64encode(frame.getvalue()).decode()}
+        }
 
     statuses = {
         person: httpx2.post(

@@ -70,6 +70,7 @@ class InstantProvider:
     name = "openai"
     has_thumbnails = True
     webhook_source: Literal["gemini", "fal"] | None = None
+    image_transport: Literal["bytes", "url"] = "bytes"
 
     def __init__(self, video: bytes, thumbnail: bytes) -> None:
         self.video, self.thumbnail = video, thumbnail

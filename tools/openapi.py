@@ -22,6 +22,7 @@ API_FUNCTIONS = (
     "api_keys",
     "health",
     "films",
+    "references",
     "webhooks",
 )
 TITLE = "Storyboard video API"

@@ -274,6 +274,34 @@ def migrate_samples() -> dict[str, dict[str, Any]]:
     return {f"migrate.{kind.lower()}": _custom_resource(kind) for kind in ("Create", "Update", "Delete")}
 
 
+def _references() -> dict[str, dict[str, Any]]:
+    route = "/api/storyboards/{id}/references"
+    path, board = f"{_BOARD}/references", {"id": SAMPLE_STORYBOARD_ID}
+    body = {"kind": "character", "label": "Ada, front", "contentType": "image/png", "sizeBytes": 482133}
+    other = {"id": MISSING_ID}
+    complete = {"id": SAMPLE_STORYBOARD_ID, "refId": MISSING_ID}
+    return {
+        "create.201": json_request("POST", path, f"POST {route}", path_parameters=board, body=body),
+        "create-too-large.400": json_request(
+            "POST", path, f"POST {route}", path_parameters=board, body=body | {"sizeBytes": 50_000_000}
+        ),
+        "create-other-users-storyboard.404": json_request(
+            "POST",
+            f"/api/storyboards/{MISSING_ID}/references",
+            f"POST {route}",
+            path_parameters=other,
+            body=body,
+        ),
+        "list.200": json_request("GET", path, f"GET {route}", path_parameters=board),
+        "complete-unknown.404": json_request(
+            "POST",
+            f"{path}/{MISSING_ID}/complete",
+            f"POST {route}/{{refId}}/complete",
+            path_parameters=complete,
+        ),
+    }
+
+
 def _webhooks() -> dict[str, dict[str, Any]]:
     job = uuid.UUID(SAMPLE_JOB_ID)
     token = callbacks.token("fal", job, SAMPLE_WEBHOOK_SECRET.encode())
@@ -299,6 +327,7 @@ def api_samples() -> dict[str, dict[str, Any]]:
         "api_keys": _api_keys(),
         "health": _health(),
         "films": _films(),
+        "references": _references(),
         "webhooks": _webhooks(),
     }
     return {f"{fn}.{case}": event for fn, cases in groups.items() for case, event in cases.items()}

@@ -7,7 +7,8 @@ lost). Films: overdue ones fail; those that stopped moving get their step (or th
 normalize steps) again. The rules and thresholds are in videogen.generation.sweep and
 videogen.films.sweep, with the "Generation worker pacing" and "Film pipeline" settings. Storage
 cleanups still recorded ``cleanup_stale_after_seconds`` after their last send are queued again
-(videogen.storage.cleanup).
+(videogen.storage.cleanup). Reference images declared more than a day ago and never completed
+are removed with their uploads (videogen.references.service).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from videogen.films import sweep as film_sweep
 from videogen.films.steps import FilmSteps
 from videogen.generation.worker import GenerationWorker
 from videogen.messaging.messages import CleanupMessage, QueueSender, cleanup_sender
+from videogen.references import service as references
 from videogen.runtime.observability import lambda_entry, logger
 from videogen.storage import cleanup
 
@@ -41,6 +43,8 @@ def build_handler(
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
         report = runner.sweep().as_dict() | film_sweep.sweep(film_steps).as_dict()
         report["cleanups_resent"] = cleanup.resend_stale(cleanup_queue, runner.clock(), runner.config)
+        swept = references.sweep_pending(runner.clock(), limit=runner.config.sweep_batch_size)
+        report["references_swept"] = swept
         logger.info("sweep done", extra={"schedule_event_id": event.get("id"), **report})
         return report
 

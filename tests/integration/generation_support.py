@@ -48,6 +48,7 @@ NOTHING_SWEPT = {
     "films_expired": 0,
     "films_resent": 0,
     "cleanups_resent": 0,
+    "references_swept": 0,
 }
 """The sweeper's report when nothing was stuck."""
 
@@ -204,6 +205,7 @@ class WrappedProvider:
         self.name = inner.name
         self.has_thumbnails = inner.has_thumbnails
         self.webhook_source = inner.webhook_source
+        self.image_transport = inner.image_transport
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -24,6 +24,7 @@ def test_every_api_route_has_samples():
         "api_keys",
         "health",
         "films",
+        "references",
         "webhooks",
     }
 

@@ -38,6 +38,8 @@ MADE_ANEW = (
     (re.compile(r"(https?://[^\s\"?]+)\?\S*"), r"\1?<signed>"),
 )
 CURSORS = frozenset({"nextCursor", "cursor"})
+SIGNED_FIELDS = frozenset({"policy", "x-amz-signature", "x-amz-date"})
+"""A presigned upload form's fields made anew on every signing."""
 WRONG_TYPES: dict[type, Any] = {str: 12345, int: "twelve", float: "twelve", bool: "yes", list: {}, dict: []}
 
 
@@ -50,6 +52,8 @@ def anew(value: Any, key: str = "") -> Any:
     if isinstance(value, str):
         if key in CURSORS:
             return "<cursor>"
+        if key in SIGNED_FIELDS:
+            return "<signed>"
         for pattern, placeholder in MADE_ANEW:
             value = pattern.sub(placeholder, value)
     return value

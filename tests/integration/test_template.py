@@ -289,7 +289,8 @@ def test_deleting_functions_may_list_and_delete_every_version_of_videos_and_noth
     s3 = {action: s for s in statements for action in as_list(s["Action"]) if action.startswith("s3:")}
     deleting = {"s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"}
     assert deleting <= set(s3)
-    assert set(s3) - deleting <= {"s3:PutObject", "s3:AbortMultipartUpload"}
+    # (the worker also reads the reference images a clip is made from)
+    assert set(s3) - deleting <= {"s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"}
     assert s3["s3:ListBucketVersions"]["Condition"] == {"StringLike": {"s3:prefix": "videos/*"}}
     for action in ("s3:DeleteObject", "s3:DeleteObjectVersion"):
         assert s3[action]["Resource"] == {"Fn::Sub": "${VideosBucket.Arn}/videos/*"}
@@ -458,15 +459,24 @@ def test_only_the_listed_functions_may_send_to_the_queue_or_use_the_key() -> Non
         "GenerationWorkerFunction",
         "GenerationSweeperFunction",
         "FilmCompilerFunction",
+        "ReferencesFunction",
     }
     assert functions_allowed("s3:GetObject") == {
+        "ReferencesFunction",
+        "GenerationWorkerFunction",
         "StatusFunction",
         "StoryboardsFunction",
         "JobsFunction",
         "FilmsFunction",
         "FilmCompilerFunction",
     }
-    deleting = {"StorageCleanupFunction", "GenerationWorkerFunction", "FilmCompilerFunction"}
+    deleting = {
+        "StorageCleanupFunction",
+        "GenerationWorkerFunction",
+        "GenerationSweeperFunction",
+        "FilmCompilerFunction",
+        "ReferencesFunction",
+    }
     assert functions_allowed("s3:DeleteObject") == deleting
     assert functions_allowed("s3:DeleteObjectVersion") == deleting
 

@@ -230,6 +230,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/storyboards/{id}/references": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A storyboard's reference images */
+        get: operations["listReferences"];
+        put?: never;
+        /**
+         * Declare a reference image and get its upload form
+         * @description POST `upload.fields` and then the file (`file`, last) as multipart form data to `upload.url` within `upload.expiresInSeconds`: the form's policy fixes the object's key, the content type and a size of 1 byte to the limit (10 MB). Then complete it.
+         */
+        post: operations["createReference"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storyboards/{id}/references/{refId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a reference image */
+        delete: operations["deleteReference"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storyboards/{id}/references/{refId}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check an uploaded reference image and keep it
+         * @description The file must be a PNG, JPEG or WebP still whose declared dimensions are at most 4096 px a side and 40 megapixels (checked before decoding); EXIF orientation is applied and every piece of metadata (GPS included) dropped by writing it again. Completing a ready reference answers it as it is.
+         */
+        post: operations["completeReference"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/usage": {
         parameters: {
             query?: never;
@@ -806,6 +864,11 @@ export interface components {
              * @description how many reference images it takes (0: none)
              */
             referenceImages: number;
+            /**
+             * Referenceswithframes
+             * @description whether reference images may come with a first or last frame
+             */
+            referencesWithFrames: boolean;
         };
         /**
          * JobStatus
@@ -947,6 +1010,81 @@ export interface components {
             reportsProgress: boolean;
             /** Retiredendpoints */
             retiredEndpoints: components["schemas"]["RetiredEndpoint"][];
+        };
+        /**
+         * ReferenceCreate
+         * @description A reference image to upload: what it is, and the file's type and size (the upload's
+         *     policy holds the browser to them).
+         */
+        ReferenceCreate: {
+            /**
+             * Contenttype
+             * @enum {string}
+             */
+            contentType: "image/png" | "image/jpeg" | "image/webp";
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "character" | "object" | "style" | "frame";
+            /** Label */
+            label: string & unknown;
+            /**
+             * Sizebytes
+             * @description the file's size in bytes
+             */
+            sizeBytes: number;
+        };
+        /** ReferenceCreated */
+        ReferenceCreated: {
+            reference: components["schemas"]["ReferenceOut"];
+            upload: components["schemas"]["Upload"];
+        };
+        /** ReferenceEnvelope */
+        ReferenceEnvelope: {
+            reference: components["schemas"]["ReferenceOut"];
+        };
+        /** ReferenceList */
+        ReferenceList: {
+            /** References */
+            references: components["schemas"]["ReferenceOut"][];
+        };
+        /**
+         * ReferenceOut
+         * @description A reference image: ``pending`` until completed, then ``ready`` with its size and
+         *     presigned URLs of the stored image and its 256 px thumbnail.
+         */
+        ReferenceOut: {
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Height */
+            height?: number | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "character" | "object" | "style" | "frame";
+            /** Label */
+            label: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "ready";
+            /** Thumbnailurl */
+            thumbnailUrl?: string | null;
+            /** Url */
+            url?: string | null;
+            /** Width */
+            width?: number | null;
         };
         /** RetiredEndpoint */
         RetiredEndpoint: {
@@ -1236,6 +1374,20 @@ export interface components {
              * @description USD spent or reserved today (UTC)
              */
             spent: number;
+        };
+        /**
+         * Upload
+         * @description A presigned S3 POST: send ``fields`` and then the file as multipart form data to ``url``.
+         */
+        Upload: {
+            /** Expiresinseconds */
+            expiresInSeconds: number;
+            /** Fields */
+            fields: {
+                [key: string]: string;
+            };
+            /** Url */
+            url: string;
         };
         /** Usage */
         Usage: {
@@ -2676,6 +2828,402 @@ export interface operations {
                 };
             };
             /** @description The database or another dependency is out of reach: retry later. Or the queue refused every job of the batch, which were then withdrawn: retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listReferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The storyboard's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Oldest first, pending ones included (without URLs). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferenceList"];
+                };
+            };
+            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description No verified identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No storyboard of the caller has this id (another user's answers the same). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is over 262144 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many requests: API Gateway's throttling. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description An unexpected error; the answer says nothing more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The database or another dependency is out of reach: retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createReference: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The storyboard's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferenceCreate"];
+            };
+        };
+        responses: {
+            /** @description The reference is stored `pending`; `upload` is a presigned S3 POST for the file. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferenceCreated"];
+                };
+            };
+            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also refused: a `sizeBytes` over the limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description No verified identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No storyboard of the caller has this id (another user's answers the same). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The storyboard holds 12 references already, or the caller's references would pass their storage cap. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is over 262144 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many requests: API Gateway's throttling. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description An unexpected error; the answer says nothing more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The database or another dependency is out of reach: retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    deleteReference: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The storyboard's id */
+                id: string;
+                /** @description The reference's id, as declared */
+                refId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its files and the reference are gone. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteResult"];
+                };
+            };
+            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description No verified identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No reference of the caller's storyboard has this id (another user's answers the same). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is over 262144 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many requests: API Gateway's throttling. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description An unexpected error; the answer says nothing more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The database or another dependency is out of reach: retry later. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (the retry_after_seconds setting). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    completeReference: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The storyboard's id */
+                id: string;
+                /** @description The reference's id, as declared */
+                refId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reference is `ready`: upright RGB, metadata stripped, with a 256 px thumbnail. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferenceEnvelope"];
+                };
+            };
+            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also: a file that is not such an image (named in the message); the upload and the reference are then removed: declare it again. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description No verified identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No reference of the caller's storyboard has this id (another user's answers the same). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Nothing was uploaded for the reference yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is over 262144 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many requests: API Gateway's throttling. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description An unexpected error; the answer says nothing more. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The database or another dependency is out of reach: retry later. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again (the retry_after_seconds setting). */

@@ -59,6 +59,11 @@ def get_model(model_id: str) -> ModelSpec:
     return spec
 
 
+def find_model(model_id: str) -> ModelSpec | None:
+    """The catalog entry for ``model_id``, or ``None`` when the catalog has no such id."""
+    return _BY_ID.get(model_id)
+
+
 def typical_seconds(model_id: str) -> int | None:
     """How long ``model_id``'s generations usually take, if the catalog says (unknown ids: None)."""
     spec = _BY_ID.get(model_id)
@@ -238,6 +243,7 @@ __all__ = [
     "available_models",
     "check_provider",
     "estimate_cost",
+    "find_model",
     "get_model",
     "resolve",
     "size_format",

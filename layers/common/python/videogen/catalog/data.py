@@ -71,6 +71,11 @@ _VEO_INPUTS = Inputs(
     first_frame=True, last_frame=True, reference_images=3, reference_durations=(8,), negative_prompt=True
 )
 _VEO_LITE_INPUTS = Inputs(first_frame=True, last_frame=True, negative_prompt=True)
+_VERTEX_IMAGES = (
+    "; images: https://docs.cloud.google.com/gemini-enterprise-agent-platform/models/video/"
+    "generate-videos-from-references and the REST type VideoGenerationModelInstance (up to 3 asset "
+    "references, not with a first or last frame; a last frame only with a first), read 2026-12-07"
+)
 _VEO_NOTES = (
     "4, 6 or 8 s at 720p; 1080p and 4K (and reference images, and extension) at 8 s only; "
     "16:9 or 9:16; sound always on; blocked generations are not billed."
@@ -150,8 +155,8 @@ _VERTEX_MODELS = (
         api="vertex",
         size_durations=dict.fromkeys(_VEO_1080P, (8,)),
         sound=True,
-        inputs=Inputs(negative_prompt=True),
-        limits_source=_VERTEX_LIMITS,
+        inputs=_VEO_INPUTS,
+        limits_source=_VERTEX_LIMITS + _VERTEX_IMAGES,
         notes="1080p accepts 8 s only, 720p 4, 6 or 8 s.",
         typical_seconds=_VEO_TYPICAL,
     ),
@@ -165,8 +170,8 @@ _VERTEX_MODELS = (
         api="vertex",
         size_durations=dict.fromkeys(_VEO_1080P, (8,)),
         sound=True,
-        inputs=Inputs(negative_prompt=True),
-        limits_source=_VERTEX_LIMITS,
+        inputs=_VEO_INPUTS,
+        limits_source=_VERTEX_LIMITS + _VERTEX_IMAGES,
         notes="1080p accepts 8 s only, 720p 4, 6 or 8 s.",
         typical_seconds=_VEO_FAST_TYPICAL,
     ),

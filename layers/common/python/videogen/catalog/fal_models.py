@@ -36,13 +36,20 @@ class FalWire:
     ratios (False: it makes one shape). ``resolutions``: our resolution (``catalog.size_format``)
     to the endpoint's value; empty when it takes none. ``audio_switch``: whether it takes
     ``generate_audio`` (sent as the model's ``sound``, so that the catalog's price is the one
-    billed). ``negative_prompt`` support is the model's ``inputs.negative_prompt``.
+    billed). ``negative_prompt`` support is the model's ``inputs.negative_prompt``. With a first
+    frame the request goes to the model's ``image_endpoint`` with the image's URL in
+    ``first_frame`` (and a last frame in ``last_frame``), fields read in fal-js's endpoint types
+    (commit 381105e, 2026-08-02) on 2026-12-07.
     """
 
     duration: DurationForm
     aspect_ratio: bool = True
     resolutions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     audio_switch: bool = False
+    first_frame: str = "image_url"
+    last_frame: str = "end_image_url"
+    image_aspect_ratio: bool = True
+    """Whether its image-to-video endpoint takes ``aspect_ratio`` too (Kling's follows the image)."""
 
 
 def _page(endpoint: str, suffix: str = "llms.txt") -> str:
@@ -88,7 +95,7 @@ _ENTRIES: tuple[tuple[ModelSpec, FalWire], ...] = (
             notes="Silent; 5 or 10 s; 16:9 or 9:16 (1:1 left out: no catalog size); a tail frame too.",
             typical_seconds=90,
         ),
-        FalWire(duration="string"),
+        FalWire(duration="string", last_frame="tail_image_url", image_aspect_ratio=False),
     ),
     (
         model(
@@ -106,7 +113,9 @@ _ENTRIES: tuple[tuple[ModelSpec, FalWire], ...] = (
             notes="Sound on (priced so); 3 to 15 s; multi-shot prompts are not used.",
             typical_seconds=180,
         ),
-        FalWire(duration="string", audio_switch=True),
+        FalWire(
+            duration="string", audio_switch=True, first_frame="start_image_url", image_aspect_ratio=False
+        ),
     ),
     (
         model(

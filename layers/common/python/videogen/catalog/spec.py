@@ -44,7 +44,8 @@ class Price:
 
 @dataclass(frozen=True, slots=True)
 class Inputs:
-    """What a model takes beyond the prompt (the reference-image issue builds on this)."""
+    """What a model takes beyond the prompt: a first frame, a last frame (always with a first),
+    reference images (how many, at which durations)."""
 
     first_frame: bool = False
     last_frame: bool = False
@@ -53,6 +54,8 @@ class Inputs:
     reference_durations: tuple[int, ...] = ()
     """Durations allowed when reference images are sent (empty: any of the model's)."""
     negative_prompt: bool = False
+    references_with_frames: bool = False
+    """Whether reference images may come with a first or last frame (Veo: no, one or the other)."""
 
 
 @dataclass(frozen=True, slots=True)

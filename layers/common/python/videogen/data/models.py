@@ -284,3 +284,47 @@ class StorageCleanup(Base):
     updated_at: Mapped[datetime] = _created_at()
 
     __table_args__ = (Index("ix_storage_cleanups_updated_at", "updated_at"),)
+
+
+REFERENCE_KINDS = ("character", "object", "style", "frame")
+REFERENCE_STATUSES = ("pending", "ready")
+
+
+class ReferenceImage(Base):
+    """A storyboard's reference image (its character, an object, a style, a frame).
+
+    ``pending`` from the declaration (the browser uploads to S3 with a presigned POST) until the
+    complete step has checked and re-encoded it: then ``ready`` with its dimensions, the stored
+    (normalized) size and the SHA-256 of those bytes (scene fingerprints cover it). Its objects
+    live under the storyboard's prefix (``storage.bucket.reference_key``).
+    """
+
+    __tablename__ = "reference_images"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[str] = mapped_column(String(128))
+    storyboard_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("storyboards.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(100))
+    content_type: Mapped[str] = mapped_column(String(32))
+    # What the POST declared (the upload policy's bound); stored_bytes: the normalized image.
+    declared_bytes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), server_default=text("'pending'"))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    stored_bytes: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _created_at()
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", REFERENCE_KINDS), name="kind"),
+        CheckConstraint(_in("status", REFERENCE_STATUSES), name="status"),
+        Index("ix_reference_images_storyboard_created", "storyboard_id", "created_at"),
+        Index("ix_reference_images_user", "user_id"),
+        Index(
+            "ix_reference_images_pending_created",
+            "created_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )

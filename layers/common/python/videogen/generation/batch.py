@@ -11,8 +11,9 @@ prompt the scene composes to (:mod:`videogen.generation.prompt`), except a scene
 So calling it again resumes where a batch stopped. The caps are those of a single generate
 (:mod:`videogen.generation.request`), checked for all the new jobs at once under the same row
 lock: a batch that would pass one is refused whole (429, saying how many scenes fit) and
-nothing is stored. Statements: context, lock, one conditional INSERT for all the jobs, and with
-an ``Idempotency-Key`` the stored answer (a retry with the key gets the first answer again).
+nothing is stored. Statements: context, the scenes' reference images (when they name any), lock,
+one conditional INSERT for all the jobs, and with an ``Idempotency-Key`` the stored answer (a
+retry with the key gets the first answer again).
 
 Queue: the submit messages go ten to a call. Jobs whose message could not be sent are withdrawn
 (deleted while still ``pending``) and listed as skipped ``queue-unavailable``; when none could
@@ -21,6 +22,7 @@ be sent the answer is 503 and a retry with the same key starts afresh.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -45,6 +47,8 @@ from videogen.errors import IdempotencyKeyReused, InvalidInput, field_errors
 from videogen.generation.prompt import compose_prompt, fingerprint, scene_text
 from videogen.generation.request import caps_for, for_key, quota_error, request_fingerprint, require_key
 from videogen.messaging.messages import QueueSender, QueueUnavailable, StepMessage
+from videogen.references import job_images
+from videogen.references.job_images import JobImages
 from videogen.runtime.config import Settings, get_settings
 
 
@@ -109,7 +113,11 @@ def create_batch(
     require_key(context, req.provider)
     resolved = for_key(resolved, req, context, today)
     scenes = chosen_scenes(context.scenes, req.scene_ids)
-    candidates = [_candidate(scene, context, resolved) for scene in scenes if scene_text(scene) is not None]
+    with_text = [scene for scene in scenes if scene_text(scene) is not None]
+    images = job_images.for_scenes(
+        session, user_id, storyboard_id, scenes=with_text, character=context.character, resolved=resolved
+    )
+    candidates = [_candidate(scene, context, resolved, images[scene["id"]]) for scene in with_text]
     estimate = catalog.estimate_cost(resolved)
     skipped: dict[str, BatchSkip] = {
         s["id"]: BatchSkip(scene_id=s["id"], reason="no-prompt", job_id=None)
@@ -186,10 +194,10 @@ def enqueue_or_withdraw(
     return now
 
 
-def _candidate(scene: dict[str, Any], context: Any, resolved: ResolvedModel) -> Candidate:
+def _candidate(scene: dict[str, Any], context: Any, resolved: ResolvedModel, images: JobImages) -> Candidate:
     prompt = compose_prompt(scene, context.character, context.preset_key)
-    digest = fingerprint(prompt, resolved.model, resolved.size, resolved.duration_seconds)
-    return Candidate(uuid.uuid4(), scene["id"], prompt, digest)
+    digest = fingerprint(prompt, resolved.model, resolved.size, resolved.duration_seconds, images.key)
+    return Candidate(uuid.uuid4(), scene["id"], prompt, digest, json.dumps(images.metadata()))
 
 
 def _shared_columns(
@@ -204,7 +212,6 @@ def _shared_columns(
         "size": resolved.size,
         "estimated_cost": estimate,
         "idempotency_key": None,
-        "metadata": {},
     }
 
 

@@ -9,7 +9,8 @@ in words when it is not a known preset). For example::
     Ada opens the lab door at dawn. Character: name: Ada; description: a curious engineer.
     Style: cinematic, anamorphic lens, soft film grain.
 
-Fingerprint rule: SHA-256 of ``v1``, model, size, duration and prompt, one per line (the prompt
+Fingerprint rule: SHA-256 of ``v1``, model, size, duration, the images when there are any
+(``images:`` and ``references.scene_images.SceneImages.key``) and prompt, one per line (the prompt
 last, so its own newlines cannot shift the others). A job stores the fingerprint of what
 produced it; a scene's clip is up to date while the scene still composes to the same one.
 Migration 0003 computes the same digest in SQL for jobs made before it: change both together.
@@ -20,7 +21,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from videogen import catalog
 from videogen.errors import InvalidInput, field_errors
+from videogen.references import scene_images
 
 MAX_PROMPT_CHARS = 4000
 PRESET_STYLES = {
@@ -71,9 +74,10 @@ def compose_prompt(scene: dict[str, Any], character: dict[str, Any], preset_key:
     return " ".join(parts)[:MAX_PROMPT_CHARS]
 
 
-def fingerprint(prompt: str, model: str, size: str, duration_seconds: int) -> str:
+def fingerprint(prompt: str, model: str, size: str, duration_seconds: int, images: str = "") -> str:
     """What produced (or would produce) a clip, as 64 hex digits (see module doc)."""
-    lines = (FINGERPRINT_VERSION, model, size, str(duration_seconds), prompt)
+    made_from = (f"images:{images}",) if images else ()
+    lines = (FINGERPRINT_VERSION, model, size, str(duration_seconds), *made_from, prompt)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
@@ -90,7 +94,12 @@ def scene_fingerprint(
     when the scene has no text (no clip can be up to date with it)."""
     if scene_text(scene) is None:
         return None
-    return fingerprint(compose_prompt(scene, character, preset_key), model, size, seconds)
+    spec = catalog.find_model(model)
+    try:
+        images = scene_images.chosen(scene, character, spec, seconds).key() if spec else ""
+    except InvalidInput:
+        return None  # images the model cannot take: no clip is up to date with them
+    return fingerprint(compose_prompt(scene, character, preset_key), model, size, seconds, images)
 
 
 def find_scene(scenes: list[Any], scene_id: str) -> dict[str, Any]:

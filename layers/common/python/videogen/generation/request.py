@@ -35,6 +35,7 @@ from videogen.errors import Conflict, IdempotencyKeyReused, QuotaExceeded
 from videogen.generation.prompt import compose_prompt, find_scene, fingerprint
 from videogen.messaging import pipeline
 from videogen.messaging.messages import QueueSender, StepMessage
+from videogen.references import job_images
 from videogen.runtime.config import Settings, get_settings
 
 FINGERPRINT_KEY = "request_fingerprint"
@@ -143,8 +144,8 @@ def create_job(
 ) -> Accepted:
     """Validate the request and insert a ``pending`` job within the caller's caps.
 
-    At most three statements, in one transaction (an ORM session, or a
-    :class:`~videogen.data.statements.Runner` with ``transaction=True``). Raises
+    At most four statements (the second only when the scene names images), in one transaction
+    (an ORM session, or a :class:`~videogen.data.statements.Runner` with ``transaction=True``). Raises
     ``CatalogError``/``InvalidInput`` (400), ``NotFound``
     (404), ``Conflict`` (409, no active key) and ``QuotaExceeded`` (429). With an
     ``idempotency_key`` already used by the caller, returns that job (``created=False``), or
@@ -163,6 +164,10 @@ def create_job(
     require_key(context, req.provider)
     resolved = for_key(resolved, req, context, today)
     prompt = req.prompt or compose_prompt(scene, context.character, context.preset_key)
+    images = job_images.for_scenes(
+        session, user_id, req.storyboard_id, scenes=[scene], character=context.character, resolved=resolved
+    )
+    made_from = images[req.scene_id]
     estimate = catalog.estimate_cost(resolved)
     job = {
         "id": uuid.uuid4(),
@@ -176,8 +181,10 @@ def create_job(
         "size": resolved.size,
         "estimated_cost": estimate,
         "idempotency_key": idempotency_key,
-        "fingerprint": fingerprint(prompt, resolved.model, resolved.size, resolved.duration_seconds),
-        "metadata": {FINGERPRINT_KEY: request} if idempotency_key else {},
+        "fingerprint": fingerprint(
+            prompt, resolved.model, resolved.size, resolved.duration_seconds, made_from.key
+        ),
+        "metadata": made_from.metadata() | ({FINGERPRINT_KEY: request} if idempotency_key else {}),
     }
     generation_requests.lock_quota(session, user_id)
     outcome = generation_requests.insert_within_caps(session, job, caps_for(settings, today))

@@ -45,7 +45,10 @@ from videogen.generation.steps import (
     log_fields,
 )
 from videogen.providers import GenerationRequest, PermanentProviderError, RetryableProviderError, Submission
+from videogen.references import job_images
+from videogen.references.job_images import ReferenceGone
 from videogen.runtime.observability import logger
+from videogen.storage.bucket import StorageUnavailable
 from videogen.webhooks import callbacks
 from videogen.webhooks.callbacks import Source
 
@@ -123,11 +126,16 @@ def _create(steps: JobSteps, lease: Lease) -> Outcome:
     try:
         request = provider_request(job)
         with closing(steps.providers(job.provider, lease.key)) as provider:
+            images = job_images.request_images(
+                job.user_id, job.storyboard_id, job.metadata_, provider.image_transport
+            )
             callback = _callback(job, provider.webhook_source)
-            submission = provider.submit(replace(request, callback_url=callback))
-    except (PermanentProviderError, CatalogError) as exc:
+            submission = provider.submit(replace(request, callback_url=callback, images=images))
+    except (PermanentProviderError, CatalogError, ReferenceGone) as exc:
         message = exc.message if isinstance(exc, CatalogError) else str(exc)
         return steps.fail(job.id, ("submitting",), message, "submit")
+    except StorageUnavailable as exc:  # before the provider was asked: nothing started
+        return _submit_later(steps, job, RetryableProviderError(str(exc), answered=True))
     except RetryableProviderError as exc:
         if provider_refused_create(exc):
             return _submit_later(steps, job, exc)

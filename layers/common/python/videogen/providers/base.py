@@ -36,6 +36,21 @@ class ProviderKey:
     base_url: str | None = None
 
 
+ImageRole = Literal["asset", "first", "last"]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestImage:
+    """An image a clip is made from: an asset reference, the first or the last frame. ``data``
+    holds its bytes for adapters that send bytes, ``url`` a short-lived GET URL for those that
+    send URLs (``VideoProvider.image_transport``)."""
+
+    role: ImageRole
+    content_type: str
+    data: bytes = field(default=b"", repr=False)
+    url: str | None = field(default=None, repr=False)
+
+
 @dataclass(frozen=True, slots=True)
 class GenerationRequest:
     """What the worker asks a provider to generate (no secrets: the key is passed separately)."""
@@ -53,6 +68,17 @@ class GenerationRequest:
     # Where the provider should push the job's completion (``videogen.webhooks.callbacks``);
     # ``None``: polls alone follow it.
     callback_url: str | None = None
+    # The images the clip is made from (checked against the model when the job was made).
+    images: tuple[RequestImage, ...] = ()
+
+    def image(self, role: ImageRole) -> RequestImage | None:
+        """The first or last frame, if given."""
+        return next((i for i in self.images if i.role == role), None)
+
+    @property
+    def assets(self) -> tuple[RequestImage, ...]:
+        """The asset references, in order."""
+        return tuple(i for i in self.images if i.role == "asset")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +146,9 @@ class VideoProvider(Protocol):
     # Who pushes this adapter's completions to a request's ``callback_url`` ("gemini", "fal"),
     # or ``None`` when it takes none (the URL is then not sent).
     webhook_source: Literal["gemini", "fal"] | None
+    # How it takes images: their bytes (Google's APIs, OpenAI-style multipart) or a URL it
+    # fetches itself (fal).
+    image_transport: Literal["bytes", "url"]
 
     def submit(self, request: GenerationRequest) -> Submission:
         """Start one paid generation. Never retried inside: a retried create is a second job."""

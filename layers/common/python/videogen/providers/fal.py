@@ -34,14 +34,14 @@ one a lost create left. No thumbnails. Duration: ``video.duration`` when reporte
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx2
 
-from videogen.catalog import CatalogError, get_model, size_format
-from videogen.catalog.fal_models import FAL_DEFAULT_MODEL, FAL_WIRE, FalWire
+from videogen.catalog import get_model
+from videogen.catalog.fal_models import FAL_DEFAULT_MODEL, FAL_WIRE
 from videogen.catalog.spec import ModelSpec
 from videogen.providers.base import (
     ClosesClient,
@@ -55,6 +55,7 @@ from videogen.providers.base import (
     Variant,
     retry_after_seconds,
 )
+from videogen.providers.fal_request import request_body
 from videogen.runtime.config import Settings
 
 _READ_ATTEMPTS = 3
@@ -62,7 +63,6 @@ _MAX_PAUSE_SECONDS = 2.0
 _DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 _REQUESTS = "/requests/"
 _NAMESPACES = ("workflows", "comfy")  # fal-client's AppId: these prefix owner/app
-_DURATION_FORMS: dict[str, Callable[[int], object]] = {"string": str, "integer": int, "seconds": "{}s".format}
 _KEY_REJECTED = "the provider rejected your API key; update it with PUT /api/keys/fal"
 _CDN_REFUSED = (
     "fal's CDN refused the video ({reason}); if your fal account keeps generated media private, "
@@ -79,33 +79,6 @@ def app_id(endpoint: str) -> str:
     return "/".join(parts[:size])
 
 
-def request_body(spec: ModelSpec, wire: FalWire, request: GenerationRequest) -> dict[str, Any]:
-    """The JSON input ``spec``'s endpoint takes for ``request`` (see the module docstring)."""
-    try:
-        aspect_ratio, resolution = size_format(request.size)
-    except CatalogError as exc:
-        raise PermanentProviderError(f"fal cannot make size {request.size!r}: {exc.message}") from None
-    seconds = request.duration_seconds
-    body: dict[str, Any] = {"prompt": request.prompt}
-    if wire.duration == "fixed":
-        if seconds not in spec.durations:
-            allowed = ", ".join(str(d) for d in spec.durations)
-            raise PermanentProviderError(f"{spec.id} makes {allowed} s clips only, not {seconds} s")
-    else:
-        body["duration"] = _DURATION_FORMS[wire.duration](seconds)
-    if wire.aspect_ratio:
-        body["aspect_ratio"] = aspect_ratio
-    if wire.resolutions:
-        if resolution not in wire.resolutions:
-            raise PermanentProviderError(f"{spec.id} cannot make size {request.size!r} ({resolution})")
-        body["resolution"] = wire.resolutions[resolution]
-    if wire.audio_switch:
-        body["generate_audio"] = spec.sound
-    if request.negative_prompt and spec.inputs.negative_prompt:
-        body["negative_prompt"] = request.negative_prompt
-    return body
-
-
 class FalProvider(ClosesClient):
     """fal's queue behind the ``VideoProvider`` interface."""
 
@@ -113,6 +86,7 @@ class FalProvider(ClosesClient):
     name = "fal"
     has_thumbnails = False
     webhook_source: Literal["gemini", "fal"] | None = "fal"
+    image_transport: Literal["bytes", "url"] = "url"
 
     def __init__(self, key: ProviderKey, settings: Settings) -> None:
         self._queue = settings.fal_queue_base_url.rstrip("/")
@@ -133,7 +107,8 @@ class FalProvider(ClosesClient):
         body = request_body(spec, FAL_WIRE[spec.id], request)
         # fal calls ?fal_webhook= when the request ends, success or error (fal's webhooks page).
         hook = {"fal_webhook": request.callback_url} if request.callback_url else None
-        url = f"{self._queue}/{spec.provider_model}"
+        endpoint = spec.image_endpoint if request.image("first") else spec.provider_model
+        url = f"{self._queue}/{endpoint}"
         response = self._exchange("POST", url, attempts=1, json=body, params=hook)
         if not response.is_success:
             raise _status_error(response)
@@ -141,7 +116,7 @@ class FalProvider(ClosesClient):
         request_id = answer.get("request_id")
         if not isinstance(request_id, str) or not request_id or "/" in request_id:
             raise PermanentProviderError("fal accepted the request but returned no request id")
-        return Submission(provider_job_id=self._job_id(answer, spec.provider_model, request_id))
+        return Submission(provider_job_id=self._job_id(answer, endpoint, request_id))
 
     def find_existing(self, request: GenerationRequest) -> Submission | None:
         """Always ``None``: fal lists no queued requests (see the module docstring)."""

@@ -9,8 +9,13 @@ parameter table) and as google-genai 2.x sent it (``_GenerateVideosConfig_to_mld
   "negativePrompt"?}}``; the answer ``{"name": "models/{model}/operations/{id}"}`` is the job id.
   ``durationSeconds`` goes as a JSON number, as the SDK sent it (its type is ``int``; Google's
   table writes "8"; the request schema types ``parameters`` as any JSON value).
-  ``personGeneration`` is not sent: text-to-video takes only "allow_all", except in the EU, UK,
-  CH and MENA, which take only "allow_adult", so Google's default is the one value that fits.
+  ``personGeneration`` is not sent for text: text-to-video takes only "allow_all", except in the
+  EU, UK, CH and MENA, which take only "allow_adult", so Google's default is the one value that
+  fits; with images it is "allow_adult", the only value Google takes then. Images (Google's
+  video page, updated 2026-06-22, and google-genai's request builder): ``image`` (first frame),
+  ``lastFrame`` (with ``image`` only), ``referenceImages`` ``[{"image", "referenceType":
+  "asset"}]`` (up to 3, at 8 s, without frames), each ``{"bytesBase64Encoded", "mimeType"}`` as
+  the SDK sends it (the page's samples write ``inlineData``).
 - poll: ``GET {base}/v1beta/{operation name}``: ``done``, then ``error {code, message}`` or
   ``response.generateVideoResponse {generatedSamples: [{video: {uri}}], raiMediaFilteredCount,
   raiMediaFilteredReasons}`` (a blocked video is not billed, Google says; we bill completed jobs
@@ -51,6 +56,7 @@ from videogen.providers.base import (
     PollResult,
     ProviderError,
     ProviderKey,
+    RequestImage,
     RetryableProviderError,
     Submission,
     Variant,
@@ -83,6 +89,7 @@ class GeminiVeoProvider(ClosesClient):
     name = "veo"
     has_thumbnails = False
     webhook_source: Literal["gemini", "fal"] | None = "gemini"
+    image_transport: Literal["bytes", "url"] = "bytes"
 
     def __init__(
         self, key: ProviderKey, settings: Settings, *, transport: httpx2.BaseTransport | None = None
@@ -110,7 +117,10 @@ class GeminiVeoProvider(ClosesClient):
         }
         if request.negative_prompt:
             parameters["negativePrompt"] = request.negative_prompt
-        body: dict[str, Any] = {"instances": [{"prompt": request.prompt}], "parameters": parameters}
+        instance: dict[str, Any] = {"prompt": request.prompt} | _images(request)
+        if request.images:
+            parameters["personGeneration"] = "allow_adult"  # the only value Google takes with images
+        body: dict[str, Any] = {"instances": [instance], "parameters": parameters}
         if request.callback_url:
             # Per-request webhook (google-genai's WebhookConfig): these uris instead of any
             # registered endpoint; the job id comes back in the event as user metadata.
@@ -235,6 +245,23 @@ class GeminiVeoProvider(ClosesClient):
         if status == 404:
             return PermanentProviderError(f"{missing}: {reason}")
         return PermanentProviderError(f"the video provider refused the request: {reason}")
+
+
+def _images(request: GenerationRequest) -> dict[str, Any]:
+    """The instance's image fields: ``image`` (first frame), ``lastFrame``, ``referenceImages``
+    (assets), each image as google-genai sends it: ``{"bytesBase64Encoded", "mimeType"}``."""
+
+    def blob(image: RequestImage) -> dict[str, str]:
+        return {"bytesBase64Encoded": base64.b64encode(image.data).decode(), "mimeType": image.content_type}
+
+    fields: dict[str, Any] = {}
+    for role, name in (("first", "image"), ("last", "lastFrame")):
+        frame = request.image("first" if role == "first" else "last")
+        if frame is not None:
+            fields[name] = blob(frame)
+    if request.assets:
+        fields["referenceImages"] = [{"image": blob(a), "referenceType": "asset"} for a in request.assets]
+    return fields
 
 
 def _veo_format(size: str) -> tuple[str, str]:

@@ -28,6 +28,7 @@ from typing import Literal, cast
 
 import httpx2
 import openai
+from openai import omit
 from openai.types import Video, VideoSeconds, VideoSize
 
 from videogen.providers.base import (
@@ -37,6 +38,7 @@ from videogen.providers.base import (
     PollResult,
     ProviderError,
     ProviderKey,
+    RequestImage,
     RetryableProviderError,
     Submission,
     Variant,
@@ -68,6 +70,7 @@ class OpenAICompatibleProvider(ClosesClient):
     name = "openai"
     has_thumbnails = True
     webhook_source: Literal["gemini", "fal"] | None = None
+    image_transport: Literal["bytes", "url"] = "bytes"
 
     def __init__(self, key: ProviderKey, settings: Settings, policy: EgressPolicy | None = None) -> None:
         if not key.base_url:
@@ -96,11 +99,14 @@ class OpenAICompatibleProvider(ClosesClient):
     def submit(self, request: GenerationRequest) -> Submission:
         """Create one video job (exactly one HTTP request, never retried here)."""
         try:
+            first = request.image("first")
             raw = self._client.videos.with_raw_response.create(
                 model=request.model,
                 prompt=request.prompt,
                 seconds=cast(VideoSeconds, str(request.duration_seconds)),
                 size=cast(VideoSize, request.size),
+                # The first frame goes as a multipart file, at the video's own size (the API's rule).
+                input_reference=_first_frame(first, request.size) if first else omit,
                 # Endpoints that honour idempotency keys then dedupe a resubmit on their side too.
                 extra_headers={"Idempotency-Key": f"videogen-{request.job_id}"},
             )
@@ -199,6 +205,15 @@ def _same_request(video: Video, request: GenerationRequest) -> bool:
         and str(video.seconds) == str(request.duration_seconds)
         and video.size == request.size
     )
+
+
+def _first_frame(image: RequestImage, size: str) -> tuple[str, bytes, str]:
+    """The first frame as the multipart file ``input_reference``: fitted (scaled, centred crop)
+    to ``size``, which OpenAI's API requires the image to match."""
+    from videogen.references.images import fit  # noqa: PLC0415 (Pillow only when a frame is sent)
+
+    width, height = (int(n) for n in size.split("x"))
+    return ("first-frame.png", fit(image.data, width, height), "image/png")
 
 
 def _poll_after(headers: object) -> float | None:

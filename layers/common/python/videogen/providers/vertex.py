@@ -53,6 +53,7 @@ from videogen.providers.base import (
     PollResult,
     ProviderError,
     ProviderKey,
+    RequestImage,
     RetryableProviderError,
     Submission,
     Variant,
@@ -84,6 +85,7 @@ class VertexVeoProvider(ClosesClient):
     name = "veo"
     has_thumbnails = False
     webhook_source: Literal["gemini", "fal"] | None = None
+    image_transport: Literal["bytes", "url"] = "bytes"
 
     def __init__(self, key: ProviderKey, settings: Settings) -> None:
         api_key = key.secret
@@ -107,15 +109,25 @@ class VertexVeoProvider(ClosesClient):
         """Start one operation (exactly one HTTP request, never retried here)."""
         aspect_ratio, resolution = veo_format(request.size)
         try:
+            first, last = request.image("first"), request.image("last")
+            references = [
+                types.VideoGenerationReferenceImage(image=_image(a), reference_type="asset")
+                for a in request.assets
+            ]
             operation = self._client.models.generate_videos(
                 model=request.model,
-                source=types.GenerateVideosSource(prompt=request.prompt),
+                source=types.GenerateVideosSource(
+                    prompt=request.prompt, image=_image(first) if first else None
+                ),
                 config=types.GenerateVideosConfig(
                     number_of_videos=1,
                     duration_seconds=request.duration_seconds,
                     aspect_ratio=aspect_ratio,
                     resolution=resolution,
                     negative_prompt=request.negative_prompt,
+                    last_frame=_image(last) if last else None,
+                    reference_images=references or None,
+                    person_generation="allow_adult" if request.images else None,
                 ),
             )
         except (errors.APIError, httpx2.TransportError) as exc:
@@ -201,6 +213,11 @@ class VertexVeoProvider(ClosesClient):
                 yield from response.iter_bytes(_DOWNLOAD_CHUNK_BYTES)
         except httpx2.TransportError as exc:
             raise _provider_error(exc) from None
+
+
+def _image(image: RequestImage) -> types.Image:
+    """An image as the SDK sends it (``{"bytesBase64Encoded", "mimeType"}`` on the wire)."""
+    return types.Image(image_bytes=image.data, mime_type=image.content_type)
 
 
 def _trusted(host: str, api_host: str) -> bool:

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     allow_http_provider_endpoints: bool = False
     provider_timeout_seconds: float = 30.0
 
+    # Reference images (videogen.references): per upload, per storyboard, per user (stored bytes,
+    # or declared while pending), and how long an upload may stay uncompleted before it is swept.
+    reference_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    references_per_storyboard: int = Field(default=12, ge=1, le=100)
+    reference_storage_cap_bytes: int = Field(default=500 * 1024 * 1024, ge=1024 * 1024)
+    reference_pending_seconds: int = Field(default=86400, ge=60)
+
     # Push completion (videogen.webhooks). The public origin providers call back (the API's own
     # domain or CloudFront's); unset, no create asks for a webhook and polls alone follow a job.
     webhook_base_url: str | None = None

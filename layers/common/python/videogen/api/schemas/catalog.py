@@ -34,6 +34,9 @@ class InputsOffer(WireModel):
     last_frame: bool
     reference_images: int = Field(description="how many reference images it takes (0: none)")
     reference_durations: list[int] = Field(description="durations allowed with reference images (empty: any)")
+    references_with_frames: bool = Field(
+        description="whether reference images may come with a first or last frame"
+    )
     negative_prompt: bool
 
 
@@ -150,6 +153,7 @@ def _model_offer(spec: catalog.ModelSpec, today: date) -> ModelOffer:
             last_frame=inputs.last_frame,
             reference_images=inputs.reference_images,
             reference_durations=list(inputs.reference_durations),
+            references_with_frames=inputs.references_with_frames,
             negative_prompt=inputs.negative_prompt,
         ),
         limits_source=spec.limits_source,

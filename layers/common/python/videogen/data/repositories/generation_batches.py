@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     bindparam,
+    cast,
     column,
     delete,
     func,
@@ -30,7 +31,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import TypeEngine
@@ -44,7 +45,7 @@ from videogen.data.repositories.generation_requests import (
     within_caps,
 )
 
-_PER_SCENE = ("id", "scene_id", "prompt", "fingerprint")
+_PER_SCENE = ("id", "scene_id", "prompt", "fingerprint", "metadata")
 """The columns that differ between a batch's jobs; the others are one value for all."""
 
 
@@ -56,6 +57,8 @@ class Candidate:
     scene_id: str
     prompt: str
     fingerprint: str
+    metadata: str = "{}"
+    """The job's metadata as JSON text (its images, when it has any)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,7 @@ def _insert_batch(regenerate: bool, with_key: bool) -> Select[Any]:
         "scene_id": String(),
         "prompt": Text(),
         "fingerprint": String(),
+        "metadata": Text(),  # JSON text per scene, cast to jsonb on insert
     }
     arrays = [bindparam(f"c_{c}", type_=ARRAY(types[c])) for c in _PER_SCENE]
     cand = (
@@ -136,7 +140,10 @@ def _insert_batch(regenerate: bool, with_key: bool) -> Select[Any]:
     if with_key:
         conditions.append(~earlier_batch().exists())
     values = [
-        fresh.c[c] if c in _PER_SCENE else bindparam(f"new_{c}", type_=table.c[c].type) for c in JOB_COLUMNS
+        (cast(fresh.c[c], JSONB) if c == "metadata" else fresh.c[c])
+        if c in _PER_SCENE
+        else bindparam(f"new_{c}", type_=table.c[c].type)
+        for c in JOB_COLUMNS
     ]
     inserted = (
         pg_insert(VideoJob)
@@ -175,9 +182,10 @@ def insert_within_caps(
     """Statement 3 of a batch: judge every candidate and insert the fresh ones, all or none.
 
     ``shared`` holds the columns of ``JOB_COLUMNS`` that all the jobs share (user, storyboard,
-    provider, model, duration, size, estimate, no idempotency key). A candidate is skipped when
-    its scene has a job in flight or, unless ``regenerate``, a completed job with its
-    fingerprint; the rest go in only if all of them fit both caps.
+    provider, model, duration, size, estimate, no idempotency key); the others are per
+    candidate. A candidate is skipped when its scene has a job in flight or, unless
+    ``regenerate``, a completed job with its fingerprint; the rest go in only if all of them fit
+    both caps.
     """
     params = {f"new_{c}": v for c, v in shared.items()} | caps.params()
     params |= {f"c_{c}": [getattr(x, "job_id" if c == "id" else c) for x in candidates] for c in _PER_SCENE}

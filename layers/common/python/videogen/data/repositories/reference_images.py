@@ -1,0 +1,200 @@
+"""Reference images: all SQL for ``reference_images``.
+
+Every read and write is scoped to the owner (``user_id``) and the storyboard: another user's
+reference is never found. ``declare`` takes the storyboard's row lock, so two declarations at
+once cannot both pass the per-storyboard count or the user's storage cap.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Uuid, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from videogen.data.models import ReferenceImage, Storyboard
+from videogen.data.statements import Runner, Statement, runner_for
+from videogen.errors import Conflict, NotFound
+
+
+def _storyboard_not_found(storyboard_id: uuid.UUID) -> NotFound:
+    return NotFound("Storyboard not found", {"id": str(storyboard_id)})
+
+
+def declare(
+    session: Session,
+    user_id: str,
+    storyboard_id: uuid.UUID,
+    *,
+    kind: str,
+    label: str,
+    content_type: str,
+    declared_bytes: int,
+    per_storyboard: int,
+    user_cap_bytes: int,
+) -> ReferenceImage:
+    """A new ``pending`` reference of the user's storyboard. ``NotFound`` when the storyboard is
+    not theirs; ``Conflict`` when it already holds ``per_storyboard`` references or the user's
+    references (stored, or declared while pending) would pass ``user_cap_bytes``."""
+    owned = session.execute(
+        select(Storyboard.id)
+        .where(Storyboard.id == storyboard_id, Storyboard.user_id == user_id)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if owned is None:
+        raise _storyboard_not_found(storyboard_id)
+    held = session.execute(
+        select(func.count()).where(ReferenceImage.storyboard_id == storyboard_id)
+    ).scalar_one()
+    if held >= per_storyboard:
+        raise Conflict(
+            f"A storyboard holds at most {per_storyboard} references: delete one first",
+            {"limit": per_storyboard, "current": held},
+        )
+    used = session.execute(
+        select(
+            func.coalesce(
+                func.sum(func.coalesce(ReferenceImage.stored_bytes, ReferenceImage.declared_bytes)), 0
+            )
+        ).where(ReferenceImage.user_id == user_id)
+    ).scalar_one()
+    if used + declared_bytes > user_cap_bytes:
+        raise Conflict(
+            f"Your references would take more than {user_cap_bytes // 1_000_000} MB: delete some first",
+            {"limitBytes": user_cap_bytes, "usedBytes": int(used)},
+        )
+    reference = ReferenceImage(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        storyboard_id=storyboard_id,
+        kind=kind,
+        label=label,
+        content_type=content_type,
+        declared_bytes=declared_bytes,
+    )
+    session.add(reference)
+    session.flush()
+    return reference
+
+
+def get(
+    session: Session, user_id: str, storyboard_id: uuid.UUID, reference_id: uuid.UUID
+) -> ReferenceImage | None:
+    """The user's reference of that storyboard, or ``None``."""
+    return session.execute(
+        select(ReferenceImage).where(
+            ReferenceImage.id == reference_id,
+            ReferenceImage.storyboard_id == storyboard_id,
+            ReferenceImage.user_id == user_id,
+        )
+    ).scalar_one_or_none()
+
+
+def lock(
+    session: Session, user_id: str, storyboard_id: uuid.UUID, reference_id: uuid.UUID
+) -> ReferenceImage | None:
+    """``get`` under the row's lock (one complete at a time)."""
+    return session.execute(
+        select(ReferenceImage)
+        .where(
+            ReferenceImage.id == reference_id,
+            ReferenceImage.storyboard_id == storyboard_id,
+            ReferenceImage.user_id == user_id,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
+
+
+def list_for_storyboard(session: Session, user_id: str, storyboard_id: uuid.UUID) -> list[ReferenceImage]:
+    """The storyboard's references, oldest first; ``NotFound`` when it is not the user's."""
+    owned = session.execute(
+        select(Storyboard.id).where(Storyboard.id == storyboard_id, Storyboard.user_id == user_id)
+    ).scalar_one_or_none()
+    if owned is None:
+        raise _storyboard_not_found(storyboard_id)
+    rows = session.execute(
+        select(ReferenceImage)
+        .where(ReferenceImage.storyboard_id == storyboard_id, ReferenceImage.user_id == user_id)
+        .order_by(ReferenceImage.created_at, ReferenceImage.id)
+    )
+    return list(rows.scalars())
+
+
+def _ready_images() -> object:
+    ids = bindparam("ids", type_=ARRAY(Uuid))
+    return select(ReferenceImage.id, ReferenceImage.sha256, ReferenceImage.content_type).where(
+        ReferenceImage.id == func.any(ids),
+        ReferenceImage.storyboard_id == bindparam("storyboard_id"),
+        ReferenceImage.user_id == bindparam("owner_id"),
+        ReferenceImage.status == "ready",
+    )
+
+
+_READY_IMAGES = Statement(_ready_images)  # type: ignore[arg-type]
+
+
+def ready_images(
+    session: Session | Runner, user_id: str, storyboard_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """``{id: (sha256, content type)}`` of the user's ready references of the storyboard among
+    ``ids`` (one compiled statement: the generate routes' path)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    params = {"ids": wanted, "storyboard_id": storyboard_id, "owner_id": user_id}
+    return {row[0]: (row[1], row[2]) for row in runner_for(session).rows(_READY_IMAGES, params)}
+
+
+def mark_ready(
+    session: Session,
+    reference_id: uuid.UUID,
+    *,
+    content_type: str,
+    width: int,
+    height: int,
+    stored_bytes: int,
+    sha256: str,
+    now: datetime,
+) -> None:
+    """Record the checked image: ``ready`` with its stored type, size and content hash."""
+    session.execute(
+        update(ReferenceImage)
+        .where(ReferenceImage.id == reference_id)
+        .values(
+            status="ready",
+            content_type=content_type,
+            width=width,
+            height=height,
+            stored_bytes=stored_bytes,
+            sha256=sha256,
+            completed_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def remove(session: Session, reference_id: uuid.UUID) -> bool:
+    """Delete the row; False when it was already gone."""
+    gone = session.execute(
+        delete(ReferenceImage)
+        .where(ReferenceImage.id == reference_id)
+        .returning(ReferenceImage.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    return gone is not None
+
+
+def stale_pending(session: Session, *, created_before: datetime, limit: int) -> list[ReferenceImage]:
+    """Pending references declared before ``created_before`` (an upload never completed),
+    oldest first, at most ``limit``; rows another sweeper holds are skipped."""
+    rows = session.execute(
+        select(ReferenceImage)
+        .where(ReferenceImage.status == "pending", ReferenceImage.created_at < created_before)
+        .order_by(ReferenceImage.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows.scalars())

@@ -58,7 +58,8 @@ def origin(url: str) -> str | None:
 
 
 def content_security_policy(config: Mapping[str, Any], media_origins: Sequence[str]) -> str:
-    """Only this origin, plus the API and sign-in origins to talk to and the media origins."""
+    """Only this origin, plus the API and sign-in origins to talk to and the media origins (shown,
+    and uploaded to)."""
     auth = config.get("auth") or {}
     talk_to = [
         o for o in (origin(str(config.get("apiBaseUrl") or "")), origin(str(auth.get("domain") or ""))) if o
@@ -71,7 +72,8 @@ def content_security_policy(config: Mapping[str, Any], media_origins: Sequence[s
             "style-src 'self'",
             f"img-src {media} data:",
             f"media-src {media}",
-            "connect-src " + " ".join(("'self'", *talk_to)),
+            # The media origins too: reference images go up to the bucket with a presigned POST.
+            "connect-src " + " ".join(("'self'", *talk_to, *media_origins)),
             "font-src 'self'",
             "manifest-src 'self'",
             "base-uri 'none'",

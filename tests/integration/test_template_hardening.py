@@ -303,7 +303,9 @@ def test_the_csp_allows_self_the_sign_in_origin_and_the_videos_bucket_only() -> 
     ]
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["default-src"] == "'none'"
-    assert directives["connect-src"] == "'self' https://${AuthHost}"
+    # (reference images go up to the bucket with a presigned POST)
+    bucket = "https://${VideosBucket.RegionalDomainName} https://${VideosBucket.DomainName}"
+    assert directives["connect-src"] == f"'self' https://${{AuthHost}} {bucket}"
     assert "${VideosBucket.RegionalDomainName}" in directives["media-src"]
     assert directives["frame-ancestors"] == "'none'"
     assert "AuthHost" in variables

@@ -26,13 +26,13 @@ const CATALOG = new Catalog({
     {
       id: "m1", provider: "openai", name: "M1", status: "generally available", api: null, retiredOn: null,
       replacement: null, durations: [4, 8, 12], sound: true, limitsSource: "test", typicalGenerationSeconds: null,
-      notes: "", inputs: { firstFrame: false, lastFrame: false, referenceImages: 0, referenceDurations: [], negativePrompt: false },
+      notes: "", inputs: { firstFrame: false, lastFrame: false, referenceImages: 0, referenceDurations: [], referencesWithFrames: false, negativePrompt: false },
       sizes: [{ size: "wide", aspectRatio: "16:9", resolution: "720p", durations: [4, 8, 12], usdPerSecond: 0.1, priceSource: "test", priceAsOf: "2025-01-01" }],
     },
     {
       id: "old", provider: "openai", name: "Old", status: "retired", api: null, retiredOn: "2025-01-01",
       replacement: "m1", durations: [4], sound: false, limitsSource: "test", typicalGenerationSeconds: null,
-      notes: "", inputs: { firstFrame: false, lastFrame: false, referenceImages: 0, referenceDurations: [], negativePrompt: false },
+      notes: "", inputs: { firstFrame: false, lastFrame: false, referenceImages: 0, referenceDurations: [], referencesWithFrames: false, negativePrompt: false },
       sizes: [{ size: "wide", aspectRatio: "16:9", resolution: "720p", durations: [4], usdPerSecond: 0.5, priceSource: "test", priceAsOf: "2025-01-01" }],
     },
   ],

@@ -140,7 +140,7 @@ def test_security_headers_allow_only_this_origin_and_the_media_origin(gateway):
 
     assert csp["default-src"] == "'none'"
     assert csp["script-src"] == "'self'"
-    assert csp["connect-src"] == "'self'"
+    assert csp["connect-src"] == f"'self' {MEDIA}"  # reference images are uploaded there
     assert csp["media-src"] == f"'self' {MEDIA}"
     assert csp["frame-ancestors"] == "'none'"
     assert headers["x-frame-options"] == "DENY"

@@ -212,6 +212,53 @@ export class Api {
     return this.request("DELETE", `/api/storyboards/${encodeURIComponent(id)}`);
   }
 
+  // --- reference images ----------------------------------------------------------------------
+
+  /**
+   * Oldest first, pending ones (without URLs) included.
+   * @param {string} storyboardId
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<Schemas["ReferenceOut"][]>}
+   */
+  async listReferences(storyboardId, signal) {
+    /** @type {Schemas["ReferenceList"]} */
+    const answer = await this.request("GET", `/api/storyboards/${encodeURIComponent(storyboardId)}/references`, { signal });
+    return answer.references;
+  }
+
+  /**
+   * Declare a reference: it is stored pending, with the presigned POST its file goes up with.
+   * @param {string} storyboardId
+   * @param {Schemas["ReferenceCreate"]} body
+   * @returns {Promise<Schemas["ReferenceCreated"]>}
+   */
+  createReference(storyboardId, body) {
+    return this.request("POST", `/api/storyboards/${encodeURIComponent(storyboardId)}/references`, { body });
+  }
+
+  /**
+   * The file is uploaded: the server checks it (a 400 names what is wrong, and removes it).
+   * @param {string} storyboardId
+   * @param {string} referenceId
+   * @returns {Promise<Schemas["ReferenceOut"]>}
+   */
+  async completeReference(storyboardId, referenceId) {
+    const path = `/api/storyboards/${encodeURIComponent(storyboardId)}/references/${encodeURIComponent(referenceId)}/complete`;
+    /** @type {Schemas["ReferenceEnvelope"]} */
+    const answer = await this.request("POST", path);
+    return answer.reference;
+  }
+
+  /**
+   * @param {string} storyboardId
+   * @param {string} referenceId
+   * @returns {Promise<Schemas["DeleteResult"]>}
+   */
+  deleteReference(storyboardId, referenceId) {
+    const path = `/api/storyboards/${encodeURIComponent(storyboardId)}/references/${encodeURIComponent(referenceId)}`;
+    return this.request("DELETE", path);
+  }
+
   // --- provider keys -------------------------------------------------------------------------
 
   /** @returns {Promise<Schemas["ApiKeySummary"][]>} */

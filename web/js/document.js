@@ -184,7 +184,14 @@ export function rebase(base, mine, theirs) {
 }
 
 /** @type {Record<string, string>} */
-const CHARACTER_LABELS = { name: "Character name", description: "Character description" };
+const CHARACTER_LABELS = {
+  name: "Character name", description: "Character description", referenceIds: "Character reference images",
+};
+/** @type {Record<string, string>} */
+const SCENE_FIELD_NAMES = {
+  prompt: "prompt", durationSeconds: "duration (seconds)",
+  referenceIds: "references", firstFrame: "first frame", lastFrame: "last frame",
+};
 
 /**
  * @param {string} id
@@ -243,7 +250,7 @@ export function differences(base, mine, theirs) {
     const fields = new Set([...Object.keys(mineScene), ...Object.keys(theirScene)]);
     fields.delete("id");
     for (const field of fields) {
-      const name = field === "prompt" ? "prompt" : field === "durationSeconds" ? "duration (seconds)" : field;
+      const name = SCENE_FIELD_NAMES[field] ?? field;
       add(`${label} ${name}`, b.get(id)?.[field], mineScene[field], theirScene[field]);
     }
   }

@@ -17,6 +17,11 @@ const FIELD_NAMES = {
   size: "Size",
   sceneId: "Scene",
   prompt: "Prompt",
+  "body.label": "Label",
+  "body.kind": "Kind",
+  "body.contentType": "File type",
+  "body.sizeBytes": "File size",
+  "body.file": "File",
 };
 
 /**

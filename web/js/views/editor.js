@@ -1,7 +1,7 @@
 // @ts-check
-// The storyboard editor: name, preset, character, scenes; the save state at all times; the
-// conflict panel; clips (followed live with one storyboard poll), spend and films. Saving
-// itself is autosave.js's job.
+// The storyboard editor: name, preset, character (with its reference images), scenes; the save
+// state at all times; the conflict panel; clips (followed live with one storyboard poll), spend
+// and films. Saving itself is autosave.js's job.
 
 import { Autosaver } from "../autosave.js";
 import { PRESETS } from "../catalog.js";
@@ -13,6 +13,7 @@ import { SceneClip } from "./clip.js";
 import { conflictPanel, gonePanel } from "./conflict.js";
 import { FilmsPanel } from "./film.js";
 import { GenerationPanel } from "./generate.js";
+import { ReferencesPanel } from "./references.js";
 import { ScenesEditor } from "./scenes.js";
 import { SpendPanel } from "./spend.js";
 
@@ -115,11 +116,15 @@ class EditorView {
       onSettings: () => this.scenes.render(),
     });
     this.films = new FilmsPanel({ api: ctx.api, saver, storyboardId: this.id });
+    this.references = new ReferencesPanel({
+      api: ctx.api, saver, storyboardId: this.id, onChange: () => this.scenes.renderImages(),
+    });
     this.scenes = new ScenesEditor({
       saver,
       clipFor: (sceneId) => this.#clip(sceneId),
       forgetClip: (sceneId) => this.clips.delete(sceneId),
       durations: () => this.generation.durationChoices(),
+      images: () => ({ references: this.references.ready, model: this.generation.modelInputs() }),
       onChange: () => this.films.scenesChanged(),
     });
     // Every clip's status from one call: the storyboard, polled while a job is in flight.
@@ -151,7 +156,8 @@ class EditorView {
         h("div", { class: "field" }, h("label", { for: nameId }, "Storyboard name"), this.nameInput, this.nameError),
         h("div", { class: "field" }, h("label", { for: presetId }, "Preset"), this.preset),
         h("fieldset", { class: "character" }, h("legend", {}, "Character"),
-          this.character.map((f) => h("div", { class: "field" }, h("label", { for: f.input.id }, f.label), f.input))),
+          this.character.map((f) => h("div", { class: "field" }, h("label", { for: f.input.id }, f.label), f.input)),
+          this.references.root),
         h("div", { class: "generate-and-spend" }, this.generation.root, this.spend.root),
         this.scenes.root),
       this.films.root);
@@ -173,6 +179,7 @@ class EditorView {
     this.watcher.follow(storyboard);
     this.spend.refresh();
     this.films.load();
+    this.references.load();
   }
 
   /** Leaving the view: save what is pending (the saver lives on until it is clean). */
@@ -181,6 +188,7 @@ class EditorView {
     window.removeEventListener("online", this.onOnline);
     this.watcher.stop();
     this.films.stop();
+    this.references.stop();
     const { savers } = this.ctx;
     this.saver.save().finally(() => {
       if (!this.saver.unsaved && this.saver.state === "saved" && savers.get(this.id) === this.saver) {
@@ -243,6 +251,7 @@ class EditorView {
     this.preset.replaceChildren(...presets.map((p) => h("option", { value: p.key }, p.label)));
     this.preset.value = doc.presetKey;
     for (const field of this.character) field.input.value = String(doc.character[field.key] ?? "");
+    this.references.fill();
     this.scenes.render();
   }
 

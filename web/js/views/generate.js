@@ -101,6 +101,15 @@ export class GenerationPanel {
   }
 
   /**
+   * The chosen model's name and what it takes beyond the prompt (reference images, frames),
+   * or null without the catalog.
+   * @returns {import("../references.js").ModelInputs | null}
+   */
+  modelInputs() {
+    return this.catalog?.model(this.settings.model) ?? null;
+  }
+
+  /**
    * One scene's request and cost ("Generate scene N"), after saving; throws why it cannot.
    * @param {string} sceneId
    * @returns {Promise<import("./clip.js").Prepared>}

@@ -1,14 +1,21 @@
 // @ts-check
 // The scenes of the editor: each scene's prompt and duration (one the chosen model offers),
-// add, remove, reorder (buttons, so it works from the keyboard), with names that follow the
-// order ("Scene 2 prompt").
+// its images (scene-images.js), add, remove, reorder (buttons, so it works from the keyboard),
+// with names that follow the order ("Scene 2 prompt").
 
 import { newScene } from "../document.js";
-import { announce, confirmDialog, h, newId } from "../dom.js";
+import { announce, confirmDialog, h, newId, replace } from "../dom.js";
+import { idsOf } from "../references.js";
+import { sceneImages } from "./scene-images.js";
 
 /** @typedef {import("../document.js").Doc} Doc */
 /** @typedef {import("../document.js").Scene} Scene */
 /** @typedef {import("./generate.js").DurationChoices} DurationChoices */
+/**
+ * What a scene's images are chosen from: the ready references (null until loaded) and the
+ * model chosen for generation (null without the catalog).
+ * @typedef {{references: import("../references.js").Reference[] | null, model: import("../references.js").ModelInputs | null}} ImageSources
+ */
 
 /**
  * The options of a scene's duration select, and why its current value is refused (or null).
@@ -29,19 +36,22 @@ function durationOptions(choices, current) {
 
 export class ScenesEditor {
   /** `clipFor(sceneId)` gives the scene's clip view (kept across re-renders); `durations()`
-   * what lengths the chosen model offers ({defaultSeconds, allowed, model, size} or null).
+   * what lengths the chosen model offers ({defaultSeconds, allowed, model, size} or null);
+   * `images()` what the scenes' images are chosen from.
    * @param {object} options
    * @param {import("../autosave.js").Autosaver} options.saver
    * @param {(sceneId: string) => import("./clip.js").SceneClip} options.clipFor
    * @param {(sceneId: string) => void} options.forgetClip
    * @param {() => DurationChoices | null} options.durations
+   * @param {() => ImageSources} options.images
    * @param {() => void} [options.onChange]
    */
-  constructor({ saver, clipFor, forgetClip, durations, onChange = () => {} }) {
+  constructor({ saver, clipFor, forgetClip, durations, images, onChange = () => {} }) {
     this.saver = saver;
     this.clipFor = clipFor;
     this.forgetClip = forgetClip;
     this.durations = durations;
+    this.images = images;
     this.onChange = onChange;
     this.list = h("ol", { class: "scenes" });
     const headingId = newId("scenes-title");
@@ -63,6 +73,43 @@ export class ScenesEditor {
     this.list.replaceChildren(...this.scenes.map((scene, index) => this.#card(scene, index)));
     if (focus) /** @type {HTMLElement | null} */ (this.root.querySelector(focus))?.focus();
     this.onChange();
+  }
+
+  /** Only the scenes' image choices again (the references or the character's changed): the
+   * prompts being typed into are left alone. */
+  renderImages() {
+    for (const card of /** @type {HTMLElement[]} */ ([...this.list.children])) {
+      const index = this.scenes.findIndex((s) => s.id === card.dataset.sceneId);
+      const slot = card.querySelector(".scene-images-slot");
+      if (index >= 0 && slot) this.#fillImages(slot, this.scenes[index], index);
+    }
+  }
+
+  /**
+   * @param {Element} slot
+   * @param {Scene} scene
+   * @param {number} index
+   */
+  #fillImages(slot, scene, index) {
+    const { references, model } = this.images();
+    const focused = /** @type {HTMLElement | null} */ (slot.contains(document.activeElement) ? document.activeElement : null);
+    if (!references) {
+      replace(slot, h("p", { class: "hint" }, "Reference images not loaded yet."));
+      return;
+    }
+    const choices = this.durations();
+    replace(slot, sceneImages({
+      scene, index, references, model,
+      characterIds: idsOf(this.saver.doc.character),
+      seconds: scene.durationSeconds ?? choices?.defaultSeconds ?? null,
+      edit: (change) => {
+        this.saver.edit((doc) => change(this.#scene(doc, scene.id)));
+        const now = this.scenes.findIndex((s) => s.id === scene.id);
+        this.#fillImages(slot, this.scenes[now], now);
+      },
+    }));
+    const key = focused?.dataset.focusKey;
+    if (key) /** @type {HTMLElement | null} */ (slot.querySelector(`[data-focus-key="${key}"]`))?.focus();
   }
 
   add() {
@@ -142,6 +189,8 @@ export class ScenesEditor {
     const tool = (action, label, onclick, disabled) => h("button", {
       type: "button", class: "secondary small", dataset: { action }, onclick, disabled,
     }, label, h("span", { class: "visually-hidden" }, ` scene ${n}`));
+    const images = h("div", { class: "scene-images-slot" });
+    this.#fillImages(images, scene, index);
     const clip = this.clipFor(scene.id);
     clip.setIndex(index);
     return h("li", { class: "scene", dataset: { sceneId: scene.id } },
@@ -152,6 +201,7 @@ export class ScenesEditor {
         h("label", { for: durationId }, `Scene ${n} duration (seconds)`),
         duration,
         durationError),
+      images,
       h("div", { class: "scene-tools" },
         tool("up", "Move up", () => this.move(scene.id, -1), index === 0),
         tool("down", "Move down", () => this.move(scene.id, 1), index === this.scenes.length - 1),

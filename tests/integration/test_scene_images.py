@@ -307,3 +307,69 @@ def test_a_first_frame_reaches_each_provider_in_its_form_and_the_clip_starts_fro
     assert received.role == "first"
     assert all(abs(a - b) <= 4 for a, b in zip(received.colour, RED, strict=True))
     assert all(abs(a - b) <= 12 for a, b in zip(first_frame_colour(job.video_url or ""), RED, strict=True))
+
+
+def generate_all(board_id: uuid.UUID, provider: str = "veo", **body: Any) -> Any:
+    event = http_api_event(
+        "POST",
+        f"/api/storyboards/{board_id}/generate",
+        route_key="POST /api/storyboards/{id}/generate",
+        path_parameters={"id": str(board_id)},
+        headers={"content-type": "application/json"},
+        body=json.dumps({"provider": provider} | body),
+        sub=USER,
+    )
+    app = load_function("generate").build_app(sender=InMemoryQueueSender())
+    return invoke(api_handler(app), event)
+
+
+def test_generating_the_whole_storyboard_gives_each_job_its_own_images(board: Any, ready_reference: Any):
+    frame, character = ready_reference(board.id, RED, "frame"), ready_reference(board.id, GREEN)
+    set_scenes(
+        board.id,
+        [
+            {"id": "s1", "prompt": "Ada opens the door", "firstFrame": str(frame)},
+            {"id": "s2", "prompt": "Ada runs"},
+        ],
+        character={"name": "Ada", "referenceIds": [str(character)]},
+    )
+
+    answer = generate_all(board.id, durationSeconds=8)
+
+    assert answer.status == 202, answer.body
+    by_scene = {job.scene_id: job.metadata_.get("images") for job in jobs()}
+    assert by_scene["s1"]["first"]["id"] == str(frame)  # a frame: Veo takes no references with it
+    assert by_scene["s1"]["assets"] == []
+    assert [a["id"] for a in by_scene["s2"]["assets"]] == [str(character)]
+    # And once made, generating again skips both as up to date; another first frame redoes s1 only
+    with session_scope() as s:
+        s.execute(update(VideoJob).values(status="completed", video_url="videos/x.mp4"))
+    again = generate_all(board.id, durationSeconds=8)
+    assert {skip["reason"] for skip in again.body["skipped"]} == {"up-to-date"}
+    other = ready_reference(board.id, GREEN, "frame")
+    set_scenes(
+        board.id,
+        [
+            {"id": "s1", "prompt": "Ada opens the door", "firstFrame": str(other)},
+            {"id": "s2", "prompt": "Ada runs"},
+        ],
+        character={"name": "Ada", "referenceIds": [str(character)]},
+    )
+    redo = generate_all(board.id, durationSeconds=8)
+    assert [job["sceneId"] for job in redo.body["jobs"]] == ["s1"]
+
+
+def test_a_scene_of_the_batch_naming_what_the_model_cannot_take_refuses_the_whole_batch(
+    board: Any, ready_reference: Any
+):
+    ref = ready_reference(board.id)
+    set_scenes(
+        board.id,
+        [{"id": "s1", "prompt": "Ada"}, {"id": "s2", "prompt": "Ada runs", "referenceIds": [str(ref)]}],
+    )
+
+    answer = generate_all(board.id, provider="openai")
+
+    assert answer.status == 400
+    assert answer.body["error"].startswith("Scene s2:")
+    assert jobs() == []

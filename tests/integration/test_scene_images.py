@@ -337,7 +337,7 @@ def test_generating_the_whole_storyboard_gives_each_job_its_own_images(board: An
     answer = generate_all(board.id, durationSeconds=8)
 
     assert answer.status == 202, answer.body
-    by_scene = {job.scene_id: job.metadata_.get("images") for job in jobs()}
+    by_scene = {job.scene_id: job.metadata_["images"] for job in jobs()}
     assert by_scene["s1"]["first"]["id"] == str(frame)  # a frame: Veo takes no references with it
     assert by_scene["s1"]["assets"] == []
     assert [a["id"] for a in by_scene["s2"]["assets"]] == [str(character)]

@@ -482,7 +482,7 @@ def generate_route(env: Env) -> RouteBench:
 
     def handler_event() -> dict[str, Any]:
         env.sender.sent.clear()
-        return lambdas.event("generate.sora.202", headers={"idempotency-key": str(uuid.uuid4())})
+        return lambdas.event("generate.openai.202", headers={"idempotency-key": str(uuid.uuid4())})
 
     def repo(_: Any) -> Any:
         req = GenerateRequest.model_validate(body)

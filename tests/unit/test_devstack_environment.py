@@ -3,6 +3,8 @@ each function's environment (the template's names, local values). No sockets her
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from devstack.environment import DEV_HMAC_SECRET, Endpoints, Options, base_environment, function_environment
@@ -211,3 +213,22 @@ def test_fault_knobs_are_read_from_the_environment():
 )
 def test_batch_item_failures_are_read_as_lambda_reads_them(payload, failed):
     assert failed_message_ids(payload, ["a", "b"]) == failed
+
+
+def test_webhooks_reach_the_gateway_locally_and_the_knob_turns_them_off():
+    worker = TEMPLATE.functions["GenerationWorkerFunction"]
+    receiver = TEMPLATE.functions["WebhooksFunction"]
+    on = dataclasses.replace(ENDPOINTS, webhook_base_url="http://127.0.0.1:3000")
+    # The worker's creates name the gateway; both sign and check tokens with the dev secret
+    worker_env = function_environment(worker, RESOLVER, on)
+    assert worker_env["WEBHOOK_BASE_URL"] == "http://127.0.0.1:3000"
+    assert (
+        worker_env["WEBHOOK_SIGNING_SECRET"]
+        == function_environment(receiver, RESOLVER, on)["WEBHOOK_SIGNING_SECRET"]
+    )
+    assert "WEBHOOK_SIGNING_SECRET_ARN" not in worker_env
+    # and only the fakes' keys are trusted
+    assert worker_env["GEMINI_JWKS_URL"].startswith(ENDPOINTS.providers["gemini"])
+    # WEBHOOKS=0: no base URL, so no create asks for a webhook
+    assert Options.from_env({"WEBHOOKS": "0"}).webhooks is False
+    assert "WEBHOOK_BASE_URL" not in function_environment(worker, RESOLVER, ENDPOINTS)

@@ -30,7 +30,7 @@ PYTHON313 ?= $(shell for c in python3.13 \
 # short .in files beside each; pip refuses anything the lock does not pin.
 PIP_LOCKED := -m pip install --quiet --require-hashes
 
-.PHONY: help venv lock soak dev test test-infra test-unit test-integration test-e2e lint format build deploy audit bench openapi clean chromium
+.PHONY: help venv lock soak dev test test-infra test-unit test-integration test-e2e lint format build deploy audit bench bench-push openapi clean chromium
 
 help:
 	@echo "make dev     run the whole system locally on http://127.0.0.1:$${PORT:-3000}"
@@ -42,6 +42,7 @@ help:
 	@echo "make deploy  sam build + sam deploy, then publish web/ (DEPLOY_ENV=prod for prod)"
 	@echo "make audit   pip-audit of the pinned requirements (needs the vulnerability service)"
 	@echo "make bench   benchmarks as ratios against in-run baselines"
+	@echo "make bench-push  time to video with webhooks on the running local stack, against polls alone"
 	@echo "make soak    20 minutes of mixed traffic with PostgreSQL and AWS frozen in the middle, then a report"
 	@echo "make openapi regenerate docs/openapi.json"
 	@echo "make lint-js / make test-js   the web app's type check + ESLint / its unit tests (node --test)"
@@ -168,6 +169,11 @@ openapi: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Time to video with push measured end to end on the running local stack, webhooks on against off
+# (two stacks in turn, a few minutes); the report in test-artifacts/push.json. Not in CI.
+bench-push: $(STAMP)
+	$(PY) -m bench.pushtime
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) node_modules .aws-sam .mypy_cache .ruff_cache .pytest_cache .coverage test-artifacts

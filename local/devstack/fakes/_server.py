@@ -20,7 +20,7 @@ from devstack.fakes import media
 from devstack.fakes.faults import Faults, Route
 from devstack.fakes.jobs import Clock, FakeJob, Script, Timing, utc_now
 from devstack.fakes.loopback import LoopbackServer, Request, Response, json_response
-from devstack.fakes.records import RECORDS_PATH, Call, CreateRecord, Delivery, ReceivedImage, Records
+from devstack.fakes.records import JOBS_PATH, RECORDS_PATH, Call, CreateRecord, Delivery, ReceivedImage, Records
 from devstack.fakes.webhooks import JWKS_PATH, Outgoing, SigningKeys, WebhookSender
 
 TICK_SECONDS = 0.1
@@ -112,10 +112,26 @@ class FakeProviderServer(LoopbackServer):
         its webhooks; no key needed), anything else to the provider's API (``handle``)."""
         if request.method == "GET" and request.path == RECORDS_PATH:
             return json_response(200, self.records.summary())
+        if request.method == "GET" and request.path == JOBS_PATH:
+            return json_response(200, {"jobs": self._job_times()})
         if request.method == "GET" and request.path == JWKS_PATH and self.signing_keys is not None:
             self.records.add_call("jwks", 200)
             return json_response(200, self.signing_keys.jwks())
         return self.handle(request)
+
+    def _job_times(self) -> list[dict[str, Any]]:
+        """Each job's prompt and when it was created and finished on the server's clock (ISO)."""
+        with self._lock:
+            jobs = list(self.jobs.values())
+        return [
+            {
+                "prompt": job.prompt,
+                "createdAt": job.created_at.isoformat(),
+                "completedAt": job.completed_at.isoformat() if job.completed_at else None,
+                "polls": job.polls,
+            }
+            for job in jobs
+        ]
 
     def handle(self, request: Request) -> Response:
         """Answer one request of the provider's API (subclasses route by method and path)."""

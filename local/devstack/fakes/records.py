@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+JOBS_PATH = "/__fake__/jobs"
+"""``GET`` on any fake: each job's prompt, creation and finish times (the push bench's clock)."""
 RECORDS_PATH = "/__fake__/records"
 """``GET`` on either fake: what it was asked (creates by prompt, cancels by job id, slow polls
 being answered) and its webhooks (attempts sent, acknowledged, jobs still being pushed), for

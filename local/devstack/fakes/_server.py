@@ -20,7 +20,15 @@ from devstack.fakes import media
 from devstack.fakes.faults import Faults, Route
 from devstack.fakes.jobs import Clock, FakeJob, Script, Timing, utc_now
 from devstack.fakes.loopback import LoopbackServer, Request, Response, json_response
-from devstack.fakes.records import JOBS_PATH, RECORDS_PATH, Call, CreateRecord, Delivery, ReceivedImage, Records
+from devstack.fakes.records import (
+    JOBS_PATH,
+    RECORDS_PATH,
+    Call,
+    CreateRecord,
+    Delivery,
+    ReceivedImage,
+    Records,
+)
 from devstack.fakes.webhooks import JWKS_PATH, Outgoing, SigningKeys, WebhookSender
 
 TICK_SECONDS = 0.1

@@ -368,7 +368,7 @@ def test_rotated_provider_keys_are_fetched_again_once_and_cached_otherwise(push:
     token = push.gemini.signing_keys.jwt(_gemini_claims())
     assert push.post(first, headers={"Webhook-Signature": token}).status == 401
     assert push.gemini.count("jwks") == 1
-    now[0] += REFETCH_COOLDOWN_SECONDS
+    now[0] += REFETCH_COOLDOWN_SECONDS + 1
     assert push.post(first, headers={"Webhook-Signature": token}).status == 200
     assert push.gemini.count("jwks") == 2
     # And after the keys' lifetime they are fetched again whatever the token names

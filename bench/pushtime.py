@@ -14,11 +14,8 @@ Writes ``test-artifacts/push.json``.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
@@ -29,8 +26,7 @@ from typing import Any
 import psycopg
 
 from bench.measure import percentile
-from bench.soak import database_url
-from devstack.postgres import free_port
+from bench.soak import database_url, start_stack
 
 REPO = Path(__file__).resolve().parent.parent
 PROVIDER_SECONDS = 3
@@ -42,39 +38,6 @@ KEYS = {
 }
 FAKES = {"veo": "gemini", "fal": "fal"}
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def start(home: Path, webhooks: bool) -> tuple[subprocess.Popen[str], str, list[str]]:
-    port = free_port()
-    env = dict(os.environ) | {
-        "PORT": str(port),
-        "DEVSTACK_HOME": str(home),
-        "FAKE_PROVIDER_SECONDS": str(PROVIDER_SECONDS),
-        "LOG_LEVEL": "WARNING",
-        "WEBHOOKS": "1" if webhooks else "0",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devstack"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        for line in process.stdout or ():
-            lines.append(line.rstrip("\n"))
-            if " fake openai " in line:
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(180):
-        process.kill()
-        raise SystemExit("the local stack did not start:\n" + "\n".join(lines[-40:]))
-    return process, f"http://127.0.0.1:{port}", lines
 
 
 def call(base: str, method: str, path: str, body: Any = None, user: str = "bench") -> Any:
@@ -99,7 +62,8 @@ def run(webhooks: bool) -> dict[str, dict[str, float]]:
     """One stack, every job generated at once, then each provider's figures."""
     home = Path(tempfile.mkdtemp(prefix="videogen-push-"))
     home.chmod(0o755)
-    process, base, lines = start(home, webhooks)
+    knobs = {"FAKE_PROVIDER_SECONDS": str(PROVIDER_SECONDS), "WEBHOOKS": "1" if webhooks else "0"}
+    process, base, lines = start_stack(home, **knobs)
     try:
         users, prompts = _generate(base)
         rows = _wait_for(database_url(lines), users, len(prompts))

@@ -45,15 +45,21 @@ MEMORY_SAMPLE_SECONDS = 60
 DOCUMENT = json.loads((REPO / "docs" / "openapi.json").read_text())
 
 
-def start_stack(home: Path) -> tuple[subprocess.Popen[str], str, list[str]]:
+def start_stack(home: Path, **knobs: str) -> tuple[subprocess.Popen[str], str, list[str]]:
+    """``python -m devstack`` on a free port, with the soak's knobs unless ``knobs`` override
+    them; once it printed its ready lines: the process, its base URL and its output so far."""
     port = free_port()
-    env = dict(os.environ) | {
-        "PORT": str(port),
-        "DEVSTACK_HOME": str(home),
-        "DEVSTACK_CONTROL": "1",
-        "FAKE_PROVIDER_SECONDS": "3",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = (
+        dict(os.environ)
+        | {
+            "PORT": str(port),
+            "DEVSTACK_HOME": str(home),
+            "DEVSTACK_CONTROL": "1",
+            "FAKE_PROVIDER_SECONDS": "3",
+            "LOG_LEVEL": "WARNING",
+        }
+        | knobs
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack"],
         cwd=REPO,

@@ -134,11 +134,16 @@ class Outcome:
     polls: int
 
 
-def run_job(provider: SimulatedJob, schedule: Schedule, rng: random.Random) -> Outcome:
-    """One job's poll chain on the simulated clock, as the worker runs it."""
+def run_job(
+    provider: SimulatedJob, schedule: Schedule, rng: random.Random, *, arrives: float = math.inf
+) -> Outcome:
+    """One job's poll chain on the simulated clock, as the worker runs it; a webhook arriving at
+    ``arrives`` (picked up) moves a poll to then, so that poll sees the job finished."""
     job = WorkerJob(provider.provider, provider.model)
     now = schedule(provider, job, 0.0) + rng.uniform(0, PICKUP_SECONDS)
     for polls in range(1, GIVE_UP_POLLS):
+        if arrives <= now:
+            return Outcome(provider.provider, arrives - provider.finishes_at, polls)
         job.metadata_["polls"] = polls  # the lease counts the poll before the provider is asked
         if now >= provider.finishes_at:
             return Outcome(provider.provider, now - provider.finishes_at, polls)
@@ -175,24 +180,22 @@ def summaries(outcomes: list[Outcome]) -> dict[str, Summary]:
     return {**{name: Summary.of(group) for name, group in groups.items()}, "all": Summary.of(outcomes)}
 
 
-def pushed(provider: SimulatedJob, rng: random.Random, *, lost: bool = False) -> Outcome:
-    """One job whose provider pushes: the fallback chain (``paced`` with a webhook expected)
-    until the webhook's poll, or a fallback poll, sees it finished (``lost``: no webhook comes)."""
-    job = WorkerJob(provider.provider, provider.model)
+def paced_push(provider: SimulatedJob, job: WorkerJob, now: float) -> int:
+    """The worker's schedule when a webhook is expected: the first poll at about the 95th
+    percentile (``first_poll_delay(push=True)``), then ``paced``."""
+    if now:
+        return paced(provider, job, now)
     config = get_settings()
+    initial, maximum = config.poll_initial_delay_seconds, config.poll_max_delay_seconds
+    return first_poll_delay(job.model, hint=None, initial=initial, maximum=maximum, push=True)
+
+
+def pushed(provider: SimulatedJob, rng: random.Random, *, lost: bool = False) -> Outcome:
+    """One job whose provider pushes: the fallback chain until the webhook's poll, or a fallback
+    poll, sees it finished (``lost``: no webhook comes)."""
     arrives = provider.finishes_at + sum(rng.uniform(0, s) for s in (PUSH_SEND_SECONDS, PUSH_PATH_SECONDS))
     arrives = math.inf if lost else arrives + rng.uniform(0, PICKUP_SECONDS)
-    initial, maximum = config.poll_initial_delay_seconds, config.poll_max_delay_seconds
-    now: float = first_poll_delay(job.model, hint=None, initial=initial, maximum=maximum, push=True)
-    now += rng.uniform(0, PICKUP_SECONDS)
-    for polls in range(1, GIVE_UP_POLLS):
-        if arrives <= now:
-            return Outcome(provider.provider, arrives - provider.finishes_at, polls)
-        job.metadata_["polls"] = polls
-        if now >= provider.finishes_at:
-            return Outcome(provider.provider, now - provider.finishes_at, polls)
-        now += paced(provider, job, now) + rng.uniform(0, PICKUP_SECONDS)
-    raise RuntimeError(f"{provider} not seen finished after {GIVE_UP_POLLS} polls")
+    return run_job(provider, paced_push, rng, arrives=arrives)
 
 
 def draw_pushing(count: int, source: str, seed: int = SEED) -> list[SimulatedJob]:

@@ -272,9 +272,9 @@ def fakes(aws: Any, configure: Callable[..., None]) -> Any:
 def first_frame_colour(video_key: str) -> tuple[int, ...]:
     import av  # noqa: PLC0415
 
-    from videogen.storage.reference_objects import read_image  # noqa: PLC0415
+    from videogen.storage.reference_objects import read  # noqa: PLC0415
 
-    with av.open(io.BytesIO(read_image(video_key)), mode="r") as container:
+    with av.open(io.BytesIO(read(video_key)), mode="r") as container:
         frame = next(container.decode(video=0))
         pixel = frame.to_image().getpixel((frame.width // 2, frame.height // 2))
     assert isinstance(pixel, tuple)

@@ -128,7 +128,7 @@ def request_images(
             images.append(RequestImage(role, entry["contentType"], url=url))
             continue
         try:
-            data = reference_objects.read_image(key)
+            data = reference_objects.read(key)
         except ObjectMissing:
             raise ReferenceGone(
                 f"reference image {entry['id']} was deleted after the clip was asked for"

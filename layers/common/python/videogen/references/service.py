@@ -103,7 +103,7 @@ def complete(user_id: str, storyboard_id: uuid.UUID, reference_id: uuid.UUID, no
             return view(reference)
         keys = reference_keys(user_id, storyboard_id, reference_id)
         try:
-            data = reference_objects.read_upload(keys.upload, max_bytes)
+            data = reference_objects.read(keys.upload, max_bytes)
         except ObjectMissing:
             raise Conflict(
                 "Nothing was uploaded for this reference yet: send the file with the upload form first",

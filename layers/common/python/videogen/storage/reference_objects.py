@@ -17,8 +17,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from videogen.storage.bucket import StorageUnavailable, _bucket, _s3, storyboard_prefix
-from videogen.storage.objects import ObjectMissing
+from videogen.storage.bucket import IMAGE_EXTENSIONS, StorageUnavailable, _bucket, _s3, storyboard_prefix
+from videogen.storage.objects import ObjectMissing, _missing
 
 UPLOAD_SECONDS = 600
 UPLOAD_TAG = ("videogen-upload", "pending")
@@ -39,7 +39,8 @@ class ReferenceKeys:
         return f"{self.prefix}upload"
 
     def image(self, content_type: str) -> str:
-        return f"{self.prefix}image.{'jpg' if content_type == 'image/jpeg' else 'png'}"
+        """The stored image (a PNG or a JPEG: what ``references.images.normalize`` writes)."""
+        return f"{self.prefix}image.{IMAGE_EXTENSIONS[content_type]}"
 
     @property
     def thumbnail(self) -> str:
@@ -77,30 +78,18 @@ def presign_upload(key: str, content_type: str, max_bytes: int) -> dict[str, Any
     return {"url": post["url"], "fields": post["fields"]}
 
 
-def read_upload(key: str, max_bytes: int) -> bytes:
-    """The uploaded bytes, at most ``max_bytes + 1`` (one more tells the caller it is too big).
-    ``ObjectMissing`` when nothing was uploaded."""
+def read(key: str, max_bytes: int | None = None) -> bytes:
+    """The object's bytes (an upload: at most ``max_bytes + 1``, one more telling the caller it
+    is too big); ``ObjectMissing`` when there is none."""
     try:
-        response = _s3().get_object(Bucket=_bucket(), Key=key, Range=f"bytes=0-{max_bytes}")
-        return response["Body"].read()
+        if max_bytes is None:
+            return _s3().get_object(Bucket=_bucket(), Key=key)["Body"].read()
+        return _s3().get_object(Bucket=_bucket(), Key=key, Range=f"bytes=0-{max_bytes}")["Body"].read()
     except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in ("404", "NoSuchKey", "NotFound"):
+        if _missing(exc):
             raise ObjectMissing(key) from None
-        if code == "InvalidRange":  # an empty object has no byte 0
-            return b""
-        raise StorageUnavailable("could not read the upload from S3") from exc
-    except BotoCoreError as exc:
-        raise StorageUnavailable("could not read the upload from S3") from exc
-
-
-def read_image(key: str) -> bytes:
-    """A stored (normalized) image's bytes; ``ObjectMissing`` when it is gone."""
-    try:
-        return _s3().get_object(Bucket=_bucket(), Key=key)["Body"].read()
-    except ClientError as exc:
-        if str(exc.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound"):
-            raise ObjectMissing(key) from None
+        if max_bytes is not None and exc.response.get("Error", {}).get("Code") == "InvalidRange":
+            return b""  # an empty object has no byte 0
         raise StorageUnavailable("could not read the reference image from S3") from exc
     except BotoCoreError as exc:
         raise StorageUnavailable("could not read the reference image from S3") from exc

@@ -80,19 +80,6 @@ def declare(
     return reference
 
 
-def get(
-    session: Session, user_id: str, storyboard_id: uuid.UUID, reference_id: uuid.UUID
-) -> ReferenceImage | None:
-    """The user's reference of that storyboard, or ``None``."""
-    return session.execute(
-        select(ReferenceImage).where(
-            ReferenceImage.id == reference_id,
-            ReferenceImage.storyboard_id == storyboard_id,
-            ReferenceImage.user_id == user_id,
-        )
-    ).scalar_one_or_none()
-
-
 def lock(
     session: Session, user_id: str, storyboard_id: uuid.UUID, reference_id: uuid.UUID
 ) -> ReferenceImage | None:

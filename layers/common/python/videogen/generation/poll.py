@@ -60,30 +60,20 @@ from videogen.storage import bucket, cleanup, uploads
 from videogen.storage.uploads import EmptyUpload, InvalidMedia
 
 
-def poll(steps: JobSteps, job_id: uuid.UUID) -> Outcome:
-    """Ask the provider about a processing job; finish, fail or schedule the next poll."""
-    try:
-        lease = _lease_poll(steps, job_id)
-    except KeyRefused as refused:
-        return steps.fail(refused.job_id, ("processing",), refused.message, "poll")
-    if not isinstance(lease, Lease):
-        return lease
-    return _ask_provider(steps, lease)
+def poll(steps: JobSteps, job_id: uuid.UUID, *, pushed: bool = False) -> Outcome:
+    """Ask the provider about a processing job; finish, fail or schedule the next poll.
 
-
-def push(steps: JobSteps, job_id: uuid.UUID) -> Outcome:
-    """Poll a processing job now because its provider said it finished (a verified webhook).
-
-    Once per job: the first push is marked in the job's metadata (``pushed_at``) under the row
-    lock, and any later one (a provider's retry, a replay) is acknowledged without asking the
-    provider. So a forged or replayed event can at worst move one poll forward; the poll then
-    reads the state from the provider with the user's key, and the chain goes on from there
-    (the old chain's delayed message finds its time moved and ends as ``not-due``).
+    ``pushed``: now, because its provider said it finished (a verified webhook). Once per job:
+    the first push is marked in the job's metadata (``pushed_at``) under the row lock, and any
+    later one (a provider's retry, a replay) is acknowledged without asking the provider. So a
+    forged or replayed event can at worst move one poll forward; the poll then reads the state
+    from the provider with the user's key, and the chain goes on from there (the old chain's
+    delayed message finds its time moved and ends as ``not-due``).
     """
     try:
-        lease = _lease_poll(steps, job_id, pushed=True)
+        lease = _lease_poll(steps, job_id, pushed=pushed)
     except KeyRefused as refused:
-        return steps.fail(refused.job_id, ("processing",), refused.message, "push")
+        return steps.fail(refused.job_id, ("processing",), refused.message, "push" if pushed else "poll")
     if not isinstance(lease, Lease):
         return lease
     return _ask_provider(steps, lease)

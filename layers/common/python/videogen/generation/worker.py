@@ -47,7 +47,7 @@ class GenerationWorker(JobSteps):
 
     def push(self, job_id: uuid.UUID) -> Outcome:
         """Poll a processing job now: its provider said it finished (once per job)."""
-        return poll.push(self, job_id)
+        return poll.poll(self, job_id, pushed=True)
 
     def cancel(self, job_id: uuid.UUID) -> Outcome:
         """Ask the provider to stop a cancelled job, as far as its API allows."""

@@ -20,8 +20,13 @@ from videogen.data.statements import Runner, Statement, runner_for
 from videogen.errors import Conflict, NotFound
 
 
-def _storyboard_not_found(storyboard_id: uuid.UUID) -> NotFound:
-    return NotFound("Storyboard not found", {"id": str(storyboard_id)})
+def _require_storyboard(
+    session: Session, user_id: str, storyboard_id: uuid.UUID, *, lock: bool = False
+) -> None:
+    """``NotFound`` unless the storyboard is the user's (its row locked with ``lock``)."""
+    owned = select(Storyboard.id).where(Storyboard.id == storyboard_id, Storyboard.user_id == user_id)
+    if session.execute(owned.with_for_update() if lock else owned).scalar_one_or_none() is None:
+        raise NotFound("Storyboard not found", {"id": str(storyboard_id)})
 
 
 def declare(
@@ -39,13 +44,7 @@ def declare(
     """A new ``pending`` reference of the user's storyboard. ``NotFound`` when the storyboard is
     not theirs; ``Conflict`` when it already holds ``per_storyboard`` references or the user's
     references (stored, or declared while pending) would pass ``user_cap_bytes``."""
-    owned = session.execute(
-        select(Storyboard.id)
-        .where(Storyboard.id == storyboard_id, Storyboard.user_id == user_id)
-        .with_for_update()
-    ).scalar_one_or_none()
-    if owned is None:
-        raise _storyboard_not_found(storyboard_id)
+    _require_storyboard(session, user_id, storyboard_id, lock=True)
     held = session.execute(
         select(func.count()).where(ReferenceImage.storyboard_id == storyboard_id)
     ).scalar_one()
@@ -97,11 +96,7 @@ def lock(
 
 def list_for_storyboard(session: Session, user_id: str, storyboard_id: uuid.UUID) -> list[ReferenceImage]:
     """The storyboard's references, oldest first; ``NotFound`` when it is not the user's."""
-    owned = session.execute(
-        select(Storyboard.id).where(Storyboard.id == storyboard_id, Storyboard.user_id == user_id)
-    ).scalar_one_or_none()
-    if owned is None:
-        raise _storyboard_not_found(storyboard_id)
+    _require_storyboard(session, user_id, storyboard_id)
     rows = session.execute(
         select(ReferenceImage)
         .where(ReferenceImage.storyboard_id == storyboard_id, ReferenceImage.user_id == user_id)

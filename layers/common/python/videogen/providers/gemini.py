@@ -254,11 +254,8 @@ def _images(request: GenerationRequest) -> dict[str, Any]:
     def blob(image: RequestImage) -> dict[str, str]:
         return {"bytesBase64Encoded": base64.b64encode(image.data).decode(), "mimeType": image.content_type}
 
-    fields: dict[str, Any] = {}
-    for role, name in (("first", "image"), ("last", "lastFrame")):
-        frame = request.image("first" if role == "first" else "last")
-        if frame is not None:
-            fields[name] = blob(frame)
+    frames = {"image": request.image("first"), "lastFrame": request.image("last")}
+    fields: dict[str, Any] = {name: blob(frame) for name, frame in frames.items() if frame is not None}
     if request.assets:
         fields["referenceImages"] = [{"image": blob(a), "referenceType": "asset"} for a in request.assets]
     return fields

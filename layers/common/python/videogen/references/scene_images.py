@@ -139,12 +139,10 @@ def _many(source: dict[str, Any], field: str, where: str) -> tuple[uuid.UUID, ..
 
 def _id(value: object, where: str) -> uuid.UUID:
     try:
-        return uuid.UUID(str(value)) if isinstance(value, str) else _bad_id(where)
+        if isinstance(value, str):
+            return uuid.UUID(value)
     except ValueError:
-        return _bad_id(where)
-
-
-def _bad_id(where: str) -> uuid.UUID:
+        pass
     raise InvalidInput(
         "Not a reference id", field_errors(where, "a reference id (a UUID)", "not_a_reference_id")
     )

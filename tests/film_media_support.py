@@ -94,4 +94,5 @@ def loudest(rate: int, sound: array.array[float], start: float, end: float) -> f
 
 def streams(path: Path) -> dict[str, Any]:
     with av.open(str(path)) as container:
-        return {"video": len(container.streams.video), "audio": len(container.streams.audio)}
+        found = {"video": len(container.streams.video), "audio": len(container.streams.audio)}
+        return found | ({"subtitle": len(container.streams.subtitles)} if container.streams.subtitles else {})

@@ -33,12 +33,15 @@ COMPILE = contract.operation(
     (202, "The film is stored as `pending` and queued."),
     tags=TAGS,
     description="Each scene of `scenesOrder` (default: the storyboard's own order) uses its newest "
-    "completed clip; the chosen clips are recorded on the film, so a later regeneration does not "
-    "change it. Clips that differ from what most of them are (codec, size, frame rate, audio) are "
-    "normalized in parallel, then everything is joined by stream copy into one fast-start MP4.",
+    "completed clip; the chosen clips (and the scenes' captions) are recorded on the film, so a later "
+    "regeneration or edit does not change it. Clips that differ from what most of them are (codec, "
+    "size, frame rate, audio) are normalized in parallel, then everything is joined by stream copy "
+    "into one fast-start MP4. A `crossfade` transition re-encodes only around each cut (in parallel); "
+    "captions become a WebVTT file and a soft subtitle track.",
     body=True,
     invalid="Also refused: an empty `scenesOrder`, a scene named twice, or a scene the storyboard "
-    "does not have (each named in `details`), and a storyboard without scenes.",
+    "does not have (each named in `details`), a storyboard without scenes, a crossfade longer than "
+    "half of the shortest clip, and a scene's caption that breaks its rules.",
     errors={
         404: STORYBOARD_NOT_FOUND,
         409: (
@@ -60,7 +63,12 @@ COMPILE = contract.operation(
 
 def _out(film: CompiledVideo) -> CompiledVideoOut:
     done = film.status == "completed" and film.final_video_url is not None
-    return CompiledVideoOut.from_row(film, bucket.url_for(film.final_video_url) if done else None)
+    captions = film.metadata_.get("captions_key") if done else None
+    return CompiledVideoOut.from_row(
+        film,
+        bucket.url_for(film.final_video_url) if done else None,
+        bucket.url_for(captions) if isinstance(captions, str) else None,
+    )
 
 
 def build_app(sender: QueueSender[FilmStepMessage] | None = None) -> ApiResolver:
@@ -74,9 +82,17 @@ def build_app(sender: QueueSender[FilmStepMessage] | None = None) -> ApiResolver
         idempotency_key: contract.IdempotencyKey = None,
     ) -> Response[CompileAccepted]:
         user_id = current_user(app)
-        order = None if body is None else body.scenes_order
+        body = body or CompileRequest()
         with session_scope() as s:
-            accepted = create_film(s, user_id, id, order, idempotency_key=idempotency_key)
+            accepted = create_film(
+                s,
+                user_id,
+                id,
+                body.scenes_order,
+                idempotency_key=idempotency_key,
+                transition=body.transition,
+                caption_language=body.caption_language,
+            )
         if accepted.created:
             enqueue_or_withdraw(accepted, user_id, sender or film_sender())
             metrics.add_metric(name="FilmsQueued", unit="Count", value=1)

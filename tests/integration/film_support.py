@@ -68,6 +68,7 @@ def store_clip(
     user_id: str = USER,
     data: bytes | None = None,
     job_id: uuid.UUID | None = None,
+    **columns: Any,
 ) -> Any:
     """A completed job of ``scene_id`` whose video (the fake ``provider``'s clip, or ``data``)
     is in S3 where the worker stores it."""
@@ -85,6 +86,7 @@ def store_clip(
         video_url=key,
         progress=100,
         completed_at=datetime.now(UTC),
+        **columns,
     )
 
 

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.e2e.conftest import http
 from tests.integration.film_support import FilmPipeline, film_row, store_clip
@@ -18,7 +18,7 @@ from tools import samples
 from tools.queues import InMemoryQueueSender
 from videogen.api.resolver import api_handler
 from videogen.data.db import session_scope
-from videogen.data.models import CompiledVideo
+from videogen.data.models import CompiledVideo, Storyboard
 from videogen.messaging.messages import FilmStepMessage
 
 films_module = load_function("films")
@@ -290,3 +290,81 @@ def test_a_body_that_is_not_an_object_is_400_and_queues_nothing(board, clips, bo
     assert result.status == 400, result.body
     assert result.body["error"]
     assert (_films(), sender.bodies()) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("transition", "field"),
+    [
+        ({"type": "crossfade", "durationMs": 199}, "body.transition.durationMs"),
+        ({"type": "crossfade", "durationMs": 2001}, "body.transition.durationMs"),
+        ({"type": "crossfade", "durationMs": "long"}, "body.transition.durationMs"),
+        ({"type": "wipe", "durationMs": 500}, "body.transition.type"),
+        ({"type": "crossfade", "speed": 2}, "body.transition.speed"),
+    ],
+)
+def test_a_bad_transition_is_400_naming_the_field_and_queues_nothing(board, clips, transition, field):
+    sender = InMemoryQueueSender[FilmStepMessage]()
+
+    result = invoke(_handler(sender), _compile(board, {"transition": transition}))
+
+    assert result.status == 400, result.body
+    assert field in [d["field"] for d in result.body["details"]]
+    assert (_films(), sender.bodies()) == ([], [])
+
+
+def test_a_crossfade_longer_than_half_the_shortest_clip_is_400_naming_it(board, make_job):
+    for n, seconds in ((1, 8), (2, 2), (3, 8)):
+        store_clip(make_job, board.id, f"scene-{n}", user_id=USER, duration_seconds=seconds)
+    sender = InMemoryQueueSender[FilmStepMessage]()
+
+    body = {"transition": {"type": "crossfade", "durationMs": 1500}}
+    result = invoke(_handler(sender), _compile(board, body))
+
+    assert result.status == 400, result.body
+    [detail] = result.body["details"]
+    assert detail["field"] == "body.transition.durationMs"
+    assert "scene-2" in detail["message"]
+    assert (_films(), sender.bodies()) == ([], [])
+    # A crossfade of half the shortest clip is fine
+    body = {"transition": {"type": "crossfade", "durationMs": 1000}}
+    assert invoke(_handler(sender), _compile(board, body)).status == 202
+
+
+def test_a_stored_caption_that_breaks_the_rules_is_400_naming_the_scene(board, clips):
+    # A storyboard saved before captions had rules may hold one that cannot go into a film
+    with session_scope() as s:
+        s.execute(
+            update(Storyboard)
+            .where(Storyboard.id == board.id)
+            .values(scenes=[SCENES[0] | {"caption": "line\none"}, *SCENES[1:]])
+        )
+    sender = InMemoryQueueSender[FilmStepMessage]()
+
+    result = invoke(_handler(sender), _compile(board))
+
+    assert result.status == 400, result.body
+    assert [d["field"] for d in result.body["details"]] == ["storyboard.scenes.0.caption"]
+    assert (_films(), sender.bodies()) == ([], [])
+
+
+def test_a_compiled_film_answers_its_transition_and_captions_url(board, make_job):
+    with session_scope() as s:
+        captioned = [SCENES[0] | {"caption": "Hello"}, *SCENES[1:]]
+        s.execute(update(Storyboard).where(Storyboard.id == board.id).values(scenes=captioned))
+    for scene in SCENES:
+        store_clip(make_job, board.id, scene["id"], user_id=USER)
+    pipeline = FilmPipeline()
+    body = {"transition": {"type": "crossfade", "durationMs": 400}}
+    accepted = invoke(_handler(pipeline.sender), _compile(board, body))
+    pipeline.drain()
+
+    film_id = accepted.body["compiledVideoId"]
+    event = with_changes(load_event("films.get.200"), sub=USER, path_parameters={"id": film_id})
+    result = invoke(_handler(pipeline.sender), event)
+
+    assert result.status == 200, result.body
+    assert result.body["transition"] == {"type": "crossfade", "durationMs": 400}
+    assert result.body["durationSeconds"] == pytest.approx(6.0 - 0.8, abs=0.05)
+    vtt = http("GET", result.body["captionsUrl"])
+    assert vtt.status == 200
+    assert vtt.raw.decode().startswith("WEBVTT\n\n1\n00:00:00.000 --> 00:00:02.000\nHello")

@@ -184,7 +184,7 @@ export interface paths {
         put?: never;
         /**
          * Compile a storyboard's clips into one film
-         * @description Each scene of `scenesOrder` (default: the storyboard's own order) uses its newest completed clip; the chosen clips are recorded on the film, so a later regeneration does not change it. Clips that differ from what most of them are (codec, size, frame rate, audio) are normalized in parallel, then everything is joined by stream copy into one fast-start MP4.
+         * @description Each scene of `scenesOrder` (default: the storyboard's own order) uses its newest completed clip; the chosen clips (and the scenes' captions) are recorded on the film, so a later regeneration or edit does not change it. Clips that differ from what most of them are (codec, size, frame rate, audio) are normalized in parallel, then everything is joined by stream copy into one fast-start MP4. A `crossfade` transition re-encodes only around each cut (in parallel); captions become a WebVTT file and a soft subtitle track.
          */
         post: operations["compileStoryboard"];
         delete?: never;
@@ -610,11 +610,18 @@ export interface components {
         };
         /**
          * CompileRequest
-         * @description The body of ``POST /api/storyboards/{id}/compile`` (optional, as is its field).
+         * @description The body of ``POST /api/storyboards/{id}/compile`` (optional, as are its fields).
          */
         CompileRequest: {
+            /**
+             * Captionlanguage
+             * @description The captions' language as MP4 tags it (ISO 639-2, e.g. `eng`, `fra`, `deu`)
+             * @default eng
+             */
+            captionLanguage: string & unknown;
             /** Scenesorder */
             scenesOrder?: string[] | null;
+            transition?: components["schemas"]["Transition"];
         };
         /** CompiledVideoList */
         CompiledVideoList: {
@@ -623,6 +630,11 @@ export interface components {
         };
         /** CompiledVideoOut */
         CompiledVideoOut: {
+            /**
+             * Captionsurl
+             * @description The film's captions as WebVTT (presigned), once completed, when a scene has one
+             */
+            captionsUrl: string | null;
             /** Completedat */
             completedAt: string | null;
             /**
@@ -654,6 +666,7 @@ export interface components {
              * Format: uuid
              */
             storyboardId: string;
+            transition: components["schemas"]["Transition"];
         };
         /**
          * DailyUsage
@@ -1101,7 +1114,9 @@ export interface components {
         /**
          * Scene
          * @description A scene: a unique string `id` plus whatever the front end keeps (`prompt`, `description`
-         *     or `text` make its generation prompt; other fields are kept as sent).
+         *     or `text` make its generation prompt; other fields are kept as sent). A `caption` (one
+         *     line of plain text, at most 200 characters; `captionStartMs`/`captionEndMs` within the
+         *     shot, optional) is what films show under the shot.
          * @example {
          *       "id": "scene-1",
          *       "prompt": "Ada opens the lab door"
@@ -1374,6 +1389,24 @@ export interface components {
              * @description USD spent or reserved today (UTC)
              */
             spent: number;
+        };
+        /**
+         * Transition
+         * @description How one shot gives way to the next: a hard cut, or a crossfade of ``duration_ms``.
+         */
+        Transition: {
+            /**
+             * Durationms
+             * @description How long the two shots overlap, picture and sound (crossfade only); at most half of the shortest clip
+             * @default 500
+             */
+            durationMs: number;
+            /**
+             * Type
+             * @default cut
+             * @enum {string}
+             */
+            type: "cut" | "crossfade";
         };
         /**
          * Upload
@@ -2555,7 +2588,7 @@ export interface operations {
                     "application/json": components["schemas"]["CompileAccepted"];
                 };
             };
-            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also refused: an empty `scenesOrder`, a scene named twice, or a scene the storyboard does not have (each named in `details`), and a storyboard without scenes. */
+            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also refused: an empty `scenesOrder`, a scene named twice, or a scene the storyboard does not have (each named in `details`), a storyboard without scenes, a crossfade longer than half of the shortest clip, and a scene's caption that breaks its rules. */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -8,8 +8,9 @@ encoder preset. The background colour comes from a hash of the prompt and a whit
 walks left to right, one step per frame; a create's first (last) frame image makes the first
 (last) frame a plain fill of that image's mean colour (``first=``, ``last=``, as a model starts
 from and ends on the images it is given); results are cached by arguments. ``render_clip`` writes
-the same kind of clip at any size, frame rate, length, colour, pixel format, H.264 profile
-and preset, with or without a sine tone (for the film tests and bench).
+the same kind of clip at any size, frame rate, length, colour, pixel format, H.264 profile,
+preset and keyframe interval (the fakes' clips have a keyframe a second), with or without a
+sine tone (for the film tests and bench).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Clip:
     tone: Tone | None = None
     first: Rgb | None = None  # frame 0 filled with this colour (a create's first frame)
     last: Rgb | None = None  # the final frame filled with this colour (its last frame)
+    gop: int | None = None  # frames from one keyframe to the next (None: x264's default, 250)
 
     @property
     def block(self) -> int:
@@ -67,8 +69,8 @@ class Clip:
 
 
 LOOKS = {
-    "openai": Clip((0, 0, 0), tone=Tone()),
-    "veo": Clip((0, 0, 0), width=320, height=180, fps=12, frames=24, preset="veryfast"),
+    "openai": Clip((0, 0, 0), tone=Tone(), gop=8),
+    "veo": Clip((0, 0, 0), width=320, height=180, fps=12, frames=24, preset="veryfast", gop=12),
 }
 """What each fake provider's clips look like (the colour follows the prompt)."""
 
@@ -113,6 +115,8 @@ def render_clip(clip: Clip, path: Path) -> Path:
         stream.height = clip.height
         stream.pix_fmt = clip.pix_fmt
         stream.options = {"preset": clip.preset, "profile": clip.profile}
+        if clip.gop is not None:  # a keyframe every gop frames, as streaming encoders do
+            stream.options |= {"g": str(clip.gop), "keyint_min": str(clip.gop), "sc_threshold": "0"}
         audio = None if clip.tone is None else _add_tone_stream(container, clip.tone)
         for index in range(clip.frames):
             frame = _rgb_frame(clip_rows(clip, index), clip.width, clip.height)

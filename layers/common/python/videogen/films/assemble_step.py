@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import tempfile
 import uuid
-from functools import partial
 from pathlib import Path
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,9 +20,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from videogen.data.db import session_scope
 from videogen.data.models import CompiledVideo
 from videogen.data.repositories import compiled_videos
+from videogen.films import segments
 from videogen.films.media.assemble import Film, assemble
+from videogen.films.media.captions import Captions
 from videogen.films.media.clips import ClipMismatch, FilmInvalid, Signature
-from videogen.films.media.verify import verify
+from videogen.films.media.verify import check_sync, verify
 from videogen.films.steps import ChosenClip, FilmRefused, FilmSteps, Outcome, log_fields, scene_error
 from videogen.runtime.observability import emit_metric, logger
 from videogen.storage import bucket, cleanup, objects
@@ -35,13 +36,19 @@ def assemble_film(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
     if not isinstance(film, CompiledVideo):
         return film
     key = bucket.film_key(film.user_id, film.storyboard_id, film.id)
+    captions = segments.captions(film, ChosenClip.of(film))
+    captions_key = bucket.captions_key(film.user_id, film.storyboard_id, film.id) if captions else None
     with tempfile.TemporaryDirectory(prefix="film-assemble-") as tmp:
         path = Path(tmp) / "film.mp4"
         try:
-            made, seconds = _make(film, path)
+            made, seconds = _make(film, path, captions)
         except FilmRefused as refused:
             return steps.fail(film.id, refused.message, "assemble")
         objects.upload_file(path, key, bucket.VIDEO_CONTENT_TYPE)
+        if captions is not None and captions_key is not None:
+            vtt = Path(tmp) / "captions.vtt"
+            vtt.write_text(captions.webvtt(), encoding="utf-8")
+            objects.upload_file(vtt, captions_key, bucket.CAPTIONS_CONTENT_TYPE)
     changes = {
         "status": "completed",
         "final_video_url": key,
@@ -49,13 +56,14 @@ def assemble_film(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
         "file_size_bytes": made.size_bytes,
         "error_message": None,
         "completed_at": steps.clock(),
+        "metadata_": film.metadata_ | ({"captions_key": captions_key} if captions_key else {}),
     }
     with session_scope() as s:
         finished = compiled_videos.finish_step(s, film.id, "assemble", changes)
         gone = finished is None and compiled_videos.get_by_id(s, film.id) is None
     if finished is None:
         if gone:  # deleted with its storyboard while it was made: its cleanup may have missed it
-            cleanup.discard_orphans(film.user_id, film.storyboard_id, [key])
+            cleanup.discard_orphans(film.user_id, film.storyboard_id, [key, *filter(None, [captions_key])])
         return "ignored"  # failed meanwhile (the object stays for a later run), or deleted
     latency = max(0.0, (steps.clock() - film.created_at).total_seconds())
     emit_metric("FilmsCompleted", {"step": "assemble"})
@@ -65,16 +73,17 @@ def assemble_film(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
     return "completed"
 
 
-def _make(film: CompiledVideo, path: Path) -> tuple[Film, float]:
+def _make(film: CompiledVideo, path: Path, captions: Captions | None) -> tuple[Film, float]:
     """Assemble and verify the film into ``path``: what was written and its length."""
     clips = ChosenClip.of(film)
     target = Signature.from_json(json.dumps(film.target))
-    sources = [partial(objects.ObjectReader, clip.film_key) for clip in clips]
+    spans, shares = segments.spans(film, clips)
     try:
-        made = assemble(sources, path, target)
-        seconds = verify(path, [clip.seconds or 0.0 for clip in clips])
+        made = assemble(spans, path, target, captions)
+        seconds = verify(path, shares)
+        check_sync(made, target)
     except objects.ObjectMissing as missing:
-        index = next((i for i, c in enumerate(clips) if c.film_key == missing.key), None)
+        index = next((i for i, c in enumerate(clips) if missing.key in (c.film_key, c.key)), None)
         raise FilmRefused(scene_error(clips, index, "its clip is missing from storage")) from None
     except ClipMismatch as exc:
         raise FilmRefused(scene_error(clips, exc.index, f"its clip cannot join the film ({exc})")) from None

@@ -4,7 +4,9 @@ clip is never downloaded here), choose the target, and send what comes next.
 The target is the signature most clips already have (``media.choose_target``). Each clip that
 differs gets its normalized copy's key, derived from the clip and the target, so another film
 of the same clips finds it: clips whose copy already exists (a HEAD) count as normalized at
-once. Then one ``normalize`` message per remaining clip, or ``assemble`` when none remain. A
+once. A crossfaded film also plans its cut segments here (videogen.films.segments), each one
+more item of the parallel step, cached the same way. Then one ``normalize`` message per
+remaining item, or ``assemble`` when none remain. A
 missing or unreadable clip fails the film with an error naming its scene.
 """
 
@@ -17,6 +19,7 @@ from functools import partial
 from videogen.data.db import session_scope
 from videogen.data.models import CompiledVideo
 from videogen.data.repositories import compiled_videos
+from videogen.films import segments
 from videogen.films.media.clips import (
     ClipInfo,
     ClipUnreadable,
@@ -45,19 +48,27 @@ def plan(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
     except NoTarget as exc:
         return steps.fail(film.id, f"the clips cannot be joined into one film: {exc}", "plan")
     planned = _planned(film, clips, infos, target)
-    cached = [i for i in target.to_normalize if objects.object_size(planned[i].film_key) is not None]
-    todo = [i for i in target.to_normalize if i not in cached]
+    try:
+        cuts = segments.plan_film(film, planned, infos, target)
+    except FilmRefused as refused:
+        return steps.fail(film.id, refused.message, "plan")
+    # Items of the parallel step: the clips to normalize, then the crossfade segments.
+    keys = {i: planned[i].film_key for i in target.to_normalize}
+    keys |= {len(clips) + k: key for k, key in enumerate(cuts.get("keys", []))}
+    cached = [i for i, key in keys.items() if objects.object_size(key) is not None]
+    todo = [i for i in keys if i not in cached]
     changes = {
         "step": "normalize" if todo else "assemble",
         "clips": [clip.to_json() for clip in planned],
         "target": json.loads(target.signature.to_json()),
-        "normalize_clips": list(target.to_normalize),
+        "normalize_clips": list(keys),
         "normalized_clips": cached,
+        "metadata_": film.metadata_ | {"cuts": cuts},
     }
     with session_scope() as s:
         if compiled_videos.finish_step(s, film.id, "plan", changes) is None:
             return "ignored"  # failed or deleted meanwhile
-    emit_metric("FilmClipsToNormalize", {"step": "plan"}, len(todo))
+    emit_metric("FilmClipsToNormalize", {"step": "plan"}, len([i for i in todo if i < len(clips)]))
     fields = log_fields(film.id, "plan", clips=len(clips), normalize=len(todo), cached=len(cached))
     logger.info("film planned", extra=fields)
     if not todo:

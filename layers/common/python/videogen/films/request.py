@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from videogen.data.repositories import compiled_videos, film_requests
+from videogen.data.repositories.film_requests import StoredClip
 from videogen.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound, field_errors
+from videogen.films.craft import CaptionInvalid, SceneCaption, Transition, scene_caption
 from videogen.films.steps import ChosenClip
 from videogen.messaging import pipeline
 from videogen.messaging.messages import FilmStepMessage, QueueSender
@@ -78,6 +80,41 @@ def _earlier(
     return Accepted(film.id, order, created=False)
 
 
+def _captions(scenes: list[Any], order: list[str]) -> dict[str, SceneCaption]:
+    """Each ordered scene's caption; ``InvalidInput`` naming the scene's field that breaks a rule
+    (a storyboard saved before the rules existed may hold one)."""
+    captions: dict[str, SceneCaption] = {}
+    for index, scene in enumerate(scenes):
+        if not isinstance(scene, dict) or str(scene.get("id")) not in order:
+            continue
+        try:
+            caption = scene_caption(scene)
+        except CaptionInvalid as invalid:
+            field = f"storyboard.scenes.{index}.{invalid.field}"
+            raise InvalidInput(
+                "A scene's caption cannot go into a film", field_errors(field, invalid.message, "caption")
+            ) from None
+        if caption is not None:
+            captions[str(scene["id"])] = caption
+    return captions
+
+
+def _check_overlap(transition: Transition, stored: dict[str, StoredClip], order: list[str]) -> None:
+    """A crossfade may last at most half of the shortest clip (each shot gives up an overlap at
+    both ends); ``InvalidInput`` naming ``body.transition.durationMs`` and the scene otherwise."""
+    overlap = transition.overlap
+    lengths = [(stored[s].seconds, s) for s in order if stored[s].seconds]
+    if overlap <= 0 or not lengths or len(order) < 2:
+        return
+    seconds, scene = min(lengths)
+    if overlap * 2 > (seconds or 0):
+        message = f"{transition.duration_ms} ms is longer than half of scene {scene}'s {seconds} s clip"
+        raise InvalidInput(
+            "The crossfade is too long for the clips",
+            field_errors("body.transition.durationMs", message, "too_long"),
+        )
+
+
 def create_film(
     session: Session,
     user_id: str,
@@ -85,9 +122,13 @@ def create_film(
     requested_order: list[str] | None,
     *,
     idempotency_key: str | None = None,
+    transition: Transition | None = None,
+    caption_language: str = "eng",
 ) -> Accepted:
     """Validate the order, choose each scene's clip and insert a ``pending`` film (three
-    statements). Raises ``NotFound`` (404), ``InvalidInput`` (400) and ``Conflict`` (409)."""
+    statements) with its transition and each scene's caption. Raises ``NotFound`` (404),
+    ``InvalidInput`` (400) and ``Conflict`` (409)."""
+    transition = transition or Transition()
     context = film_requests.load_context(session, user_id, storyboard_id, idempotency_key)
     if context is None:
         raise NotFound("Storyboard not found", {"id": str(storyboard_id)})
@@ -100,7 +141,17 @@ def create_film(
         raise Conflict(
             "Some scenes have no completed clip yet: generate them first", {"scenesWithoutClip": without}
         )
-    clips = [ChosenClip(scene_id=s, job_id=stored[s].job_id, key=stored[s].key).to_json() for s in order]
+    _check_overlap(transition, stored, order)
+    captions = _captions(context.scenes, order)
+    clips = [
+        ChosenClip(
+            scene_id=s,
+            job_id=stored[s].job_id,
+            key=stored[s].key,
+            caption=captions[s].to_json() if s in captions else None,
+        ).to_json()
+        for s in order
+    ]
     film = compiled_videos.create(
         session,
         user_id,
@@ -108,6 +159,7 @@ def create_film(
         scenes_order=order,
         clips=clips,
         idempotency_key=idempotency_key,
+        metadata={"transition": transition.model_dump(mode="json"), "caption_language": caption_language},
     )
     if film is not None:
         return Accepted(film.id, order, created=True)

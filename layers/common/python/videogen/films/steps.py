@@ -48,6 +48,7 @@ class ChosenClip(BaseModel):
     key: str
     seconds: float | None = None
     normalized_key: str | None = None
+    caption: dict[str, Any] | None = None  # craft.SceneCaption, as the scene had it at compile time
 
     @property
     def film_key(self) -> str:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 VIDEOS_PREFIX = "videos/"
 VIDEO_CONTENT_TYPE = "video/mp4"
+CAPTIONS_CONTENT_TYPE = "text/vtt; charset=utf-8"
 IMAGE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 """Thumbnail content types we store, and the key extension for each."""
 
@@ -119,6 +120,19 @@ def normalized_key(
     if not cache_key.isalnum() or not cache_key.isascii():
         raise ValueError(f"not a cache key: {cache_key!r}")
     return f"{job_prefix(user_id, storyboard_id, job_id)}normalized/{cache_key}.mp4"
+
+
+def segment_key(user_id: str, storyboard_id: uuid.UUID | str, job_id: uuid.UUID | str, cache_key: str) -> str:
+    """A crossfade segment made from the clip of ``job_id`` and the next, kept for any film that
+    cuts them the same way: ``<storyboard prefix>jobs/<job id>/segments/<cache key>.mp4``."""
+    if not cache_key.isalnum() or not cache_key.isascii():
+        raise ValueError(f"not a cache key: {cache_key!r}")
+    return f"{job_prefix(user_id, storyboard_id, job_id)}segments/{cache_key}.mp4"
+
+
+def captions_key(user_id: str, storyboard_id: uuid.UUID | str, film_id: uuid.UUID | str) -> str:
+    """A film's captions: ``<storyboard prefix>films/<film id>/captions.vtt``."""
+    return f"{storyboard_prefix(user_id, storyboard_id)}films/{uuid.UUID(str(film_id))}/captions.vtt"
 
 
 def is_storage_key(value: str) -> bool:

@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints
 
 from videogen.api.schemas.storyboards import MAX_SCENES, RequestModel, WireModel
 from videogen.data.models import CompiledVideo
+from videogen.films.craft import Transition
 
 SceneId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -18,9 +19,15 @@ _PLANNING, _NORMALIZING, _NORMALIZED, _ASSEMBLING = 5, 10, 80, 90
 
 
 class CompileRequest(RequestModel):
-    """The body of ``POST /api/storyboards/{id}/compile`` (optional, as is its field)."""
+    """The body of ``POST /api/storyboards/{id}/compile`` (optional, as are its fields)."""
 
     scenes_order: list[SceneId] | None = Field(default=None, max_length=MAX_SCENES)
+    transition: Transition = Field(default_factory=Transition)
+    caption_language: str = Field(
+        default="eng",
+        pattern="^[a-z]{3}$",
+        description="The captions' language as MP4 tags it (ISO 639-2, e.g. `eng`, `fra`, `deu`)",
+    )
 
 
 class CompileAccepted(WireModel):
@@ -41,10 +48,17 @@ class CompiledVideoOut(WireModel):
     error: str | None
     created_at: datetime
     completed_at: datetime | None
+    transition: Transition
+    captions_url: str | None = Field(
+        description="The film's captions as WebVTT (presigned), once completed, when a scene has one"
+    )
 
     @classmethod
-    def from_row(cls, film: CompiledVideo, final_video_url: str | None) -> CompiledVideoOut:
-        """The film as shown; ``final_video_url`` is the presigned URL once it is completed."""
+    def from_row(
+        cls, film: CompiledVideo, final_video_url: str | None, captions_url: str | None = None
+    ) -> CompiledVideoOut:
+        """The film as shown; ``final_video_url`` (and ``captions_url`` when it has captions)
+        are presigned URLs once it is completed."""
         return cls(
             id=film.id,
             storyboard_id=film.storyboard_id,
@@ -57,6 +71,8 @@ class CompiledVideoOut(WireModel):
             error=film.error_message,
             created_at=film.created_at,
             completed_at=film.completed_at,
+            transition=Transition.model_validate(film.metadata_.get("transition") or {}),
+            captions_url=captions_url,
         )
 
 

@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
 from videogen.catalog import Provider
+from videogen.films.craft import CaptionInvalid, scene_caption
 
 MAX_SCENES = 200
 NOT_ONLY_WHITESPACE = r"[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
@@ -77,13 +78,23 @@ class RowModel(WireModel):
 
 class Scene(BaseModel):
     """A scene: a unique string `id` plus whatever the front end keeps (`prompt`, `description`
-    or `text` make its generation prompt; other fields are kept as sent)."""
+    or `text` make its generation prompt; other fields are kept as sent). A `caption` (one
+    line of plain text, at most 200 characters; `captionStartMs`/`captionEndMs` within the
+    shot, optional) is what films show under the shot."""
 
     model_config = ConfigDict(
         extra="allow", json_schema_extra={"examples": [{"id": "scene-1", "prompt": "Ada opens the lab door"}]}
     )
 
     id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+    @model_validator(mode="after")
+    def _caption_rules(self) -> Scene:
+        try:
+            scene_caption(self.model_extra or {})
+        except CaptionInvalid as invalid:
+            raise ValueError(str(invalid)) from None
+        return self
 
 
 # The document can state only that no two scenes are equal (uniqueItems); the rule is stricter:

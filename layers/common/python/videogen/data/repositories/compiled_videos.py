@@ -44,6 +44,7 @@ def create(
     scenes_order: list[str],
     clips: list[dict[str, Any]] | None = None,
     idempotency_key: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> CompiledVideo | None:
     """Insert a pending film of the caller's storyboard (one statement).
 
@@ -58,8 +59,9 @@ def create(
         literal(scenes_order, JSONB),
         literal(clips or [], JSONB),
         literal(idempotency_key),
+        literal(metadata or {}, JSONB),
     ).where(Storyboard.id == storyboard_id, Storyboard.user_id == user_id)
-    columns = ["id", "user_id", "storyboard_id", "scenes_order", "clips", "idempotency_key"]
+    columns = ["id", "user_id", "storyboard_id", "scenes_order", "clips", "idempotency_key", "metadata"]
     stmt = (
         pg_insert(CompiledVideo)
         .from_select(columns, owned)

@@ -18,10 +18,11 @@ from videogen.storage.bucket import VIDEOS_PREFIX
 
 @dataclass(frozen=True, slots=True)
 class StoredClip:
-    """A scene's newest completed clip: its job and the S3 key of its video."""
+    """A scene's newest completed clip: its job, the S3 key of its video, its length as asked."""
 
     job_id: uuid.UUID
     key: str
+    seconds: int | None = None
 
 
 def load_context(
@@ -47,7 +48,7 @@ def newest_clips(
 ) -> dict[str, StoredClip]:
     """The newest completed clip stored in S3 of each of ``scene_ids`` that has one."""
     stmt = (
-        select(VideoJob.scene_id, VideoJob.id, VideoJob.video_url)
+        select(VideoJob.scene_id, VideoJob.id, VideoJob.video_url, VideoJob.duration_seconds)
         .ext(distinct_on(VideoJob.scene_id))
         .where(
             VideoJob.storyboard_id == storyboard_id,
@@ -63,4 +64,5 @@ def newest_clips(
             VideoJob.id.desc(),
         )
     )
-    return {scene: StoredClip(job_id, str(key)) for scene, job_id, key in session.execute(stmt)}
+    rows = session.execute(stmt)
+    return {scene: StoredClip(job_id, str(key), seconds) for scene, job_id, key, seconds in rows}

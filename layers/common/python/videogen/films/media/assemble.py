@@ -1,5 +1,7 @@
 """Concatenate clips of one signature into a fast-start MP4 by stream copy (never re-encoding).
 
+What is copied is a list of spans: a whole clip, or a clip from one keyframe to another (a
+crossfaded film copies the stretches between its re-encoded cut segments, videogen.films.cuts).
 Clips are read one after another, packet by packet, so memory holds the film's index and not
 its samples. Video: each clip is offset by the exact end of the clips before it. Audio: AAC
 packets are 1024-sample units that MP4 places back to back, and every clip starts with an
@@ -22,6 +24,7 @@ from typing import Any
 import av
 
 from videogen.films.media.avcc import AvcConfig, ParameterSetCollision
+from videogen.films.media.captions import Captions
 from videogen.films.media.clips import (
     AudioFormat,
     ClipMismatch,
@@ -36,12 +39,23 @@ from videogen.films.media.clips import (
 
 
 @dataclass(frozen=True)
+class Span:
+    """Seconds ``start`` (a keyframe) to ``end`` (a keyframe; None: the end) of a clip."""
+
+    source: Source
+    start: Fraction = Fraction(0)
+    end: Fraction | None = None
+
+
+@dataclass(frozen=True)
 class Film:
-    """What ``assemble`` wrote: each clip's video length as copied, the total, the file size."""
+    """What ``assemble`` wrote: each span's video length as copied, the total, the file size,
+    and where each span's picture and sound start in the film (seconds), to check they agree."""
 
     clip_durations: tuple[float, ...]
     duration: float
     size_bytes: int
+    starts: tuple[tuple[float, float | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,21 +67,27 @@ class _Head:
     seconds: Fraction  # video length from the header, used only to cut the clip's audio
 
 
-def assemble(paths: Sequence[Source], dst: Path | str, target: Signature) -> Film:
-    """Copy ``paths`` (files, or callables opening one: see ``media.Source``) in order into
-    ``dst``. Every clip must match ``target`` (normalized clips may carry their own parameter
-    sets under free ids); otherwise ``ClipMismatch`` names it. One clip is open at a time."""
+def assemble(
+    paths: Sequence[Source | Span], dst: Path | str, target: Signature, captions: Captions | None = None
+) -> Film:
+    """Copy ``paths`` (files, or callables opening one: see ``media.Source``; or spans of them)
+    in order into ``dst``, with ``captions`` as a soft subtitle track. Every clip must match
+    ``target`` (normalized clips and segments may carry their own parameter sets under free
+    ids); otherwise ``ClipMismatch`` names it. One clip is open at a time."""
     if not paths:
         raise ClipMismatch(0, "a film needs at least one clip")
-    heads = [_head(i, path, target) for i, path in enumerate(paths)]
+    spans = [p if isinstance(p, Span) else Span(p) for p in paths]
+    heads = [_head(i, span.source, target) for i, span in enumerate(spans)]
     extradata = _track_config(heads, target)
     with av.open(str(dst), "w", format="mp4", options=mp4_options(target.video)) as out:
-        copier = _Copier(out, paths[0], extradata, target, max(h.reorder for h in heads))
+        copier = _Copier(out, spans[0].source, extradata, target, max(h.reorder for h in heads))
+        if captions is not None and captions.cues:
+            captions.mux(out)
         durations = [
-            copier.copy(i, path, head, last=i == len(paths) - 1)
-            for i, (path, head) in enumerate(zip(paths, heads, strict=True))
+            copier.copy(i, span, head, last=i == len(spans) - 1)
+            for i, (span, head) in enumerate(zip(spans, heads, strict=True))
         ]
-    return Film(tuple(durations), sum(durations), os.path.getsize(dst))
+    return Film(tuple(durations), sum(durations), os.path.getsize(dst), tuple(copier.starts))
 
 
 # Copying needs only the MP4 index: open without decoding a frame to probe (7 ms -> 1 ms a clip).
@@ -155,31 +175,56 @@ class _Copier:
         self.video.codec_context.extradata = extradata
         self.video_end = 0  # video time base
         self.audio_at: int | None = None  # audio time base (samples)
+        self.starts: list[tuple[float, float | None]] = []
 
-    def copy(self, index: int, path: Source, head: _Head, *, last: bool) -> float:
-        """Copy one clip; its video length in seconds."""
+    def copy(self, index: int, span: Span, head: _Head, *, last: bool) -> float:
+        """Copy one span; its video length in seconds."""
         tb = self.target.video.time_base
-        offset = self.video_end
+        begin = self.video_end
+        start = int(span.start / tb)
+        stop = None if span.end is None else int(span.end / tb)
+        offset = begin - start
         shift = self.reorder - head.reorder
-        audio = _AudioCut.at(self.target, offset * tb, head.seconds, self.audio_at, last)
+        seconds = (head.seconds if span.end is None else span.end) - span.start
+        audio = _AudioCut.at(
+            self.target,
+            start=begin * tb,
+            clip_start=span.start,
+            seconds=seconds,
+            position=self.audio_at,
+            last=last,
+        )
         try:
-            with open_clip(path, _HEADER_ONLY) as container:
-                streams: list[Any] = [container.streams.video[0]]
-                if audio is not None:
-                    streams.append(container.streams.audio[0])
+            with open_clip(span.source, _HEADER_ONLY) as container:
+                video = container.streams.video[0]
+                streams: list[Any] = [video] if audio is None else [video, container.streams.audio[0]]
+                if span.start > 0:  # from a second before its first keyframe, for the sound
+                    container.seek(
+                        int(max(Fraction(0), span.start - 1) / Fraction(video.time_base)), stream=video
+                    )
+                video_done = False
                 for packet in container.demux(*streams):
                     if packet.dts is None:
                         continue
                     if packet.stream.type == "video":
-                        self._video(packet, offset, shift)
+                        video_done = video_done or (
+                            stop is not None and packet.is_keyframe and packet.pts >= stop
+                        )
+                        if not video_done and packet.pts >= start:
+                            self._video(packet, offset, shift)
                     elif audio is not None and audio.place(packet):
                         packet.stream = self.audio
                         self.out.mux(packet)
+                    if video_done and (audio is None or audio.past):
+                        break
         except av.error.FFmpegError as error:
             raise ClipMismatch(index, f"unreadable ({error.strerror or error})") from error
-        if audio is not None:
+        audio_start = None
+        if audio is not None and self.target.audio is not None:
+            audio_start = None if audio.first is None else audio.first / self.target.audio.sample_rate
             self.audio_at = audio.position
-        return float((self.video_end - offset) * tb)
+        self.starts.append((float(begin * tb), audio_start))
+        return float((self.video_end - begin) * tb)
 
     def _video(self, packet: Any, offset: int, shift: int) -> None:
         packet.pts += offset
@@ -199,20 +244,34 @@ class _AudioCut:
     unit: int  # samples per packet
     last: bool
     started: bool = False
+    past: bool = False  # a packet lay mostly past the span's picture: the rest do too
+    first: int | None = None  # where the span's first kept packet went
 
     @classmethod
     def at(
-        cls, target: Signature, start: Fraction, seconds: Fraction, position: int | None, last: bool
+        cls,
+        target: Signature,
+        *,
+        start: Fraction,
+        clip_start: Fraction,
+        seconds: Fraction,
+        position: int | None,
+        last: bool,
     ) -> _AudioCut | None:
+        """The cut of a span of ``seconds`` from ``clip_start`` in its clip, placed at ``start``
+        in the film."""
         if target.audio is None:
             return None
         rate = target.audio.sample_rate
-        offset = round(start * rate)
-        return cls(offset, offset + round(seconds * rate), position, target.audio.frame_size, last)
+        begin = round(start * rate)
+        offset = begin - round(clip_start * rate)
+        return cls(offset, begin + round(seconds * rate), position, target.audio.frame_size, last)
 
     def place(self, packet: Any) -> bool:
         """Whether to keep ``packet``; if so its timestamps are set to the film's position."""
         at = self.offset + packet.pts
+        if self.past:
+            return False
         if self.position is None:  # the film's first packet keeps its time (priming included)
             self.position = at
         # Mid-film packets count as whole units; the film's last one keeps its trimmed length.
@@ -222,7 +281,10 @@ class _AudioCut:
                 return False  # priming, or sound the previous clip already covers
             self.started = True
         if self.position + length // 2 > self.end:
+            self.past = True
             return False  # mostly past this clip's picture
+        if self.first is None:
+            self.first = max(0, self.position)
         packet.pts = packet.dts = self.position
         packet.duration = length
         self.position += length

@@ -56,9 +56,9 @@ class AvcConfig:
         """Every SPS and PPS id in use (x264 numbers both with its one ``sps-id``)."""
         return {sps_id(u) for u in self.sps} | {pps_id(u) for u in self.pps}
 
-    def free_id(self) -> int:
-        """The smallest id that neither an SPS nor a PPS of this record uses."""
-        return min(set(range(MAX_SPS_ID + 1)) - self.used_ids)
+    def free_ids(self) -> list[int]:
+        """The ids neither an SPS nor a PPS of this record uses, smallest first."""
+        return sorted(set(range(MAX_SPS_ID + 1)) - self.used_ids)
 
     def union(self, others: Iterable[AvcConfig]) -> AvcConfig:
         """This record plus every parameter set of ``others`` it lacks, its header kept.

@@ -24,7 +24,7 @@ import av.logging
 
 # Bump when normalize's encoder settings change: normalized clips cached under the old key then
 # carry other parameter sets under the same id, and must not meet the new ones in a film.
-ENCODER_REVISION = 1
+ENCODER_REVISION = 2
 # What normalize can produce, so what a film with clips to normalize may target.
 X264_PROFILES = {"Constrained Baseline": "baseline", "Baseline": "baseline", "Main": "main", "High": "high"}
 # Python reads through PyAV in pieces this large (its default, 32 KiB, means many small calls).

@@ -116,17 +116,35 @@ def _video_encoder(out: Any, video: VideoFormat) -> Any:
     return stream
 
 
-def x264_options(video: VideoFormat) -> dict[str, str]:
-    """libx264's settings for ``video``: fixed quality, its profile and level, and an SPS/PPS id
-    its parameter sets do not use."""
-    free_id = AvcConfig.parse(bytes.fromhex(video.parameter_sets)).free_id()
+def x264_options(video: VideoFormat, *, segment: bool = False) -> dict[str, str]:
+    """libx264's settings for ``video``: fixed quality, its profile and level, a keyframe every
+    second exactly (so a film's cut points in a normalized clip are known before it exists), and
+    an SPS/PPS id its parameter sets do not use: the first free one for normalized clips, the next
+    for crossfade segments (``segment``), so the two never collide in the film's avcC."""
+    free = AvcConfig.parse(bytes.fromhex(video.parameter_sets)).free_ids()
+    gop = str(gop_frames(video))
     return {
         "preset": PRESET,
         "crf": CRF,
         "profile": X264_PROFILES[video.profile or ""],
         "level": str(video.level),
-        "x264-params": f"sps-id={free_id}",
+        "g": gop,
+        "keyint_min": gop,
+        "sc_threshold": "0",
+        "x264-params": f"sps-id={free[1] if segment else free[0]}",
     }
+
+
+def gop_frames(video: VideoFormat) -> int:
+    """Frames from one keyframe to the next in what we encode: a second's worth."""
+    return max(1, round(video.frame_rate))
+
+
+def keyframes_of_normalized(seconds: float, video: VideoFormat) -> list[Fraction]:
+    """The keyframe times of a clip of ``seconds`` once normalized to ``video`` (see x264_options)."""
+    frames = max(1, round(Fraction(seconds) * video.frame_rate))
+    gop = gop_frames(video)
+    return [Fraction(k, 1) / video.frame_rate for k in range(0, frames, gop)]
 
 
 def fit(width: int, height: int, sar: Fraction, video: VideoFormat) -> tuple[int, int]:

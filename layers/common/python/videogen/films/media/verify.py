@@ -13,7 +13,8 @@ from typing import Any
 import av
 import av.logging
 
-from videogen.films.media.clips import FilmInvalid
+from videogen.films.media.assemble import Film
+from videogen.films.media.clips import FilmInvalid, Signature
 
 TOLERANCE_PER_CLIP = 0.1  # seconds
 
@@ -98,3 +99,18 @@ def _failure(tally: _Tally, starts: list[float], reason: str) -> FilmInvalid:
     clip = max(1, bisect.bisect_right(starts, tally.at))
     message = f"does not decode at {tally.at:.2f} s (clip {clip}): {reason}"
     return FilmInvalid(tally.kind, message, clip=clip - 1)
+
+
+def check_sync(film: Film, target: Signature) -> None:
+    """Where each copied span's sound starts against its picture: within one audio frame
+    (``FilmInvalid`` naming the time otherwise). Every span starts at a cut or a keyframe, so
+    this measures the sound at every cut of the film."""
+    if target.audio is None:
+        return
+    frame = target.audio.frame_size / target.audio.sample_rate
+    for video_at, audio_at in film.starts:
+        if audio_at is None:
+            raise FilmInvalid("audio", f"no sound from {video_at:.3f} s on, the picture goes on")
+        if abs(audio_at - video_at) > frame:
+            drift = (audio_at - video_at) * 1000
+            raise FilmInvalid("audio", f"at {video_at:.3f} s the sound is {drift:+.1f} ms off the picture")

@@ -21,7 +21,18 @@ from bench.stack import apply_base_env
 
 apply_base_env()  # before anything imports videogen: settings are read once
 
-from bench import cold, concurrency, film, filmpipe, growth, performance_doc, timetovideo, warm, worker  # noqa: E402
+from bench import (  # noqa: E402
+    cold,
+    concurrency,
+    film,
+    filmcraft,
+    filmpipe,
+    growth,
+    performance_doc,
+    timetovideo,
+    warm,
+    worker,
+)
 from bench.report import HEADER, Report, machine, markdown_table, readme_rows, write_results  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
@@ -61,6 +72,7 @@ def figures(plan: Plan, stack: Stack, report: Report) -> list[tuple[str, Callabl
         ("7b", lambda: timetovideo.run_push(report, jobs=1000 if q else 4000)),
         ("6", lambda: film.run(report, rounds=3 if q else 7)),
         ("6", lambda: filmpipe.run(report, rounds=3 if q else 7)),
+        ("6c", lambda: filmcraft.run(report)),
     ]
 
 

@@ -238,9 +238,10 @@ def _critical_row(report: Report, folder: Path, clips: list[Path]) -> None:
     report.add(Row(f"6 film: critical path, {n} mixed clips", value, whole, r, "ratio < 1", ok, "ms", note))
 
 
-def peak_rss(clips: dict[str, list[str]], dst: Path, target: Signature) -> dict[str, int]:
-    """Peak RSS of a fresh process assembling ``{"paths": [...]}`` (files) or ``{"keys": [...]}``
-    (S3 objects, streamed) into ``dst`` (``bench.filmchild``)."""
+def peak_rss(clips: dict[str, Any], dst: Path, target: Signature) -> dict[str, int]:
+    """Peak RSS of a fresh process assembling ``{"paths": [...]}`` (files), ``{"keys": [...]}``
+    (S3 objects, streamed) or ``{"spans": [[path, start, end], ...]}`` into ``dst``
+    (``bench.filmchild``)."""
     job = clips | {"dst": str(dst), "target": target.to_json()}
     done = subprocess.run(
         [sys.executable, "-m", "bench.filmchild"],

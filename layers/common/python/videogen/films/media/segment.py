@@ -87,9 +87,10 @@ class _Encoder:
     def _feed(self, graph: _Graph, index: int, part: Part, container: Any) -> None:
         chain = graph.inputs[index]
         video = container.streams.video[0]
+        video.codec_context.thread_type = "AUTO"
         audio = chain.audio_stream
-        if part.start > 0:  # from the keyframe at the part's start (a second early for the sound)
-            container.seek(int(max(Fraction(0), part.start - 1) / Fraction(video.time_base)), stream=video)
+        if part.start > 0:  # from the keyframe at the part's start; the sound from about there
+            container.seek(int(part.start / Fraction(video.time_base)) + (video.start_time or 0), stream=video)
         for packet in container.demux(*(s for s in (video, audio) if s is not None)):
             for frame in packet.decode():
                 if chain.push(frame, packet.stream.type == "video"):

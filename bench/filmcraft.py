@@ -75,14 +75,15 @@ def ours(paths: Sequence[Path], folder: Path, target: Signature) -> tuple[list[f
         render_segment(paths, segment, out, target)
         segment_times.append(time.perf_counter() - start)
         segment_paths.append(out)
-    spans = [
-        Span(segment_paths[p.segment])
-        if p.part is None
-        else Span(
-            paths[p.part.clip], p.part.start, None if p.part.end >= durations[p.part.clip] else p.part.end
+    spans = []
+    for piece in plan.pieces:
+        if piece.part is None:
+            spans.append(Span(segment_paths[piece.segment or 0]))
+            continue
+        part = piece.part
+        spans.append(
+            Span(paths[part.clip], part.start, None if part.end >= durations[part.clip] else part.end)
         )
-        for p in plan.pieces
-    ]
     start = time.perf_counter()
     assemble(spans, folder / f"crossfaded-{len(paths)}.mp4", target)
     return segment_times, time.perf_counter() - start, spans

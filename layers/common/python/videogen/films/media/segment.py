@@ -90,7 +90,8 @@ class _Encoder:
         video.codec_context.thread_type = "AUTO"
         audio = chain.audio_stream
         if part.start > 0:  # from the keyframe at the part's start; the sound from about there
-            container.seek(int(part.start / Fraction(video.time_base)) + (video.start_time or 0), stream=video)
+            at = int(part.start / Fraction(video.time_base)) + (video.start_time or 0)
+            container.seek(at, stream=video)
         for packet in container.demux(*(s for s in (video, audio) if s is not None)):
             for frame in packet.decode():
                 if chain.push(frame, packet.stream.type == "video"):

@@ -74,6 +74,11 @@ def test_music_is_declared_uploaded_decoded_and_listed_with_its_length(board: uu
         assert found is not None
         assert (found.key, found.duration_seconds) == (keys.music("audio/mpeg"), ready["durationSeconds"])
         assert ready_music(s, "mallory", board, uuid.UUID(reference["id"])) is None
+    # And deleting it removes the file
+    path = f"/api/storyboards/{board}/references/{reference['id']}"
+    deleted = call("DELETE", path, ROUTE + "/{refId}", id=str(board), refId=reference["id"])
+    assert deleted.status == 200, deleted.body
+    assert (objects(), listed(board)) == ([], [])
 
 
 def test_music_is_stored_as_what_it_decodes_as_whatever_the_browser_called_it(

@@ -3,6 +3,8 @@ faded and ducked, as long as the picture; and the check of uploaded music."""
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import struct
 import wave
 from pathlib import Path
@@ -12,8 +14,9 @@ import av
 import pytest
 
 from devstack.fakes.media import Clip, Tone
-from tests.film_media_support import RED, loudest, onset, render, render_music, samples
-from videogen.films.media.clips import MediaError
+from tests.film_media_support import BLUE, RED, loudest, onset, render, render_music, samples
+from videogen.films.media.assemble import assemble
+from videogen.films.media.clips import MediaError, choose_target, probe
 from videogen.films.media.music import FADE_SECONDS, lay_music
 from videogen.films.media.music_check import MusicUnusable, probe_music
 from videogen.films.media.verify import verify
@@ -160,6 +163,35 @@ def test_music_that_does_not_decode_is_refused_and_nothing_is_written(tmp_path: 
 
     with pytest.raises(MusicUnusable, match="not an MP3, AAC/M4A, WAV or Ogg"):
         lay_music(film, text, tmp_path / "out.mp4", volume_db=0.0, duck=True)
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_an_assembled_film_of_b_frame_clips_takes_music_read_through_a_file_object(tmp_path: Path) -> None:
+    # Given a film assembled by copy from two clips with B-frames (as providers encode them)
+    clip = Clip(RED, frames=20, profile="high", preset="veryfast", tone=Tone(start=0.5))
+    parts = [
+        render(tmp_path, name, dataclasses.replace(clip, colour=c)) for name, c in (("a", RED), ("b", BLUE))
+    ]
+    target = choose_target([probe(part) for part in parts])
+    assert target.to_normalize == ()
+    film = tmp_path / "film.mp4"
+    assemble(parts, film, target.signature)
+    # and music read through a callable opening a file object (how S3 objects are read)
+    data = render_music(tmp_path / "music.ogg", 1.2, sample_rate=48_000).read_bytes()
+
+    lay_music(film, lambda: io.BytesIO(data), tmp_path / "out.mp4", volume_db=-20.0, duck=True)
+
+    out = tmp_path / "out.mp4"
+    assert picture_packets(out) == picture_packets(film)
+    assert_sound_lasts_as_long_as_the_picture(out)
+    verify(out, [2.5, 2.5])
+    # And each clip's own tone is where the assembled film had it (within half an AAC frame of
+    # its clip's start plus 0.5 s: assemble's rule), to the sample's worth of a millisecond
+    before, after = samples(film), samples(out)
+    for start in (0.5, 3.0):
+        heard = onset(*before, start - 0.4, threshold=0.2)
+        assert heard == pytest.approx(start, abs=512 / 48_000)
+        assert onset(*after, start - 0.4, threshold=0.2) == pytest.approx(heard, abs=0.001)
 
 
 def test_a_film_that_is_not_a_film_is_a_media_error(tmp_path: Path) -> None:

@@ -54,7 +54,8 @@ def lay_music(film: Path, music: Source, dst: Path, *, volume_db: float, duck: b
     """Write ``dst``: ``film``'s picture (and subtitles) copied, and one AAC track of its own
     sound mixed with ``music`` (looped or cut to the picture, at ``volume_db``, fading out,
     ducked under the film's sound with ``duck``) in the film's audio format, 48 kHz stereo when
-    it had none. ``MusicUnusable`` when the music does not decode; ``MediaError`` for the film."""
+    it had none. ``MusicUnusable`` when the music does not decode, ``MediaError`` when the film
+    does not; either way ``dst`` is left absent."""
     if not math.isfinite(volume_db):
         raise ValueError("volume_db must be a finite number of decibels")
     try:
@@ -64,12 +65,20 @@ def lay_music(film: Path, music: Source, dst: Path, *, volume_db: float, duck: b
             vin = inp.streams.video[0]
             ain = inp.streams.audio[0] if inp.streams.audio else None
             start, seconds = _picture_span(vin)
-            with av.open(str(dst), "w", format="mp4", options=mp4_options(video_format(vin))) as out:
-                copied = _copied_streams(inp, out)
-                bed = _Bed(out, ain, music, start=start, seconds=seconds, volume_db=volume_db, duck=duck)
-                _copy_and_mix(inp, copied, ain, bed)
+            loop = _Loop(music, enough=seconds + Fraction(LEAD_SECONDS))
+            try:
+                with av.open(str(dst), "w", format="mp4", options=mp4_options(video_format(vin))) as out:
+                    copied = _copied_streams(inp, out)
+                    bed = _Bed(out, ain, loop, start=start, seconds=seconds, volume_db=volume_db, duck=duck)
+                    _copy_and_mix(inp, copied, ain, bed)
+            finally:
+                loop.close()
     except av.error.FFmpegError as error:
+        dst.unlink(missing_ok=True)
         raise MediaError(f"the film does not read back ({error.strerror or error})") from error
+    except BaseException:
+        dst.unlink(missing_ok=True)
+        raise
     return MusicBed(float(seconds), bed.written / bed.rate, os.path.getsize(dst))
 
 
@@ -120,7 +129,7 @@ class _Bed:
         self,
         out: Any,
         ain: Any,
-        music: Source,
+        music: _Loop,
         *,
         start: Fraction,
         seconds: Fraction,
@@ -136,7 +145,7 @@ class _Bed:
         self.total = round(seconds * self.rate)
         self.offset = round(start * self.rate)
         self.written = 0
-        self.music = _Loop(music, enough=seconds + Fraction(LEAD_SECONDS))
+        self.music = music
         first = self.music.peek()
         self.graph, self.film_in, self.music_in, self.sink = _mix_graph(
             ain,
@@ -265,8 +274,12 @@ class _Loop:
             into.push(frame)
         if Fraction(self.given, self.rate) >= self.enough:
             into.push(None)
-            self.frames.close()
-            self.closed = True
+            self.close()
+
+    def close(self) -> None:
+        """Stop reading the music (its file is closed)."""
+        self.frames.close()
+        self.closed = True
 
     def _passes(self) -> Generator[Any]:
         while True:

@@ -287,3 +287,55 @@ def test_damaged_and_truncated_music_is_refused(tmp_path: Path) -> None:
     cut = tmp_path / "cut.m4a"
     cut.write_bytes(m4a[: len(m4a) // 2])
     assert "not an MP3, AAC/M4A, WAV or Ogg" in refusal(cut)
+
+
+def add_captions(film: Path, srt: Path, dst: Path) -> Path:
+    """``film`` with ``srt``'s captions as a mov_text track tagged English (as the film gets
+    its captions: a soft subtitle track, nothing re-encoded)."""
+    with (
+        av.open(str(film)) as inp,
+        av.open(str(srt)) as captions,
+        av.open(str(dst), "w", format="mp4") as out,
+    ):
+        copied = {s.index: out.add_stream_from_template(s) for s in (*inp.streams.video, *inp.streams.audio)}
+        source: Any = captions.streams.subtitles[0]
+        cues = [(p, source.codec_context.decode2(p)) for p in captions.demux(source) if p.dts is not None]
+        track: Any = out.add_stream("mov_text")
+        track.codec_context.subtitle_header = source.codec_context.subtitle_header
+        track.codec_context.time_base = source.time_base
+        track.metadata["language"] = "eng"
+        for packet in inp.demux():
+            if packet.dts is not None:
+                packet.stream = copied[packet.stream.index]
+                out.mux(packet)
+        for packet, cue in cues:
+            encoded = track.codec_context.encode_subtitle(cue)
+            encoded.pts, encoded.dts, encoded.duration = packet.pts, packet.dts, packet.duration
+            encoded.time_base, encoded.stream = packet.time_base, track
+            out.mux(encoded)
+    return dst
+
+
+def caption_samples(path: Path) -> tuple[dict[str, str], list[tuple[int | None, int | None, bytes]]]:
+    with av.open(str(path)) as container:
+        track = container.streams.subtitles[0]
+        samples_ = [(p.pts, p.duration, bytes(p)) for p in container.demux(track) if p.dts is not None]
+        return dict(track.metadata), samples_
+
+
+def test_a_films_caption_track_is_copied_as_it_is(tmp_path: Path) -> None:
+    srt = tmp_path / "captions.srt"
+    srt.write_text(
+        "1\n00:00:00,500 --> 00:00:01,500\nHello there\n\n2\n00:00:02,000 --> 00:00:03,000\nAgain\n"
+    )
+    film = render(tmp_path, "film", Clip(RED, frames=32, tone=Tone()))
+    captioned = add_captions(film, srt, tmp_path / "captioned.mp4")
+
+    lay_music(
+        captioned, render_music(tmp_path / "m.wav", 2.0), tmp_path / "out.mp4", volume_db=-12.0, duck=True
+    )
+
+    language, cues = caption_samples(tmp_path / "out.mp4")
+    assert (language["language"], cues) == ("eng", caption_samples(captioned)[1])
+    assert b"Hello there" in cues[1][2]
+    assert picture_packets(tmp_path / "out.mp4") == picture_packets(film)

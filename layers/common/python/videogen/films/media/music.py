@@ -36,6 +36,7 @@ SILENT_FILM_RATE = 48_000  # the sound of a film that had none: 48 kHz stereo
 SILENT_FILM_LAYOUT = "stereo"
 AAC_FRAME = 1024
 LEAD_SECONDS = 0.1
+EMPTY_TX3G = b"\x00\x00"  # a mov_text sample of no text: what the MP4 muxer fills caption gaps with
 # Ducking: music is lowered by (level over -34 dBFS) x (1 - 1/4): about 15 dB under a
 # -14 dBFS voice, 6 dB under a quiet one, coming back over half a second after it stops.
 DUCKING = "threshold=0.02:ratio=4:attack=20:release=500:detection=rms:link=average"
@@ -105,8 +106,8 @@ def _copy_and_mix(inp: Any, copied: dict[int, Any], ain: Any, bed: _Bed) -> None
     wanted = [inp.streams[i] for i in copied] + ([ain] if ain is not None else [])
     for packet in inp.demux(*wanted):
         if packet.stream.index in copied:
-            if packet.dts is None:
-                continue
+            if packet.dts is None or (packet.stream.type == "subtitle" and bytes(packet) == EMPTY_TX3G):
+                continue  # a flush; or a gap between captions, which the muxer writes again itself
             at = Fraction(packet.pts + packet.duration) * packet.time_base
             packet.stream = copied[packet.stream.index]
             bed.out.mux(packet)

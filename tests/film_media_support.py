@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import array
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,3 +97,45 @@ def streams(path: Path) -> dict[str, Any]:
     with av.open(str(path)) as container:
         found = {"video": len(container.streams.video), "audio": len(container.streams.audio)}
         return found | ({"subtitle": len(container.streams.subtitles)} if container.streams.subtitles else {})
+
+
+MUSIC_CODECS = {".wav": "pcm_s16le", ".mp3": "libmp3lame", ".m4a": "aac", ".ogg": "libopus", ".aac": "aac"}
+"""What ``render_music`` encodes each kind of file with (all in PyAV's wheel)."""
+
+
+def render_music(
+    path: Path,
+    seconds: float,
+    *,
+    sample_rate: int = 44_100,
+    layout: str = "stereo",
+    frequency: float = 330.0,
+    amplitude: float = 0.3,
+) -> Path:
+    """A music file of ``seconds`` of a sine (its kind by the suffix: .wav, .mp3, .m4a, .ogg, .aac)."""
+    codec = MUSIC_CODECS[path.suffix]
+    muxer = {".m4a": "ipod", ".aac": "adts"}.get(path.suffix)
+    with av.open(str(path), "w", format=muxer) as container:
+        stream: Any = container.add_stream(codec, rate=sample_rate, layout=layout)
+        encoder_format = stream.codec_context.codec.audio_formats[0].name
+        resampler = av.AudioResampler(format=encoder_format, layout=layout, rate=sample_rate)
+        total = round(seconds * sample_rate)
+        for first in range(0, total, 1024):
+            count = min(1024, total - first)
+            wave = array.array(
+                "f",
+                (
+                    amplitude * math.sin(2 * math.pi * frequency * n / sample_rate)
+                    for n in range(first, first + count)
+                ),
+            )
+            frame = av.AudioFrame(format="fltp", layout=layout, samples=count)
+            for plane in frame.planes:
+                plane.update(wave.tobytes() + bytes(plane.buffer_size - 4 * count))
+            frame.sample_rate, frame.pts = sample_rate, first
+            for converted in resampler.resample(frame):
+                container.mux(stream.encode(converted))
+        for converted in resampler.resample(None):
+            container.mux(stream.encode(converted))
+        container.mux(stream.encode(None))
+    return path

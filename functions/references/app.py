@@ -1,6 +1,7 @@
-"""A storyboard's reference images: POST /api/storyboards/{id}/references (declare; the answer
-carries a presigned S3 POST for the file), POST .../references/{refId}/complete (check and keep
-it), GET .../references, DELETE .../references/{refId}. The rules: ``videogen.references``."""
+"""A storyboard's reference images and music: POST /api/storyboards/{id}/references (declare;
+the answer carries a presigned S3 POST for the file), POST .../references/{refId}/complete (check
+and keep it), GET .../references, DELETE .../references/{refId}. The rules:
+``videogen.references`` (music is decoded with PyAV, loaded only then)."""
 
 from __future__ import annotations
 
@@ -46,14 +47,17 @@ app = make_resolver()
     status_code=201,
     **contract.operation(
         "createReference",
-        "Declare a reference image and get its upload form",
+        "Declare a reference image or music and get its upload form",
         (201, "The reference is stored `pending`; `upload` is a presigned S3 POST for the file."),
         tags=TAGS,
         description="POST `upload.fields` and then the file (`file`, last) as multipart form data to "
         "`upload.url` within `upload.expiresInSeconds`: the form's policy fixes the object's key, the "
-        "content type and a size of 1 byte to the limit (10 MB). Then complete it.",
+        "content type and a size of 1 byte to the limit (10 MB for an image, 20 MB for music). Then "
+        "complete it. `kind: music` takes an audio type (MP3, AAC/M4A, WAV, Ogg), every other kind "
+        "an image type; music is for a film's music bed and never goes to a video model.",
         body=True,
-        invalid="Also refused: a `sizeBytes` over the limit.",
+        invalid="Also refused: a `sizeBytes` over the kind's limit, a `contentType` that is not of the "
+        "kind (an image for music, audio for an image).",
         errors={
             404: STORYBOARD_NOT_FOUND,
             409: (
@@ -83,16 +87,22 @@ def create_reference(
     "/api/storyboards/<id>/references/<refId>/complete",
     **contract.operation(
         "completeReference",
-        "Check an uploaded reference image and keep it",
-        (200, "The reference is `ready`: upright RGB, metadata stripped, with a 256 px thumbnail."),
+        "Check an uploaded reference image or music and keep it",
+        (
+            200,
+            "The reference is `ready`: an image upright RGB, metadata stripped, with a 256 px "
+            "thumbnail; music with its `durationSeconds`.",
+        ),
         tags=TAGS,
-        description="The file must be a PNG, JPEG or WebP still whose declared dimensions are at "
+        description="An image must be a PNG, JPEG or WebP still whose declared dimensions are at "
         "most 4096 px a side and 40 megapixels (checked before decoding); EXIF orientation is "
-        "applied and every piece of metadata (GPS included) dropped by writing it again. Completing "
-        "a ready reference answers it as it is.",
+        "applied and every piece of metadata (GPS included) dropped by writing it again. Music must "
+        "be an MP3, AAC/M4A, WAV or Ogg file of 1 s to 10 minutes that decodes to its end (a length "
+        "its header states over 10 minutes is refused before decoding); it is kept as uploaded. "
+        "Completing a ready reference answers it as it is.",
         body=True,
-        invalid="Also: a file that is not such an image (named in the message); the upload and the "
-        "reference are then removed: declare it again.",
+        invalid="Also: a file that is not such an image or music (named in the message); the upload "
+        "and the reference are then removed: declare it again.",
         errors={
             404: REFERENCE_NOT_FOUND,
             409: (
@@ -111,7 +121,7 @@ def complete_reference(id: StoryboardId, refId: ReferenceId) -> ReferenceEnvelop
     "/api/storyboards/<id>/references",
     **contract.operation(
         "listReferences",
-        "A storyboard's reference images",
+        "A storyboard's reference images and music",
         (200, "Oldest first, pending ones included (without URLs)."),
         tags=TAGS,
         errors={404: STORYBOARD_NOT_FOUND},
@@ -125,7 +135,7 @@ def list_references(id: StoryboardId) -> ReferenceList:
     "/api/storyboards/<id>/references/<refId>",
     **contract.operation(
         "deleteReference",
-        "Delete a reference image",
+        "Delete a reference image or music",
         (200, "Its files and the reference are gone."),
         tags=TAGS,
         errors={404: REFERENCE_NOT_FOUND},

@@ -373,3 +373,29 @@ def test_a_scene_of_the_batch_naming_what_the_model_cannot_take_refuses_the_whol
     assert answer.status == 400
     assert answer.body["error"].startswith("Scene s2:")
     assert jobs() == []
+
+
+def test_a_scene_naming_a_music_reference_is_refused(board: Any, ready_reference: Any):
+    # Given a ready music reference of the storyboard (a film's music bed, never a model's input)
+    from videogen.data.models import ReferenceImage  # noqa: PLC0415
+
+    music_id = ready_reference(board.id)
+    with session_scope() as s:
+        s.execute(
+            update(ReferenceImage)
+            .where(ReferenceImage.id == music_id)
+            .values(kind="music", width=None, height=None, duration_seconds=3.0, content_type="audio/mpeg")
+        )
+    for fields in ({"firstFrame": str(music_id)}, {"referenceIds": [str(music_id)]}):
+        set_scenes(board.id, [{"id": "s1", "prompt": "Ada"} | fields])
+        sender = InMemoryQueueSender()
+
+        # When a scene names it as a frame or a reference image
+        answer = generate(board.id, "s1", sender=sender)
+
+        # Then it is a 400 naming the field, and nothing is stored or queued
+        assert answer.status == 400, answer.body
+        assert answer.body["details"][0]["field"] == "scene.referenceIds"
+        assert "music" in answer.body["details"][0]["message"]
+        assert jobs() == []
+        assert sender.sent == []

@@ -138,12 +138,15 @@ def test_functions_packaged_without_provider_sdks_import_without_them() -> None:
 
 
 def test_every_function_but_the_film_compiler_imports_without_pyav() -> None:
-    # Given every function whose folder does not bring av (all but the film compiler)
-    others = [name for name in FUNCTIONS if "av==" not in requirements_of(name)]
-    assert set(FUNCTIONS) - set(others) == {"FilmCompilerFunction"}
-    # When their handlers are imported where av cannot be found
+    # Given the functions whose folder brings av: the film compiler, and the references function
+    # (it decodes uploaded music to check it)
+    carriers = {name for name in FUNCTIONS if "av==" in requirements_of(name)}
+    assert carriers == {"FilmCompilerFunction", "ReferencesFunction"}
+    others = [name for name in FUNCTIONS if name != "FilmCompilerFunction"]
+    # When every other handler is imported where av cannot be found
     result = import_without(("av",), others)
-    # Then they all import (the API, the sweeper and the DLQ consumer handle films without media code)
+    # Then they all import (the API, the sweeper and the DLQ consumer handle films without media
+    # code; the references function loads PyAV only when a music reference is completed)
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -693,8 +696,10 @@ def test_sam_build_packages_the_layer_and_keeps_provider_sdks_out_of_api_functio
         for sdk in PROVIDER_SDKS:
             assert (build / function / sdk).is_dir(), f"{function} lacks {sdk}"
 
-    # And only the film compiler carries PyAV, its wheel's FFmpeg libraries built for arm64
-    assert [name for name in FUNCTIONS if (build / name / "av").exists()] == ["FilmCompilerFunction"]
+    # And only the film compiler and the references function (music checks) carry PyAV, its
+    # wheel's FFmpeg libraries built for arm64
+    carriers = {name for name in FUNCTIONS if (build / name / "av").exists()}
+    assert carriers == {"FilmCompilerFunction", "ReferencesFunction"}
     av_libraries = [p.name for p in (build / "FilmCompilerFunction" / "av.libs").glob("*.so*")]
     assert any(name.startswith(("libavcodec", "libx264")) for name in av_libraries)
     shared_objects = [p for p in (build / "FilmCompilerFunction").rglob("*.so*") if p.is_file()]

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  fileProblem, forgetReference, isUsed, labelFromFileName, MAX_BYTES, sceneChoices, toggled,
+  choosable, fileProblem, forgetReference, isUsed, labelFromFileName, MAX_BYTES, sceneChoices, toggled,
 } from "../../web/js/references.js";
 import { s3Message } from "../../web/js/upload.js";
 
@@ -100,6 +100,17 @@ describe("a scene's image choices against the chosen model", () => {
 });
 
 describe("the storyboard's choices", () => {
+  test("scenes and the character choose among ready images, never music", () => {
+    const at = "2026-12-07T10:00:00Z";
+    /** @type {import("../../web/js/references.js").Reference[]} */
+    const references = [
+      { id: "a", kind: "character", label: "Ada", status: "ready", createdAt: at },
+      { id: "b", kind: "music", label: "Theme", status: "ready", durationSeconds: 30, createdAt: at },
+      { id: "c", kind: "frame", label: "Door", status: "pending", createdAt: at },
+    ];
+    assert.deepEqual(choosable(references).map((r) => r.id), ["a"]);
+  });
+
   test("an id is added at the end or taken out", () => {
     assert.deepEqual(toggled(["a", "b"], "c", true), ["a", "b", "c"]);
     assert.deepEqual(toggled(["a", "b"], "a", true), ["b", "a"]);

@@ -67,8 +67,10 @@ def test_a_new_requirement_missing_from_the_lock_is_stale(checkout: Path) -> Non
 
 
 def test_a_requirement_removed_leaves_its_pins_stale(checkout: Path) -> None:
-    source = checkout / "functions/film_compiler/requirements.in"
-    source.write_text("")
+    # av, which the film compiler and the references function (music checks) alone need
+    (checkout / "functions/film_compiler/requirements.in").write_text("")
+    references = checkout / "functions/references/requirements.in"
+    references.write_text(re.sub(r"(?m)^av==.*$", "", references.read_text()))
     assert "requirements/lambda.txt still pins av, which nothing requires" in lock.problems(checkout)
 
 

@@ -31,9 +31,22 @@ export const MAX_BYTES = 10 * 1024 * 1024;
 export const MAX_PER_STORYBOARD = 12;
 const LABEL_MAX = 100;
 
+/** Music: an audio file for a film's music bed; a scene or the character never takes it. */
+export const MUSIC = "music";
+
 /** @param {string} kind */
 export function kindLabel(kind) {
+  if (kind === MUSIC) return "Music";
   return KINDS.find((k) => k.value === kind)?.label ?? kind;
+}
+
+/**
+ * The references a scene or the character may choose: the ready images (never music, which
+ * only a film takes: the server refuses a scene naming it).
+ * @param {Reference[]} references
+ */
+export function choosable(references) {
+  return references.filter((r) => r.status === "ready" && r.kind !== MUSIC);
 }
 
 /**

@@ -237,12 +237,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A storyboard's reference images */
+        /** A storyboard's reference images and music */
         get: operations["listReferences"];
         put?: never;
         /**
-         * Declare a reference image and get its upload form
-         * @description POST `upload.fields` and then the file (`file`, last) as multipart form data to `upload.url` within `upload.expiresInSeconds`: the form's policy fixes the object's key, the content type and a size of 1 byte to the limit (10 MB). Then complete it.
+         * Declare a reference image or music and get its upload form
+         * @description POST `upload.fields` and then the file (`file`, last) as multipart form data to `upload.url` within `upload.expiresInSeconds`: the form's policy fixes the object's key, the content type and a size of 1 byte to the limit (10 MB for an image, 20 MB for music). Then complete it. `kind: music` takes an audio type (MP3, AAC/M4A, WAV, Ogg), every other kind an image type; music is for a film's music bed and never goes to a video model.
          */
         post: operations["createReference"];
         delete?: never;
@@ -261,7 +261,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a reference image */
+        /** Delete a reference image or music */
         delete: operations["deleteReference"];
         options?: never;
         head?: never;
@@ -278,8 +278,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Check an uploaded reference image and keep it
-         * @description The file must be a PNG, JPEG or WebP still whose declared dimensions are at most 4096 px a side and 40 megapixels (checked before decoding); EXIF orientation is applied and every piece of metadata (GPS included) dropped by writing it again. Completing a ready reference answers it as it is.
+         * Check an uploaded reference image or music and keep it
+         * @description An image must be a PNG, JPEG or WebP still whose declared dimensions are at most 4096 px a side and 40 megapixels (checked before decoding); EXIF orientation is applied and every piece of metadata (GPS included) dropped by writing it again. Music must be an MP3, AAC/M4A, WAV or Ogg file of 1 s to 10 minutes that decodes to its end (a length its header states over 10 minutes is refused before decoding); it is kept as uploaded. Completing a ready reference answers it as it is.
          */
         post: operations["completeReference"];
         delete?: never;
@@ -1026,25 +1026,24 @@ export interface components {
         };
         /**
          * ReferenceCreate
-         * @description A reference image to upload: what it is, and the file's type and size (the upload's
-         *     policy holds the browser to them).
+         * @description A reference to upload: what it is, and the file's type and size (the upload's policy
+         *     holds the browser to them). ``music`` is an audio file (MP3, AAC/M4A, WAV, Ogg; at most 20 MB
+         *     and 10 minutes) for a film's music bed, never sent to a video model; every other kind is an
+         *     image (PNG, JPEG, WebP; at most 10 MB).
          */
         ReferenceCreate: {
-            /**
-             * Contenttype
-             * @enum {string}
-             */
-            contentType: "image/png" | "image/jpeg" | "image/webp";
+            /** Contenttype */
+            contentType: ("image/png" | "image/jpeg" | "image/webp") | ("audio/mpeg" | "audio/mp4" | "audio/aac" | "audio/x-m4a" | "audio/wav" | "audio/x-wav" | "audio/ogg");
             /**
              * Kind
              * @enum {string}
              */
-            kind: "character" | "object" | "style" | "frame";
+            kind: "character" | "object" | "style" | "frame" | "music";
             /** Label */
             label: string & unknown;
             /**
              * Sizebytes
-             * @description the file's size in bytes
+             * @description the file's size in bytes (an image: at most 10 MB)
              */
             sizeBytes: number;
         };
@@ -1064,8 +1063,8 @@ export interface components {
         };
         /**
          * ReferenceOut
-         * @description A reference image: ``pending`` until completed, then ``ready`` with its size and
-         *     presigned URLs of the stored image and its 256 px thumbnail.
+         * @description A reference: ``pending`` until completed, then ``ready`` with presigned URLs: an image
+         *     with its size and its 256 px thumbnail; music with its length (no size, no thumbnail).
          */
         ReferenceOut: {
             /**
@@ -1073,6 +1072,11 @@ export interface components {
              * Format: date-time
              */
             createdAt: string;
+            /**
+             * Durationseconds
+             * @description music: its length, as decoded
+             */
+            durationSeconds?: number | null;
             /** Height */
             height?: number | null;
             /**
@@ -1084,7 +1088,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "character" | "object" | "style" | "frame";
+            kind: "character" | "object" | "style" | "frame" | "music";
             /** Label */
             label: string;
             /**
@@ -2986,7 +2990,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReferenceCreated"];
                 };
             };
-            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also refused: a `sizeBytes` over the limit. */
+            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also refused: a `sizeBytes` over the kind's limit, a `contentType` that is not of the kind (an image for music, audio for an image). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3175,7 +3179,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The reference is `ready`: upright RGB, metadata stripped, with a 256 px thumbnail. */
+            /** @description The reference is `ready`: an image upright RGB, metadata stripped, with a 256 px thumbnail; music with its `durationSeconds`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3184,7 +3188,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReferenceEnvelope"];
                 };
             };
-            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also: a file that is not such an image (named in the message); the upload and the reference are then removed: declare it again. */
+            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also: a file that is not such an image or music (named in the message); the upload and the reference are then removed: declare it again. */
             400: {
                 headers: {
                     [name: string]: unknown;

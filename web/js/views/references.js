@@ -9,7 +9,7 @@ import { ApiError } from "../api.js";
 import { announce, confirmDialog, h, newId, replace } from "../dom.js";
 import { describe, errorBox } from "../errors.js";
 import {
-  CONTENT_TYPES, fileProblem, forgetReference, idsOf, isUsed, KINDS, kindLabel, labelFromFileName,
+  choosable, CONTENT_TYPES, fileProblem, forgetReference, idsOf, isUsed, KINDS, kindLabel, labelFromFileName, MUSIC,
   MAX_PER_STORYBOARD, toggled,
 } from "../references.js";
 import { postForm } from "../upload.js";
@@ -77,9 +77,9 @@ export class ReferencesPanel {
       this.dropZone, this.problems, this.uploadList, this.list, this.count);
   }
 
-  /** The references ready to be chosen, or null until loaded. */
+  /** The references ready to be chosen (images, never music), or null until loaded. */
   get ready() {
-    return this.references?.filter((r) => r.status === "ready") ?? null;
+    return this.references ? choosable(this.references) : null;
   }
 
   /** GET the storyboard's references (once, when the editor opens). */
@@ -282,16 +282,23 @@ export class ReferencesPanel {
     const item = h("li", { class: ready ? "reference" : "reference pending", dataset: { referenceId: reference.id } });
     const remove = h("button", { type: "button", class: "danger small", onclick: () => this.remove(reference, item) },
       "Delete", hidden(` reference ${reference.label}`));
+    const seconds = reference.durationSeconds;
+    const size = reference.width ? `${reference.width}×${reference.height}` : seconds ? `${Math.round(seconds)} s` : null;
     const details = [
       h("p", { class: "reference-label" }, reference.label),
-      h("p", { class: "hint" }, [kindLabel(reference.kind), reference.width ? `${reference.width}×${reference.height}` : null]
-        .filter(Boolean).join(" · ")),
+      h("p", { class: "hint" }, [kindLabel(reference.kind), size].filter(Boolean).join(" · ")),
     ];
     if (!ready) {
       item.append(
         h("div", { class: "thumbnail missing", "aria-hidden": "true" }),
         h("div", { class: "reference-meta" }, details, h("p", { class: "hint" }, "Upload not finished (or still going on elsewhere).")),
         remove);
+      return item;
+    }
+    if (reference.kind === MUSIC) { // for films only: listened to here, never used for the character
+      const player = h("audio", { controls: true, preload: "none", src: reference.url ?? "", "aria-label": `Listen to ${reference.label}` });
+      item.append(h("div", { class: "thumbnail missing", "aria-hidden": "true" }),
+        h("div", { class: "reference-meta" }, details, player), remove);
       return item;
     }
     const useId = newId("reference-use");

@@ -286,12 +286,21 @@ class StorageCleanup(Base):
     __table_args__ = (Index("ix_storage_cleanups_updated_at", "updated_at"),)
 
 
-REFERENCE_KINDS = ("character", "object", "style", "frame")
+REFERENCE_KINDS = ("character", "object", "style", "frame", "music")
+IMAGE_KINDS = REFERENCE_KINDS[:-1]
+"""What a scene may take from its storyboard: every kind but music (a film's, never a model's)."""
+MUSIC_DURATION = (
+    "CASE WHEN kind = 'music' THEN status = 'pending' OR duration_seconds > 0 "
+    "ELSE duration_seconds IS NULL END"
+)
+"""Ready music has its length; nothing else has one."""
 REFERENCE_STATUSES = ("pending", "ready")
 
 
 class ReferenceImage(Base):
-    """A storyboard's reference image (its character, an object, a style, a frame).
+    """A storyboard's reference image (its character, an object, a style, a frame), or its music
+    (``kind`` music: an audio file for a film's music bed, with its decoded ``duration_seconds``
+    and no width or height).
 
     ``pending`` from the declaration (the browser uploads to S3 with a presigned POST) until the
     complete step has checked and re-encoded it: then ``ready`` with its dimensions, the stored
@@ -314,11 +323,13 @@ class ReferenceImage(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     stored_bytes: Mapped[int | None] = mapped_column(Integer)
     sha256: Mapped[str | None] = mapped_column(String(64))
+    duration_seconds: Mapped[float | None] = mapped_column(Double)
     created_at: Mapped[datetime] = _created_at()
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(_in("kind", REFERENCE_KINDS), name="kind"),
+        CheckConstraint(MUSIC_DURATION, name="music_duration"),
         CheckConstraint(_in("status", REFERENCE_STATUSES), name="status"),
         Index("ix_reference_images_storyboard_created", "storyboard_id", "created_at"),
         Index("ix_reference_images_user", "user_id"),

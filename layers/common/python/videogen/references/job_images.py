@@ -90,7 +90,8 @@ def for_scenes(
                 f"Scene {scene_id} names a reference this storyboard does not hold ready",
                 field_errors(
                     "scene.referenceIds",
-                    f"{missing[0]} is no ready reference of this storyboard (deleted, or not completed)",
+                    f"{missing[0]} is no ready reference image of this storyboard "
+                    "(deleted, not completed, or music)",
                     "reference_not_found",
                 ),
             )

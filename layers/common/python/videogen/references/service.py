@@ -1,11 +1,12 @@
 """What the reference routes and the sweeper do: declare (with the browser's upload), complete
-(check and re-encode), list, delete, and sweep uploads never completed.
+(check, and re-encode an image), list, delete, and sweep uploads never completed.
 
 A declaration stores a ``pending`` row and answers a presigned POST; the browser uploads to S3
 itself. Completing reads what it uploaded (at most the size limit), and either stores the
-clean image and its thumbnail and marks the row ``ready``, or deletes the upload and the row
-and answers 400 naming the problem (declare again). Completing a ready reference answers it
-as it is. Deleting removes the objects first, then the row, so a failure leaves both.
+clean image and its thumbnail (or the music, once it decoded whole) and marks the row
+``ready``, or deletes the upload and the row and answers 400 naming the problem (declare
+again). Completing a ready reference answers it as it is. Deleting removes the objects first,
+then the row, so a failure leaves both.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from videogen.data.db import session_scope
 from videogen.data.models import ReferenceImage
 from videogen.data.repositories import reference_images
 from videogen.errors import Conflict, InvalidInput, NotFound, field_errors
+from videogen.references import music
 from videogen.references.images import ImageRefused, Normalized, normalize
+from videogen.references.music import CheckedMusic, MusicRefused
 from videogen.runtime.config import get_settings
 from videogen.runtime.observability import logger
 from videogen.storage import bucket, reference_objects
@@ -45,8 +48,11 @@ def view(reference: ReferenceImage) -> ReferenceOut:
     url = thumbnail = None
     if reference.status == "ready":
         keys = reference_keys(reference.user_id, reference.storyboard_id, reference.id)
-        url = bucket.presign_get(keys.image(reference.content_type))
-        thumbnail = bucket.presign_get(keys.thumbnail)
+        if reference.kind == "music":
+            url = bucket.presign_get(keys.music(reference.content_type))
+        else:
+            url = bucket.presign_get(keys.image(reference.content_type))
+            thumbnail = bucket.presign_get(keys.thumbnail)
     return ReferenceOut(
         id=reference.id,
         kind=reference.kind,
@@ -56,17 +62,36 @@ def view(reference: ReferenceImage) -> ReferenceOut:
         height=reference.height,
         url=url,
         thumbnail_url=thumbnail,
+        duration_seconds=reference.duration_seconds,
         created_at=reference.created_at,
     )
+
+
+def _max_bytes(kind: str) -> int:
+    settings = get_settings()
+    return settings.reference_music_max_bytes if kind == "music" else settings.reference_max_bytes
+
+
+def _check_type(body: ReferenceCreate) -> None:
+    """Music is an audio file, every other kind an image: 400 naming the content type else."""
+    audio = body.content_type in music.AUDIO_TYPES
+    if audio != (body.kind == "music"):
+        wanted = "an audio type (MP3, AAC/M4A, WAV, Ogg)" if body.kind == "music" else "an image type"
+        raise InvalidInput(
+            f"A {body.kind} reference needs {wanted}",
+            field_errors("body.contentType", f"{wanted} for kind {body.kind}", "kind_mismatch"),
+        )
 
 
 def declare(user_id: str, storyboard_id: uuid.UUID, body: ReferenceCreate) -> Declared:
     """A new pending reference and the presigned POST its file goes up with."""
     settings = get_settings()
-    if body.size_bytes > settings.reference_max_bytes:
+    _check_type(body)
+    max_bytes = _max_bytes(body.kind)
+    if body.size_bytes > max_bytes:
         raise InvalidInput(
             "The file is too large",
-            field_errors("body.sizeBytes", f"at most {settings.reference_max_bytes} bytes", "too_large"),
+            field_errors("body.sizeBytes", f"at most {max_bytes} bytes", "too_large"),
         )
     with session_scope() as s:
         reference = reference_images.declare(
@@ -81,9 +106,7 @@ def declare(user_id: str, storyboard_id: uuid.UUID, body: ReferenceCreate) -> De
             user_cap_bytes=settings.reference_storage_cap_bytes,
         )
         keys = reference_keys(user_id, storyboard_id, reference.id)
-        upload = reference_objects.presign_upload(
-            keys.upload, body.content_type, settings.reference_max_bytes
-        )
+        upload = reference_objects.presign_upload(keys.upload, body.content_type, max_bytes)
         s.refresh(reference)
         out = view(reference)
     expires = reference_objects.UPLOAD_SECONDS
@@ -92,8 +115,7 @@ def declare(user_id: str, storyboard_id: uuid.UUID, body: ReferenceCreate) -> De
 
 def complete(user_id: str, storyboard_id: uuid.UUID, reference_id: uuid.UUID, now: datetime) -> ReferenceOut:
     """Check the uploaded file and keep it clean; 400 (and nothing kept) when it is no image
-    we take, 409 when nothing was uploaded yet."""
-    max_bytes = get_settings().reference_max_bytes
+    (music: no audio) we take, 409 when nothing was uploaded yet."""
     problem: str | None = None
     with session_scope() as s:
         reference = reference_images.lock(s, user_id, storyboard_id, reference_id)
@@ -101,6 +123,7 @@ def complete(user_id: str, storyboard_id: uuid.UUID, reference_id: uuid.UUID, no
             raise _not_found(reference_id)
         if reference.status == "ready":
             return view(reference)
+        max_bytes = _max_bytes(reference.kind)
         keys = reference_keys(user_id, storyboard_id, reference_id)
         try:
             data = reference_objects.read(keys.upload, max_bytes)
@@ -112,18 +135,21 @@ def complete(user_id: str, storyboard_id: uuid.UUID, reference_id: uuid.UUID, no
         try:
             if len(data) > max_bytes:
                 raise ImageRefused(f"the file is over {max_bytes} bytes")
-            image = normalize(data)
-        except ImageRefused as refused:
+            if reference.kind == "music":
+                _store_music(s, reference, data, music.check(data), now)
+            else:
+                _store(s, reference, normalize(data), now)
+        except (ImageRefused, MusicRefused) as refused:
             problem = str(refused)
             bucket.delete_keys(keys.all())
             reference_images.remove(s, reference_id)
         else:
-            _store(s, reference, image, now)
             return view(reference)
     logger.info("reference refused", extra={"reference_id": str(reference_id), "reason": problem})
+    code = "bad_audio" if reference.kind == "music" else "bad_image"
     raise InvalidInput(
         f"The upload was refused and removed: {problem}",
-        field_errors("body.file", f"{problem}; declare the reference again with another file", "bad_image"),
+        field_errors("body.file", f"{problem}; declare the reference again with another file", code),
     )
 
 
@@ -140,6 +166,24 @@ def _store(s: Session, reference: ReferenceImage, image: Normalized, now: dateti
         height=image.height,
         stored_bytes=len(image.body) + len(image.thumbnail),
         sha256=image.sha256,
+        now=now,
+    )
+    s.refresh(reference)
+
+
+def _store_music(
+    s: Session, reference: ReferenceImage, data: bytes, found: CheckedMusic, now: datetime
+) -> None:
+    keys = reference_keys(reference.user_id, reference.storyboard_id, reference.id)
+    reference_objects.put(keys.music(found.content_type), data, found.content_type)
+    bucket.delete_keys([keys.upload])
+    reference_images.mark_ready(
+        s,
+        reference.id,
+        content_type=found.content_type,
+        stored_bytes=len(data),
+        sha256=found.sha256,
+        duration_seconds=found.duration_seconds,
         now=now,
     )
     s.refresh(reference)

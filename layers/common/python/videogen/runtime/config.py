@@ -83,9 +83,11 @@ class Settings(BaseSettings):
     allow_http_provider_endpoints: bool = False
     provider_timeout_seconds: float = 30.0
 
-    # Reference images (videogen.references): per upload, per storyboard, per user (stored bytes,
-    # or declared while pending), and how long an upload may stay uncompleted before it is swept.
+    # Reference images and music (videogen.references): per upload (an image; music), per
+    # storyboard, per user (stored bytes, or declared while pending), and how long an upload may
+    # stay uncompleted before it is swept.
     reference_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    reference_music_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     references_per_storyboard: int = Field(default=12, ge=1, le=100)
     reference_storage_cap_bytes: int = Field(default=500 * 1024 * 1024, ge=1024 * 1024)
     reference_pending_seconds: int = Field(default=86400, ge=60)

@@ -1,12 +1,14 @@
-"""A reference image's objects: where they live, the browser's upload (a presigned POST) and
-reading, writing and deleting them.
+"""A reference's objects: where they live, the browser's upload (a presigned POST) and reading,
+writing and deleting them.
 
 Under the storyboard's prefix, so the storyboard's delete takes them:
 ``<storyboard prefix>references/<reference id>/`` holds ``upload`` (the bytes as the browser
-sent them, until checked), ``image.<png|jpg>`` (re-encoded: upright, RGB, no metadata) and
-``thumbnail.jpg`` (256 px). The upload's policy fixes its key, its content type and its size
-range, lives ``UPLOAD_SECONDS``, and tags the object ``UPLOAD_TAG`` so the bucket's lifecycle
-rule expires an upload never completed after a day (the sweeper's backstop).
+sent them, until checked), then for an image ``image.<png|jpg>`` (re-encoded: upright, RGB, no
+metadata) and ``thumbnail.jpg`` (256 px), for music ``music.<mp3|m4a|wav|ogg|aac>`` (the file as
+uploaded, once it decoded; only its sound is ever used). The upload's policy fixes its key,
+its content type and its size range, lives ``UPLOAD_SECONDS``, and tags the object
+``UPLOAD_TAG`` so the bucket's lifecycle rule expires an upload never completed after a day
+(the sweeper's backstop).
 """
 
 from __future__ import annotations
@@ -20,6 +22,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from videogen.storage.bucket import IMAGE_EXTENSIONS, StorageUnavailable, _bucket, _s3, storyboard_prefix
 from videogen.storage.objects import ObjectMissing, _missing
 
+MUSIC_EXTENSIONS = {
+    "audio/mpeg": "mp3",
+    "audio/mp4": "m4a",
+    "audio/wav": "wav",
+    "audio/ogg": "ogg",
+    "audio/aac": "aac",
+}
+"""The content types music is stored with (what decoding found it to be), and their extensions."""
 UPLOAD_SECONDS = 600
 UPLOAD_TAG = ("videogen-upload", "pending")
 """The tag every browser upload carries; the bucket's lifecycle rule expires such objects."""
@@ -46,9 +56,14 @@ class ReferenceKeys:
     def thumbnail(self) -> str:
         return f"{self.prefix}thumbnail.jpg"
 
+    def music(self, content_type: str) -> str:
+        """The stored music file (a content type of ``MUSIC_EXTENSIONS``)."""
+        return f"{self.prefix}music.{MUSIC_EXTENSIONS[content_type]}"
+
     def all(self) -> list[str]:
         """Every key the reference may have written."""
-        return [self.upload, self.image("image/jpeg"), self.image("image/png"), self.thumbnail]
+        images = [self.image("image/jpeg"), self.image("image/png"), self.thumbnail]
+        return [self.upload, *images, *(self.music(kind) for kind in MUSIC_EXTENSIONS)]
 
 
 def reference_keys(
@@ -90,14 +105,14 @@ def read(key: str, max_bytes: int | None = None) -> bytes:
             raise ObjectMissing(key) from None
         if max_bytes is not None and exc.response.get("Error", {}).get("Code") == "InvalidRange":
             return b""  # an empty object has no byte 0
-        raise StorageUnavailable("could not read the reference image from S3") from exc
+        raise StorageUnavailable("could not read the reference from S3") from exc
     except BotoCoreError as exc:
-        raise StorageUnavailable("could not read the reference image from S3") from exc
+        raise StorageUnavailable("could not read the reference from S3") from exc
 
 
 def put(key: str, body: bytes, content_type: str) -> None:
-    """Store ``body`` at ``key`` (one PUT: images are at most a few MB)."""
+    """Store ``body`` at ``key`` (one PUT: images and music are at most a few tens of MB)."""
     try:
         _s3().put_object(Bucket=_bucket(), Key=key, Body=body, ContentType=content_type)
     except (BotoCoreError, ClientError) as exc:
-        raise StorageUnavailable("could not store the reference image in S3") from exc
+        raise StorageUnavailable("could not store the reference in S3") from exc

@@ -1,4 +1,5 @@
-"""``/api/storyboards/{id}/references``: reference images, declared, uploaded to S3, completed."""
+"""``/api/storyboards/{id}/references``: reference images and music, declared, uploaded to S3,
+completed."""
 
 from __future__ import annotations
 
@@ -10,15 +11,21 @@ from pydantic import Field, StringConstraints
 
 from videogen.api.schemas.storyboards import NOT_ONLY_WHITESPACE, RequestModel, WireModel
 
-ReferenceKind = Literal["character", "object", "style", "frame"]
+ReferenceKind = Literal["character", "object", "style", "frame", "music"]
 ImageType = Literal["image/png", "image/jpeg", "image/webp"]
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-"""The settings' default ``reference_max_bytes``: what the document states."""
+AudioType = Literal[
+    "audio/mpeg", "audio/mp4", "audio/aac", "audio/x-m4a", "audio/wav", "audio/x-wav", "audio/ogg"
+]
+MAX_MUSIC_BYTES = 20 * 1024 * 1024
+"""The settings' default ``reference_music_max_bytes`` (music, the larger limit): what the
+document states; an image's (``reference_max_bytes``, 10 MB) is checked when declared."""
 
 
 class ReferenceCreate(RequestModel):
-    """A reference image to upload: what it is, and the file's type and size (the upload's
-    policy holds the browser to them)."""
+    """A reference to upload: what it is, and the file's type and size (the upload's policy
+    holds the browser to them). ``music`` is an audio file (MP3, AAC/M4A, WAV, Ogg; at most 20 MB
+    and 10 minutes) for a film's music bed, never sent to a video model; every other kind is an
+    image (PNG, JPEG, WebP; at most 10 MB)."""
 
     kind: ReferenceKind
     label: Annotated[
@@ -26,13 +33,15 @@ class ReferenceCreate(RequestModel):
         StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
         Field(json_schema_extra={"pattern": NOT_ONLY_WHITESPACE}),
     ]
-    content_type: ImageType
-    size_bytes: int = Field(ge=1, le=MAX_UPLOAD_BYTES, description="the file's size in bytes")
+    content_type: ImageType | AudioType
+    size_bytes: int = Field(
+        ge=1, le=MAX_MUSIC_BYTES, description="the file's size in bytes (an image: at most 10 MB)"
+    )
 
 
 class ReferenceOut(WireModel):
-    """A reference image: ``pending`` until completed, then ``ready`` with its size and
-    presigned URLs of the stored image and its 256 px thumbnail."""
+    """A reference: ``pending`` until completed, then ``ready`` with presigned URLs: an image
+    with its size and its 256 px thumbnail; music with its length (no size, no thumbnail)."""
 
     id: uuid.UUID
     kind: ReferenceKind
@@ -42,6 +51,7 @@ class ReferenceOut(WireModel):
     height: int | None = None
     url: str | None = None
     thumbnail_url: str | None = None
+    duration_seconds: float | None = Field(default=None, description="music: its length, as decoded")
     created_at: datetime
 
 

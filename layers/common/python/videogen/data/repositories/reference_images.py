@@ -15,7 +15,7 @@ from sqlalchemy import Uuid, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from videogen.data.models import ReferenceImage, Storyboard
+from videogen.data.models import IMAGE_KINDS, ReferenceImage, Storyboard
 from videogen.data.statements import Runner, Statement, runner_for
 from videogen.errors import Conflict, NotFound
 
@@ -112,6 +112,7 @@ def _ready_images() -> object:
         ReferenceImage.storyboard_id == bindparam("storyboard_id"),
         ReferenceImage.user_id == bindparam("owner_id"),
         ReferenceImage.status == "ready",
+        ReferenceImage.kind.in_(IMAGE_KINDS),  # music never goes to a video model
     )
 
 
@@ -121,8 +122,8 @@ _READY_IMAGES = Statement(_ready_images)  # type: ignore[arg-type]
 def ready_images(
     session: Session | Runner, user_id: str, storyboard_id: uuid.UUID, ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[str, str]]:
-    """``{id: (sha256, content type)}`` of the user's ready references of the storyboard among
-    ``ids`` (one compiled statement: the generate routes' path)."""
+    """``{id: (sha256, content type)}`` of the user's ready reference images (not music) of the
+    storyboard among ``ids`` (one compiled statement: the generate routes' path)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
@@ -130,18 +131,35 @@ def ready_images(
     return {row[0]: (row[1], row[2]) for row in runner_for(session).rows(_READY_IMAGES, params)}
 
 
+def ready_music(
+    session: Session, user_id: str, storyboard_id: uuid.UUID, reference_id: uuid.UUID
+) -> ReferenceImage | None:
+    """The user's ready music reference of the storyboard with this id, or None."""
+    return session.execute(
+        select(ReferenceImage).where(
+            ReferenceImage.id == reference_id,
+            ReferenceImage.storyboard_id == storyboard_id,
+            ReferenceImage.user_id == user_id,
+            ReferenceImage.kind == "music",
+            ReferenceImage.status == "ready",
+        )
+    ).scalar_one_or_none()
+
+
 def mark_ready(
     session: Session,
     reference_id: uuid.UUID,
     *,
     content_type: str,
-    width: int,
-    height: int,
     stored_bytes: int,
     sha256: str,
     now: datetime,
+    width: int | None = None,
+    height: int | None = None,
+    duration_seconds: float | None = None,
 ) -> None:
-    """Record the checked image: ``ready`` with its stored type, size and content hash."""
+    """Record the checked file: ``ready`` with its stored type, size and content hash, and an
+    image's dimensions or music's length."""
     session.execute(
         update(ReferenceImage)
         .where(ReferenceImage.id == reference_id)
@@ -150,6 +168,7 @@ def mark_ready(
             content_type=content_type,
             width=width,
             height=height,
+            duration_seconds=duration_seconds,
             stored_bytes=stored_bytes,
             sha256=sha256,
             completed_at=now,

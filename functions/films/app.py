@@ -37,11 +37,13 @@ COMPILE = contract.operation(
     "regeneration or edit does not change it. Clips that differ from what most of them are (codec, "
     "size, frame rate, audio) are normalized in parallel, then everything is joined by stream copy "
     "into one fast-start MP4. A `crossfade` transition re-encodes only around each cut (in parallel); "
-    "captions become a WebVTT file and a soft subtitle track.",
+    "captions become a WebVTT file and a soft subtitle track; a `music` bed is mixed under the "
+    "clips' sound (only the sound is encoded again).",
     body=True,
     invalid="Also refused: an empty `scenesOrder`, a scene named twice, or a scene the storyboard "
     "does not have (each named in `details`), a storyboard without scenes, a crossfade longer than "
-    "half of the shortest clip, and a scene's caption that breaks its rules.",
+    "half of the shortest clip, a scene's caption that breaks its rules, and music that is not a "
+    "ready music reference of this storyboard (another user's answers the same).",
     errors={
         404: STORYBOARD_NOT_FOUND,
         409: (
@@ -92,6 +94,7 @@ def build_app(sender: QueueSender[FilmStepMessage] | None = None) -> ApiResolver
                 idempotency_key=idempotency_key,
                 transition=body.transition,
                 caption_language=body.caption_language,
+                music=body.music,
             )
         if accepted.created:
             enqueue_or_withdraw(accepted, user_id, sender or film_sender())

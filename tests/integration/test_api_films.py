@@ -13,6 +13,8 @@ from sqlalchemy import select, update
 
 from tests.e2e.conftest import http
 from tests.integration.film_support import FilmPipeline, film_row, store_clip
+from tests.integration.test_film_craft import uploaded_music
+from tests.integration.test_references import USER as REFERENCES_USER
 from tests.support import invoke, load_event, load_function, with_changes
 from tools import samples
 from tools.queues import InMemoryQueueSender
@@ -368,3 +370,35 @@ def test_a_compiled_film_answers_its_transition_and_captions_url(board, make_job
     vtt = http("GET", result.body["captionsUrl"])
     assert vtt.status == 200
     assert vtt.raw.decode().startswith("WEBVTT\n\n1\n00:00:00.000 --> 00:00:02.000\nHello")
+
+
+@pytest.mark.parametrize(
+    ("music", "field"),
+    [
+        ({"referenceId": str(uuid.uuid4())}, "body.music.referenceId"),
+        ({"referenceId": "not-a-uuid"}, "body.music.referenceId"),
+        ({"referenceId": str(uuid.uuid4()), "volumeDb": 7}, "body.music.volumeDb"),
+        ({"referenceId": str(uuid.uuid4()), "duck": "yes please"}, "body.music.duck"),
+        ({"volumeDb": -6}, "body.music.referenceId"),
+    ],
+)
+def test_music_that_cannot_go_under_the_film_is_400_naming_the_field(board, clips, music, field):
+    sender = InMemoryQueueSender[FilmStepMessage]()
+
+    result = invoke(_handler(sender), _compile(board, {"music": music}))
+
+    assert result.status == 400, result.body
+    assert field in [d["field"] for d in result.body["details"]]
+    assert (_films(), sender.bodies()) == ([], [])
+
+
+def test_another_users_music_is_400_as_if_it_did_not_exist(board, clips, make_storyboard, tmp_path):
+    theirs = make_storyboard(REFERENCES_USER)
+    music_id = uploaded_music(theirs.id, tmp_path)
+    sender = InMemoryQueueSender[FilmStepMessage]()
+
+    result = invoke(_handler(sender), _compile(board, {"music": {"referenceId": music_id}}))
+
+    assert result.status == 400, result.body
+    assert [d["field"] for d in result.body["details"]] == ["body.music.referenceId"]
+    assert (_films(), sender.bodies()) == ([], [])

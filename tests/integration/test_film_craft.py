@@ -14,7 +14,7 @@ import av
 import pytest
 
 from devstack.fakes.media import Clip, Tone, colour, render_clip
-from tests.film_media_support import near, pictures, streams
+from tests.film_media_support import loudest, near, pictures, render_music, samples, streams
 from tests.integration.film_support import (
     USER,
     FilmPipeline,
@@ -24,8 +24,10 @@ from tests.integration.film_support import (
     store_clip,
     store_clips,
 )
+from tests.integration.test_references import USER as REFERENCES_USER
+from tests.integration.test_references import complete, declare, upload
 from videogen.data.db import session_scope
-from videogen.films.craft import Transition
+from videogen.films.craft import Music, Transition
 from videogen.films.request import create_film, enqueue_or_withdraw
 from videogen.runtime.config import get_settings
 
@@ -170,3 +172,45 @@ def test_sound_stays_with_the_picture_at_every_cut_whatever_the_clips_audio(
         video = c.streams.video[0]
         seconds = [float(Fraction(s.duration or 0) * Fraction(str(s.time_base))) for s in (video, audio)]
         assert abs(seconds[0] - seconds[1]) <= 1024 / audio.sample_rate, seconds
+
+
+def uploaded_music(board_id: uuid.UUID, folder: Path, seconds: float = 1.5) -> str:
+    """A music reference of ``board_id`` (its owner is test_references' user), ready."""
+    data = render_music(folder / "theme.m4a", seconds, frequency=330.0, amplitude=0.5).read_bytes()
+    declared = declare(board_id, "audio/mp4", len(data), kind="music", label="Theme")
+    assert declared.status == 201, declared.body
+    assert upload(declared, data) in (200, 201, 204)
+    done = complete(board_id, declared.body["reference"]["id"])
+    assert done.status == 200, done.body
+    return str(done.body["reference"]["id"])
+
+
+def test_a_music_bed_loops_under_silent_clips_fades_out_and_leaves_the_picture_copied(
+    aws, make_storyboard, make_job, tmp_path
+):
+    # Given two silent Veo clips (2 s each) and 1.5 s of music, as the references' user
+    board = make_storyboard(REFERENCES_USER, scenes=scenes(2))
+    for n in (1, 2):
+        store_clip(make_job, board.id, f"scene-{n}", "veo", user_id=REFERENCES_USER)
+    music = Music(reference_id=uuid.UUID(uploaded_music(board.id, tmp_path)), volume_db=0.0, duck=False)
+
+    # When a film is made with the music under it
+    pipeline = FilmPipeline()
+    with session_scope() as s:
+        accepted = create_film(s, REFERENCES_USER, board.id, None, music=music)
+    enqueue_or_withdraw(accepted, REFERENCES_USER, pipeline.sender)
+    pipeline.drain()
+
+    # Then the film has sound where its clips had none: the music, looped past its 1.5 s, faded at
+    # the end; and its picture is the clips' own packets
+    film = film_row(accepted.film_id)
+    assert film.status == "completed", film.error_message
+    assert film.duration_seconds == pytest.approx(4.0, abs=0.05)
+    path = download(str(film.final_video_url), tmp_path)
+    rate, sound = samples(path)
+    assert len(sound) / rate == pytest.approx(4.0, abs=0.03)
+    assert loudest(rate, sound, 0.2, 1.3) > 0.3
+    assert loudest(rate, sound, 1.7, 1.9) > 0.3  # looped
+    assert loudest(rate, sound, 3.9, 4.0) < 0.1  # faded out
+    first_clip = download(film.clips[0]["key"], tmp_path, "clip.mp4")
+    assert video_packets(path, 2.0) == video_packets(first_clip, 2.0)

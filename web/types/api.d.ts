@@ -184,7 +184,7 @@ export interface paths {
         put?: never;
         /**
          * Compile a storyboard's clips into one film
-         * @description Each scene of `scenesOrder` (default: the storyboard's own order) uses its newest completed clip; the chosen clips (and the scenes' captions) are recorded on the film, so a later regeneration or edit does not change it. Clips that differ from what most of them are (codec, size, frame rate, audio) are normalized in parallel, then everything is joined by stream copy into one fast-start MP4. A `crossfade` transition re-encodes only around each cut (in parallel); captions become a WebVTT file and a soft subtitle track.
+         * @description Each scene of `scenesOrder` (default: the storyboard's own order) uses its newest completed clip; the chosen clips (and the scenes' captions) are recorded on the film, so a later regeneration or edit does not change it. Clips that differ from what most of them are (codec, size, frame rate, audio) are normalized in parallel, then everything is joined by stream copy into one fast-start MP4. A `crossfade` transition re-encodes only around each cut (in parallel); captions become a WebVTT file and a soft subtitle track; a `music` bed is mixed under the clips' sound (only the sound is encoded again).
          */
         post: operations["compileStoryboard"];
         delete?: never;
@@ -619,6 +619,7 @@ export interface components {
              * @default eng
              */
             captionLanguage: string & unknown;
+            music?: components["schemas"]["Music"] | null;
             /** Scenesorder */
             scenesOrder?: string[] | null;
             transition?: components["schemas"]["Transition"];
@@ -655,6 +656,7 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            music: components["schemas"]["Music"] | null;
             /** Progress */
             progress: number;
             /** Scenesorder */
@@ -987,6 +989,30 @@ export interface components {
              * @description what the estimated progress of providers that report none is measured against
              */
             typicalGenerationSeconds: number | null;
+        };
+        /**
+         * Music
+         * @description A music bed under the film: a ready music reference of the storyboard, its gain, ducking.
+         */
+        Music: {
+            /**
+             * Duck
+             * @description Lower the music under the clips' own sound
+             * @default true
+             */
+            duck: boolean;
+            /**
+             * Referenceid
+             * Format: uuid
+             * @description A music reference of this storyboard (`kind: music`, ready)
+             */
+            referenceId: string;
+            /**
+             * Volumedb
+             * @description The music's gain in dB (-30 to +6), before ducking
+             * @default -12
+             */
+            volumeDb: number;
         };
         /** ProviderOffer */
         ProviderOffer: {
@@ -2592,7 +2618,7 @@ export interface operations {
                     "application/json": components["schemas"]["CompileAccepted"];
                 };
             };
-            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also refused: an empty `scenesOrder`, a scene named twice, or a scene the storyboard does not have (each named in `details`), a storyboard without scenes, a crossfade longer than half of the shortest clip, and a scene's caption that breaks its rules. */
+            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also refused: an empty `scenesOrder`, a scene named twice, or a scene the storyboard does not have (each named in `details`), a storyboard without scenes, a crossfade longer than half of the shortest clip, a scene's caption that breaks its rules, and music that is not a ready music reference of this storyboard (another user's answers the same). */
             400: {
                 headers: {
                     [name: string]: unknown;

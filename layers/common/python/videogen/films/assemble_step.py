@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 import uuid
+from functools import partial
 from pathlib import Path
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,9 +22,12 @@ from videogen.data.db import session_scope
 from videogen.data.models import CompiledVideo
 from videogen.data.repositories import compiled_videos
 from videogen.films import segments
+from videogen.films.craft import Music
 from videogen.films.media.assemble import Film, assemble
 from videogen.films.media.captions import Captions
-from videogen.films.media.clips import ClipMismatch, FilmInvalid, Signature
+from videogen.films.media.clips import ClipMismatch, FilmInvalid, MediaError, Signature
+from videogen.films.media.music import lay_music
+from videogen.films.media.music_check import MusicUnusable
 from videogen.films.media.verify import check_sync, verify
 from videogen.films.steps import ChosenClip, FilmRefused, FilmSteps, Outcome, log_fields, scene_error
 from videogen.runtime.observability import emit_metric, logger
@@ -42,6 +46,7 @@ def assemble_film(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
         path = Path(tmp) / "film.mp4"
         try:
             made, seconds = _make(film, path, captions)
+            size = _lay_music(film, path, Path(tmp) / "with-music.mp4") or made.size_bytes
         except FilmRefused as refused:
             return steps.fail(film.id, refused.message, "assemble")
         objects.upload_file(path, key, bucket.VIDEO_CONTENT_TYPE)
@@ -53,7 +58,7 @@ def assemble_film(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
         "status": "completed",
         "final_video_url": key,
         "duration_seconds": seconds,
-        "file_size_bytes": made.size_bytes,
+        "file_size_bytes": size,
         "error_message": None,
         "completed_at": steps.clock(),
         "metadata_": film.metadata_ | ({"captions_key": captions_key} if captions_key else {}),
@@ -69,7 +74,7 @@ def assemble_film(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
     emit_metric("FilmsCompleted", {"step": "assemble"})
     emit_metric("FilmLatency", {"step": "assemble"}, latency, MetricUnit.Seconds)
     fields = log_fields(film.id, "assemble", clips=len(film.clips), seconds=round(seconds, 3))
-    logger.info("film completed", extra=fields | {"bytes": made.size_bytes})
+    logger.info("film completed", extra=fields | {"bytes": size})
     return "completed"
 
 
@@ -91,3 +96,31 @@ def _make(film: CompiledVideo, path: Path, captions: Captions | None) -> tuple[F
         reason = f"the film does not pass its check ({exc})"
         raise FilmRefused(scene_error(clips, exc.clip, reason)) from None
     return made, seconds
+
+
+def _lay_music(film: CompiledVideo, path: Path, scratch: Path) -> int | None:
+    """With a music bed, replace the film at ``path`` with one whose sound has the music mixed
+    in (the picture copied) and check it again; its size. None without music."""
+    music = film.metadata_.get("music")
+    if not music:
+        return None
+    request = Music.model_validate(music["request"])
+    try:
+        bed = lay_music(
+            path,
+            partial(objects.ObjectReader, music["key"]),
+            scratch,
+            volume_db=request.volume_db,
+            duck=request.duck,
+        )
+        verify(scratch, segments.spans(film, ChosenClip.of(film))[1])
+    except objects.ObjectMissing:
+        raise FilmRefused(
+            "its music is missing from storage (deleted since the film was asked for)"
+        ) from None
+    except MusicUnusable as exc:
+        raise FilmRefused(f"its music cannot be laid under the film ({exc})") from None
+    except (MediaError, FilmInvalid) as exc:
+        raise FilmRefused(f"the film with its music does not pass its check ({exc})") from None
+    scratch.replace(path)
+    return bed.size_bytes

@@ -9,6 +9,7 @@ caption when it is requested, so later edits change later films only.
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
@@ -40,6 +41,20 @@ class Transition(BaseModel):
     def overlap(self) -> Fraction:
         """The seconds each cut overlaps its two shots (0 for a hard cut)."""
         return Fraction(self.duration_ms, 1000) if self.type == "crossfade" else Fraction(0)
+
+
+class Music(BaseModel):
+    """A music bed under the film: a ready music reference of the storyboard, its gain, ducking."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True, extra="forbid"
+    )
+
+    reference_id: uuid.UUID = Field(description="A music reference of this storyboard (`kind: music`, ready)")
+    volume_db: float = Field(
+        default=-12.0, ge=-30.0, le=6.0, description="The music's gain in dB (-30 to +6), before ducking"
+    )
+    duck: bool = Field(default=True, description="Lower the music under the clips' own sound")
 
 
 @dataclass(frozen=True)

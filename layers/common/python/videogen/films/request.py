@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from videogen.data.repositories import compiled_videos, film_requests
 from videogen.data.repositories.film_requests import StoredClip
 from videogen.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound, field_errors
-from videogen.films.craft import CaptionInvalid, SceneCaption, Transition, scene_caption
+from videogen.films.craft import CaptionInvalid, Music, SceneCaption, Transition, scene_caption
 from videogen.films.steps import ChosenClip
 from videogen.messaging import pipeline
 from videogen.messaging.messages import FilmStepMessage, QueueSender
+from videogen.references.music import ready_music
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,17 @@ def _check_overlap(transition: Transition, stored: dict[str, StoredClip], order:
         )
 
 
+def _music(session: Session, user_id: str, storyboard_id: uuid.UUID, music: Music) -> dict[str, Any]:
+    """The film's music: the request and the object it reads; ``InvalidInput`` naming
+    ``body.music.referenceId`` unless it is the caller's ready music of this storyboard."""
+    found = ready_music(session, user_id, storyboard_id, music.reference_id)
+    if found is None:
+        message = "not a music reference of this storyboard that finished uploading"
+        details = field_errors("body.music.referenceId", message, "music_not_found")
+        raise InvalidInput("The music cannot go under this film", details)
+    return {"request": music.model_dump(mode="json"), "key": found.key}
+
+
 def create_film(
     session: Session,
     user_id: str,
@@ -124,6 +136,7 @@ def create_film(
     idempotency_key: str | None = None,
     transition: Transition | None = None,
     caption_language: str = "eng",
+    music: Music | None = None,
 ) -> Accepted:
     """Validate the order, choose each scene's clip and insert a ``pending`` film (three
     statements) with its transition and each scene's caption. Raises ``NotFound`` (404),
@@ -143,6 +156,12 @@ def create_film(
         )
     _check_overlap(transition, stored, order)
     captions = _captions(context.scenes, order)
+    metadata: dict[str, Any] = {
+        "transition": transition.model_dump(mode="json"),
+        "caption_language": caption_language,
+    }
+    if music is not None:
+        metadata["music"] = _music(session, user_id, storyboard_id, music)
     clips = [
         ChosenClip(
             scene_id=s,
@@ -159,7 +178,7 @@ def create_film(
         scenes_order=order,
         clips=clips,
         idempotency_key=idempotency_key,
-        metadata={"transition": transition.model_dump(mode="json"), "caption_language": caption_language},
+        metadata=metadata,
     )
     if film is not None:
         return Accepted(film.id, order, created=True)

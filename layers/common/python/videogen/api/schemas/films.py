@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 
 from videogen.api.schemas.storyboards import MAX_SCENES, RequestModel, WireModel
 from videogen.data.models import CompiledVideo
-from videogen.films.craft import Transition
+from videogen.films.craft import Music, Transition
 
 SceneId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -23,6 +23,7 @@ class CompileRequest(RequestModel):
 
     scenes_order: list[SceneId] | None = Field(default=None, max_length=MAX_SCENES)
     transition: Transition = Field(default_factory=Transition)
+    music: Music | None = None
     caption_language: str = Field(
         default="eng",
         pattern="^[a-z]{3}$",
@@ -49,6 +50,7 @@ class CompiledVideoOut(WireModel):
     created_at: datetime
     completed_at: datetime | None
     transition: Transition
+    music: Music | None
     captions_url: str | None = Field(
         description="The film's captions as WebVTT (presigned), once completed, when a scene has one"
     )
@@ -72,6 +74,9 @@ class CompiledVideoOut(WireModel):
             created_at=film.created_at,
             completed_at=film.completed_at,
             transition=Transition.model_validate(film.metadata_.get("transition") or {}),
+            music=Music.model_validate(film.metadata_["music"]["request"])
+            if film.metadata_.get("music")
+            else None,
             captions_url=captions_url,
         )
 

@@ -6,6 +6,7 @@ import array
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +140,50 @@ def render_music(
             container.mux(stream.encode(converted))
         container.mux(stream.encode(None))
     return path
+
+
+def crossfaded_film(folder: Path, clips: list[Path], overlap: Fraction) -> tuple[Path, float]:
+    """What the pipeline does for a crossfaded film, on files: probe, choose the target, normalize
+    the odd clips, plan the cuts, render each segment from the clips as they are, copy the rest,
+    check it (length and sound at every cut); the film and its length."""
+    from videogen.films.cuts import plan_cuts  # noqa: PLC0415
+    from videogen.films.media.assemble import Span, assemble  # noqa: PLC0415
+    from videogen.films.media.clips import choose_target, probe  # noqa: PLC0415
+    from videogen.films.media.normalize import keyframes_of_normalized, normalize  # noqa: PLC0415
+    from videogen.films.media.segment import keyframe_times, render_segment  # noqa: PLC0415
+    from videogen.films.media.verify import check_sync, verify  # noqa: PLC0415
+    from videogen.films.segments import exact_seconds  # noqa: PLC0415
+
+    infos = [probe(p) for p in clips]
+    target = choose_target(infos)
+    ready = list(clips)
+    for i in target.to_normalize:
+        ready[i] = folder / f"normalized-{i}.mp4"
+        normalize(clips[i], ready[i], target.signature)
+    odd = set(target.to_normalize)
+    durations = [exact_seconds(info, target.signature, i in odd) for i, info in enumerate(infos)]
+    keyframes = [
+        keyframes_of_normalized(info.duration, target.signature.video)
+        if i in odd
+        else keyframe_times(clips[i])
+        for i, info in enumerate(infos)
+    ]
+    plan = plan_cuts(durations, keyframes, overlap)
+    segments = [folder / f"segment-{k}.mp4" for k in range(len(plan.segments))]
+    for segment, path in zip(plan.segments, segments, strict=True):
+        render_segment(clips, segment, path, target.signature)
+    spans = []
+    for piece in plan.pieces:
+        part = piece.part
+        if part is None:
+            spans.append(Span(segments[piece.segment or 0]))
+        else:
+            spans.append(
+                Span(ready[part.clip], part.start, None if part.end >= durations[part.clip] else part.end)
+            )
+    film = folder / "crossfaded.mp4"
+    made = assemble(spans, film, target.signature)
+    shares = [float(d - overlap) for d in durations[:-1]] + [float(durations[-1])]
+    seconds = verify(film, shares)
+    check_sync(made, target.signature)
+    return film, seconds

@@ -10,7 +10,10 @@ film. One round each (a whole film of 40 clips takes ffmpeg most of a minute her
 
 - total work: all segments + the copy, against ffmpeg's run (budget <= 0.4x);
 - critical path: the slowest segment + the copy (budget <= 0.1x);
-- for 10 and 40 clips; and peak RSS of the crossfaded copy, 40 vs 10 clips (``bench.filmchild``).
+- for 10 and 40 clips; and peak RSS of the crossfaded copy, 40 vs 10 clips (``bench.filmchild``);
+- music bed: the 10-clip film copied then laid with 30 s of music (looped, ducked), against the
+  same film without music plus encoding its sound alone (decode + AAC encode, PyAV): budget
+  <= 1.2x, the median of 3 rounds.
 """
 
 from __future__ import annotations
@@ -22,17 +25,22 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from bench.film import MEMORY_BUDGET, _encoder_args, _run, copies, peak_rss
+import av
+
+from bench.film import MEMORY_BUDGET, _encoder_args, _run, _timed, copies, peak_rss
+from bench.measure import median
 from bench.report import Report, Row, ratio
 from videogen.films.cuts import CutPlan, plan_cuts
 from videogen.films.media.assemble import Span, assemble
 from videogen.films.media.clips import Signature, probe
+from videogen.films.media.music import lay_music
 from videogen.films.media.segment import keyframe_times, render_segment
 
 SECONDS = 8
 OVERLAP = Fraction(1, 2)
 WORK_BUDGET = 0.4
 CRITICAL_BUDGET = 0.1
+MUSIC_BUDGET = 1.2
 
 
 def generate(folder: Path) -> Path:
@@ -127,6 +135,45 @@ def _memory_row(report: Report, folder: Path, clips: list[Path], target: Signatu
     report.add(row)
 
 
+def _audio_encode(film: Path, dst: Path) -> None:
+    """The floor of any music bed: the film's sound decoded and encoded again, nothing else."""
+    with av.open(str(film)) as inp, av.open(str(dst), "w", format="mp4") as out:
+        ain = inp.streams.audio[0]
+        enc = out.add_stream("aac", rate=ain.codec_context.sample_rate, layout=ain.codec_context.layout.name)
+        for frame in inp.decode(ain):
+            frame.pts = None
+            for packet in enc.encode(frame):
+                out.mux(packet)
+        for packet in enc.encode(None):
+            out.mux(packet)
+
+
+def _music_row(report: Report, folder: Path, clips: list[Path], target: Signature) -> None:
+    music = folder / "music.m4a"
+    _run(["-f", "lavfi", "-i", "sine=frequency=330:sample_rate=44100:duration=30", "-c:a", "aac", str(music)])
+    plain, bed, floor = folder / "plain.mp4", folder / "bed.mp4", folder / "sound.m4a"
+    rounds = []
+    for _ in range(3):
+        without = _timed(lambda: assemble(clips, plain, target))
+        laid = _timed(lambda: lay_music(plain, music, bed, volume_db=-12.0, duck=True))
+        encode = _timed(lambda: _audio_encode(plain, floor))
+        rounds.append((without + laid, without + encode))
+    value, base = median([a for a, _ in rounds]) * 1000, median([b for _, b in rounds]) * 1000
+    r = median([a / b for a, b in rounds])
+    note = f"{len(clips)} clips of {SECONDS} s; 30 s of music looped and ducked"
+    row = Row(
+        f"6c music bed, {len(clips)} clips",
+        value,
+        base,
+        r,
+        f"ratio <= {MUSIC_BUDGET}",
+        r <= MUSIC_BUDGET,
+        "ms",
+        note,
+    )
+    report.add(row)
+
+
 def run(report: Report) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-filmcraft-") as tmp:
         folder = Path(tmp)
@@ -136,3 +183,4 @@ def run(report: Report) -> None:
         for count in (10, 40):
             _rows(report, folder, clips[:count], target)
         _memory_row(report, folder, clips, target)
+        _music_row(report, folder, clips[:10], target)

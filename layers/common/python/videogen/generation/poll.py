@@ -30,6 +30,7 @@ from videogen.catalog import CatalogError
 from videogen.data.db import session_scope
 from videogen.data.models import VideoJob
 from videogen.data.repositories import video_jobs
+from videogen.generation import waiting
 from videogen.generation.pacing import (
     PUSHED_AT,
     overdue_error,
@@ -182,6 +183,7 @@ def _finish(steps: JobSteps, job: VideoJob, provider: VideoProvider, result: Pol
     count("JobsCompleted", job.provider)
     emit_metric("GenerationLatency", {"provider": job.provider}, latency, MetricUnit.Seconds)
     logger.info("job completed", extra=log_fields(job, "poll", latency_seconds=round(latency, 3)))
+    waiting.wake(steps.frames, job.id)
     return "completed"
 
 

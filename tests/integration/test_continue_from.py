@@ -133,7 +133,7 @@ def jobs() -> dict[str, VideoJob]:
 
 def frames_of(video_key: str) -> tuple[bytes, bytes]:
     """The RGB pixels of a stored clip's first and last frames."""
-    with av.open(io.BytesIO(read(video_key))) as container:
+    with av.open(io.BytesIO(read(video_key)), mode="r") as container:
         decoded = [f.to_image().tobytes() for f in container.decode(video=0)]
     return decoded[0], decoded[-1]
 
@@ -255,8 +255,9 @@ def test_generate_all_runs_continuing_scenes_after_the_scene_they_continue(board
     # each continuing shot went to the provider only once the shot before it had completed
     for before, after in (("s1", "s2"), ("s2", "s3")):
         submitted = datetime.fromisoformat(done[after].metadata_["submitted_at"])
-        assert done[before].completed_at is not None
-        assert done[before].completed_at <= submitted
+        completed = done[before].completed_at
+        assert completed is not None
+        assert completed <= submitted
     assert [len(c.images) for c in veo.creates] == [0, 1, 1]
     # called again, nothing is redone: every scene is up to date with the clip it continues
     again = generate_all(board.id, InMemoryQueueSender())

@@ -21,7 +21,6 @@ from videogen.data.models import ReferenceImage, Storyboard
 from videogen.data.statements import Runner, Statement, runner_for
 from videogen.errors import Conflict, NotFound
 
-
 _UPLOADED = ReferenceImage.source_job_id.is_(None)
 """The user's own references (not frames derived from clips)."""
 

@@ -327,3 +327,23 @@ def test_a_dead_frame_step_fails_its_job(board: Any):
     load_function("dead_letters").build_handler()(sqs_event([body]), FakeLambdaContext())
 
     assert jobs()["s2"].status == "failed"
+
+
+def test_cancelling_a_shot_fails_the_shot_waiting_on_it_at_once(board: Any):
+    stack = Stack()
+    assert generate_all(board.id, stack.generation, sceneIds=["s1", "s2"]).status == 202
+    first = jobs()["s1"]
+    event = http_api_event(
+        "POST",
+        f"/api/video/jobs/{first.id}/cancel",
+        route_key="POST /api/video/jobs/{jobId}/cancel",
+        path_parameters={"jobId": str(first.id)},
+        sub=USER,
+    )
+
+    assert invoke(load_function("jobs").lambda_handler, event).status == 200
+
+    after = jobs()
+    assert (after["s1"].status, after["s2"].status) == ("cancelled", "failed")
+    expected = "scene s1 did not complete, so there is no last frame to continue from"
+    assert after["s2"].error_message == expected

@@ -71,9 +71,9 @@ def chosen(
     last = _one(scene, "lastFrame")
     continues = _continues(scene, spec, previous, first)
     if first is not None and not inputs.first_frame:
-        raise _cannot(spec, "firstFrame", "a first frame")
+        raise _cannot(spec, "firstFrame", "first frame")
     if last is not None and not inputs.last_frame:
-        raise _cannot(spec, "lastFrame", "a last frame")
+        raise _cannot(spec, "lastFrame", "last frame")
     if last is not None and first is None and continues is None:
         raise InvalidInput(
             "A last frame needs a first frame",
@@ -114,7 +114,7 @@ def _continues(
             field_errors("scene.continueFrom", "not with a firstFrame", "continue_with_first_frame"),
         )
     if not spec.inputs.first_frame:
-        raise _cannot(spec, "continueFrom", "a first frame")
+        raise _cannot(spec, "continueFrom", "first frame")
     if previous is None or previous.scene_id is None:
         raise InvalidInput(
             "The first scene has no previous shot to continue from",

@@ -33,9 +33,9 @@ REACHED_PROVIDER = ("submitting", "processing")
 def cancel_job(user_id: str, job_id: uuid.UUID, sender: QueueSender) -> StatusView:
     """Cancel the caller's job (see module doc); its status afterwards.
 
-    ``NotFound`` (404) when the caller has no such job, ``Conflict`` (409) when it already
-    finished. Two statements (the cancel, then failing the jobs waiting on its clip; the second
-a lookup instead when the job was not in flight), plus the cancel message.
+        ``NotFound`` (404) when the caller has no such job, ``Conflict`` (409) when it already
+        finished. Two statements (the cancel, then failing the jobs waiting on its clip; the second
+    a lookup instead when the job was not in flight), plus the cancel message.
     """
     with session_scope() as s:
         job = video_jobs.cancel_for_user(s, user_id, job_id)

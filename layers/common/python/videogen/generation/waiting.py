@@ -76,16 +76,13 @@ def prepare(job: VideoJob, frames: QueueSender[FrameMessage]) -> Literal["awaiti
     return "awaiting-frame"
 
 
-def wake(frames: QueueSender[FrameMessage], job_id: uuid.UUID) -> int:
-    """Send the frame step of each job waiting on ``job_id``'s clip (just completed)."""
-    with session_scope() as s:
-        waiting = continuations.waiting_on(s, job_id)
+def wake(frames: QueueSender[FrameMessage], job_id: uuid.UUID, waiting: list[uuid.UUID]) -> None:
+    """Send the frame step of each job ``waiting`` on ``job_id``'s clip (just completed; found
+    by ``continuations.waiting_on`` in the completing transaction)."""
     for waiter in waiting:
-        logger.info(
-            "the clip a job continues is done", extra={"job_id": str(waiter), "continues": str(job_id)}
-        )
+        extra = {"job_id": str(waiter), "continues": str(job_id)}
+        logger.info("the clip a job continues is done", extra=extra)
         send_frame(frames, waiter)
-    return len(waiting)
 
 
 def fail_waiters(job_id: uuid.UUID) -> int:

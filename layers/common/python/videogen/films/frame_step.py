@@ -57,10 +57,8 @@ def make_first_frame(jobs: QueueSender[StepMessage], job_id: uuid.UUID) -> Frame
     try:
         frame = _frame_of(job, previous)
     except (objects.ObjectMissing, MediaError) as exc:
-        scene = job.metadata_[CONTINUE_KEY].get("sceneId")
         missing = isinstance(exc, objects.ObjectMissing)
-        problem = "is missing from storage" if missing else f"does not decode ({exc})"
-        return _fail(job, f"scene {scene}: its clip {problem}, so there is no last frame to continue from")
+        return _no_clip(job, "is missing from storage" if missing else f"does not decode ({exc})")
     return _name_first_frame(jobs, job, frame)
 
 
@@ -72,8 +70,10 @@ def _continued_clip(job: VideoJob) -> VideoJob | FrameOutcome:
     reason = waiting.why_not_continued(job, previous)
     if reason is not None:
         return _fail(job, reason)
-    if previous is None or previous.status != "completed" or not previous.video_url:
+    if previous is None or previous.status != "completed":
         return "waiting"  # its completion sends this step again
+    if not previous.video_url:
+        return _no_clip(job, "is missing from storage")
     return previous
 
 
@@ -128,6 +128,12 @@ def _name_first_frame(jobs: QueueSender[StepMessage], job: VideoJob, frame: Refe
 
 def _submit(jobs: QueueSender[StepMessage], job: VideoJob) -> None:
     send_next(jobs, StepMessage(job_id=job.id, step="submit"), 0, {"job_id": str(job.id), "step": "submit"})
+
+
+def _no_clip(job: VideoJob, problem: str) -> FrameOutcome:
+    """Fail the job: the clip it continues ``problem`` (its scene named)."""
+    scene = job.metadata_[CONTINUE_KEY].get("sceneId")
+    return _fail(job, f"scene {scene}: its clip {problem}, so there is no last frame to continue from")
 
 
 def _fail(job: VideoJob, reason: str) -> FrameOutcome:

@@ -29,6 +29,7 @@ from videogen.data.models import ReferenceImage, Storyboard, VideoJob
 from videogen.films.compiler import FilmCompiler
 from videogen.generation.worker import GenerationWorker
 from videogen.messaging.messages import FrameMessage, StepMessage
+from videogen.runtime.config import get_settings
 from videogen.storage.reference_objects import read
 
 SCENES = [
@@ -347,3 +348,20 @@ def test_cancelling_a_shot_fails_the_shot_waiting_on_it_at_once(board: Any):
     assert (after["s1"].status, after["s2"].status) == ("cancelled", "failed")
     expected = "scene s1 did not complete, so there is no last frame to continue from"
     assert after["s2"].error_message == expected
+
+
+def test_a_lost_frame_step_comes_back_with_the_sweeper(board: Any):
+    stack = Stack()
+    generated_first_clip(board, stack)
+    assert generate(board.id, "s2", stack.generation).status == 202
+    stack.handlers()["generation"](sqs_event([stack.generation.sent[-1].body]), FakeLambdaContext())
+    stack.taken = {
+        "generation": len(stack.generation.sent),
+        "films": len(stack.films.sent),
+    }  # the frame step is lost
+
+    stack.clock.advance(get_settings().pending_stale_after_seconds + 1)
+    GenerationWorker(sender=stack.generation, frames=stack.films, clock=stack.clock).sweep()
+    stack.drain()
+
+    assert jobs()["s2"].status == "completed"

@@ -45,6 +45,7 @@ from videogen.api.schemas.jobs import (
 from videogen.catalog import ResolvedModel
 from videogen.data.db import session_scope
 from videogen.data.repositories import generation_batches, generation_requests, video_jobs
+from videogen.data.repositories.continuations import SceneState
 from videogen.data.repositories.generation_batches import BatchOutcome, Candidate
 from videogen.errors import IdempotencyKeyReused, InvalidInput, field_errors
 from videogen.generation import continuity
@@ -219,7 +220,12 @@ class _Made:
 
 
 def _in_order(
-    context: Any, resolved: ResolvedModel, scenes: list[dict[str, Any]], found: Any, *, regenerate: bool
+    context: Any,
+    resolved: ResolvedModel,
+    scenes: list[dict[str, Any]],
+    found: dict[str, SceneState],
+    *,
+    regenerate: bool,
 ) -> dict[str, _Made]:
     """Each scene's new job, in storyboard order: a continuing scene's images (and fingerprint)
     name the clip the previous scene has once this batch is queued (``continuity``)."""

@@ -1,6 +1,7 @@
 """Reference images through the running local stack, as a browser uses them: declared through the
 gateway, uploaded straight to the (moto) bucket with the presigned POST, completed, chosen as a
-scene's first frame, and the clip each provider's fake makes starts from it."""
+scene's first frame, and the clip each provider's fake makes starts from it; and a scene
+continuing from the previous shot, whose clip starts where the previous clip ended."""
 
 from __future__ import annotations
 
@@ -60,6 +61,21 @@ def first_frame(video_url: str) -> tuple[int, ...]:
     return pixel
 
 
+def end_frames(video_url: str) -> tuple[bytes, bytes]:
+    """The RGB pixels of a clip's first and last decoded frames."""
+    answer = http("GET", video_url)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clip.mp4"
+        path.write_bytes(answer.raw)
+        with av.open(str(path)) as container:
+            frames = [frame.to_image().tobytes() for frame in container.decode(video=0)]
+    return frames[0], frames[-1]
+
+
+def mean(pixels: bytes) -> tuple[float, ...]:
+    return tuple(sum(pixels[c::3]) / (len(pixels) / 3) for c in range(3))
+
+
 @pytest.mark.parametrize(("provider", "api"), [("veo", "gemini"), ("fal", None), ("openai", None)])
 def test_a_scene_starts_from_its_uploaded_first_frame(stack: RunningStack, provider: str, api: str | None):
     user = f"refs-{uuid.uuid4().hex[:8]}"
@@ -92,3 +108,43 @@ def test_a_scene_starts_from_its_uploaded_first_frame(stack: RunningStack, provi
 
     colour = first_frame(status["videoUrl"])
     assert all(abs(a - b) <= 12 for a, b in zip(colour, TEAL, strict=True)), colour
+
+
+def test_a_continuing_scene_starts_where_the_previous_clip_ended(stack: RunningStack):
+    user = f"continue-{uuid.uuid4().hex[:8]}"
+    assert (
+        stack.call("PUT", "/api/keys/veo", {"apiKey": KEYS["veo"], "api": "gemini"}, user=user).status == 200
+    )
+    scenes = [
+        {"id": "s1", "prompt": "Ada at the door"},
+        {"id": "s2", "prompt": "Ada walks into the lab", "continueFrom": "previous"},
+    ]
+    body = {"name": "Continuity", "presetKey": "cinematic", "scenes": scenes}
+    board = stack.call("POST", "/api/storyboards", body, user=user).json["storyboard"]
+
+    # generate-all: the second scene waits for the first, then starts from its last frame
+    answer = stack.call("POST", f"/api/storyboards/{board['id']}/generate", {"provider": "veo"}, user=user)
+    assert answer.status == 202, answer.raw
+    first_job, second_job = (job["jobId"] for job in answer.json["jobs"])
+    first = wait_until_done(stack, first_job, user)
+    second = wait_until_done(stack, second_job, user)
+    assert (first["status"], second["status"]) == ("completed", "completed"), (first, second)
+
+    _, last_of_first = end_frames(first["videoUrl"])
+    first_of_second, _ = end_frames(second["videoUrl"])
+    expected = mean(last_of_first)  # frame against frame, within what compression moves
+    assert all(abs(a - b) <= 6 for a, b in zip(mean(first_of_second), expected, strict=True))
+    # a continuing scene on the first scene is refused, naming the field
+    scenes[0]["continueFrom"] = "previous"
+    patched = stack.call(
+        "PATCH", f"/api/storyboards/{board['id']}", {"scenes": scenes}, user=user, headers={"If-Match": "1"}
+    )
+    assert patched.status == 200, patched.raw
+    refused = stack.call(
+        "POST",
+        "/api/video/generate",
+        {"storyboardId": board["id"], "sceneId": "s1", "provider": "veo"},
+        user=user,
+    )
+    assert refused.status == 400, refused.raw
+    assert refused.json["details"][0]["field"] == "scene.continueFrom"

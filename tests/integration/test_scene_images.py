@@ -168,10 +168,10 @@ REFUSALS: dict[str, tuple[Callable[[uuid.UUID], dict[str, Any]], dict[str, Any],
         "does not hold ready",
     ),
     "a malformed reference id": (lambda ref: {"firstFrame": "not-a-uuid"}, {}, "Not a reference id"),
-    "continuing from the previous shot (not built yet)": (
+    "the first scene continuing from a previous shot": (
         lambda ref: {"continueFrom": "previous"},
         {},
-        "not available yet",
+        "first scene",
     ),
     "four references on Veo": (
         lambda ref: {"referenceIds": [str(ref), str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())]},

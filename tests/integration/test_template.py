@@ -329,10 +329,14 @@ def test_the_film_compiler_takes_one_step_at_a_time_with_a_concurrency_cap() -> 
 
 def test_the_film_compiler_writes_and_deletes_films_and_normalized_clips_only() -> None:
     statements = list(policy_statements(FUNCTIONS["FilmCompilerFunction"]["Policies"]))
+    films = ["${VideosBucket.Arn}/videos/*/films/*", "${VideosBucket.Arn}/videos/*/normalized/*"]
     for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
         writes = [s for s in statements if action in as_list(s["Action"])]
+        # and it writes (never deletes) the last frames of clips it derives for continuing shots
+        frames = [["${VideosBucket.Arn}/videos/*/references/*"]] if action == "s3:PutObject" else []
         assert [sorted(str(r["Fn::Sub"]) for r in as_list(s["Resource"])) for s in writes] == [
-            ["${VideosBucket.Arn}/videos/*/films/*", "${VideosBucket.Arn}/videos/*/normalized/*"]
+            films,
+            *frames,
         ], action
     (listing,) = [s for s in statements if "s3:ListBucket" in as_list(s["Action"])]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": "videos/*"}}

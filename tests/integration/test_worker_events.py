@@ -18,7 +18,7 @@ from tests.support import EVENTS, FakeLambdaContext, load_event, load_function
 from tools import samples
 from videogen.data.db import session_scope
 from videogen.data.models import StorageCleanup
-from videogen.messaging.messages import FilmStepMessage, StepMessage
+from videogen.messaging.messages import FilmStepMessage, FrameMessage, StepMessage
 from videogen.storage import bucket, uploads
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
@@ -59,6 +59,13 @@ def _film_plan(result: Any, fakes: Fakes) -> None:
     assert (film.status, film.step, film.normalize_clips) == ("processing", "assemble", [])
 
 
+def _frame(result: Any, fakes: Fakes) -> None:
+    # The sample job continues no shot: the frame step has nothing to make and sends its submit.
+    assert result == {"batchItemFailures": []}
+    job = job_row(SAMPLE_JOB)
+    assert (job.status, job.metadata_.get("images")) == ("pending", None)
+
+
 def _film_dead_letter(result: Any, fakes: Fakes) -> None:
     assert result == {"batchItemFailures": []}
     film = film_row(SAMPLE_FILM)
@@ -82,6 +89,7 @@ EXPECTATIONS: dict[str, Callable[[Any, Fakes], None]] = {
     "sweeper.scheduled": _sweep,
     "storage_cleanup.sqs": _storage_cleanup,
     "film_compiler.sqs": _film_plan,
+    "film_compiler.frame-sqs": _frame,
 }
 NON_HTTP_EVENTS = sorted(
     p.stem
@@ -146,12 +154,14 @@ def test_sample_event_runs_through_its_handler(seeded, name):
         ("dead_letters.sqs", StepMessage, SAMPLE_JOB),
         ("dead_letters.film-sqs", FilmStepMessage, SAMPLE_FILM),
         ("film_compiler.sqs", FilmStepMessage, SAMPLE_FILM),
+        ("film_compiler.frame-sqs", FrameMessage, SAMPLE_JOB),
     ],
 )
 def test_sqs_samples_carry_step_messages_as_sqs_delivers_them(name, model, subject):
     for record in load_event(name)["Records"]:
         message = model.from_body(record["body"])
-        assert (message.job_id if isinstance(message, StepMessage) else message.film_id) == subject
+        subject_id = message.film_id if isinstance(message, FilmStepMessage) else message.job_id
+        assert subject_id == subject
         assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
         assert record["eventSource"] == "aws:sqs"
         assert record["eventSourceARN"].startswith("arn:aws:sqs:us-east-1:123456789012:")

@@ -91,6 +91,25 @@ describe("a scene's image choices against the chosen model", () => {
     assert.equal(many.references.reason, "Both takes at most 2 reference images");
   });
 
+  test("continuing from the previous shot: not the first scene, a model that takes a first frame, no first frame of its own", () => {
+    const TEXT_ONLY = model("Text only", {});
+    assert.deepEqual(sceneChoices({ id: "s" }, VEO, 8, true).continueFrom,
+      { reason: "The first scene has no previous shot to continue", chosen: false, disabled: true });
+    assert.equal(sceneChoices({ id: "s" }, TEXT_ONLY, 8).continueFrom.reason, "Text only takes no first frame");
+    assert.equal(sceneChoices({ id: "s", firstFrame: "f" }, VEO, 8).continueFrom.reason,
+      "A first frame is chosen: choose None to continue instead");
+    const continuing = sceneChoices({ id: "s", continueFrom: "previous" }, VEO, 8);
+    assert.deepEqual(continuing.continueFrom, { reason: null, chosen: true, disabled: false });
+    assert.equal(continuing.firstFrame.reason, "It starts from the previous shot's last frame");
+    assert.equal(continuing.firstFrame.disabled, true);
+    assert.equal(continuing.lastFrame.reason, null); // the previous shot's frame is a first frame
+    assert.equal(continuing.references.reason, "Veo 3.1 takes reference images or frames, not both");
+    // moved to the top, a continuing scene shows why it cannot, and can still be switched off
+    const moved = sceneChoices({ id: "s", continueFrom: "previous" }, VEO, 8, true);
+    assert.deepEqual(moved.continueFrom,
+      { reason: "The first scene has no previous shot to continue", chosen: true, disabled: false });
+  });
+
   test("without the catalog nothing is refused but a last frame alone", () => {
     const choices = sceneChoices({ id: "s" }, null, null);
     assert.equal(choices.references.reason, null);

@@ -191,6 +191,7 @@ const CHARACTER_LABELS = {
 const SCENE_FIELD_NAMES = {
   prompt: "prompt", durationSeconds: "duration (seconds)",
   referenceIds: "references", firstFrame: "first frame", lastFrame: "last frame",
+  continueFrom: "continue from the previous shot",
 };
 
 /**

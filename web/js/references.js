@@ -100,17 +100,26 @@ export function toggled(ids, id, on) {
 }
 
 /**
+ * Whether the scene starts where the previous shot ended (`continueFrom: "previous"`).
+ * @param {Scene} scene
+ */
+export const continues = (scene) => scene.continueFrom === "previous";
+
+/**
  * Which of the scene's image choices `model` can take at `seconds`: its reference images (its
- * own or, by default, the character's), a first frame, a last frame. `model` null (no
+ * own or, by default, the character's), a first frame, a last frame, continuing from the
+ * previous shot (its last frame as the first frame; not for the first scene). `model` null (no
  * catalog): nothing is known to be refused.
  * @param {Scene} scene
  * @param {ModelInputs | null} model
  * @param {number | null} seconds the scene's clip length
- * @returns {{references: ImageChoice, firstFrame: ImageChoice, lastFrame: ImageChoice}}
+ * @param {boolean} [firstScene] whether the scene is the storyboard's first
+ * @returns {{references: ImageChoice, firstFrame: ImageChoice, lastFrame: ImageChoice, continueFrom: ImageChoice}}
  */
-export function sceneChoices(scene, model, seconds) {
+export function sceneChoices(scene, model, seconds, firstScene = false) {
   const own = sceneReferenceIds(scene);
-  const framed = Boolean(scene.firstFrame);
+  const continuing = continues(scene);
+  const framed = Boolean(scene.firstFrame) || continuing;
   const inputs = model?.inputs;
   const name = model?.name ?? "";
   // The model takes references or frames, one or the other (Veo).
@@ -129,7 +138,14 @@ export function sceneChoices(scene, model, seconds) {
 
   let first = null;
   if (inputs && !inputs.firstFrame) first = `${name} takes no first frame`;
+  else if (continuing) first = "It starts from the previous shot's last frame";
   else if (eitherOr && ownChosen) first = `${name} takes reference images or frames, not both`;
+
+  let previous = null;
+  if (firstScene) previous = "The first scene has no previous shot to continue";
+  else if (inputs && !inputs.firstFrame) previous = `${name} takes no first frame`;
+  else if (scene.firstFrame) previous = "A first frame is chosen: choose None to continue instead";
+  else if (eitherOr && ownChosen) previous = `${name} takes reference images or frames, not both`;
 
   let last = null;
   if (inputs && !inputs.lastFrame) last = `${name} takes no last frame`;
@@ -138,8 +154,9 @@ export function sceneChoices(scene, model, seconds) {
 
   return {
     references: choice(references, ownChosen),
-    firstFrame: choice(first, framed),
+    firstFrame: choice(first, Boolean(scene.firstFrame)),
     lastFrame: choice(last, Boolean(scene.lastFrame)),
+    continueFrom: choice(previous, continuing),
   };
 }
 

@@ -125,3 +125,26 @@ def test_a_file_the_server_refuses_is_explained_and_leaves_nothing_listed(web):
     expect(panel.get_by_role("button", name=re.compile(r"^Delete reference"))).to_have_count(0)
     expect(panel).to_contain_text("No reference images yet.")
     assert web.api("GET", f"/api/storyboards/{board['id']}/references", user=user)["references"] == []
+
+
+def test_a_scene_continues_from_the_previous_shot_with_a_switch(web):
+    user = unique("continue")
+    board = web.new_storyboard(user, prompts=("Ada opens the lab door", "Ada walks in"))
+    page = web.open_storyboard(user, board["id"])
+    choose_model(page, "OpenAI-compatible", "sora-2")
+
+    # The first scene has nothing to continue: its switch is off, saying why
+    first = scene(page, 1).get_by_role("switch", name="Continue from the previous shot in scene 1")
+    expect(first).to_be_disabled()
+    expect(first).to_have_accessible_description("The first scene has no previous shot to continue")
+
+    # When the second scene is switched to continue from the first
+    second = scene(page, 2).get_by_role("switch", name="Continue from the previous shot in scene 2")
+    second.check()
+    wait_saved(page)
+
+    # Then it is saved, and its own first frame gives way to the previous shot's last one
+    assert web.storyboard(user, board["id"])["scenes"][1]["continueFrom"] == "previous"
+    first_frame = scene(page, 2).get_by_label("Scene 2 first frame")
+    expect(first_frame).to_be_disabled()
+    expect(first_frame).to_have_accessible_description("It starts from the previous shot's last frame")

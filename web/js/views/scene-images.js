@@ -1,11 +1,12 @@
 // @ts-check
 // A scene's images: its reference images (the character's by default, or its own choice), a
-// first frame and a last frame, each disabled with its reason, in words next to it, when the
-// model chosen for generation cannot take it (references.js's sceneChoices). Controls carry
+// first frame and a last frame, and a switch to continue from the previous shot (its last frame
+// as this one's first), each disabled with its reason, in words next to it, when the model
+// chosen for generation cannot take it (references.js's sceneChoices). Controls carry
 // `data-focus-key`, so focus survives the re-render that follows each change.
 
 import { h, newId } from "../dom.js";
-import { kindLabel, sceneChoices, sceneReferenceIds, toggled } from "../references.js";
+import { continues, kindLabel, sceneChoices, sceneReferenceIds, toggled } from "../references.js";
 
 /** @typedef {import("../references.js").Reference} Reference */
 /** @typedef {import("../references.js").ModelInputs} ModelInputs */
@@ -41,7 +42,7 @@ function reasonLine(choice, gone = null) {
 export function sceneImages(options) {
   const { scene, index, references } = options;
   const n = index + 1;
-  const choices = sceneChoices(scene, options.model, options.seconds);
+  const choices = sceneChoices(scene, options.model, options.seconds, index === 0);
   /** @type {(key: "firstFrame" | "lastFrame", label: string) => HTMLDivElement} */
   const frame = (key, label) => {
     const value = typeof scene[key] === "string" ? /** @type {string} */ (scene[key]) : "";
@@ -65,7 +66,31 @@ export function sceneImages(options) {
   };
   return h("div", { class: "scene-images" },
     referencesGroup(options, choices.references),
+    continueSwitch(options, choices.continueFrom),
     h("div", { class: "frames" }, frame("firstFrame", "first frame"), frame("lastFrame", "last frame")));
+}
+
+/**
+ * "Continue from the previous shot": the scene's first frame is the previous clip's last one.
+ * @param {SceneImagesOptions} options
+ * @param {ImageChoice} choice
+ */
+function continueSwitch({ scene, index, edit }, choice) {
+  const reason = reasonLine(choice);
+  const id = newId("scene-continue");
+  const box = h("input", {
+    id, type: "checkbox", role: "switch", checked: continues(scene), disabled: choice.disabled,
+    "aria-describedby": reason.id, "aria-invalid": String(choice.chosen && Boolean(choice.reason)),
+    dataset: { focusKey: "continueFrom" },
+    onchange: () => edit((s) => {
+      if (box.checked) s.continueFrom = "previous";
+      else delete s.continueFrom;
+    }),
+  });
+  return h("div", { class: "field continue-from" },
+    h("div", { class: "check" }, box,
+      h("label", { for: id }, "Continue from the previous shot", hidden(` in scene ${index + 1}`))),
+    reason);
 }
 
 /**

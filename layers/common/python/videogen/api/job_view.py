@@ -9,7 +9,8 @@ before the video is stored; ``progressEstimated`` says so.
 
 Stale: a scene's newest job is stale when its fingerprint is not the one the scene composes to
 now with that job's model, size and duration (the scene, character or preset changed since,
-or the job ran on an explicit prompt).
+or the job ran on an explicit prompt), or, for a scene continuing the previous shot, when the
+previous scene's current clip (its newest completed one, as a film takes) is another.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from videogen.api.schemas.storyboards import SceneClip, VideoJobOut, public_stat
 from videogen.data.repositories.video_jobs import StatusView
 from videogen.generation.pacing import PacedJob, started_at
 from videogen.generation.prompt import scene_fingerprint
+from videogen.references.scene_images import PreviousClip
 from videogen.storage import bucket
 
 _AT_TYPICAL = 90
@@ -150,8 +152,11 @@ def job_view(job: ClipJob, now: datetime) -> VideoJobOut:
     )
 
 
-def is_stale(job: ClipJob, scene: dict[str, Any], storyboard: SceneSource) -> bool:
-    """Whether ``job`` no longer matches what ``scene`` composes to (see module doc)."""
+def is_stale(
+    job: ClipJob, scene: dict[str, Any], storyboard: SceneSource, previous: PreviousClip | None = None
+) -> bool:
+    """Whether ``job`` no longer matches what ``scene`` composes to (see module doc);
+    ``previous``: the clip a continuing scene would continue now."""
     if job.fingerprint is None or job.size is None or job.duration_seconds is None:
         return False  # a job from before fingerprints: nothing to compare with
     now = scene_fingerprint(
@@ -161,19 +166,38 @@ def is_stale(job: ClipJob, scene: dict[str, Any], storyboard: SceneSource) -> bo
         model=job.model,
         size=job.size,
         seconds=job.duration_seconds,
+        previous=previous,
     )
     return now != job.fingerprint
+
+
+def _is_clip(job: ClipJob) -> bool:
+    return job.status == "completed" and (job.video_url or "").startswith(bucket.VIDEOS_PREFIX)
+
+
+def _film_order(job: ClipJob) -> tuple[bool, datetime, datetime, uuid.UUID]:
+    """As ``film_requests.newest_clips`` ranks a scene's clips: completed last, made last, id."""
+    completed = job.completed_at
+    return completed is not None, completed or job.created_at, job.created_at, job.id
 
 
 def scene_clips(storyboard: SceneSource, views: Iterable[tuple[ClipJob, VideoJobOut]]) -> list[SceneClip]:
     """Each scene's newest job (``views`` oldest first), in scene order."""
     newest: dict[str, tuple[ClipJob, VideoJobOut]] = {}
+    current: dict[str, ClipJob] = {}  # each scene's newest completed clip: what a film takes
     for job, view in views:
         newest[job.scene_id] = (job, view)
+        held = current.get(job.scene_id)
+        if _is_clip(job) and (held is None or _film_order(job) > _film_order(held)):
+            current[job.scene_id] = job
     clips = []
+    before: str | None = None
     for scene in storyboard.scenes:
         if not isinstance(scene, dict) or not isinstance(scene.get("id"), str):
             continue
+        clip_before = current.get(before) if before is not None else None
+        previous = PreviousClip(before, clip_before.id if clip_before else None)
+        before = scene["id"]
         found = newest.get(scene["id"])
         if found is None:
             clips.append(SceneClip(scene_id=scene["id"]))
@@ -189,7 +213,7 @@ def scene_clips(storyboard: SceneSource, views: Iterable[tuple[ClipJob, VideoJob
                 video_url=view.video_url,
                 thumbnail_url=view.thumbnail_url,
                 cost=view.cost,
-                stale=is_stale(job, scene, storyboard),
+                stale=is_stale(job, scene, storyboard, previous),
             )
         )
     return clips

@@ -326,6 +326,8 @@ class ReferenceImage(Base):
     duration_seconds: Mapped[float | None] = mapped_column(Double)
     created_at: Mapped[datetime] = _created_at()
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A frame the app derived (a clip's last frame, videogen.films.frame_step); NULL for uploads.
+    source_job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("video_jobs.id", ondelete="CASCADE"))
 
     __table_args__ = (
         CheckConstraint(_in("kind", REFERENCE_KINDS), name="kind"),
@@ -337,5 +339,10 @@ class ReferenceImage(Base):
             "ix_reference_images_pending_created",
             "created_at",
             postgresql_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_reference_images_source_job",
+            "source_job_id",
+            postgresql_where=text("source_job_id IS NOT NULL"),
         ),
     )

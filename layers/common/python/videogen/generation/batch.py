@@ -13,7 +13,10 @@ So calling it again resumes where a batch stopped. The caps are those of a singl
 lock: a batch that would pass one is refused whole (429, saying how many scenes fit) and
 nothing is stored. Statements: context, the scenes' reference images (when they name any), lock,
 one conditional INSERT for all the jobs, and with an ``Idempotency-Key`` the stored answer (a
-retry with the key gets the first answer again).
+retry with the key gets the first answer again). A scene continuing from the previous shot
+(``continueFrom``) adds one read of where the clips stand, after the lock
+(:mod:`videogen.generation.continuity`): its job waits for the clip it continues, so such scenes
+run after the scene they continue, the rest in parallel.
 
 Queue: the submit messages go ten to a call. Jobs whose message could not be sent are withdrawn
 (deleted while still ``pending``) and listed as skipped ``queue-unavailable``; when none could
@@ -42,13 +45,16 @@ from videogen.api.schemas.jobs import (
 from videogen.catalog import ResolvedModel
 from videogen.data.db import session_scope
 from videogen.data.repositories import generation_batches, generation_requests, video_jobs
+from videogen.data.repositories.continuations import SceneState
 from videogen.data.repositories.generation_batches import BatchOutcome, Candidate
 from videogen.errors import IdempotencyKeyReused, InvalidInput, field_errors
+from videogen.generation import continuity
 from videogen.generation.prompt import compose_prompt, fingerprint, scene_text
 from videogen.generation.request import caps_for, for_key, quota_error, request_fingerprint, require_key
 from videogen.messaging.messages import QueueSender, QueueUnavailable, StepMessage
 from videogen.references import job_images
 from videogen.references.job_images import JobImages
+from videogen.references.scene_images import PreviousClip, SceneImages, continues_previous
 from videogen.runtime.config import Settings, get_settings
 
 
@@ -114,10 +120,13 @@ def create_batch(
     resolved = for_key(resolved, req, context, today)
     scenes = chosen_scenes(context.scenes, req.scene_ids)
     with_text = [scene for scene in scenes if scene_text(scene) is not None]
-    images = job_images.for_scenes(
-        session, user_id, storyboard_id, scenes=with_text, character=context.character, resolved=resolved
-    )
-    candidates = [_candidate(scene, context, resolved, images[scene["id"]]) for scene in with_text]
+    continuing = any(continues_previous(scene) for scene in with_text)
+    if continuing:  # where the clips stand is read under the lock: concurrent requests' jobs count
+        generation_requests.lock_quota(session, user_id)
+    found = continuity.states(session, user_id, storyboard_id, context.scenes, with_text)
+    made = _in_order(context, resolved, with_text, found, regenerate=req.regenerate)
+    images = job_images.checked(session, user_id, storyboard_id, {i: m.images for i, m in made.items()})
+    candidates = [made[s["id"]].candidate(images[s["id"]]) for s in with_text]
     estimate = catalog.estimate_cost(resolved)
     skipped: dict[str, BatchSkip] = {
         s["id"]: BatchSkip(scene_id=s["id"], reason="no-prompt", job_id=None)
@@ -126,7 +135,8 @@ def create_batch(
     }
     created: dict[str, uuid.UUID] = {}
     if candidates:
-        generation_requests.lock_quota(session, user_id)
+        if not continuing:
+            generation_requests.lock_quota(session, user_id)
         shared = _shared_columns(user_id, storyboard_id, resolved, estimate)
         outcome = generation_batches.insert_within_caps(
             session,
@@ -194,10 +204,43 @@ def enqueue_or_withdraw(
     return now
 
 
-def _candidate(scene: dict[str, Any], context: Any, resolved: ResolvedModel, images: JobImages) -> Candidate:
-    prompt = compose_prompt(scene, context.character, context.preset_key)
-    digest = fingerprint(prompt, resolved.model, resolved.size, resolved.duration_seconds, images.key)
-    return Candidate(uuid.uuid4(), scene["id"], prompt, digest, json.dumps(images.metadata()))
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """A scene's new job as the batch would insert it, before its images are found ready."""
+
+    job_id: uuid.UUID
+    scene_id: str
+    prompt: str
+    fingerprint: str
+    images: SceneImages
+
+    def candidate(self, found: JobImages) -> Candidate:
+        metadata = json.dumps(found.metadata())
+        return Candidate(self.job_id, self.scene_id, self.prompt, self.fingerprint, metadata)
+
+
+def _in_order(
+    context: Any,
+    resolved: ResolvedModel,
+    scenes: list[dict[str, Any]],
+    found: dict[str, SceneState],
+    *,
+    regenerate: bool,
+) -> dict[str, _Made]:
+    """Each scene's new job, in storyboard order: a continuing scene's images (and fingerprint)
+    name the clip the previous scene has once this batch is queued (``continuity``)."""
+    made: dict[str, _Made] = {}
+
+    def judge(scene: dict[str, Any], previous: PreviousClip | None) -> uuid.UUID | None:
+        images = job_images.choose(scene, context.character, resolved, previous)
+        prompt = compose_prompt(scene, context.character, context.preset_key)
+        digest = fingerprint(prompt, resolved.model, resolved.size, resolved.duration_seconds, images.key())
+        job = _Made(uuid.uuid4(), scene["id"], prompt, digest, images)
+        made[job.scene_id] = job
+        return continuity.clip_after(found.get(job.scene_id), job.job_id, digest, regenerate=regenerate)
+
+    continuity.in_order(context.scenes, {s["id"] for s in scenes}, found, judge)
+    return made
 
 
 def _shared_columns(

@@ -12,7 +12,8 @@ A job in flight becomes ``cancelled`` at once, in one conditional UPDATE from ``
 
 A completed or failed job answers 409; an already cancelled one is answered as it is (a retried
 cancel). A lost cancel message is re-sent by the sweeper. Later submit and poll messages of a
-cancelled job find nothing to act on.
+cancelled job find nothing to act on. Jobs waiting to continue from its clip (the next scenes,
+``continueFrom``) fail at once, naming the scene: there will be no last frame to start from.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import uuid
 
 from videogen.data.db import session_scope
-from videogen.data.repositories import video_jobs
+from videogen.data.repositories import continuations, video_jobs
 from videogen.data.repositories.video_jobs import StatusView
 from videogen.errors import Conflict
 from videogen.messaging.messages import QueueSender, StepMessage
@@ -32,8 +33,9 @@ REACHED_PROVIDER = ("submitting", "processing")
 def cancel_job(user_id: str, job_id: uuid.UUID, sender: QueueSender) -> StatusView:
     """Cancel the caller's job (see module doc); its status afterwards.
 
-    ``NotFound`` (404) when the caller has no such job, ``Conflict`` (409) when it already
-    finished. One statement (two when the job was not in flight), plus the cancel message.
+        ``NotFound`` (404) when the caller has no such job, ``Conflict`` (409) when it already
+        finished. Two statements (the cancel, then failing the jobs waiting on its clip; the second
+    a lookup instead when the job was not in flight), plus the cancel message.
     """
     with session_scope() as s:
         job = video_jobs.cancel_for_user(s, user_id, job_id)
@@ -46,6 +48,7 @@ def cancel_job(user_id: str, job_id: uuid.UUID, sender: QueueSender) -> StatusVi
                 )
             return current
         view = video_jobs.status_view(job)
+        continuations.fail_waiting_on(s, job_id)
     cancelled_from = job.metadata_.get("cancelled_from")
     if cancelled_from in REACHED_PROVIDER:
         fields = {"job_id": str(job_id), "provider": job.provider, "cancelled_from": cancelled_from}

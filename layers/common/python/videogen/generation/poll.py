@@ -7,7 +7,8 @@ without asking the provider. A job still running past ``created_at +
 generation_max_wait_seconds`` fails. A finished video is copied to S3 at once (provider assets
 expire); an empty or non-MP4 file fails the job, a missing thumbnail does not. Files stored
 for a job deleted meanwhile (with its storyboard) are deleted again. The cost is
-``catalog.actual_cost`` of the seconds the provider reports, else of those requested. The next
+``catalog.actual_cost`` of the seconds the provider reports, else of those requested. Shots
+waiting to continue from the finished clip get their frame step (``waiting``). The next
 poll comes when ``pacing.poll_delay`` says (aimed at the expected end); a retryable provider
 error only pushes it back (``Retry-After`` is a floor); anything unexpected (database, S3,
 KMS, a bug) raises, so SQS redelivers that message alone.
@@ -29,7 +30,8 @@ from videogen import catalog
 from videogen.catalog import CatalogError
 from videogen.data.db import session_scope
 from videogen.data.models import VideoJob
-from videogen.data.repositories import video_jobs
+from videogen.data.repositories import continuations, video_jobs
+from videogen.generation import waiting
 from videogen.generation.pacing import (
     PUSHED_AT,
     overdue_error,
@@ -176,12 +178,15 @@ def _finish(steps: JobSteps, job: VideoJob, provider: VideoProvider, result: Pol
         done = video_jobs.transition(
             s, job.id, from_statuses=("processing",), to_status="completed", changes=changes
         )
+        # The next shots waiting to continue from this clip (same transaction: no extra commit).
+        waiters = continuations.waiting_on(s, job.id) if done is not None else []
     if done is None:
         return _unless_gone(job, video_key, thumbnail_key)
     latency = max(0.0, (now - job.created_at).total_seconds())
     count("JobsCompleted", job.provider)
     emit_metric("GenerationLatency", {"provider": job.provider}, latency, MetricUnit.Seconds)
     logger.info("job completed", extra=log_fields(job, "poll", latency_seconds=round(latency, 3)))
+    waiting.wake(steps.frames, job.id, waiters)
     return "completed"
 
 

@@ -89,14 +89,16 @@ def scene_fingerprint(
     model: str,
     size: str,
     seconds: int,
+    previous: scene_images.PreviousClip | None = None,
 ) -> str | None:
-    """The fingerprint the scene composes to now with that model, size and duration; ``None``
-    when the scene has no text (no clip can be up to date with it)."""
+    """The fingerprint the scene composes to now with that model, size and duration (and, for a
+    scene continuing the previous shot, the ``previous`` clip); ``None`` when the scene has no
+    text (no clip can be up to date with it)."""
     if scene_text(scene) is None:
         return None
     spec = catalog.find_model(model)
     try:
-        images = scene_images.chosen(scene, character, spec, seconds).key() if spec else ""
+        images = scene_images.chosen(scene, character, spec, seconds, previous).key() if spec else ""
     except InvalidInput:
         return None  # images the model cannot take: no clip is up to date with them
     return fingerprint(compose_prompt(scene, character, preset_key), model, size, seconds, images)

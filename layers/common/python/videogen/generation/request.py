@@ -32,6 +32,7 @@ from videogen.data.repositories import generation_requests, video_jobs
 from videogen.data.repositories.generation_requests import Caps
 from videogen.data.statements import Runner
 from videogen.errors import Conflict, IdempotencyKeyReused, QuotaExceeded
+from videogen.generation import continuity
 from videogen.generation.prompt import compose_prompt, find_scene, fingerprint
 from videogen.messaging import pipeline
 from videogen.messaging.messages import QueueSender, StepMessage
@@ -144,7 +145,8 @@ def create_job(
 ) -> Accepted:
     """Validate the request and insert a ``pending`` job within the caller's caps.
 
-    At most four statements (the second only when the scene names images), in one transaction
+    At most five statements (the second only when the scene continues the previous shot, the
+    third only when it names images), in one transaction
     (an ORM session, or a :class:`~videogen.data.statements.Runner` with ``transaction=True``). Raises
     ``CatalogError``/``InvalidInput`` (400), ``NotFound``
     (404), ``Conflict`` (409, no active key) and ``QuotaExceeded`` (429). With an
@@ -164,8 +166,15 @@ def create_job(
     require_key(context, req.provider)
     resolved = for_key(resolved, req, context, today)
     prompt = req.prompt or compose_prompt(scene, context.character, context.preset_key)
+    found = continuity.states(session, user_id, req.storyboard_id, context.scenes, [scene])
     images = job_images.for_scenes(
-        session, user_id, req.storyboard_id, scenes=[scene], character=context.character, resolved=resolved
+        session,
+        user_id,
+        req.storyboard_id,
+        scenes=[scene],
+        character=context.character,
+        resolved=resolved,
+        previous=continuity.for_one(context.scenes, scene, found),
     )
     made_from = images[req.scene_id]
     estimate = catalog.estimate_cost(resolved)

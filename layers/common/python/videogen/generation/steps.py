@@ -21,7 +21,15 @@ from videogen.data.db import session_scope
 from videogen.data.models import VideoJob
 from videogen.data.repositories import video_jobs
 from videogen.errors import Conflict
-from videogen.messaging.messages import QueueSender, Step, StepMessage, default_sender
+from videogen.generation import waiting
+from videogen.messaging.messages import (
+    FrameMessage,
+    QueueSender,
+    Step,
+    StepMessage,
+    default_sender,
+    frame_sender,
+)
 from videogen.messaging.pipeline import Clock, send_next, utc_now
 from videogen.providers import ProviderKey, VideoProvider, get_provider
 from videogen.runtime.config import Settings, get_settings
@@ -39,6 +47,8 @@ Outcome = Literal[
     "retry-scheduled",  # the provider refused for now; a delayed submit is on its way
     "awaiting-recovery",  # the create's outcome is unknown; recovery will decide
     "in-flight",  # another worker holds a fresh submit mark
+    "awaiting-frame",  # a continuing job: its first frame is being made (the film queue)
+    "waiting",  # a continuing job: the clip it continues is not done yet
     "polled",  # still running; the next poll is on its way
     "completed",
     "failed",
@@ -133,11 +143,13 @@ class JobSteps:
     """A generation step's collaborators, and what every step may do to its job.
 
     ``providers`` builds a provider client from (name, key), ``sender`` queues the next step,
-    ``clock`` tells the time; ``settings`` defaults to the process settings at each call.
+    ``frames`` a continuing job's frame step (the film queue), ``clock`` tells the time;
+    ``settings`` defaults to the process settings at each call.
     """
 
     providers: ProviderFactory = default_provider_factory
     sender: QueueSender = field(default_factory=default_sender)
+    frames: QueueSender[FrameMessage] = field(default_factory=frame_sender)
     clock: Clock = utc_now
     settings: Settings | None = None
 
@@ -151,7 +163,8 @@ class JobSteps:
         return (self.clock() + timedelta(seconds=seconds)).isoformat()
 
     def fail(self, job_id: uuid.UUID, from_statuses: Iterable[str], message: str, step: str) -> Outcome:
-        """Fail the job with ``message`` if it is still in one of ``from_statuses``."""
+        """Fail the job with ``message`` if it is still in one of ``from_statuses``, and the jobs
+        waiting to continue from its clip."""
         with session_scope() as s:
             failed = video_jobs.transition(
                 s,
@@ -164,6 +177,7 @@ class JobSteps:
             return "ignored"
         count("JobsFailed", failed.provider)
         logger.warning("job failed", extra=log_fields(failed, step, error=message))
+        waiting.fail_waiters(job_id)
         return "failed"
 
     def send(self, job: VideoJob, step: Step, delay: int) -> None:

@@ -27,6 +27,7 @@ from videogen.catalog import CatalogError
 from videogen.data.db import session_scope
 from videogen.data.models import VideoJob
 from videogen.data.repositories import video_jobs
+from videogen.generation import waiting
 from videogen.generation.pacing import (
     PUSH_EXPECTED,
     first_poll_delay,
@@ -64,6 +65,11 @@ def submit(steps: JobSteps, job_id: uuid.UUID) -> Outcome:
         return steps.fail(refused.job_id, ("pending",), refused.message, "submit")
     if isinstance(claimed, Lease):
         return _create(steps, claimed)
+    if isinstance(claimed, VideoJob):  # continuing a shot: its first frame comes first
+        try:
+            return waiting.prepare(claimed, steps.frames)
+        except waiting.CannotContinue as refused:
+            return steps.fail(job_id, ("pending",), str(refused), "submit")
     if claimed == "submitting":
         return recover(steps, job_id)
     return "unknown-job" if claimed is None else "ignored"
@@ -109,12 +115,15 @@ def provider_request(job: VideoJob) -> GenerationRequest:
     )
 
 
-def _claim(job_id: uuid.UUID) -> Lease | str | None:
-    """The claimed job with its key; else the job's current status (``None``: no job)."""
+def _claim(job_id: uuid.UUID) -> Lease | VideoJob | str | None:
+    """The claimed job with its key; the job when it awaits its first frame; else the job's
+    current status (``None``: no job)."""
     with session_scope() as s:
         job = video_jobs.claim_for_submit(s, job_id)
         if job is None:
             current = video_jobs.get_by_id(s, job_id)
+            if current is not None and waiting.awaits_frame(current):
+                return current
             return None if current is None else current.status
         # Same transaction: if KMS is down the claim rolls back and SQS retries cleanly.
         return Lease.take(s, job)

@@ -3,10 +3,11 @@
 A generation message is ``{"jobId": "<uuid>", "step": "submit" | "poll" | "push" | "cancel"}``
 (``push``: the provider said the job finished; see ``videogen.webhooks``), a
 cleanup message ``{"cleanupId": "<uuid>"}``, a film message ``{"filmId": "<uuid>", "step":
-"plan" | "normalize" | "assemble"}`` (with ``"clip": <index>`` for ``normalize`` only), and
-nothing else, ever: no prompt, no key, no user data. Everything a consumer needs it reads from
-the row the id names. A batch goes out ten to a call (SQS ``SendMessageBatch``); each message
-succeeds or fails alone.
+"plan" | "normalize" | "assemble"}`` (with ``"clip": <index>`` for ``normalize`` only), a frame
+message ``{"jobId": "<uuid>", "step": "frame"}`` on the film queue (make a continuing job's first
+frame from the previous clip: videogen.films.frame_step), and nothing else, ever: no prompt, no
+key, no user data. Everything a consumer needs it reads from the row the id names. A batch goes
+out ten to a call (SQS ``SendMessageBatch``); each message succeeds or fails alone.
 
 Handlers take a :class:`QueueSender` as an optional parameter defaulting to the SQS one
 (:func:`default_sender`, :func:`cleanup_sender`, :func:`film_sender`), so tests pass an
@@ -101,6 +102,13 @@ class FilmStepMessage(_WireMessage):
         if (self.step == "normalize") != (self.clip is not None):
             raise ValueError("a normalize step names its clip; other steps name none")
         return self
+
+
+class FrameMessage(_WireMessage):
+    """Make a continuing job's first frame (the film compiler, which has PyAV), then its submit."""
+
+    job_id: uuid.UUID
+    step: Literal["frame"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +218,11 @@ def default_sender() -> QueueSender:
 def cleanup_sender() -> QueueSender[CleanupMessage]:
     """The sender of storage cleanups when none is passed: SQS at the storage cleanup queue."""
     return SqsQueueSender(queue=STORAGE_CLEANUP_QUEUE)
+
+
+def frame_sender() -> QueueSender[FrameMessage]:
+    """The sender of frame steps when none is passed: SQS at the film queue."""
+    return SqsQueueSender(queue=FILM_QUEUE)
 
 
 def film_sender() -> QueueSender[FilmStepMessage]:

@@ -4,8 +4,11 @@ For the generate routes: every scene's choice (:mod:`.scene_images`), then one s
 the references they name; a reference that is not a ready one of the storyboard is a 400 naming
 the scene and the field. A job keeps its images in its metadata (``images``: each role's
 reference id, SHA-256 and content type), so the worker sends exactly what was checked and the
-record says what made the clip. When the job is submitted, :func:`request_images` reads them
-back for the provider: bytes checked against the recorded SHA-256, or a presigned URL.
+record says what made the clip. A job continuing from the previous shot records the clip it
+continues (``continue_from``) and waits for its first frame (``awaiting_frame``) until the film
+compiler has made it (``videogen.films.frame_step``). When the job is submitted,
+:func:`request_images` reads them back for the provider: bytes checked against the recorded
+SHA-256, or a presigned URL.
 """
 
 from __future__ import annotations
@@ -24,12 +27,16 @@ from videogen.data.repositories import reference_images
 from videogen.data.statements import Runner
 from videogen.errors import InvalidInput, field_errors
 from videogen.providers.base import ImageRole, RequestImage
-from videogen.references.scene_images import SceneImages, chosen
+from videogen.references.scene_images import PreviousClip, SceneImages, chosen
 from videogen.storage import bucket, reference_objects
 from videogen.storage.objects import ObjectMissing
 from videogen.storage.reference_objects import reference_keys
 
 METADATA_KEY = "images"
+CONTINUE_KEY = "continue_from"
+"""The job metadata key naming the clip a continuing job starts from: ``{"jobId", "sceneId"}``."""
+AWAITING_FRAME = "awaiting_frame"
+"""Set (true) on a continuing job until its first frame is made; its submit waits while set."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +52,15 @@ class JobImages:
         return self.images.key()
 
     def metadata(self) -> dict[str, Any]:
-        """``{"images": {"assets": [...], "first": ..., "last": ...}}``, or ``{}`` without images."""
+        """``{"images": {"assets": [...], "first": ..., "last": ...}}``, or ``{}`` without images;
+        a continuing job's ``continue_from`` and ``awaiting_frame`` besides."""
+        continuing = self.images.continues
+        if continuing is not None:
+            entry = {"jobId": str(continuing.job_id), "sceneId": continuing.scene_id}
+            return self._images() | {CONTINUE_KEY: entry, AWAITING_FRAME: True}
+        return self._images()
+
+    def _images(self) -> dict[str, Any]:
         if not self.images.ids:
             return {}
 
@@ -71,16 +86,32 @@ def for_scenes(
     scenes: list[dict[str, Any]],
     character: dict[str, Any],
     resolved: ResolvedModel,
+    previous: Mapping[str, PreviousClip] | None = None,
 ) -> dict[str, JobImages]:
     """Each scene's images by scene id; ``InvalidInput`` (400) for what the model cannot take or a
-    reference the storyboard does not hold ready."""
+    reference the storyboard does not hold ready. ``previous``: what each scene continuing from
+    the previous shot would continue, by scene id."""
+    previous = previous or {}
+    choices = {scene["id"]: choose(scene, character, resolved, previous.get(scene["id"])) for scene in scenes}
+    return checked(session, user_id, storyboard_id, choices)
+
+
+def choose(
+    scene: dict[str, Any], character: dict[str, Any], resolved: ResolvedModel, previous: PreviousClip | None
+) -> SceneImages:
+    """One scene's choice (:func:`~videogen.references.scene_images.chosen`), a refusal naming it."""
     spec = catalog.get_model(resolved.model)
-    choices: dict[str, SceneImages] = {}
-    for scene in scenes:
-        try:
-            choices[scene["id"]] = chosen(scene, character, spec, resolved.duration_seconds)
-        except InvalidInput as refused:
-            raise InvalidInput(f"Scene {scene['id']}: {refused.message}", refused.details) from None
+    try:
+        return chosen(scene, character, spec, resolved.duration_seconds, previous)
+    except InvalidInput as refused:
+        raise InvalidInput(f"Scene {scene['id']}: {refused.message}", refused.details) from None
+
+
+def checked(
+    session: Session | Runner, user_id: str, storyboard_id: uuid.UUID, choices: Mapping[str, SceneImages]
+) -> dict[str, JobImages]:
+    """The scenes' choices with what the storyboard holds for them (one statement when they name
+    any); ``InvalidInput`` (400) for a reference it does not hold ready."""
     wanted = {ref for images in choices.values() for ref in images.ids}
     found = reference_images.ready_images(session, user_id, storyboard_id, wanted) if wanted else {}
     for scene_id, images in choices.items():

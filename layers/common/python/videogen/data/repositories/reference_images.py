@@ -2,7 +2,9 @@
 
 Every read and write is scoped to the owner (``user_id``) and the storyboard: another user's
 reference is never found. ``declare`` takes the storyboard's row lock, so two declarations at
-once cannot both pass the per-storyboard count or the user's storage cap.
+once cannot both pass the per-storyboard count or the user's storage cap. Frames the app derived
+from clips (``source_job_id``: ``data.repositories.continuations``) are not the user's uploads:
+they count against neither limit and are not listed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from sqlalchemy.orm import Session
 from videogen.data.models import IMAGE_KINDS, ReferenceImage, Storyboard
 from videogen.data.statements import Runner, Statement, runner_for
 from videogen.errors import Conflict, NotFound
+
+_UPLOADED = ReferenceImage.source_job_id.is_(None)
+"""The user's own references (not frames derived from clips)."""
 
 
 def _require_storyboard(
@@ -46,7 +51,7 @@ def declare(
     references (stored, or declared while pending) would pass ``user_cap_bytes``."""
     _require_storyboard(session, user_id, storyboard_id, lock=True)
     held = session.execute(
-        select(func.count()).where(ReferenceImage.storyboard_id == storyboard_id)
+        select(func.count()).where(ReferenceImage.storyboard_id == storyboard_id, _UPLOADED)
     ).scalar_one()
     if held >= per_storyboard:
         raise Conflict(
@@ -58,7 +63,7 @@ def declare(
             func.coalesce(
                 func.sum(func.coalesce(ReferenceImage.stored_bytes, ReferenceImage.declared_bytes)), 0
             )
-        ).where(ReferenceImage.user_id == user_id)
+        ).where(ReferenceImage.user_id == user_id, _UPLOADED)
     ).scalar_one()
     if used + declared_bytes > user_cap_bytes:
         raise Conflict(
@@ -99,7 +104,7 @@ def list_for_storyboard(session: Session, user_id: str, storyboard_id: uuid.UUID
     _require_storyboard(session, user_id, storyboard_id)
     rows = session.execute(
         select(ReferenceImage)
-        .where(ReferenceImage.storyboard_id == storyboard_id, ReferenceImage.user_id == user_id)
+        .where(ReferenceImage.storyboard_id == storyboard_id, ReferenceImage.user_id == user_id, _UPLOADED)
         .order_by(ReferenceImage.created_at, ReferenceImage.id)
     )
     return list(rows.scalars())

@@ -222,10 +222,19 @@ def update_in_status(
 
 
 def claim_for_submit(session: Session, job_id: uuid.UUID) -> VideoJob | None:
-    """pending -> submitting, attempts + 1. ``None`` when another delivery already claimed it."""
-    return transition(
-        session, job_id, from_statuses=("pending",), to_status="submitting", increment_attempts=True
-    )
+    """pending -> submitting, attempts + 1. ``None`` when another delivery already claimed it,
+    or the job still waits for its first frame (``awaiting_frame``: continuing a shot)."""
+    return session.execute(
+        update(VideoJob)
+        .where(
+            VideoJob.id == job_id,
+            VideoJob.status == "pending",
+            ~VideoJob.metadata_.has_key("awaiting_frame"),
+        )
+        .values(status="submitting", updated_at=func.clock_timestamp(), attempts=VideoJob.attempts + 1)
+        .returning(VideoJob)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).scalar_one_or_none()
 
 
 def withdraw_pending(session: Session, user_id: str, job_id: uuid.UUID) -> bool:

@@ -167,9 +167,15 @@ class UserApiKey(Base):
     base_url: Mapped[str | None] = mapped_column(Text)
     # When the provider last accepted the key at save time; NULL: saved unverified (unreachable).
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When an openai key's webhook signing secret was saved (the secret is in Secrets Manager:
+    # videogen.webhooks.endpoint_secrets); NULL: its endpoint pushes nothing we can verify.
+    webhook_secret_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(_in("provider", PROVIDERS), name="provider"),
+        CheckConstraint(
+            "webhook_secret_at IS NULL OR (provider = 'openai' AND is_active)", name="webhook_secret"
+        ),
         CheckConstraint(
             f"(provider = 'veo') = (api IS NOT NULL) AND (api IS NULL OR {_in('api', GOOGLE_APIS)})",
             name="api",

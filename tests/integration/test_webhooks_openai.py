@@ -164,8 +164,8 @@ def test_a_key_with_the_endpoints_secret_finishes_its_job_on_the_push_with_one_p
     answer = endpoint.post(delivery)
     # Then the push names the key and the endpoint's video, and goes out at once
     assert answer.status == 200, answer.body
-    assert [s.message for s in endpoint.queue.sent] == [
-        EndpointPushMessage(key_id=key_id, provider_job_id=str(job.provider_job_id))
+    assert [s.body for s in endpoint.queue.sent] == [
+        EndpointPushMessage(key_id=key_id, provider_job_id=str(job.provider_job_id)).to_body()
     ]
     assert endpoint.queue.sent[0].delay_seconds == 0
     assert endpoint.secret not in endpoint.queue.sent[0].body

@@ -1,13 +1,15 @@
 """Time to video measured on the running local stack (``make bench-push``), webhooks on against off.
 
 Figure 7b models the push; this measures it end to end on this machine: the whole local stack
-(gateway, functions in their own processes, SQS poller, PostgreSQL, moto) and the fake Gemini API
-and fal, which finish a video ``PROVIDER_SECONDS`` after its create and then push a signed
-webhook. For each job: from the fake finishing (its creation on its own clock plus
+(gateway, functions in their own processes, SQS poller, PostgreSQL, moto) and the fake Gemini API,
+fal and OpenAI-compatible endpoint, which finish a video ``PROVIDER_SECONDS`` after its create and
+then push a signed webhook (the endpoint to the URL each user's key registered there, with the
+secret saved beside the key). For each job: from the fake finishing (its creation on its own clock plus
 ``PROVIDER_SECONDS``, the same machine's clock) to the job's
 ``completed_at`` in the database, and the polls the worker made (``metadata.polls``). The same
 storyboards run again on a stack started with ``WEBHOOKS=0`` (polls alone): the baseline of the
-same run. Each job's model is a Veo 3.1 Fast (Gemini API) or Seedance 2.0 Fast (fal) clip.
+same run. Each job's model is a Veo 3.1 Fast (Gemini API), Seedance 2.0 Fast (fal) or sora-2
+(OpenAI-compatible) clip.
 Writes ``test-artifacts/push.json``.
 """
 
@@ -30,13 +32,14 @@ from bench.soak import database_url, start_stack
 
 REPO = Path(__file__).resolve().parent.parent
 PROVIDER_SECONDS = 3
-SCENES = 2
-USERS = 8
+SCENES = 1  # per provider and user: three providers stay under the in-flight cap of five
+USERS = 16
 KEYS = {
     "veo": {"apiKey": "AIza-push-bench-0000000000wxyz", "api": "gemini"},
     "fal": {"apiKey": "fal-push:bench0000000000wxyz"},
+    "openai": {"apiKey": "sk-push-bench-0000000000wxyz"},
 }
-FAKES = {"veo": "gemini", "fal": "fal"}
+FAKES = {"veo": "gemini", "fal": "fal", "openai": "openai"}
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -65,7 +68,7 @@ def run(webhooks: bool) -> dict[str, dict[str, float]]:
     knobs = {"FAKE_PROVIDER_SECONDS": str(PROVIDER_SECONDS), "WEBHOOKS": "1" if webhooks else "0"}
     process, base, lines = start_stack(home, **knobs)
     try:
-        users, prompts = _generate(base)
+        users, prompts = _generate(base, fake_origin(lines, "openai") if webhooks else None)
         rows = _wait_for(database_url(lines), users, len(prompts))
         finished = _finished(lines, prompts)
         return {provider: _figures(provider, rows, prompts, finished) for provider in KEYS}
@@ -77,13 +80,19 @@ def run(webhooks: bool) -> dict[str, dict[str, float]]:
             process.kill()
 
 
-def _generate(base: str) -> tuple[list[str], dict[str, str]]:
-    """Five jobs per user at most (the in-flight cap): several users, each with both keys."""
+def _generate(base: str, endpoint: str | None) -> tuple[list[str], dict[str, str]]:
+    """Five jobs per user at most (the in-flight cap): several users, each with every key; with
+    ``endpoint`` (the fake OpenAI-compatible one) each openai key's webhook registered there."""
     users = [f"push-{n}-{uuid.uuid4().hex[:6]}" for n in range(USERS)]
     prompts: dict[str, str] = {}
     for user in users:
-        for provider, key in KEYS.items():
-            call(base, "PUT", f"/api/keys/{provider}", key, user)
+        for provider, shared in KEYS.items():
+            # Each user's endpoint key is its own project there: its webhooks reach its URL alone.
+            key = shared | ({"apiKey": f"{shared['apiKey']}-{user}"} if provider == "openai" else {})
+            saved = call(base, "PUT", f"/api/keys/{provider}", key, user)
+            if provider == "openai" and endpoint is not None:
+                secret = _register(endpoint, saved["webhookUrl"], key["apiKey"])
+                call(base, "PUT", f"/api/keys/{provider}", key | {"webhookSecret": secret}, user)
     for user in users:
         for provider in KEYS:
             scenes = [
@@ -95,6 +104,18 @@ def _generate(base: str) -> tuple[list[str], dict[str, str]]:
             prompts |= {s["prompt"]: provider for s in scenes}
             call(base, "POST", f"/api/storyboards/{board}/generate", {"provider": provider}, user)
     return users, prompts
+
+
+def _register(endpoint: str, url: str, api_key: str) -> str:
+    """Register ``url`` at the fake endpoint's dashboard for ``api_key``'s project; its secret."""
+    request = urllib.request.Request(  # noqa: S310 - the fake's own loopback URL
+        endpoint + "/__fake__/webhooks", data=json.dumps({"url": url}).encode(), method="POST"
+    )
+    request.add_header("Authorization", f"Bearer {api_key}")
+    request.add_header("Content-Type", "application/json")
+    with OPENER.open(request, timeout=30) as response:
+        secret: str = json.loads(response.read())["secret"]
+    return secret
 
 
 def _wait_for(url: str, users: list[str], jobs: int) -> list[tuple[Any, ...]]:

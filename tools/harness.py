@@ -111,7 +111,12 @@ def reset_process_state() -> None:
 
     config.get_settings.cache_clear()
     db.reset_engine()
-    for name in ("videogen.keys", "videogen.messaging.messages", "videogen.storage.bucket"):
+    for name in (
+        "videogen.keys",
+        "videogen.messaging.messages",
+        "videogen.storage.bucket",
+        "videogen.webhooks.endpoint_secrets",
+    ):
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "reset_clients"):
             module.reset_clients()

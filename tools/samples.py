@@ -311,9 +311,27 @@ def _webhooks() -> dict[str, dict[str, Any]]:
     def webhook(query: dict[str, str]) -> dict[str, Any]:
         return json_request(*route, path_parameters={"source": "fal"}, query=query, body=body, sub=None)
 
+    # An OpenAI-compatible endpoint's registered URL names a stored key; this one keeps no secret.
+    key_token = callbacks.token(callbacks.ENDPOINT_SOURCE, job, SAMPLE_WEBHOOK_SECRET.encode())
+    endpoint_event = {
+        "id": "evt_sample",
+        "object": "event",
+        "type": "video.completed",
+        "data": {"id": "video_1"},
+    }
+    endpoint = json_request(
+        "POST",
+        "/api/webhooks/openai",
+        "POST /api/webhooks/{source}",
+        path_parameters={"source": callbacks.ENDPOINT_SOURCE},
+        query={"key": SAMPLE_JOB_ID, "token": key_token},
+        body=endpoint_event,
+        sub=None,
+    )
     return {
         "unknown-callback.404": webhook({"job": SAMPLE_JOB_ID, "token": "x" * callbacks.TOKEN_CHARS}),
         "unsigned.401": webhook({"job": SAMPLE_JOB_ID, "token": token}),
+        "openai-key-without-secret.404": endpoint,
     }
 
 

@@ -124,6 +124,10 @@ _.create_count  # unused method (local/devstack/fakes/_server.py:81)
 _.webhook_deliveries  # unused property (local/devstack/fakes/_server.py:160)
 _.jwks_url  # unused property (local/devstack/fakes/_server.py:165)
 _.rotate_signing_key  # unused method (local/devstack/fakes/_server.py:172)
+# The OpenAI fake's webhook registration: tests use it (test_webhooks_openai.py).
+_.register_webhook  # unused method (local/devstack/fakes/sora.py:72)
+# A key summary's webhook URL: set with model_copy in functions/api_keys, read by clients.
+_.webhook_url  # unused variable (layers/common/python/videogen/api/schemas/keys.py:78)
 _.daemon_threads  # unused attribute (local/devstack/fakes/loopback.py:67)
 exc_info  # unused variable (local/devstack/fakes/loopback.py:93)
 protocol_version  # unused variable (local/devstack/fakes/loopback.py:112)

@@ -5,6 +5,11 @@ endpoint, which the egress guard must allow), then one cheap authenticated read 
 (:mod:`videogen.providers.key_check`). A rejected key answers 400 quoting the provider and
 stores nothing; a provider out of reach stores the key unverified. The plaintext key is never
 echoed, logged or queued: it lives in a SecretStr until sealed.
+
+An openai key's summary carries the webhook URL to register at its endpoint; saved with the
+endpoint's ``whsec_`` secret, the key's row records that one is kept and the secret goes to
+Secrets Manager in the same unit of work (``videogen.webhooks.endpoint_secrets``: refused
+there, nothing is stored); saved without one, or removed, the secret is deleted.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from videogen.api.resolver import api_handler, current_user, make_resolver
 from videogen.api.schemas.keys import ApiKeyDeleted, ApiKeyList, ApiKeyPut, ApiKeySummary
 from videogen.catalog import Provider
 from videogen.data.db import session_scope
+from videogen.data.models import UserApiKey
 from videogen.data.repositories import api_keys
 from videogen.errors import InvalidInput, field_errors
 from videogen.providers import PermanentProviderError, ProviderKey
 from videogen.providers.key_check import EndpointNotAllowed, destination_for, verify
 from videogen.runtime.config import get_settings
 from videogen.runtime.observability import logger, metrics
+from videogen.webhooks import callbacks, endpoint_secrets
 
 app = make_resolver()
 TAGS = ["keys"]
@@ -54,6 +61,7 @@ def put_key(provider: ProviderName, body: Annotated[ApiKeyPut, Body()]) -> ApiKe
     user_id = current_user(app)
     settings = get_settings()
     secret = keys.validate_api_key(body.api_key)
+    webhook_secret = _webhook_secret(provider, body)
     destination = destination_for(provider, body.api, body.base_url, settings)
     try:
         verdict, why = verify(provider, ProviderKey(secret, destination.api, destination.base_url), settings)
@@ -63,7 +71,8 @@ def put_key(provider: ProviderName, body: Annotated[ApiKeyPut, Body()]) -> ApiKe
         message = f"the provider rejected the key: {exc}"
         raise InvalidInput(message, field_errors("body.apiKey", message, "api_key_rejected")) from None
     sealed = keys.seal(user_id, provider, secret, destination)
-    with session_scope(autocommit=True) as s:  # one statement
+    # One unit of work with the webhook secret: Secrets Manager refusing it stores nothing.
+    with session_scope() as s:
         row = api_keys.store(
             s,
             user_id,
@@ -74,11 +83,44 @@ def put_key(provider: ProviderName, body: Annotated[ApiKeyPut, Body()]) -> ApiKe
             api=destination.api,
             base_url=destination.base_url,
             verified_at=datetime.now(UTC) if verdict == "verified" else None,
+            webhook_secret_at=datetime.now(UTC) if webhook_secret else None,
         )
+        if provider == callbacks.ENDPOINT_SOURCE and endpoint_secrets.configured():
+            if webhook_secret:
+                endpoint_secrets.store(row.id, webhook_secret)
+            else:
+                endpoint_secrets.remove(row.id)
+        summary = _summary(row)
     if why is not None:
         logger.info("key stored unverified", extra={"provider": provider, "reason": why})
     metrics.add_metric(name="ApiKeysStored", unit="Count", value=1)
-    return ApiKeySummary.model_validate(row)
+    return summary
+
+
+def _webhook_secret(provider: str, body: ApiKeyPut) -> str | None:
+    """The webhook secret to keep with the key, checked (400 naming ``body.webhookSecret``)."""
+    if body.webhook_secret is None:
+        return None
+    if provider != callbacks.ENDPOINT_SOURCE:
+        message = "webhookSecret is for openai keys only"
+    elif not (endpoint_secrets.configured() and callbacks.has_secret()):
+        message = "webhooks are off in this deployment: save the key without webhookSecret"
+    else:
+        return endpoint_secrets.validate(body.webhook_secret)
+    raise InvalidInput(message, field_errors("body.webhookSecret", message, "webhook_secret_refused"))
+
+
+def _summary(row: UserApiKey) -> ApiKeySummary:
+    """The key's summary, with the webhook URL to register for an active openai key."""
+    summary = ApiKeySummary.model_validate(row)
+    if row.provider != callbacks.ENDPOINT_SOURCE or not row.is_active or not endpoint_secrets.configured():
+        return summary
+    try:
+        url = callbacks.endpoint_url(row.id)
+    except callbacks.WebhookSecretUnavailable as exc:
+        logger.warning("no webhook URL for this key", extra={"reason": str(exc)})
+        return summary
+    return summary.model_copy(update={"webhook_url": url})
 
 
 @app.get(
@@ -94,7 +136,7 @@ def list_keys() -> ApiKeyList:
     user_id = current_user(app)
     with session_scope(autocommit=True) as s:
         rows = api_keys.list_for_user(s, user_id)
-    return ApiKeyList(keys=[ApiKeySummary.model_validate(r) for r in rows])
+        return ApiKeyList(keys=[_summary(r) for r in rows])
 
 
 @app.delete(
@@ -114,8 +156,10 @@ def list_keys() -> ApiKeyList:
 )
 def delete_key(provider: ProviderName) -> ApiKeyDeleted:
     user_id = current_user(app)
-    with session_scope(autocommit=True) as s:  # one statement
-        api_keys.deactivate(s, user_id, provider)
+    with session_scope() as s:  # with its webhook secret: Secrets Manager refusing keeps the key
+        row = api_keys.deactivate(s, user_id, provider)
+        if provider == callbacks.ENDPOINT_SOURCE and endpoint_secrets.configured():
+            endpoint_secrets.remove(row.id)
     return ApiKeyDeleted(provider=provider)
 
 

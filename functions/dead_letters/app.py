@@ -3,9 +3,10 @@ generation DLQ) or its film (from the film DLQ), unless that already finished.
 
 Idempotent (a conditional UPDATE from the active statuses), so a redelivered dead letter
 changes nothing. The body says which it is: a generation step or a continuing job's frame step
-names a ``jobId``, a film step a ``filmId`` (each model refuses the other's fields). A dead
-letter that is neither names nothing to fail: it is logged and dropped, since failing it here
-would only send it round this queue until it expires.
+names a ``jobId``, a film step a ``filmId`` (each model refuses the other's fields); an
+endpoint's push (``keyId``) fails nothing, the job's own polls carry on. A dead letter that is
+neither names nothing to fail: it is logged and dropped, since failing it here would only send
+it round this queue until it expires.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from videogen.films import sweep as film_sweep
 from videogen.films.steps import FilmSteps
 from videogen.generation.worker import GenerationWorker
-from videogen.messaging.messages import FilmStepMessage, FrameMessage, StepMessage
+from videogen.messaging.messages import EndpointPushMessage, FilmStepMessage, FrameMessage, StepMessage
 from videogen.runtime.observability import logger
 from videogen.runtime.sqs_entry import Handler, sqs_batch_handler
 
@@ -31,8 +32,8 @@ def _worker_attempts(record: SQSRecord) -> int:
         return 1
 
 
-def _parse(body: str) -> StepMessage | FrameMessage | FilmStepMessage | None:
-    for model in (StepMessage, FrameMessage, FilmStepMessage):
+def _parse(body: str) -> StepMessage | FrameMessage | EndpointPushMessage | FilmStepMessage | None:
+    for model in (StepMessage, FrameMessage, EndpointPushMessage, FilmStepMessage):
         try:
             return model.from_body(body)
         except ValueError:
@@ -51,6 +52,9 @@ def build_handler(worker: GenerationWorker | None = None, films: FilmSteps | Non
         fields: dict[str, object]
         if isinstance(message, StepMessage | FrameMessage):
             fields = {"job_id": str(message.job_id), "outcome": runner.give_up(message.job_id, attempts)}
+        elif isinstance(message, EndpointPushMessage):
+            # Only a hint that a poll may come early: the job's own polls go on, nothing to fail.
+            fields = {"key_id": str(message.key_id), "outcome": "ignored"}
         elif isinstance(message, FilmStepMessage):
             outcome = film_sweep.give_up(film_steps, message.film_id, message.step, attempts)
             fields = {"film_id": str(message.film_id), "clip": message.clip, "outcome": outcome}

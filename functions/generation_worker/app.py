@@ -1,4 +1,5 @@
-"""SQS consumer of generation steps: each record is one ``{"jobId", "step"}`` for videogen.generation.
+"""SQS consumer of generation steps: each record is one ``{"jobId", "step"}`` (or an endpoint's
+``{"keyId", "providerJobId", "step": "push"}``) for videogen.generation.
 
 Partial batch responses (``ReportBatchItemFailures``): a record whose handler raises is the
 only one SQS redelivers. The records of a batch run at once (``WORKER_RECORD_CONCURRENCY``,
@@ -10,7 +11,7 @@ a step for a job that no longer exists is acknowledged.
 from __future__ import annotations
 
 from videogen.generation.worker import GenerationWorker
-from videogen.messaging.messages import StepMessage
+from videogen.messaging.messages import parse_generation
 from videogen.runtime.sqs_entry import Handler, step_consumer
 
 
@@ -18,7 +19,7 @@ def build_handler(worker: GenerationWorker | None = None) -> Handler:
     """The Lambda entry point; ``worker`` defaults to the real providers, SQS and clock."""
     runner = worker or GenerationWorker()
     concurrency = runner.config.worker_record_concurrency
-    return step_consumer(StepMessage.from_body, runner.run, "generation step", concurrency=concurrency)
+    return step_consumer(parse_generation, runner.run, "generation step", concurrency=concurrency)
 
 
 lambda_handler = build_handler()

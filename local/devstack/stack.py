@@ -210,7 +210,10 @@ def _ready_lines(options: Options, endpoints: Endpoints, pgdata: Path) -> list[s
     if options.live_providers:
         lines.append("  LIVE_PROVIDERS=1: the worker calls the real providers with the keys you save")
     elif options.webhooks:
-        lines.append("  the fake Gemini API and fal push signed webhooks (WEBHOOKS=0: poll only)")
+        lines.append(
+            "  the fake Gemini API and fal push signed webhooks, the fake OpenAI endpoint to URLs "
+            "registered at /__fake__/webhooks (WEBHOOKS=0: poll only)"
+        )
     else:
         lines.append("  WEBHOOKS=0: no create asks for a webhook; polls alone follow every job")
     if options.cors_origins:

@@ -5,6 +5,7 @@ without a clip, another user's film, and a deleted storyboard taking its films w
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 import time
@@ -53,6 +54,11 @@ def generate_clips(
         assert (saved.status, saved.json["verified"]) == (200, provider != "veo" or google_api == "gemini"), (
             saved.raw
         )
+        if provider == "openai":  # register the key's webhook URL at the endpoint, save its secret
+            secret = register_webhook(stack, saved.json["webhookUrl"])
+            again = stack.call("PUT", "/api/keys/openai", body | {"webhookSecret": secret}, user=user)
+            assert again.status == 200, again.raw
+            assert secret.encode() not in again.raw
     for scene, provider in providers.items():
         body = {"storyboardId": board_id, "sceneId": scene, "provider": provider}
         answer = stack.call("POST", "/api/video/generate", body, user=user)
@@ -61,6 +67,19 @@ def generate_clips(
     for job in jobs:
         status = wait_until_done(stack, job, user)
         assert status["status"] == "completed", status
+
+
+def register_webhook(stack: RunningStack, url: str) -> str:
+    """Register ``url`` at the fake OpenAI-compatible endpoint (its dashboard); the whsec_ secret."""
+    answer = http(
+        "POST",
+        stack.fake_origin("openai") + "/__fake__/webhooks",
+        body=json.dumps({"url": url}).encode(),
+        headers={"authorization": f"Bearer {KEYS['openai']}", "content-type": "application/json"},
+    )
+    assert answer.status == 200, answer.raw
+    secret: str = answer.json["secret"]
+    return secret
 
 
 def compile_film(stack: RunningStack, user: str, board_id: str, order: list[str] | None = None) -> str:
@@ -176,8 +195,9 @@ def test_a_film_of_clips_from_every_provider(stack):
     generate_clips(
         stack, user, board, {"scene-1": "openai", "scene-2": "veo", "scene-3": "fal"}, google_api="gemini"
     )
-    # (the Gemini API and fal pushed their completions: signed webhooks the gateway took)
-    for provider in ("gemini", "fal"):
+    # (the OpenAI-compatible endpoint, the Gemini API and fal pushed their completions: signed
+    # webhooks the gateway took)
+    for provider in ("openai", "gemini", "fal"):
         assert stack.fake_records(provider)["webhooks"]["acknowledged"] >= 1, provider
     generate_clips(stack, user, board, {"scene-4": "veo"}, google_api="vertex")
     jobs = stack.call("GET", f"/api/storyboards/{board}", user=user).json["storyboard"]["videoJobs"]

@@ -74,7 +74,7 @@ def test_using_the_active_key_returns_its_sealed_blob_and_records_the_time():
         key = api_keys.get(s, "user-a", "openai")
         assert key is not None
         assert key.last_used_at is None
-        assert api_keys.use_active(s, "user-a", "openai") == (key.encrypted_key, None, None)
+        assert api_keys.use_active(s, "user-a", "openai") == (key.encrypted_key, None, None, False)
         assert api_keys.use_active(s, "user-a", "veo") is None
     with session_scope() as s:
         key = api_keys.get(s, "user-a", "openai")

@@ -166,6 +166,8 @@ def test_list_and_delete_keys(aws):
         "baseUrl",
         "verified",
         "verifiedAt",
+        "webhookSecretAt",
+        "webhookUrl",
     }
     # the sample's endpoint never resolves (.invalid): saved, marked unverified
     assert (listed.body["keys"][0]["baseUrl"], listed.body["keys"][0]["verified"]) == (SAMPLE_BASE_URL, False)

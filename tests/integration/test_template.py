@@ -186,10 +186,39 @@ def test_the_webhook_function_holds_no_database_and_is_capped() -> None:
     assert vpc == {"SecurityGroupIds": {"Ref": "AWS::NoValue"}, "SubnetIds": {"Ref": "AWS::NoValue"}}
     assert webhooks["ReservedConcurrentExecutions"] == {"Ref": "WebhookReservedConcurrency"}
     statements = [s for p in webhooks["Policies"] for s in p.get("Statement", [])]
-    assert {s["Sid"] for s in statements} == {"EnqueuePushes", "ReadWebhookSecret"}
+    assert {s["Sid"] for s in statements} == {
+        "EnqueuePushes",
+        "ReadWebhookSecret",
+        "ReadEndpointWebhookSecrets",
+    }
     assert {"Ref": "AppDbConnectPolicy"} not in webhooks["Policies"]
     secret = RESOURCES["WebhookSigningSecret"]
     assert secret["DeletionPolicy"] == secret["UpdateReplacePolicy"] == "Retain"
+
+
+def test_endpoint_webhook_secrets_are_written_by_the_keys_function_and_only_read_by_the_webhook_one() -> None:
+    prefix = "videogen/${Stage}/openai-webhooks"
+    by_function = {}
+    for name in ("ApiKeysFunction", "WebhooksFunction"):
+        function = FUNCTIONS[name]
+        assert function["Environment"]["Variables"]["OPENAI_WEBHOOK_SECRETS_PREFIX"] == {"Fn::Sub": prefix}
+        statements = [s for p in function["Policies"] if isinstance(p, dict) for s in p.get("Statement", [])]
+        by_function[name] = {
+            s["Sid"]: (s["Action"], s["Resource"])
+            for s in statements
+            if "openai-webhooks" in str(s["Resource"])
+        }
+    arn = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
+    scope = {"Fn::Sub": f"{arn}{prefix}/*"}
+    assert by_function["ApiKeysFunction"] == {
+        "KeepEndpointWebhookSecrets": (
+            ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret"],
+            scope,
+        )
+    }
+    assert by_function["WebhooksFunction"] == {
+        "ReadEndpointWebhookSecrets": ("secretsmanager:GetSecretValue", scope)
+    }
 
 
 def test_http_api_has_cors_and_stage_throttling() -> None:

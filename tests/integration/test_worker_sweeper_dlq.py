@@ -4,6 +4,7 @@ submitting or processing forever, and a job that already finished is never touch
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from videogen.data.db import session_scope
 from videogen.data.models import VideoJob
 from videogen.generation.steps import OUTCOME_UNKNOWN
 from videogen.generation.worker import GenerationWorker
+from videogen.messaging.messages import EndpointPushMessage
 from videogen.runtime.config import get_settings
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
@@ -267,3 +269,16 @@ def test_a_dead_letter_for_a_deleted_job_is_acknowledged(env):
     result = _dead_letters(GenerationWorker(), step_body("3b241101-e2bb-4255-8caf-4136c566a962", "poll"))
 
     assert result == {"batchItemFailures": []}
+
+
+def test_an_endpoints_push_that_gave_up_fails_nothing_and_the_jobs_polls_go_on(new_job, env):
+    # Given a processing job that an endpoint's push named, the push having failed five times
+    job = new_job("openai")
+    set_status(job.id, "processing")
+    push = EndpointPushMessage(key_id=uuid.uuid4(), provider_job_id="video_gave_up").to_body()
+
+    result = _dead_letters(GenerationWorker(), push, receive_count=6)
+
+    # Then it is acknowledged and the job is untouched: a push is only a hint, polls carry on
+    assert result == {"batchItemFailures": []}
+    assert job_row(job.id).status == "processing"

@@ -232,3 +232,17 @@ def test_webhooks_reach_the_gateway_locally_and_the_knob_turns_them_off():
     # WEBHOOKS=0: no base URL, so no create asks for a webhook
     assert Options.from_env({"WEBHOOKS": "0"}).webhooks is False
     assert "WEBHOOK_BASE_URL" not in function_environment(worker, RESOLVER, ENDPOINTS)
+
+
+def test_openai_keys_webhook_secrets_are_kept_where_the_webhook_function_reads_them():
+    keys = TEMPLATE.functions["ApiKeysFunction"]
+    receiver = TEMPLATE.functions["WebhooksFunction"]
+    on = dataclasses.replace(ENDPOINTS, webhook_base_url="http://127.0.0.1:3000")
+    keys_env = function_environment(keys, RESOLVER, on)
+    receiver_env = function_environment(receiver, RESOLVER, on)
+    # The keys function writes each key's secret under the prefix the webhook function reads
+    assert keys_env["OPENAI_WEBHOOK_SECRETS_PREFIX"] == receiver_env["OPENAI_WEBHOOK_SECRETS_PREFIX"]
+    assert keys_env["OPENAI_WEBHOOK_SECRETS_PREFIX"].endswith("/openai-webhooks")
+    # and names the URL to register with the gateway's origin and the token secret both share
+    assert keys_env["WEBHOOK_BASE_URL"] == "http://127.0.0.1:3000"
+    assert keys_env["WEBHOOK_SIGNING_SECRET"] == receiver_env["WEBHOOK_SIGNING_SECRET"]

@@ -144,3 +144,12 @@ def test_the_first_moving_reading_is_remembered_once():
     assert remembered(queued) == {}
     assert remembered(moving) == {"progress_moving_since": [20, 8]}
     assert remembered(later) == {}
+
+
+def test_with_a_push_expected_the_first_poll_is_the_fallback():
+    # The model's ~95th percentile (1.5x its typical time), at most SQS's 900 s
+    assert first_poll_delay("veo-3.1-fast-generate-001", hint=None, push=True, **PACE) == 90
+    # A model with no typical time (an OpenAI-compatible endpoint's: it reports progress) waits
+    # the longest poll step, and later polls follow its progress
+    assert first_poll_delay("sora-2", hint=None, push=True, **PACE) == PACE["maximum"]
+    assert first_poll_delay("sora-2", hint=120, push=True, **PACE) == 120  # a hint stays a floor

@@ -269,10 +269,11 @@ export class Api {
   }
 
   /**
-   * Store a key; `where` is a Google key's API or an OpenAI-compatible key's endpoint.
+   * Store a key; `where` is a Google key's API or an OpenAI-compatible key's endpoint (and its
+   * webhook signing secret).
    * @param {string} provider
    * @param {string} apiKey
-   * @param {{api?: Schemas["ApiKeyPut"]["api"], baseUrl?: string}} [where]
+   * @param {{api?: Schemas["ApiKeyPut"]["api"], baseUrl?: string, webhookSecret?: string}} [where]
    * @returns {Promise<Schemas["ApiKeySummary"]>}
    */
   putKey(provider, apiKey, where = {}) {

@@ -399,7 +399,7 @@ export interface paths {
         put?: never;
         /**
          * A provider's completion webhook
-         * @description Called by the provider, not by the web app: the URL each create gives it carries the job and a token bound to it. Checked in this order: the token, the body's size, the body is JSON, the provider's signature (Gemini API: an RS256 JWT in `Webhook-Signature`; fal: Ed25519 in `X-Fal-Webhook-Signature` over the request id, user id, timestamp and the body's SHA-256) with the provider's published keys, and its time within 5 minutes. Nothing in the body is trusted: the worker reads the job's state from the provider. The route has its own throttle and the edge's per-address limit (429).
+         * @description Called by the provider, not by the web app: the URL each create gives it carries the job and a token bound to it (for `openai`, the URL registered at the endpoint carries the stored key's id and a token bound to it: `webhookUrl` of `GET /api/keys`). Checked in this order: the token, the body's size, the body is JSON, the provider's signature (Gemini API: an RS256 JWT in `Webhook-Signature`; fal: Ed25519 in `X-Fal-Webhook-Signature` over the request id, user id, timestamp and the body's SHA-256, with the provider's published keys; OpenAI-compatible endpoints: Standard Webhooks `webhook-signature` under the secret saved with the key), and its time within 5 minutes. Nothing in the body is trusted: the worker reads the job's state from the provider. An `openai` event other than `video.completed` or `video.failed` is acknowledged and changes nothing. The route has its own throttle and the edge's per-address limit (429).
          */
         post: operations["receiveWebhook"];
         delete?: never;
@@ -451,6 +451,11 @@ export interface components {
          *       "apiKey": "sk-example-0000000000000000abcd",
          *       "baseUrl": "https://gateway.example.com/v1"
          *     }
+         * @example {
+         *       "apiKey": "sk-example-0000000000000000abcd",
+         *       "baseUrl": "https://gateway.example.com/v1",
+         *       "webhookSecret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+         *     }
          */
         ApiKeyPut: {
             /**
@@ -468,6 +473,11 @@ export interface components {
              * @description openai keys only: the https base URL of the OpenAI-compatible endpoint (e.g. https://gateway.example.com/v1). It must resolve to a public address.
              */
             baseUrl?: string | null;
+            /**
+             * Webhooksecret
+             * @description openai keys only: the `whsec_...` signing secret the endpoint shows for the webhook registered at this key's `webhookUrl` (Standard Webhooks). With it, the endpoint's `video.completed` / `video.failed` events finish jobs at once; without it (or left out when the key is saved again) polls alone follow them. Kept in Secrets Manager, never answered, logged or queued.
+             */
+            webhookSecret?: string | null;
         };
         /**
          * ApiKeySummary
@@ -511,6 +521,16 @@ export interface components {
              * @description when the provider accepted the key at save time; null: saved unverified (the provider could not be reached, or offers no way to check a key)
              */
             verifiedAt: string | null;
+            /**
+             * Webhooksecretat
+             * @description openai keys: when the webhook signing secret was saved; null: none, polls alone follow the endpoint's jobs
+             */
+            webhookSecretAt?: string | null;
+            /**
+             * Webhookurl
+             * @description openai keys, where webhooks are on: the URL to register at the endpoint for `video.completed` and `video.failed` (it names this key, with a token bound to it); then save the key again with the endpoint's `webhookSecret`
+             */
+            webhookUrl?: string | null;
         };
         /** BatchGenerateAccepted */
         BatchGenerateAccepted: {
@@ -3774,10 +3794,12 @@ export interface operations {
                 job?: string | null;
                 /** @description The job's token, from the callback URL. */
                 token?: string | null;
+                /** @description `openai`: the stored key's id, from the URL registered at the endpoint. */
+                key?: string | null;
             };
             header?: never;
             path: {
-                /** @description Who calls: `gemini` or `fal`. */
+                /** @description Who calls: `gemini`, `fal` or `openai`. */
                 source: string;
             };
             cookie?: never;
@@ -3793,7 +3815,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also: a body that is not a JSON object, or a fal body naming another request than its signature. */
+            /** @description Invalid input: `details` names each field. Refused wherever it is (body, query, path or a header): U+0000, a lone UTF-16 surrogate, a body that is not UTF-8, JSON nested deeper than 32 levels, a number that is not finite or lies beyond +-9007199254740991. Also: a body that is not a JSON object, a fal body naming another request than its signature, or an endpoint's video event without `data.id`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3811,7 +3833,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
-            /** @description No job has this token on this source's route (or the source is unknown). */
+            /** @description No job (for `openai`: no stored key keeping a webhook secret) has this token on this source's route, or the source is unknown. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3856,7 +3878,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
-            /** @description The database or another dependency is out of reach: retry later. Or the provider's published keys could not be fetched: the provider retries. */
+            /** @description The database or another dependency is out of reach: retry later. Or the provider's published keys (or the key's webhook secret) could not be read: the provider retries. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again (the retry_after_seconds setting). */

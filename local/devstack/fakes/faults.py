@@ -8,7 +8,7 @@ from typing import Literal
 
 from devstack.fakes.jobs import MARKERS, Script
 
-Route = Literal["create", "poll", "list", "content", "cancel", "models"]
+Route = Literal["create", "poll", "list", "content", "cancel", "models", "webhooks"]
 
 
 @dataclass(frozen=True, slots=True)

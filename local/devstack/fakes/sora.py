@@ -13,7 +13,9 @@ an endpoint refusing to delete a running job). Every request needs
 
 Behaviour: see ``FakeProviderServer`` and ``MARKERS``. A "filtered" job fails with
 code ``moderation_blocked``; "[refused]" answers the create with 400 ``moderation_blocked``.
-Polls carry ``openai-poll-after-ms`` while a job runs.
+Polls carry ``openai-poll-after-ms`` while a job runs. Webhooks: endpoints registered for the
+key's project (``POST /__fake__/webhooks``, ``register_webhook``) get ``video.completed`` /
+``video.failed``, signed the Standard Webhooks way (see ``sora_webhooks``).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from devstack.fakes import forms, images, media
+from devstack.fakes import forms, images, media, sora_webhooks
 from devstack.fakes._server import FakeProviderServer
 from devstack.fakes.faults import Route
 from devstack.fakes.jobs import FakeJob, Script
 from devstack.fakes.loopback import Request, Response, json_response
 from devstack.fakes.records import CreateRecord, ReceivedImage
+from devstack.fakes.sora_webhooks import WEBHOOKS_PATH, Registrations
+from devstack.fakes.webhooks import Outgoing
 
 SECONDS = ("4", "8", "12")
 SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
@@ -63,9 +67,22 @@ class FakeSoraServer(FakeProviderServer):
     def __init__(self, *, poll_after_ms: int | None = 1000, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.poll_after_ms = poll_after_ms
+        self.webhook_endpoints = Registrations()
+
+    def register_webhook(self, url: str, api_key: str) -> str:
+        """Register a webhook endpoint at ``url`` for ``api_key``'s project; its ``whsec_`` secret."""
+        return self.webhook_endpoints.register(api_key, url).secret
+
+    def webhooks_for(self, job: FakeJob) -> list[Outgoing]:
+        """``video.completed`` or ``video.failed`` to each endpoint of the job's project."""
+        finished = job.completed_at or self.clock()
+        failed = _status(job) == "failed"
+        return sora_webhooks.outgoing(job, self.webhook_endpoints, failed, finished, f"evt_{self.new_id()}")
 
     def handle(self, request: Request) -> Response:
-        """Route one request of the videos API."""
+        """Route one request of the videos API (and the fake's webhook dashboard)."""
+        if request.path == WEBHOOKS_PATH and request.method == "POST":
+            return self._register(request)
         path = request.path.removeprefix(self.base_path) or "/"
         if path == "/videos" and request.method == "POST":
             return self._create(request)
@@ -109,7 +126,9 @@ class FakeSoraServer(FakeProviderServer):
         response = self._guard(request, "create") or _create_error(prompt, params, scripted, script, refused)
         job_id = None
         if response is None:
-            job = self.start_job(f"video_{self.new_id()}", prompt, params, script, images=received)
+            key = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            hooks = self.webhook_endpoints.urls(key)
+            job = self.start_job(f"video_{self.new_id()}", prompt, params, script, hooks, images=received)
             job_id = job.id
             response = json_response(200, _video(job, "queued", self.progress(job)), self._poll_headers())
         self.records.add_create(
@@ -124,6 +143,22 @@ class FakeSoraServer(FakeProviderServer):
             )
         )
         return response
+
+    def _register(self, request: Request) -> Response:
+        denied = self._guard(request, "webhooks")
+        try:
+            url = request.json().get("url")
+        except ValueError:
+            url = None
+        if denied is None and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+            denied = _error(400, "Missing or invalid 'url': an http(s) URL.", param="url")
+        if denied is not None:
+            self.records.add_call("webhooks", denied.status)
+            return denied
+        key = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        endpoint = self.webhook_endpoints.register(key, str(url))
+        self.records.add_call("webhooks", 200)
+        return json_response(200, {"id": endpoint.id, "url": endpoint.url, "secret": endpoint.secret})
 
     def _list(self, request: Request) -> Response:
         limit = max(1, min(100, int(request.query.get("limit", "20"))))

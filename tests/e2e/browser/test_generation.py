@@ -66,6 +66,11 @@ def test_a_generated_scene_plays_inline_and_is_found_again_after_reloads(web):
     page.get_by_label("OpenAI-compatible API key").fill(SORA_KEY)
     page.get_by_role("button", name="Save OpenAI-compatible key").click()
     expect(page.get_by_text("Stored: a key ending in wxyz")).to_be_visible()
+    # (with the webhook URL to register at the endpoint, and a field for its signing secret)
+    expect(page.get_by_text("Webhook URL to register at the endpoint: http")).to_contain_text(
+        "/api/webhooks/openai?key="
+    )
+    expect(page.get_by_label("Webhook signing secret (optional)")).to_have_attribute("type", "password")
     page.go_back()
 
     # When the scene is generated: the estimate is shown while it runs (in the scene's card;

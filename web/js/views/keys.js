@@ -2,7 +2,8 @@
 // Provider keys: store, replace, remove. Only the last four characters are ever shown; the
 // key is typed into a password field that is cleared once saved. A Google key says which API
 // it is for, an OpenAI-compatible key names its endpoint; the provider checks the key when it
-// is saved, and one it could not check shows as unverified.
+// is saved, and one it could not check shows as unverified. An OpenAI-compatible key shows the
+// webhook URL to register at its endpoint and takes the endpoint's signing secret (never shown).
 
 import { announce, confirmDialog, focusHeading, h, newId, replace } from "../dom.js";
 import { errorBox } from "../errors.js";
@@ -51,7 +52,17 @@ export function describeKey(key) {
   if (key.baseUrl) parts.push(`at ${key.baseUrl}`);
   parts.push(key.verified ? "checked by the provider" : "unverified (the provider could not check it)");
   if (key.lastUsedAt) parts.push(`last used ${new Date(key.lastUsedAt).toLocaleString()}`);
+  if (key.webhookUrl) parts.push(key.webhookSecretAt ? "webhook on" : "no webhook secret (polling only)");
   return `${parts.join(", ")}.`;
+}
+
+/**
+ * The webhook URL to register, absolute (the API answers it relative when it runs behind this
+ * app's own origin).
+ * @param {string} url
+ */
+export function absoluteWebhookUrl(url) {
+  return new URL(url, globalThis.location?.origin ?? "http://localhost").href;
 }
 
 class KeySection {
@@ -78,6 +89,9 @@ class KeySection {
     this.apiSelect = null;
     /** @type {HTMLInputElement | null} */
     this.baseUrl = null;
+    /** @type {HTMLInputElement | null} */
+    this.webhookSecret = null;
+    this.webhookUrl = h("p", { class: "hint", hidden: true });
     if (provider.keyApis.length) {
       const apiId = newId("key-api");
       this.apiSelect = h("select", { id: apiId },
@@ -93,10 +107,20 @@ class KeySection {
       const retired = provider.retiredEndpoints.map((e) => `${e.baseUrl} closed on ${e.retiredOn}`).join("; ");
       extra.push(h("label", { for: urlId }, "Endpoint base URL"), this.baseUrl,
         h("p", { class: "hint" }, `Any endpoint speaking the OpenAI videos API (https)${retired ? `; ${retired}` : ""}.`));
+      const secretId = newId("key-webhook-secret");
+      this.webhookSecret = h("input", {
+        id: secretId, type: "password", autocomplete: "off", spellcheck: "false", maxlength: "512",
+        placeholder: "whsec_…",
+      });
+      extra.push(h("label", { for: secretId }, "Webhook signing secret (optional)"), this.webhookSecret,
+        h("p", { class: "hint" }, "Register the webhook URL shown above at your endpoint for video.completed "
+          + "and video.failed, then paste the secret it gives you and save the key again. Without it, "
+          + "clips are followed by polling."));
     }
     this.root = h("section", { class: "key", "aria-labelledby": titleId },
       h("h2", { id: titleId }, provider.label),
       this.state,
+      this.webhookUrl,
       h("form", { class: "key-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); this.save(); } },
         h("label", { for: inputId }, `${provider.label} API key`),
         this.input,
@@ -117,6 +141,9 @@ class KeySection {
     if (stored?.baseUrl && this.baseUrl && !this.baseUrl.value) this.baseUrl.value = stored.baseUrl;
     this.submit.textContent = `${stored ? "Replace" : "Save"} ${this.provider.label} key`;
     this.removeButton.hidden = !stored;
+    const url = stored?.webhookUrl;
+    this.webhookUrl.hidden = !url;
+    this.webhookUrl.textContent = url ? `Webhook URL to register at the endpoint: ${absoluteWebhookUrl(url)}` : "";
   }
 
   async save() {
@@ -128,12 +155,14 @@ class KeySection {
     }
     this.submit.disabled = true;
     try {
-      /** @type {{api?: "gemini" | "vertex", baseUrl?: string}} */
+      /** @type {{api?: "gemini" | "vertex", baseUrl?: string, webhookSecret?: string}} */
       const where = {};
       if (this.apiSelect) where.api = /** @type {"gemini" | "vertex"} */ (this.apiSelect.value);
       if (this.baseUrl?.value.trim()) where.baseUrl = this.baseUrl.value.trim();
+      if (this.webhookSecret?.value.trim()) where.webhookSecret = this.webhookSecret.value.trim();
       const summary = await this.ctx.api.putKey(this.provider.id, apiKey, where);
       this.input.value = "";
+      if (this.webhookSecret) this.webhookSecret.value = "";
       replace(this.problem);
       this.show(summary);
       announce(`${this.provider.label} key saved${summary.verified ? "" : " unverified"}; it ends in ${summary.last4}`);

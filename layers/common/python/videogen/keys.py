@@ -326,4 +326,4 @@ def decrypt_for_user(session: Session, user_id: str, provider: str) -> ProviderK
         )
     destination = Destination(stored.api, stored.base_url)
     secret = open_sealed(user_id, provider, stored.encrypted_key, destination)
-    return ProviderKey(secret, api=stored.api, base_url=stored.base_url)
+    return ProviderKey(secret, api=stored.api, base_url=stored.base_url, webhook=stored.webhook)

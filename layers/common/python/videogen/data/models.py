@@ -167,9 +167,15 @@ class UserApiKey(Base):
     base_url: Mapped[str | None] = mapped_column(Text)
     # When the provider last accepted the key at save time; NULL: saved unverified (unreachable).
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When an openai key's webhook signing secret was saved (the secret is in Secrets Manager:
+    # videogen.webhooks.endpoint_secrets); NULL: its endpoint pushes nothing we can verify.
+    webhook_secret_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(_in("provider", PROVIDERS), name="provider"),
+        CheckConstraint(
+            "webhook_secret_at IS NULL OR (provider = 'openai' AND is_active)", name="webhook_secret"
+        ),
         CheckConstraint(
             f"(provider = 'veo') = (api IS NOT NULL) AND (api IS NULL OR {_in('api', GOOGLE_APIS)})",
             name="api",
@@ -298,15 +304,10 @@ REFERENCE_STATUSES = ("pending", "ready")
 
 
 class ReferenceImage(Base):
-    """A storyboard's reference image (its character, an object, a style, a frame), or its music
-    (``kind`` music: an audio file for a film's music bed, with its decoded ``duration_seconds``
-    and no width or height).
-
-    ``pending`` from the declaration (the browser uploads to S3 with a presigned POST) until the
-    complete step has checked and re-encoded it: then ``ready`` with its dimensions, the stored
-    (normalized) size and the SHA-256 of those bytes (scene fingerprints cover it). Its objects
-    live under the storyboard's prefix (``storage.bucket.reference_key``).
-    """
+    """A storyboard's reference image (character, object, style, frame) or music (an audio file
+    for a film's music bed: its decoded ``duration_seconds``, no width or height). ``pending``
+    from the declaration (a presigned POST) until checked: then ``ready`` with its dimensions,
+    stored size and SHA-256 (scene fingerprints cover it), under the storyboard's prefix."""
 
     __tablename__ = "reference_images"
 

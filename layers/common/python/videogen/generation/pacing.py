@@ -101,11 +101,14 @@ def first_poll_delay(
     """Seconds from the provider accepting a job of ``model`` to its first poll.
 
     With a webhook expected (``push``) the poll is only the fallback: it waits until about the
-    model's 95th-percentile time (at most SQS's 900 s), and later polls back off from there.
+    model's 95th-percentile time (at most SQS's 900 s), and later polls back off from there. A
+    model with no typical time (OpenAI-compatible endpoints report progress instead) waits the
+    longest poll step, and later polls follow its progress.
     """
     typical = catalog.typical_seconds(model)
-    if push and typical:
-        return _floored(math.ceil(typical * P95_OVER_TYPICAL), hint=hint)
+    if push:
+        wait = typical * P95_OVER_TYPICAL if typical else maximum
+        return _floored(math.ceil(wait), hint=hint)
     facts = PollFacts(elapsed=0, polls=0, typical=typical, hint=hint)
     return poll_delay(facts, initial=initial, maximum=maximum)
 

@@ -30,7 +30,7 @@ from videogen import catalog
 from videogen.catalog import CatalogError
 from videogen.data.db import session_scope
 from videogen.data.models import VideoJob
-from videogen.data.repositories import continuations, video_jobs
+from videogen.data.repositories import api_keys, continuations, video_jobs
 from videogen.generation import waiting
 from videogen.generation.pacing import (
     PUSHED_AT,
@@ -79,6 +79,21 @@ def poll(steps: JobSteps, job_id: uuid.UUID, *, pushed: bool = False) -> Outcome
     if not isinstance(lease, Lease):
         return lease
     return _ask_provider(steps, lease)
+
+
+def push_from_endpoint(steps: JobSteps, key_id: uuid.UUID, provider_job_id: str) -> Outcome:
+    """A push from the endpoint registered for stored key ``key_id``: the key owner's job that
+    the provider knows as ``provider_job_id`` is polled now, as :func:`poll` with ``pushed``.
+    Only that user's jobs are looked at; none (a removed key, another user's video) is
+    ``"unknown-job"``."""
+    with session_scope() as s:
+        owner = api_keys.owner_of_webhook(s, key_id)
+        job_id = (
+            None if owner is None else video_jobs.find_by_provider_job(s, owner, "openai", provider_job_id)
+        )
+    if job_id is None:
+        return "unknown-job"
+    return poll(steps, job_id, pushed=True)
 
 
 def _lease_poll(steps: JobSteps, job_id: uuid.UUID, *, pushed: bool = False) -> Lease | Outcome:

@@ -149,7 +149,9 @@ def _create(steps: JobSteps, lease: Lease) -> Outcome:
         if provider_refused_create(exc):
             return _submit_later(steps, job, exc)
         return _await_recovery(steps, job, exc)
-    return _store_submission(steps, job, submission, "submit", push=callback is not None)
+    # Pushed: to the create's callback URL, or to the URL registered for the key (its secret kept).
+    push = callback is not None or (lease.key.webhook and callbacks.enabled())
+    return _store_submission(steps, job, submission, "submit", push=push)
 
 
 def _callback(job: VideoJob, source: Source | None) -> str | None:

@@ -15,18 +15,24 @@ import uuid
 from videogen.generation import poll, provider_cancel, submit, sweep
 from videogen.generation.steps import JobSteps, Outcome
 from videogen.generation.sweep import SweepReport
-from videogen.messaging.messages import StepMessage
+from videogen.messaging.messages import EndpointPushMessage, GenerationMessage
 from videogen.runtime.observability import logger
 
 
 class GenerationWorker(JobSteps):
     """Runs generation steps with the collaborators of :class:`JobSteps` (fakes in tests)."""
 
-    def run(self, message: StepMessage) -> Outcome:
+    def run(self, message: GenerationMessage) -> Outcome:
         """Run one queue message's step; returns what happened (also logged)."""
-        steps = {"submit": self.submit, "poll": self.poll, "push": self.push, "cancel": self.cancel}
-        outcome = steps[message.step](message.job_id)
-        fields = {"job_id": str(message.job_id), "step": message.step, "outcome": outcome}
+        fields: dict[str, object]
+        if isinstance(message, EndpointPushMessage):
+            outcome = poll.push_from_endpoint(self, message.key_id, message.provider_job_id)
+            fields = {"key_id": str(message.key_id), "provider_job_id": message.provider_job_id}
+        else:
+            steps = {"submit": self.submit, "poll": self.poll, "push": self.push, "cancel": self.cancel}
+            outcome = steps[message.step](message.job_id)
+            fields = {"job_id": str(message.job_id)}
+        fields |= {"step": message.step, "outcome": outcome}
         if outcome == "unknown-job":
             logger.warning("step for an unknown job acknowledged", extra=fields)
         else:

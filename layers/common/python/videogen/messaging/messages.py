@@ -1,7 +1,9 @@
 """Queue messages and sending them: generation steps, storage cleanups and film steps.
 
 A generation message is ``{"jobId": "<uuid>", "step": "submit" | "poll" | "push" | "cancel"}``
-(``push``: the provider said the job finished; see ``videogen.webhooks``), a
+(``push``: the provider said the job finished; see ``videogen.webhooks``), or
+``{"keyId", "providerJobId", "step": "push"}`` when an OpenAI-compatible endpoint said so (its
+webhook names the key its URL was registered for and its own video id, not our job), a
 cleanup message ``{"cleanupId": "<uuid>"}``, a film message ``{"filmId": "<uuid>", "step":
 "plan" | "normalize" | "assemble"}`` (with ``"clip": <index>`` for ``normalize`` only), a frame
 message ``{"jobId": "<uuid>", "step": "frame"}`` on the film queue (make a continuing job's first
@@ -82,6 +84,27 @@ class StepMessage(_WireMessage):
 
     job_id: uuid.UUID
     step: Step
+
+
+class EndpointPushMessage(_WireMessage):
+    """A push from the endpoint registered for stored key ``key_id``: its video
+    ``provider_job_id`` finished (the worker finds the job among the key owner's)."""
+
+    key_id: uuid.UUID
+    provider_job_id: str = Field(min_length=1, max_length=256)
+    step: Literal["push"] = "push"
+
+
+GenerationMessage = StepMessage | EndpointPushMessage
+"""What the generation queue carries."""
+
+
+def parse_generation(body: str | bytes) -> GenerationMessage:
+    """A generation queue body as the message it is; ``ValueError`` (poison) for anything else."""
+    try:
+        return StepMessage.from_body(body)
+    except ValueError:
+        return EndpointPushMessage.from_body(body)
 
 
 class CleanupMessage(_WireMessage):

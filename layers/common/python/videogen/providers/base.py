@@ -28,12 +28,14 @@ class ProviderKey:
 
     ``secret`` never appears in a repr, a log line, a message or an error. ``api`` says which
     Google API a ``veo`` key is for ("gemini" or "vertex"); ``base_url`` is an ``openai`` key's
-    endpoint (checked by ``videogen.providers.egress`` on every connection).
+    endpoint (checked by ``videogen.providers.egress`` on every connection); ``webhook``: the
+    endpoint pushes to a URL registered for the key, with a signing secret we keep.
     """
 
     secret: str = field(repr=False)
     api: str | None = None
     base_url: str | None = None
+    webhook: bool = False
 
 
 ImageRole = Literal["asset", "first", "last"]

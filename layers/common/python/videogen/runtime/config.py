@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     fal_jwks_url: str = "https://rest.fal.ai/.well-known/jwks.json"
     # How long fetched keys are trusted before they are fetched again (fal: at most 24 hours).
     webhook_keys_max_age_seconds: int = Field(default=3600, ge=60, le=86400)
+    # OpenAI-compatible endpoints push to a URL registered once per key, signed with the whsec_
+    # secret the endpoint issued for it: kept in Secrets Manager under this name prefix, one
+    # secret per key (videogen.webhooks.endpoint_secrets). Unset: keys take no webhook secret.
+    openai_webhook_secrets_prefix: str | None = None
 
     # Records of one generation worker batch run at once (threads sharing the container's one
     # database connection): the event source's BatchSize, so a batch's downloads overlap.

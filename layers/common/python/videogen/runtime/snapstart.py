@@ -39,7 +39,12 @@ def forget_cached_connections() -> None:
 
     db.reset_engine()
     aws.reset_secrets()
-    for name in ("videogen.keys", "videogen.messaging.messages", "videogen.storage.bucket"):
+    for name in (
+        "videogen.keys",
+        "videogen.messaging.messages",
+        "videogen.storage.bucket",
+        "videogen.webhooks.endpoint_secrets",
+    ):
         module = sys.modules.get(name)
         reset = getattr(module, "reset_clients", None)
         if reset is not None:

@@ -6,6 +6,8 @@ webhook secret (192 bits), so an event for a job can only come through that job'
 URL for one provider's webhooks is refused on another's route. The secret comes from Secrets
 Manager when deployed (``WEBHOOK_SIGNING_SECRET_ARN``), from ``WEBHOOK_SIGNING_SECRET``
 locally; without it, or without ``WEBHOOK_BASE_URL``, no create asks for a webhook.
+An OpenAI-compatible endpoint's URL is registered once per stored key instead
+(``/api/webhooks/openai?key={key id}&token={token}``, the token of ``"openai:{key id}"``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from videogen.runtime import aws
 from videogen.runtime.config import get_settings
 
 Source = Literal["gemini", "fal"]
-"""Who pushes: the Gemini API (Veo with a Gemini API key) and fal's queue. Vertex AI documents
-no webhook for these operations, and OpenAI-compatible endpoints only registered ones, signed
-with a secret each endpoint issues (architecture.md, "Push completion")."""
+"""Who pushes to a URL given with each create: the Gemini API (Veo with a Gemini API key) and
+fal's queue. Vertex AI documents no webhook for these operations."""
 SOURCES: tuple[Source, ...] = get_args(Source)
+ENDPOINT_SOURCE = "openai"
+"""Who pushes to a URL registered once per key (:func:`endpoint_url`): OpenAI-compatible
+endpoints, signed with the secret each issues for the registration (``endpoint_secrets``)."""
 TOKEN_CHARS = 32
 MIN_SECRET_BYTES = 32
 CALLBACK_PATH = "/api/webhooks"
@@ -35,11 +39,15 @@ class WebhookSecretUnavailable(ServiceUnavailable):
     """The webhook secret could not be read: the caller answers 503 (the provider retries)."""
 
 
+def has_secret() -> bool:
+    """Whether a webhook secret is configured (tokens can be made and checked)."""
+    settings = get_settings()
+    return settings.webhook_signing_secret is not None or bool(settings.webhook_signing_secret_arn)
+
+
 def enabled() -> bool:
     """Whether creates ask for webhooks: a public base URL and a secret are configured."""
-    settings = get_settings()
-    has_secret = settings.webhook_signing_secret is not None or bool(settings.webhook_signing_secret_arn)
-    return bool(settings.webhook_base_url) and has_secret
+    return bool(get_settings().webhook_base_url) and has_secret()
 
 
 def callback_url(source: Source | None, job_id: uuid.UUID) -> str | None:
@@ -52,15 +60,29 @@ def callback_url(source: Source | None, job_id: uuid.UUID) -> str | None:
     return f"{base}{CALLBACK_PATH}/{source}?{query}"
 
 
+def endpoint_url(key_id: uuid.UUID) -> str | None:
+    """The URL to register at an OpenAI-compatible endpoint for the stored key ``key_id``
+    (``?key=<id>&token=<t>``, the token bound to the key as a job's is to the job); ``None``
+    without a webhook secret. Relative (path and query) when no public base URL is configured:
+    the keys function, behind the same distribution as the web app, cannot name its domain in
+    the template without a cycle, and the web app completes it with its own origin."""
+    if not has_secret():
+        return None
+    base = (get_settings().webhook_base_url or "").rstrip("/")
+    query = urlencode({"key": str(key_id), "token": token(ENDPOINT_SOURCE, key_id)})
+    return f"{base}{CALLBACK_PATH}/{ENDPOINT_SOURCE}?{query}"
+
+
 def token(source: str, job_id: uuid.UUID, secret: bytes | None = None) -> str:
-    """The job's callback token on ``source``'s route (under the configured secret, or ``secret``)."""
+    """The callback token of a job (a key, on the endpoint route) on ``source``'s route (under
+    the configured secret, or ``secret``)."""
     digest = hmac.new(secret or _secret(), f"{source}:{job_id}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode()[:TOKEN_CHARS]
 
 
 def token_matches(source: str, job: str | None, given: str | None) -> uuid.UUID | None:
-    """The job id when ``given`` is its token on ``source``'s route, else ``None`` (compared in
-    constant time; a malformed id or token is just no match)."""
+    """The job id (the key id, on the endpoint route) when ``given`` is its token on ``source``'s
+    route, else ``None`` (compared in constant time; a malformed id or token is just no match)."""
     if not job or not given or len(given) != TOKEN_CHARS:
         return None
     try:

@@ -10,8 +10,13 @@
   joined by newlines; all four headers required, the timestamp within five minutes either way,
   any published key may verify (fal's set names no key ids).
 
+- OpenAI-compatible endpoints (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``):
+  Standard Webhooks, checked by its maintained library (``standardwebhooks``: HMAC-SHA256 of
+  ``"{id}.{timestamp}.{body}"`` under the key's ``whsec_`` secret, any of the space-separated
+  ``v1,`` signatures, the timestamp within five minutes either way).
+
 A refusal is :class:`Refused` (401: no or bad signature; 400: signed but not what the provider
-sends). Sources: docs/webhooks-research.md, sections 1.4 and 2.3.
+sends; 404: no secret for the key). Sources: docs/webhooks-research.md, sections 1.4, 2.3 and 3.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -26,8 +32,10 @@ from functools import cache
 import jwt
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from videogen.runtime.config import get_settings
+from videogen.webhooks import endpoint_secrets
 from videogen.webhooks.callbacks import Source
 from videogen.webhooks.published_keys import PublishedKeys, SigningKey
 
@@ -65,6 +73,67 @@ def verify(source: Source, body: bytes, headers: Mapping[str, str], *, now: floa
     document = _json_object(body)
     event_id = _gemini(headers, when) if source == "gemini" else _fal(body, headers, when, document)
     return Event(event_id, document)
+
+
+VIDEO_EVENTS = ("video.completed", "video.failed")
+"""The events that say a video job finished: they move its poll; any other is acknowledged."""
+MAX_VIDEO_ID_CHARS = 256
+_STANDARD_REFUSALS = {
+    "Missing required headers": "missing the webhook-id, webhook-timestamp or webhook-signature header",
+    "Invalid Signature Headers": "webhook-timestamp is not a Unix time in seconds",
+    "Message timestamp too old": "webhook-timestamp is more than 5 minutes old",
+    "Message timestamp too new": "webhook-timestamp is more than 5 minutes in the future",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointEvent:
+    """A verified event of an OpenAI-compatible endpoint: its ``webhook-id``, its ``type``, and
+    for a video event the provider's video id (``data.id``)."""
+
+    event_id: str
+    type: str
+    video_id: str | None
+
+
+def verify_endpoint(key_id: uuid.UUID, body: bytes, headers: Mapping[str, str]) -> EndpointEvent:
+    """The event if the endpoint registered for key ``key_id`` signed ``body`` with the secret
+    stored for it; :class:`Refused` otherwise (404 when the key keeps no secret: deleted, or
+    saved without one). ``SecretsUnavailable`` when Secrets Manager cannot be read (503)."""
+    document = _json_object(body)
+    secret = endpoint_secrets.read(key_id) or endpoint_secrets.read(key_id, again=True)
+    if secret is None:
+        raise Refused(404, "No such callback")
+    refusal = _standard(secret, body, headers)
+    if refusal == "No matching signature found":
+        # A secret pasted since it was read: read it again (at most every 30 s) and retry once.
+        fresh = endpoint_secrets.read(key_id, again=True)
+        if fresh is not None and fresh != secret:
+            refusal = _standard(fresh, body, headers)
+    if refusal is not None:
+        reason = _STANDARD_REFUSALS.get(refusal, "the signature does not verify with the endpoint's secret")
+        raise Refused(401, reason)
+    kind = document.get("type")
+    if not isinstance(kind, str):
+        raise Refused(400, "the event has no type")
+    video_id = None
+    if kind in VIDEO_EVENTS:
+        data = document.get("data")
+        video_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(video_id, str) or not 0 < len(video_id) <= MAX_VIDEO_ID_CHARS:
+            raise Refused(400, f"a {kind} event names its video in data.id")
+    return EndpointEvent(headers.get("webhook-id", ""), kind, video_id)
+
+
+def _standard(secret: str, body: bytes, headers: Mapping[str, str]) -> str | None:
+    """``None`` when ``body`` verifies under ``secret``, else the library's reason."""
+    try:
+        Webhook(secret).verify(body, dict(headers), json_parse=False)
+    except WebhookVerificationError as exc:
+        return str(exc)
+    except (ValueError, TypeError):  # a malformed header the library did not foresee
+        return "No matching signature found"
+    return None
 
 
 def _gemini(headers: Mapping[str, str], now: float) -> str:

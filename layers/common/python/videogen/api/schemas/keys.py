@@ -19,6 +19,11 @@ class ApiKeyPut(RequestModel):
             "examples": [
                 {"apiKey": "AIzaSyExample0000000000000000000000abcd", "api": "gemini"},
                 {"apiKey": "sk-example-0000000000000000abcd", "baseUrl": "https://gateway.example.com/v1"},
+                {
+                    "apiKey": "sk-example-0000000000000000abcd",
+                    "baseUrl": "https://gateway.example.com/v1",
+                    "webhookSecret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                },
             ]
         }
     )
@@ -37,6 +42,16 @@ class ApiKeyPut(RequestModel):
         description="openai keys only: the https base URL of the OpenAI-compatible endpoint "
         "(e.g. https://gateway.example.com/v1). It must resolve to a public address.",
     )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        min_length=10,
+        max_length=512,
+        description="openai keys only: the `whsec_...` signing secret the endpoint shows for the "
+        "webhook registered at this key's `webhookUrl` (Standard Webhooks). With it, the "
+        "endpoint's `video.completed` / `video.failed` events finish jobs at once; without it (or "
+        "left out when the key is saved again) polls alone follow them. Kept in Secrets Manager, "
+        "never answered, logged or queued.",
+    )
 
 
 class ApiKeySummary(RowModel):
@@ -53,6 +68,18 @@ class ApiKeySummary(RowModel):
     verified_at: datetime | None = Field(
         description="when the provider accepted the key at save time; null: saved unverified (the "
         "provider could not be reached, or offers no way to check a key)"
+    )
+
+    webhook_secret_at: datetime | None = Field(
+        default=None,
+        description="openai keys: when the webhook signing secret was saved; null: none, polls "
+        "alone follow the endpoint's jobs",
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="openai keys, where webhooks are on: the URL to register at the endpoint for "
+        "`video.completed` and `video.failed` (it names this key, with a token bound to it); then "
+        "save the key again with the endpoint's `webhookSecret`",
     )
 
     @computed_field  # type: ignore[prop-decorator]

@@ -26,10 +26,11 @@ def store(
     api: str | None = None,
     base_url: str | None = None,
     verified_at: datetime | None = None,
+    webhook_secret_at: datetime | None = None,
 ) -> UserApiKey:
     """Insert or replace the user's key for ``provider`` (one per user and provider), with the
-    Google API or endpoint it was sealed for and when the provider accepted it (``None``: saved
-    unverified).
+    Google API or endpoint it was sealed for, when the provider accepted it (``None``: saved
+    unverified) and when its webhook secret was saved (``None``: none).
 
     Replacing reactivates the key and refreshes everything stored with it and ``last_used_at``.
     """
@@ -44,6 +45,7 @@ def store(
         api=api,
         base_url=base_url,
         verified_at=verified_at,
+        webhook_secret_at=webhook_secret_at,
     )
     excluded = new_row.excluded
     stmt = new_row.on_conflict_do_update(
@@ -55,6 +57,7 @@ def store(
             "api": excluded.api,
             "base_url": excluded.base_url,
             "verified_at": excluded.verified_at,
+            "webhook_secret_at": excluded.webhook_secret_at,
             "is_active": True,
             "last_used_at": func.now(),
         },
@@ -70,11 +73,13 @@ def get(session: Session, user_id: str, provider: str) -> UserApiKey | None:
 
 
 class StoredKey(NamedTuple):
-    """An active key as the worker opens it: the sealed blob and what it was sealed for."""
+    """An active key as the worker opens it: the sealed blob, what it was sealed for, and whether
+    its endpoint pushes a registered webhook."""
 
     encrypted_key: str
     api: str | None
     base_url: str | None
+    webhook: bool = False
 
 
 def use_active(session: Session, user_id: str, provider: str) -> StoredKey | None:
@@ -89,10 +94,14 @@ def use_active(session: Session, user_id: str, provider: str) -> StoredKey | Non
             UserApiKey.encrypted_key.is_not(None),
         )
         .values(last_used_at=func.now())
-        .returning(UserApiKey.encrypted_key, UserApiKey.api, UserApiKey.base_url)
+        .returning(
+            UserApiKey.encrypted_key, UserApiKey.api, UserApiKey.base_url, UserApiKey.webhook_secret_at
+        )
         .execution_options(synchronize_session=False)
     ).one_or_none()
-    return None if row is None else StoredKey(row.encrypted_key, row.api, row.base_url)
+    if row is None:
+        return None
+    return StoredKey(row.encrypted_key, row.api, row.base_url, row.webhook_secret_at is not None)
 
 
 def list_for_user(session: Session, user_id: str) -> list[UserApiKey]:
@@ -110,10 +119,20 @@ def deactivate(session: Session, user_id: str, provider: str) -> UserApiKey:
     row = session.execute(
         update(UserApiKey)
         .where(UserApiKey.user_id == user_id, UserApiKey.provider == provider)
-        .values(is_active=False, encrypted_key=None, key_hash=None, verified_at=None)
+        .values(is_active=False, encrypted_key=None, key_hash=None, verified_at=None, webhook_secret_at=None)
         .returning(UserApiKey)
         .execution_options(synchronize_session=False, populate_existing=True)
     ).scalar_one_or_none()
     if row is None:
         raise NotFound("No API key stored for this provider", {"provider": provider})
     return row
+
+
+def owner_of_webhook(session: Session, key_id: uuid.UUID) -> str | None:
+    """The user whose active openai key ``key_id`` is (a registered webhook names its key);
+    ``None`` when there is none, or it was removed."""
+    return session.execute(
+        select(UserApiKey.user_id).where(
+            UserApiKey.id == key_id, UserApiKey.provider == "openai", UserApiKey.is_active
+        )
+    ).scalar_one_or_none()

@@ -318,3 +318,20 @@ def lock_by_id(session: Session, job_id: uuid.UUID) -> VideoJob | None:
     what the first wrote. A row lock lasts one transaction and does not pin RDS Proxy.
     """
     return session.get(VideoJob, job_id, with_for_update=True, populate_existing=True)
+
+
+def find_by_provider_job(
+    session: Session, user_id: str, provider: str, provider_job_id: str
+) -> uuid.UUID | None:
+    """The id of ``user_id``'s job that ``provider`` knows as ``provider_job_id`` (a registered
+    webhook names the provider's id, never ours); ``None`` when they have none."""
+    return session.execute(
+        select(VideoJob.id)
+        .where(
+            VideoJob.user_id == user_id,
+            VideoJob.provider == provider,
+            VideoJob.provider_job_id == provider_job_id,
+        )
+        .order_by(VideoJob.created_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()

@@ -26,6 +26,7 @@ AXE_RUN = """async ({ selector, tags }) => {
   const results = await axe.run(document.querySelector(selector), {
     runOnly: { type: "tag", values: tags }, resultTypes: ["violations"],
   });
+  if (!results.passes.length) throw new Error("axe checked nothing");
   return results.violations.map((v) => ({
     rule: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(" ")}: ${n.failureSummary}`),

@@ -108,9 +108,9 @@ class App:
             page.goto(path)
         return page
 
-    def open_storyboard(self, user: str, storyboard_id: str, **size: int) -> Page:
+    def open_storyboard(self, user: str, storyboard_id: str, *, width: int = 1280, height: int = 900) -> Page:
         """A signed-in page on the storyboard's editor, once it has loaded."""
-        page = self.open(user, f"/storyboards/{storyboard_id}", **size)
+        page = self.open(user, f"/storyboards/{storyboard_id}", width=width, height=height)
         expect(page.get_by_label("Storyboard name")).to_be_visible()
         return page
 

@@ -54,7 +54,7 @@ def filmed(stack: RunningStack) -> tuple[str, str]:
         return answer.json
 
     call("PUT", "/api/keys/openai", {"apiKey": "sk-local-0000000000000000wxyz"})
-    scenes = [
+    scenes: list[dict[str, Any]] = [
         {"id": "scene-1", "prompt": "Ada opens the lab door at dawn, light spilling over the benches"},
         {
             "id": "scene-2",

@@ -169,7 +169,7 @@ def scene(page: Page, n: int) -> Locator:
 
 
 PAINT_ALL = """() => {
-  for (const card of document.querySelectorAll(".scene")) card.style.contentVisibility = "visible";
+  for (const part of document.querySelectorAll(".scene, .films-section")) part.style.contentVisibility = "visible";
 }"""
 
 
@@ -178,7 +178,7 @@ def screenshot(target: Page | Locator, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     if isinstance(target, Page):
-        # Cards off screen are not painted (content-visibility: auto): paint them for the capture.
+        # Parts off screen are not painted (content-visibility: auto): paint them for the capture.
         target.evaluate(PAINT_ALL)
         target.screenshot(path=str(path), full_page=True)
     else:

@@ -20,8 +20,8 @@ FIRST_SCREEN = "storyboard:first-screen"  # web/js/views/editor.js measures it
 RENDERS = 5  # pages opened per size, alternating; the median of each is compared
 # The 24-scene first screen may cost at most this many times the 1-scene one, plus a little:
 # the fixed part (the page, its panels) is paid once, and each card is cheap.
-BUDGET_RATIO = 3.0
-BUDGET_SLACK_MS = 25.0
+BUDGET_RATIO = 2.0
+BUDGET_SLACK_MS = 20.0
 
 
 def announced(page: Page) -> Any:

@@ -22,6 +22,7 @@ WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = (375, 768, 1440)
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 JOB_TIMEOUT_S = 90
+WANTED = {"scene-4": "failed", "scene-5": "processing"}  # the fake provider's prompt markers
 AXE_RUN = """async ({ selector, tags }) => {
   const results = await axe.run(document.querySelector(selector), {
     runOnly: { type: "tag", values: tags }, resultTypes: ["violations"],
@@ -45,7 +46,8 @@ def until(condition: Callable[[], Any], what: str) -> Any:
 
 @pytest.fixture(scope="module")
 def filmed(stack: RunningStack) -> tuple[str, str]:
-    """A user with a Sora key and a storyboard of three scenes with clips, one stale, and a film."""
+    """A user with a Sora key and a storyboard of five scenes: three with clips (one stale), one
+    failed, one being made; and a film."""
     user = unique("axe")
 
     def call(method: str, path: str, payload: Any = None) -> Any:
@@ -62,6 +64,8 @@ def filmed(stack: RunningStack) -> tuple[str, str]:
             "durationSeconds": 8,
         },
         {"id": "scene-3", "prompt": "Ada watches the prototype lift off over the harbour"},
+        {"id": "scene-4", "prompt": "[fail] The prototype crashes into the sea"},
+        {"id": "scene-5", "prompt": "[never] Ada waits on the pier"},
     ]
     character = {
         "name": "Ada",
@@ -74,9 +78,10 @@ def filmed(stack: RunningStack) -> tuple[str, str]:
 
     def clips_done() -> bool:
         clips = call("GET", f"/api/storyboards/{board['id']}")["storyboard"]["sceneClips"]
-        return all(c["status"] == "completed" for c in clips) and len(clips) == 3
+        status = {c["sceneId"]: c["status"] for c in clips}
+        return status == {**dict.fromkeys(("scene-1", "scene-2", "scene-3"), "completed"), **WANTED}
 
-    until(clips_done, "three clips")
+    until(clips_done, "three clips, a failed one and one being made")
     film = call("POST", f"/api/storyboards/{board['id']}/compile", {"scenesOrder": ["scene-1", "scene-3"]})
     until(
         lambda: call("GET", f"/api/compiled-videos/{film['compiledVideoId']}")["status"] == "completed",
@@ -114,6 +119,7 @@ def show_editor(page: Page, board_id: str) -> None:
     page.goto(f"/storyboards/{board_id}")
     for n in (1, 2, 3):
         expect(page.get_by_label(f"Scene {n} clip", exact=True)).to_be_visible()
+    expect(page.get_by_label("Scene 5 progress")).to_be_visible()
     expect(page.get_by_role("region", name="Reference images")).to_contain_text("No reference images yet.")
     expect(page.get_by_role("region", name="Spend today")).to_contain_text("spent or reserved")
     expect(film_region(page).get_by_label("Film 1", exact=True)).to_be_visible()

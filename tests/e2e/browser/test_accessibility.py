@@ -1,7 +1,8 @@
 """Every view checked by axe-core (vendored: node_modules/axe-core, from package.json) against
-WCAG 2.2 AA, in the light and the dark colour scheme, at 375, 768 and 1440 px: the storyboard
-list, the editor's board with clips, its film (timeline and a compiled film playing) and the
-provider keys. A screenshot of each lands in test-artifacts/browser/."""
+WCAG 2.2 AA, in the light and the dark colour scheme, at 375, 768 and 1440 px: sign-in, the
+storyboard list, the editor's board with clips, its film (timeline and a compiled film playing)
+and the provider keys; and the confirmation dialog. A screenshot of each lands in
+test-artifacts/browser/."""
 
 from __future__ import annotations
 
@@ -131,10 +132,16 @@ def test_every_view_passes_axe_wcag_22_aa_at_three_widths(
 ):
     user, board_id = filmed
     assert AXE.exists(), "axe-core is not installed: run `make js-deps` (npm ci)"
+    guest = web.open(color_scheme=scheme)
     page = web.open(user, color_scheme=scheme)
     found: dict[str, list[dict[str, Any]]] = {}
 
     for width in WIDTHS:
+        guest.set_viewport_size({"width": width, "height": 900})
+        expect(guest.get_by_label("Dev user")).to_be_visible()
+        found[f"sign-in {width}"] = axe_violations(guest)
+        screenshot(guest, f"view-sign-in-{width}px-{scheme}")
+
         page.set_viewport_size({"width": width, "height": 900})
 
         show_list(page)
@@ -153,5 +160,13 @@ def test_every_view_passes_axe_wcag_22_aa_at_three_widths(
         film.scroll_into_view_if_needed()
         found[f"film {width}"] = axe_violations(page, ".films-section")
         screenshot(film, f"view-film-{width}px-{scheme}")
+
+    # The confirmation dialog, over the board
+    page.get_by_role("button", name="Remove scene 1").click()
+    dialog = page.get_by_role("dialog", name="Remove scene 1?")
+    expect(dialog).to_be_visible()
+    found["dialog"] = axe_violations(page, "#confirm-dialog")
+    screenshot(dialog, f"view-dialog-{scheme}")
+    dialog.get_by_role("button", name="Cancel").click()
 
     assert {view: v for view, v in found.items() if v} == {}

@@ -169,7 +169,8 @@ def scene(page: Page, n: int) -> Locator:
 
 
 PAINT_ALL = """() => {
-  for (const part of document.querySelectorAll(".scene, .films-section")) part.style.contentVisibility = "visible";
+  const parts = document.querySelectorAll(".scene, .films-section");
+  for (const part of parts) part.style.contentVisibility = "visible";
 }"""
 
 

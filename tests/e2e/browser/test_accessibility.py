@@ -7,7 +7,7 @@ test-artifacts/browser/."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import pytest
@@ -46,9 +46,9 @@ def until(condition: Callable[[], Any], what: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def filmed(stack: RunningStack) -> tuple[str, str]:
+def filmed(stack: RunningStack) -> Iterator[tuple[str, str]]:
     """A user with a Sora key and a storyboard of five scenes: three with clips (one stale), one
-    failed, one being made; and a film."""
+    failed, one being made (cancelled after the module's tests); and a film."""
     user = unique("axe")
 
     def call(method: str, path: str, payload: Any = None) -> Any:
@@ -91,7 +91,10 @@ def filmed(stack: RunningStack) -> tuple[str, str]:
     # A stale clip: scene 3's prompt changed since it was made
     scenes[2]["prompt"] += ", at dusk"
     call("PATCH", f"/api/storyboards/{board['id']}", {"scenes": scenes})
-    return user, board["id"]
+    yield user, board["id"]
+    clips = call("GET", f"/api/storyboards/{board['id']}")["storyboard"]["sceneClips"]
+    (making,) = [c["jobId"] for c in clips if c["sceneId"] == "scene-5"]
+    call("POST", f"/api/video/jobs/{making}/cancel")
 
 
 def axe_violations(page: Page, selector: str = "body") -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@
  * @typedef {{provider: string, model: string, size: string, durationSeconds: number}} Choice
  * @typedef {Omit<Schemas["GenerateRequest"], keyof Choice> & Choice} GenerateRequest
  * @typedef {Omit<Schemas["BatchGenerateRequest"], keyof Choice | "regenerate"> & Choice & {regenerate?: boolean}} BatchGenerateRequest
+ * @typedef {Omit<Schemas["CompileRequest"], "captionLanguage"> & {captionLanguage?: string}} CompileRequest
  */
 /** A problem with one field (`field` "" when it is about no field in particular). @typedef {{field: string, message: string}} FieldProblem */
 /** Who the requests are from (auth.js's Session). @typedef {{headers(): Record<string, string>, expire(): void}} Identity */
@@ -359,7 +360,7 @@ export class Api {
    * @returns {Promise<Schemas["CompileAccepted"]>}
    */
   compileFilm(storyboardId, scenesOrder, idempotencyKey) {
-    /** @type {Schemas["CompileRequest"]} */
+    /** @type {CompileRequest} */
     const body = { scenesOrder };
     return this.request("POST", `/api/storyboards/${encodeURIComponent(storyboardId)}/compile`, {
       body,

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request, expect, sync_playwright
@@ -84,9 +84,19 @@ class App:
     contexts: list[BrowserContext] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    def open(self, user: str | None = None, path: str = "/", *, width: int = 1280, height: int = 900) -> Page:
+    def open(
+        self,
+        user: str | None = None,
+        path: str = "/",
+        *,
+        width: int = 1280,
+        height: int = 900,
+        color_scheme: Literal["light", "dark"] = "light",
+    ) -> Page:
         context = self.browser.new_context(
-            base_url=self.stack.base_url, viewport={"width": width, "height": height}
+            base_url=self.stack.base_url,
+            viewport={"width": width, "height": height},
+            color_scheme=color_scheme,
         )
         self.contexts.append(context)
         page = context.new_page()
@@ -98,9 +108,9 @@ class App:
             page.goto(path)
         return page
 
-    def open_storyboard(self, user: str, storyboard_id: str, **size: int) -> Page:
+    def open_storyboard(self, user: str, storyboard_id: str, *, width: int = 1280, height: int = 900) -> Page:
         """A signed-in page on the storyboard's editor, once it has loaded."""
-        page = self.open(user, f"/storyboards/{storyboard_id}", **size)
+        page = self.open(user, f"/storyboards/{storyboard_id}", width=width, height=height)
         expect(page.get_by_label("Storyboard name")).to_be_visible()
         return page
 
@@ -158,11 +168,19 @@ def scene(page: Page, n: int) -> Locator:
     return page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=f"Scene {n}", exact=True))
 
 
+PAINT_ALL = """() => {
+  const parts = document.querySelectorAll(".scene, .films-section");
+  for (const part of parts) part.style.contentVisibility = "visible";
+}"""
+
+
 def screenshot(target: Page | Locator, name: str) -> Path:
     """A PNG of the whole page, or of one element, under test-artifacts/browser/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     if isinstance(target, Page):
+        # Parts off screen are not painted (content-visibility: auto): paint them for the capture.
+        target.evaluate(PAINT_ALL)
         target.screenshot(path=str(path), full_page=True)
     else:
         target.screenshot(path=str(path))

@@ -1,7 +1,8 @@
 // @ts-check
-// One scene's clip: "Generate scene N" (the cost confirmed first), the job's status and
-// progress (marked when estimated), the stale mark, "Cancel" while in flight, and the clip
-// playing inline once completed. The editor's storyboard poll feeds `show`.
+// One scene's clip, the parts of its card on the board: "Generate scene N" (the cost confirmed
+// first), the status badge (no clip yet, queued, generating with progress marked when
+// estimated, ready, failed with the reason, stale, cancelled), "Cancel" while in flight, and
+// the clip playing inline once completed. The editor's storyboard poll feeds `show`.
 
 import { ApiError, RetryKey } from "../api.js";
 import { announce, confirmDialog, h, replace } from "../dom.js";
@@ -14,6 +15,7 @@ import { formatCost, inFlight, normalizeJob } from "../generation.js";
 /** @type {Record<string, string>} */
 const STATUS_WORDS = {
   pending: "Queued",
+  submitting: "Queued",
   processing: "Generating",
   completed: "Ready",
   failed: "Failed",
@@ -29,16 +31,19 @@ function keyLink(error) {
 export class SceneClip {
   /**
    * `prepare()` gives {request, cost, items} for this scene (saving edits first) or throws why
-   * it cannot; `onChange()` is told when a job was queued or cancelled here.
+   * it cannot; `onChange()` is told when a job was queued or cancelled here; `model()` is the
+   * model chosen for new clips (null without the catalog).
    * @param {object} options
    * @param {import("../api.js").Api} options.api
    * @param {() => Promise<Prepared>} options.prepare
    * @param {() => void} options.onChange
+   * @param {() => string | null} options.model
    */
-  constructor({ api, prepare, onChange }) {
+  constructor({ api, prepare, onChange, model }) {
     this.api = api;
     this.prepare = prepare;
     this.onChange = onChange;
+    this.model = model;
     this.retryKey = new RetryKey();
     this.index = 0;
     /** @type {Job | null} */
@@ -48,15 +53,19 @@ export class SceneClip {
     this.cancelLabel = h("span", { class: "visually-hidden" });
     this.cancelButton = h("button", { type: "button", class: "secondary small", hidden: true, onclick: () => this.cancel() },
       "Cancel", this.cancelLabel);
-    this.status = h("p", { class: "job-status", "aria-live": "polite" });
-    this.staleMark = h("p", { class: "stale-mark", hidden: true },
-      h("strong", {}, "Stale"), ": the scene changed since this clip was made. Generate it again to match.");
+    // The badge is the status's first word; what follows it (progress, cost, the reason) is text.
+    this.badge = h("span", { class: "badge" });
+    this.detail = h("span", { class: "detail" });
+    this.status = h("p", { class: "job-status", "aria-live": "polite" }, this.badge, this.detail);
+    this.staleMark = h("p", { class: "stale-mark hint", hidden: true },
+      "The scene changed since this clip was made: generate it again to match.");
     this.progress = h("progress", { max: "100", hidden: true });
-    this.media = h("div", { class: "media" });
+    this.placeholder = h("div", { class: "placeholder", "aria-hidden": "true" }, h("span", {}, "1"));
+    this.media = h("div", { class: "media" }, this.placeholder);
     this.problem = h("div", { class: "clip-error" });
-    this.root = h("div", { class: "clip" },
-      h("div", { class: "clip-actions" }, this.button, this.cancelButton),
-      this.status, this.progress, this.staleMark, this.problem, this.media);
+    this.actions = h("div", { class: "clip-actions" }, this.button, this.cancelButton);
+    this.modelLine = h("p", { class: "model hint" });
+    this.#showStatus("none", "No clip yet", "");
   }
 
   /**
@@ -69,6 +78,8 @@ export class SceneClip {
     this.button.textContent = `Generate scene ${n}`;
     this.cancelLabel.textContent = ` scene ${n}`;
     this.progress.setAttribute("aria-label", `Scene ${n} progress`);
+    /** @type {HTMLElement} */ (this.placeholder.firstChild).textContent = String(n);
+    this.#showModel();
     this.media.querySelector("video")?.setAttribute("aria-label", `Scene ${n} clip`);
   }
 
@@ -133,7 +144,7 @@ export class SceneClip {
 
   /** The poll got no answer: a job in flight says so until the next one. */
   trouble() {
-    if (this.job && inFlight(this.job)) this.status.textContent = `${STATUS_WORDS[this.job.status]} · status unavailable, retrying`;
+    if (this.job && inFlight(this.job)) this.detail.textContent = " · status unavailable, retrying";
   }
 
   /**
@@ -150,20 +161,41 @@ export class SceneClip {
       : job;
     const { status, progress, progressEstimated } = this.job;
     const running = inFlight(this.job);
-    const parts = [STATUS_WORDS[status] || status];
-    if (status === "processing") parts[0] += progressEstimated ? ` about ${progress}% (estimated)` : ` ${progress}%`;
-    if (status === "failed" && this.job.error) parts.push(this.job.error);
-    if (status === "completed" && this.job.cost !== null) parts.push(`cost ${formatCost(this.job.cost)}`);
-    else if (this.job.estimatedCost !== null && running) parts.push(`estimated cost ${formatCost(this.job.estimatedCost)}`);
-    this.status.textContent = parts.join(" · ");
-    this.status.dataset.status = status;
+    const stale = this.job.stale && status === "completed";
+    const parts = [];
+    if (status === "processing") parts.push(progressEstimated ? ` about ${progress}% (estimated)` : ` ${progress}%`);
+    if (status === "failed" && this.job.error) parts.push(` · ${this.job.error}`);
+    if (status === "completed" && this.job.cost !== null) parts.push(` · cost ${formatCost(this.job.cost)}`);
+    else if (this.job.estimatedCost !== null && running) parts.push(` · estimated cost ${formatCost(this.job.estimatedCost)}`);
+    this.#showStatus(stale ? "stale" : status, stale ? "Stale" : STATUS_WORDS[status] || status, parts.join(""));
     this.progress.hidden = !running;
     this.progress.value = progress;
     this.progress.classList.toggle("estimated", progressEstimated);
     this.progress.setAttribute("aria-valuetext", progressEstimated ? `about ${progress}%, estimated` : `${progress}%`);
     this.cancelButton.hidden = !running;
-    this.staleMark.hidden = !(this.job.stale && status === "completed");
+    this.staleMark.hidden = !stale;
+    this.#showModel();
     if (status === "completed" && this.job.videoUrl) this.#play(this.job);
+  }
+
+  /** The model new clips are made with, and the one this clip was made with when another. */
+  #showModel() {
+    const chosen = this.model();
+    const made = this.job?.model ?? null;
+    const parts = [`Model ${chosen ?? made ?? "not chosen"}`];
+    if (made && chosen && made !== chosen) parts.push(`this clip: ${made}`);
+    this.modelLine.textContent = parts.join(" · ");
+  }
+
+  /**
+   * @param {string} status the job's, or "none" and "stale"
+   * @param {string} word the badge
+   * @param {string} detail what follows it
+   */
+  #showStatus(status, word, detail) {
+    this.badge.textContent = word;
+    this.detail.textContent = detail;
+    this.status.dataset.status = status;
   }
 
   /** @param {Job} job */

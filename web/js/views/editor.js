@@ -1,7 +1,9 @@
 // @ts-check
-// The storyboard editor: name, preset, character (with its reference images), scenes; the save
-// state at all times; the conflict panel; clips (followed live with one storyboard poll), spend
-// and films. Saving itself is autosave.js's job.
+// The storyboard editor: name, preset and the character (with its reference images) at the
+// top, beside the clip settings and spend; the board of scenes; the film timeline and films.
+// The save state at all times; the conflict panel; clips followed live with one storyboard
+// poll. Saving itself is autosave.js's job. The first screen's render is measured
+// ("storyboard:first-screen": from the data's arrival to the page built and laid out).
 
 import { Autosaver } from "../autosave.js";
 import { PRESETS } from "../catalog.js";
@@ -21,6 +23,9 @@ import { SpendPanel } from "./spend.js";
 /** @typedef {import("../api.js").StoryboardWithJobs} StoryboardWithJobs */
 /** @typedef {import("../catalog.js").Catalog} Catalog */
 /** @typedef {{key: string, label: string, multiline: boolean}} CharacterField */
+
+export const DATA_MARK = "storyboard:data";
+export const FIRST_SCREEN = "storyboard:first-screen";
 
 /** @type {CharacterField[]} */
 const CHARACTER_FIELDS = [
@@ -69,6 +74,7 @@ export async function editorView(ctx, id, { focusName = false } = {}) {
       ctx.catalog().catch((error) => ({ error })),
     ]);
     if (ctx.renderId !== renderId) return () => {}; // the user moved on meanwhile
+    performance.mark(DATA_MARK);
   } catch (error) {
     if (ctx.renderId !== renderId) return () => {};
     replace(ctx.main,
@@ -85,6 +91,8 @@ export async function editorView(ctx, id, { focusName = false } = {}) {
   } else {
     focusHeading(ctx.main);
   }
+  ctx.main.getBoundingClientRect(); // style and layout now, so the measure holds them
+  performance.measure(FIRST_SCREEN, DATA_MARK);
   return () => view.leave();
 }
 
@@ -115,7 +123,11 @@ class EditorView {
       onChange: () => this.#jobsChanged(),
       onSettings: () => this.scenes.render(),
     });
-    this.films = new FilmsPanel({ api: ctx.api, saver, storyboardId: this.id });
+    this.films = new FilmsPanel({
+      api: ctx.api, saver, storyboardId: this.id,
+      seconds: (scene) => scene.durationSeconds ?? this.generation.durationChoices()?.defaultSeconds ?? null,
+      thumbnail: (sceneId) => this.clips.get(sceneId)?.job?.thumbnailUrl ?? null,
+    });
     this.references = new ReferencesPanel({
       api: ctx.api, saver, storyboardId: this.id, onChange: () => this.scenes.renderImages(),
     });
@@ -153,12 +165,16 @@ class EditorView {
       this.conflict,
       this.problems,
       h("form", { class: "editor", novalidate: true, onsubmit: (e) => { e.preventDefault(); saver.save(); } },
-        h("div", { class: "field" }, h("label", { for: nameId }, "Storyboard name"), this.nameInput, this.nameError),
-        h("div", { class: "field" }, h("label", { for: presetId }, "Preset"), this.preset),
-        h("fieldset", { class: "character" }, h("legend", {}, "Character"),
-          this.character.map((f) => h("div", { class: "field" }, h("label", { for: f.input.id }, f.label), f.input)),
-          this.references.root),
-        h("div", { class: "generate-and-spend" }, this.generation.root, this.spend.root),
+        h("div", { class: "editor-top" },
+          h("div", { class: "setup" },
+            h("div", { class: "panel details" },
+              h("div", { class: "field" }, h("label", { for: nameId }, "Storyboard name"), this.nameInput, this.nameError),
+              h("div", { class: "field" }, h("label", { for: presetId }, "Preset"), this.preset)),
+            h("div", { class: "generate-and-spend" }, this.generation.root, this.spend.root)),
+          h("fieldset", { class: "panel character" }, h("legend", {}, "Character"),
+            h("div", { class: "character-fields" },
+              this.character.map((f) => h("div", { class: "field" }, h("label", { for: f.input.id }, f.label), f.input))),
+            this.references.root)),
         this.scenes.root),
       this.films.root);
 
@@ -210,12 +226,16 @@ class EditorView {
    */
   #showJobs(board) {
     let finished = false;
+    let thumbnails = false;
     for (const [sceneId, job] of sceneClips(board)) {
       if (!this.saver.doc.scenes.some((s) => s.id === sceneId)) continue;
       const clip = this.#clip(sceneId);
       finished ||= inFlight(clip.job) && !inFlight(job);
+      const before = clip.job?.thumbnailUrl;
       clip.show(job);
+      thumbnails ||= clip.job?.thumbnailUrl !== before;
     }
+    if (thumbnails) this.films.scenesChanged(); // the timeline shows them
     if (finished) this.spend.refresh();
   }
 
@@ -297,6 +317,7 @@ class EditorView {
         api: this.ctx.api,
         prepare: () => this.generation.prepareScene(sceneId),
         onChange: () => this.#jobsChanged(),
+        model: () => (this.generation.catalog ? this.generation.settings.model : null),
       });
       this.clips.set(sceneId, clip);
     }

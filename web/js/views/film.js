@@ -1,13 +1,13 @@
 // @ts-check
-// The storyboard's films: "Compile film" in the chosen order, each film's status and progress
-// (polled while it is being made), its <video> and a download link once completed; earlier
-// films listed newest first.
+// The storyboard's films: the timeline (timeline.js) with "Compile film" under it, and beside
+// it each film's status and progress (polled while it is being made), its <video> and a
+// download link once completed; earlier films listed newest first.
 
 import { ApiError, RetryKey } from "../api.js";
 import { announce, h, newId, replace } from "../dom.js";
 import { describe, errorBox } from "../errors.js";
 import { Poller } from "../generation.js";
-import { FilmOrder } from "./film-order.js";
+import { FilmTimeline } from "./timeline.js";
 
 /** @typedef {import("../api.js").Schemas["CompiledVideoOut"]} CompiledVideo */
 /**
@@ -26,13 +26,16 @@ function megabytes(bytes) {
 
 export class FilmsPanel {
   /**
-   * `saver` holds the storyboard being edited (its scenes, saved before compiling).
+   * `saver` holds the storyboard being edited (its scenes, saved before compiling); `seconds`
+   * and `thumbnail` tell the timeline each scene's length and its clip's thumbnail.
    * @param {object} options
    * @param {import("../api.js").Api} options.api
    * @param {import("../autosave.js").Autosaver} options.saver
    * @param {string} options.storyboardId
+   * @param {import("./timeline.js").TimelineSources["seconds"]} options.seconds
+   * @param {import("./timeline.js").TimelineSources["thumbnail"]} options.thumbnail
    */
-  constructor({ api, saver, storyboardId }) {
+  constructor({ api, saver, storyboardId, seconds, thumbnail }) {
     this.api = api;
     this.saver = saver;
     this.storyboardId = storyboardId;
@@ -43,7 +46,7 @@ export class FilmsPanel {
     /** @type {Map<string, Poller<CompiledVideo>>} */
     this.pollers = new Map(); // film id -> Poller
     this.retryKey = new RetryKey();
-    this.order = new FilmOrder(() => this.saver.doc.scenes);
+    this.timeline = new FilmTimeline({ scenes: () => this.saver.doc.scenes, seconds, thumbnail });
     this.button = h("button", { type: "button", onclick: () => this.compile() }, "Compile film");
     this.problem = h("div", { class: "film-problem" });
     this.list = h("ol", { class: "films" });
@@ -51,15 +54,13 @@ export class FilmsPanel {
     const titleId = newId("films-title");
     this.root = h("section", { class: "films-section", "aria-labelledby": titleId },
       h("h2", { id: titleId }, "Film"),
-      this.order.root,
-      h("div", { class: "actions" }, this.button),
-      this.problem,
-      h("h3", {}, "Films of this storyboard"), this.empty, this.list);
+      h("div", { class: "film-layout" },
+        h("div", { class: "film-make" }, this.timeline.root, h("div", { class: "actions" }, this.button), this.problem),
+        h("div", { class: "film-list" }, h("h3", {}, "Films of this storyboard"), this.empty, this.list)));
   }
 
   /** The films made so far (newest first), following those still being made. */
   async load() {
-    this.order.render();
     try {
       this.films = await this.api.films(this.storyboardId);
       this.#render();
@@ -69,9 +70,9 @@ export class FilmsPanel {
     }
   }
 
-  /** The scenes changed (added, removed, reordered): the film order follows. */
+  /** The scenes changed (added, removed, reordered, lengths, clips): the timeline follows. */
   scenesChanged() {
-    if (!this.root.contains(document.activeElement)) this.order.render();
+    if (!this.root.contains(document.activeElement)) this.timeline.render();
   }
 
   stop() {
@@ -83,7 +84,7 @@ export class FilmsPanel {
     this.button.disabled = true;
     replace(this.problem);
     try {
-      const scenesOrder = this.order.scenesOrder;
+      const scenesOrder = this.timeline.scenesOrder;
       if (!scenesOrder.length) throw new Error("Include at least one scene in the film.");
       if (!(await this.saver.saveAll())) throw new Error(`Not compiled: ${this.saver.statusText}`);
       const key = this.retryKey.for(scenesOrder);

@@ -71,6 +71,18 @@ export function sceneImages(options) {
 }
 
 /**
+ * A card whose storyboard has no reference image yet: one line saying where they come from, and
+ * the switch to continue from the previous shot (which needs none).
+ * @param {SceneImagesOptions} options
+ */
+export function sceneImagesWithoutReferences(options) {
+  const choices = sceneChoices(options.scene, options.model, options.seconds, options.index === 0);
+  return h("div", { class: "scene-images" },
+    h("p", { class: "hint" }, "Images: add reference images with the character to choose them here."),
+    continueSwitch(options, choices.continueFrom));
+}
+
+/**
  * "Continue from the previous shot": the scene's first frame is the previous clip's last one.
  * @param {SceneImagesOptions} options
  * @param {ImageChoice} choice

@@ -1,12 +1,16 @@
 // @ts-check
-// The scenes of the editor: each scene's prompt and duration (one the chosen model offers),
-// its images (scene-images.js), add, remove, reorder (buttons, so it works from the keyboard),
-// with names that follow the order ("Scene 2 prompt").
+// The board: each scene a card in a responsive grid (its number, its clip or a placeholder, the
+// status badge, the prompt edited in place, its duration (one the chosen model offers) and
+// model, its images (scene-images.js), its actions); add, remove, reorder (drag and drop or the
+// keyboard, reorder.js; and the move buttons), with names that follow the order ("Scene 2
+// prompt").
 
+import { moved } from "../board.js";
 import { newScene } from "../document.js";
 import { announce, confirmDialog, h, newId, replace } from "../dom.js";
 import { idsOf } from "../references.js";
-import { sceneImages } from "./scene-images.js";
+import { BoardReorder } from "./reorder.js";
+import { sceneImages, sceneImagesWithoutReferences } from "./scene-images.js";
 
 /** @typedef {import("../document.js").Doc} Doc */
 /** @typedef {import("../document.js").Scene} Scene */
@@ -53,10 +57,17 @@ export class ScenesEditor {
     this.durations = durations;
     this.images = images;
     this.onChange = onChange;
-    this.list = h("ol", { class: "scenes" });
+    this.list = h("ol", { class: "board scenes" });
+    this.reorder = new BoardReorder({
+      list: this.list,
+      order: () => this.scenes.map((s) => s.id),
+      moveTo: (id, to, focus) => this.#moveTo(id, to, focus),
+    });
+    this.count = h("p", { class: "hint board-count" });
     const headingId = newId("scenes-title");
     this.root = h("section", { class: "scenes-section", "aria-labelledby": headingId },
-      h("h2", { id: headingId }, "Scenes"),
+      h("div", { class: "section-head" }, h("h2", { id: headingId }, "Scenes"), this.count),
+      this.reorder.help,
       this.list,
       h("button", { type: "button", class: "add-scene", onclick: () => this.add() }, "Add scene"));
   }
@@ -71,6 +82,8 @@ export class ScenesEditor {
    */
   render(focus = null) {
     this.list.replaceChildren(...this.scenes.map((scene, index) => this.#card(scene, index)));
+    const n = this.scenes.length;
+    this.count.textContent = `${n === 1 ? "1 shot" : `${n} shots`} · drag a card by its handle to reorder`;
     if (focus) /** @type {HTMLElement | null} */ (this.root.querySelector(focus))?.focus();
     this.onChange();
   }
@@ -97,17 +110,20 @@ export class ScenesEditor {
       replace(slot, h("p", { class: "hint" }, "Reference images not loaded yet."));
       return;
     }
+    const chosen = ["referenceIds", "firstFrame", "lastFrame", "continueFrom"].some((key) => key in scene);
     const choices = this.durations();
-    replace(slot, sceneImages({
+    const options = {
       scene, index, references, model,
       characterIds: idsOf(this.saver.doc.character),
       seconds: scene.durationSeconds ?? choices?.defaultSeconds ?? null,
-      edit: (change) => {
+      edit: (/** @type {(scene: Scene) => void} */ change) => {
         this.saver.edit((doc) => change(this.#scene(doc, scene.id)));
         const now = this.scenes.findIndex((s) => s.id === scene.id);
         this.#fillImages(slot, this.scenes[now], now);
       },
-    }));
+    };
+    // Nothing to choose from: one line keeps the card short (continuing needs no image).
+    replace(slot, !references.length && !chosen ? sceneImagesWithoutReferences(options) : sceneImages(options));
     const key = focused?.dataset.focusKey;
     if (key) /** @type {HTMLElement | null} */ (slot.querySelector(`[data-focus-key="${key}"]`))?.focus();
   }
@@ -146,16 +162,25 @@ export class ScenesEditor {
     const from = this.scenes.findIndex((s) => s.id === id);
     const to = from + delta;
     if (to < 0 || to >= this.scenes.length) return;
-    this.saver.edit((doc) => {
-      const [scene] = doc.scenes.splice(from, 1);
-      doc.scenes.splice(to, 0, scene);
-    });
     // Focus stays on the moved scene's button, or its other one at either end.
     const direction = delta < 0 ? "up" : "down";
     const atEnd = to === 0 || to === this.scenes.length - 1;
     const other = direction === "up" ? "down" : "up";
-    this.render(`[data-scene-id="${id}"] [data-action="${atEnd ? other : direction}"]`);
+    this.#moveTo(id, to, `[data-scene-id="${id}"] [data-action="${atEnd ? other : direction}"]`);
     announce(`Scene moved to position ${to + 1} of ${this.scenes.length}`);
+  }
+
+  /**
+   * Scene `id` to place `to`: an edit like any other (auto-saved); the board follows.
+   * @param {string} id
+   * @param {number} to
+   * @param {string} focus a selector of what gets focus after
+   */
+  #moveTo(id, to, focus) {
+    this.saver.edit((doc) => {
+      doc.scenes = moved(doc.scenes, doc.scenes.findIndex((s) => s.id === id), to);
+    });
+    this.render(focus);
   }
 
   /**
@@ -193,20 +218,29 @@ export class ScenesEditor {
     this.#fillImages(images, scene, index);
     const clip = this.clipFor(scene.id);
     clip.setIndex(index);
-    return h("li", { class: "scene", dataset: { sceneId: scene.id } },
-      h("h3", {}, `Scene ${n}`),
-      h("label", { for: promptId }, `Scene ${n} prompt`),
-      prompt,
-      h("div", { class: "duration" },
-        h("label", { for: durationId }, `Scene ${n} duration (seconds)`),
-        duration,
-        durationError),
+    const held = this.reorder.held?.id === scene.id;
+    return h("li", { class: held ? "scene held" : "scene", dataset: { sceneId: scene.id } },
+      h("div", { class: "card-head" }, this.reorder.handle(scene.id, n), h("h3", {}, `Scene ${n}`), clip.status),
+      clip.media,
+      clip.progress,
+      clip.staleMark,
+      h("div", { class: "field prompt" }, h("label", { for: promptId }, `Scene ${n} prompt`), prompt),
+      h("div", { class: "card-meta" },
+        h("div", { class: "duration" },
+          h("label", { for: durationId }, `Scene ${n} duration (seconds)`),
+          duration,
+          durationError),
+        clip.modelLine),
+      // A place for the scene's caption, once films carry captions.
+      h("div", { class: "caption-slot", dataset: { captionSlot: scene.id } }),
       images,
-      h("div", { class: "scene-tools" },
-        tool("up", "Move up", () => this.move(scene.id, -1), index === 0),
-        tool("down", "Move down", () => this.move(scene.id, 1), index === this.scenes.length - 1),
-        tool("remove", "Remove", () => this.remove(scene.id), false)),
-      clip.root);
+      clip.problem,
+      h("div", { class: "card-actions" },
+        clip.actions,
+        h("div", { class: "scene-tools" },
+          tool("up", "Move up", () => this.move(scene.id, -1), index === 0),
+          tool("down", "Move down", () => this.move(scene.id, 1), index === this.scenes.length - 1),
+          tool("remove", "Remove", () => this.remove(scene.id), false))));
   }
 
   /**

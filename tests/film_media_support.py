@@ -142,17 +142,11 @@ def render_music(
     return path
 
 
-def crossfaded_film(folder: Path, clips: list[Path], overlap: Fraction) -> tuple[Path, float]:
-    """What the pipeline does for a crossfaded film, on files: probe, choose the target, normalize
-    the odd clips, plan the cuts, render each segment from the clips as they are, copy the rest,
-    check it (length and sound at every cut); the film and its length."""
-    from videogen.films.cuts import plan_cuts  # noqa: PLC0415
-    from videogen.films.media.assemble import Span, assemble  # noqa: PLC0415
+def normalized(folder: Path, clips: list[Path]) -> tuple[list[Any], Any, list[Path]]:
+    """What plan and normalize do on files: each clip's probe, the target, and the clips to copy
+    (the odd ones normalized next to them)."""
     from videogen.films.media.clips import choose_target, probe  # noqa: PLC0415
-    from videogen.films.media.normalize import keyframes_of_normalized, normalize  # noqa: PLC0415
-    from videogen.films.media.segment import keyframe_times, render_segment  # noqa: PLC0415
-    from videogen.films.media.verify import check_sync, verify  # noqa: PLC0415
-    from videogen.films.segments import exact_seconds  # noqa: PLC0415
+    from videogen.films.media.normalize import normalize  # noqa: PLC0415
 
     infos = [probe(p) for p in clips]
     target = choose_target(infos)
@@ -160,6 +154,21 @@ def crossfaded_film(folder: Path, clips: list[Path], overlap: Fraction) -> tuple
     for i in target.to_normalize:
         ready[i] = folder / f"normalized-{i}.mp4"
         normalize(clips[i], ready[i], target.signature)
+    return infos, target, ready
+
+
+def crossfaded_film(folder: Path, clips: list[Path], overlap: Fraction) -> tuple[Path, float]:
+    """What the pipeline does for a crossfaded film, on files: probe, choose the target, normalize
+    the odd clips, plan the cuts, render each segment from the clips as they are, copy the rest,
+    check it (length and sound at every cut); the film and its length."""
+    from videogen.films.cuts import plan_cuts  # noqa: PLC0415
+    from videogen.films.media.assemble import Span, assemble  # noqa: PLC0415
+    from videogen.films.media.normalize import keyframes_of_normalized  # noqa: PLC0415
+    from videogen.films.media.segment import keyframe_times, render_segment  # noqa: PLC0415
+    from videogen.films.media.verify import check_sync, verify  # noqa: PLC0415
+    from videogen.films.segments import exact_seconds  # noqa: PLC0415
+
+    infos, target, ready = normalized(folder, clips)
     odd = set(target.to_normalize)
     durations = [exact_seconds(info, target.signature, i in odd) for i, info in enumerate(infos)]
     keyframes = [

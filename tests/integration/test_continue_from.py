@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select, update
 
 from devstack.fakes import FakeVeoServer, ManualClock
+from tests.integration import test_scene_images as scene_images
 from tests.integration.generation_support import USER, store_key
 from tests.support import FakeLambdaContext, invoke, load_function, sqs_event
 from tools.events import http_api_event
@@ -96,15 +97,7 @@ def board(veo: FakeVeoServer, make_storyboard: Callable[..., Any]) -> Any:
 
 
 def generate(board_id: uuid.UUID, scene: str, sender: InMemoryQueueSender[StepMessage]) -> Any:
-    payload = {"storyboardId": str(board_id), "sceneId": scene, "provider": "veo"}
-    event = http_api_event(
-        "POST",
-        "/api/video/generate",
-        headers={"content-type": "application/json"},
-        body=json.dumps(payload),
-        sub=USER,
-    )
-    return invoke(api_handler(load_function("generate").build_app(sender=sender)), event)
+    return scene_images.generate(board_id, scene, sender=sender)
 
 
 def generate_all(board_id: uuid.UUID, sender: InMemoryQueueSender[StepMessage], **body: Any) -> Any:

@@ -17,6 +17,7 @@ from tests.film_media_support import (
     RED,
     loudest,
     near,
+    normalized,
     onset,
     pictures,
     render,
@@ -41,12 +42,7 @@ TONE = Tone(frequency=440.0)
 
 def film_of(folder: Path, clips: list[Path]) -> tuple[Path, list[float], tuple[int, ...]]:
     """What the pipeline does: probe, choose the target, normalize the odd clips, copy, verify."""
-    infos = [probe(p) for p in clips]
-    target = choose_target(infos)
-    ready = list(clips)
-    for i in target.to_normalize:
-        ready[i] = folder / f"normalized-{i}.mp4"
-        normalize(clips[i], ready[i], target.signature)
+    _, target, ready = normalized(folder, clips)
     durations = [probe(p).duration for p in ready]
     film = folder / "film.mp4"
     assemble(ready, film, target.signature)

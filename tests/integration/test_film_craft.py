@@ -106,20 +106,27 @@ def test_a_crossfade_re_encodes_only_around_each_cut_and_a_second_film_reuses_th
     assert (again.normalize_clips, again.normalized_clips) == ([3, 4], [3, 4])
 
 
-def test_captions_follow_the_films_timeline_as_webvtt_and_a_tagged_subtitle_track(board, make_job):
+@pytest.mark.parametrize(
+    ("transition", "second"),
+    [(CROSSFADE, "00:00:01.750 --> 00:00:02.500"), (Transition(), "00:00:02.250 --> 00:00:03.000")],
+    ids=["crossfade", "cut"],
+)
+def test_captions_follow_the_films_timeline_as_webvtt_and_a_tagged_subtitle_track(
+    board, make_job, transition, second
+):
     store_clips(make_job, board.id, "openai", "openai", "openai")
 
-    film, _ = make_film(board.id)
+    film, _ = make_film(board.id, transition)
 
     assert film.status == "completed", film.error_message
     key = film.metadata_["captions_key"]
     body = s3().get_object(Bucket=get_settings().videos_bucket, Key=key)
     assert body["ContentType"].startswith("text/vtt")
-    # Scene 2 starts at 1.5 s (2 s less the overlap); its caption 0.25 s to 1 s into the shot
+    # Scene 2 starts at 2 s, or 1.5 s after a crossfade; its caption 0.25 s to 1 s into the shot
     assert body["Body"].read().decode() == (
         "WEBVTT\n\n"
         "1\n00:00:00.000 --> 00:00:02.000\nAda opens the door\n\n"
-        "2\n00:00:01.750 --> 00:00:02.500\nThe lab &lt;wakes&gt; &amp; hums\n"
+        f"2\n{second}\nThe lab &lt;wakes&gt; &amp; hums\n"
     )
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -214,3 +221,15 @@ def test_a_music_bed_loops_under_silent_clips_fades_out_and_leaves_the_picture_c
     assert loudest(rate, sound, 3.9, 4.0) < 0.1  # faded out
     first_clip = download(film.clips[0]["key"], tmp_path, "clip.mp4")
     assert video_packets(path, 2.0) == video_packets(first_clip, 2.0)
+
+
+def test_a_crossfade_between_silent_clips_makes_a_silent_film(aws, make_storyboard, make_job):
+    board = make_storyboard(USER, scenes=scenes(2))
+    store_clips(make_job, board.id, "veo", "veo")  # 2 s, 12 fps, no sound
+
+    film, _ = make_film(board.id)
+
+    assert film.status == "completed", film.error_message
+    assert film.duration_seconds == pytest.approx(3.5, abs=0.01)
+    with tempfile.TemporaryDirectory() as tmp:
+        assert streams(download(str(film.final_video_url), Path(tmp))) == {"video": 1, "audio": 0}

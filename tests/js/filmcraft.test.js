@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  captionProblemScene, compileFields, defaultChoices, loadChoices, millisecondsFrom, musicLabel, musicProblem, musicType,
+  captionProblemScene, compileFields, defaultChoices, filmLength, loadChoices, millisecondsFrom, musicLabel, musicProblem, musicType,
   oneLine, saveChoices, setCaption, settleChoices, timingProblem, transitionLabel,
 } from "../../web/js/filmcraft.js";
 
@@ -68,6 +68,18 @@ describe("film choices", () => {
     assert.equal(musicLabel(null), "No music");
     assert.equal(musicLabel({ referenceId: "m", volumeDb: -6, duck: false }, "Theme"), "Music: Theme at -6 dB");
     assert.equal(musicLabel({ referenceId: "m", volumeDb: -12, duck: true }), "Music: at -12 dB, ducked under the clips' sound");
+  });
+});
+
+describe("the film's length on the timeline", () => {
+  test("the shots' total, less one overlap per cut when they crossfade", () => {
+    const crossfade = { type: /** @type {const} */ ("crossfade"), durationMs: 500 };
+    assert.equal(filmLength(8, 2, { type: "cut", durationMs: 500 }), "8 s");
+    assert.equal(filmLength(8, 2, crossfade), "7.5 s");
+    assert.equal(filmLength(12, 3, crossfade), "11 s");
+    assert.equal(filmLength(4, 1, crossfade), "4 s");
+    assert.equal(filmLength(0, 0, crossfade), "0 s");
+    assert.equal(filmLength(125, 11, { type: "crossfade", durationMs: 2000 }), "1 min 45 s");
   });
 });
 

@@ -4,6 +4,8 @@
 // words the timeline and a film show for them, what music may be uploaded, and a scene's caption
 // (one line, its timing in seconds within the shot) as the storyboard stores it.
 
+import { formatLength } from "./board.js";
+
 /** @typedef {import("./api.js").Schemas} Schemas */
 /** @typedef {Schemas["Transition"]} Transition */
 /** @typedef {Schemas["Music"]} Music */
@@ -109,6 +111,18 @@ export function seconds(ms) {
  */
 export function transitionLabel(transition) {
   return transition?.type === "crossfade" ? `Crossfade ${seconds(transition.durationMs)}` : "Cut";
+}
+
+/**
+ * The film's length: the shots' total less one overlap per cut when they crossfade ("7.5 s").
+ * @param {number} totalSeconds the shots' lengths added up
+ * @param {number} count how many shots
+ * @param {Transition} transition
+ */
+export function filmLength(totalSeconds, count, transition) {
+  const overlap = transition.type === "crossfade" ? Math.max(0, count - 1) * transition.durationMs / 1000 : 0;
+  const seconds = Math.max(0, totalSeconds - overlap);
+  return seconds < 60 && !Number.isInteger(seconds) ? `${Number(seconds.toFixed(1))} s` : formatLength(seconds);
 }
 
 /**

@@ -80,6 +80,7 @@ def test_a_crossfaded_film_with_captions_plays_them_and_lasts_the_clips_less_the
     transition = film.locator('[data-transition][data-from="scene-1"][data-to="scene-2"]')
     expect(transition).to_have_text("Crossfade 0.5 s")
     expect(transition).to_have_attribute("data-transition", "crossfade")
+    expect(film.locator(".timeline-total")).to_contain_text("7.5 s · 2 shots in the film")
 
     # Then, the clips made, the film compiled with it completes
     generate_all(page, "$0.80")

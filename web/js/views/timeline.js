@@ -7,7 +7,7 @@
 
 import { formatLength, timeline } from "../board.js";
 import { announce, h, newId, replace } from "../dom.js";
-import { transitionLabel } from "../filmcraft.js";
+import { filmLength, transitionLabel } from "../filmcraft.js";
 import { sceneText } from "../generation.js";
 
 /** @typedef {import("../document.js").Scene} Scene */
@@ -79,7 +79,7 @@ export class FilmTimeline {
       (id) => this.sources.seconds(/** @type {Scene} */ (byId.get(id))));
     const unknown = line.unknown ? ` (${line.unknown === 1 ? "1 shot" : `${line.unknown} shots`} of unknown length not counted)` : "";
     replace(this.total,
-      h("strong", {}, formatLength(line.totalSeconds)),
+      h("strong", {}, filmLength(line.totalSeconds, line.count, this.sources.transition())),
       ` · ${line.count === 1 ? "1 shot" : `${line.count} shots`} in the film${unknown}`);
     // Entries are reconciled with the scenes: each one has its scene.
     this.strip.replaceChildren(...line.shots.map((shot, at) =>

@@ -11,6 +11,7 @@ import {
   captionProblemScene, compileFields, defaultChoices, filmLength, loadChoices, millisecondsFrom, musicLabel, musicProblem, musicType,
   oneLine, saveChoices, setCaption, settleChoices, timingProblem, transitionLabel,
 } from "../../web/js/filmcraft.js";
+import { fieldLabel } from "../../web/js/errors.js";
 
 /** A Storage of one map. */
 function memoryStorage() {
@@ -80,6 +81,14 @@ describe("the film's length on the timeline", () => {
     assert.equal(filmLength(4, 1, crossfade), "4 s");
     assert.equal(filmLength(0, 0, crossfade), "0 s");
     assert.equal(filmLength(125, 11, { type: "crossfade", durationMs: 2000 }), "1 min 45 s");
+  });
+});
+
+describe("the compile route's refusals", () => {
+  test("name the film panel's controls", () => {
+    assert.equal(fieldLabel("body.transition.durationMs"), "Crossfade length");
+    assert.equal(fieldLabel("body.music.referenceId"), "Music");
+    assert.equal(fieldLabel("body.music.volumeDb"), "Music volume");
   });
 });
 

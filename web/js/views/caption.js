@@ -37,7 +37,7 @@ export function fillCaption(slot, { scene, index, seconds, edit }) {
   const error = h("p", { class: "field-error caption-error", id: newId("caption-error"), hidden: true });
   const refused = h("p", { class: "field-error caption-refused", id: newId("caption-refused"), hidden: true });
   const hint = h("p", { class: "hint", id: newId("caption-hint") },
-    `One line, up to ${CAPTION_MAX} characters, shown in films; start and end (seconds within the shot) are optional.`);
+    `One line, up to ${CAPTION_MAX} characters. Start and end: seconds within the shot, optional.`);
   const text = h("input", {
     id: textId, type: "text", maxlength: String(CAPTION_MAX), autocomplete: "off", spellcheck: "true",
     value: typeof scene.caption === "string" ? scene.caption : "",

@@ -45,6 +45,8 @@ describe("what may be uploaded", () => {
     assert.equal(fileProblem({ name: "a.png", type: "image/png", size: 10 }), null);
     assert.equal(fileProblem({ name: "a.webp", type: "image/webp", size: MAX_BYTES }), null);
     assert.equal(fileProblem({ name: "a.gif", type: "image/gif", size: 10 }), "a.gif is not a PNG, JPEG or WebP image.");
+    assert.equal(fileProblem({ name: "theme.mp3", type: "audio/mpeg", size: 10 }),
+      "theme.mp3 is audio: add it as the film's music (Upload music, under Film).");
     assert.equal(fileProblem({ name: "a.jpg", type: "image/jpeg", size: 0 }), "a.jpg is empty.");
     assert.equal(fileProblem({ name: "a.jpg", type: "image/jpeg", size: MAX_BYTES + 1 }), "a.jpg is over 10 MB.");
   });

@@ -354,14 +354,16 @@ export class Api {
 
   /**
    * POST /api/storyboards/{id}/compile: {compiledVideoId, status, scenesOrder}.
+   * `craft`: the transition and the music bed, when chosen.
    * @param {string} storyboardId
    * @param {string[]} scenesOrder
    * @param {string} idempotencyKey
+   * @param {Pick<CompileRequest, "transition" | "music">} [craft]
    * @returns {Promise<Schemas["CompileAccepted"]>}
    */
-  compileFilm(storyboardId, scenesOrder, idempotencyKey) {
+  compileFilm(storyboardId, scenesOrder, idempotencyKey, craft = {}) {
     /** @type {CompileRequest} */
-    const body = { scenesOrder };
+    const body = { scenesOrder, ...craft };
     return this.request("POST", `/api/storyboards/${encodeURIComponent(storyboardId)}/compile`, {
       body,
       headers: { "Idempotency-Key": idempotencyKey },

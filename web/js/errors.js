@@ -22,6 +22,11 @@ const FIELD_NAMES = {
   "body.contentType": "File type",
   "body.sizeBytes": "File size",
   "body.file": "File",
+  "body.transition.durationMs": "Crossfade length",
+  "body.transition.type": "Transition",
+  "body.music.referenceId": "Music",
+  "body.music.volumeDb": "Music volume",
+  "body.music.duck": "Duck under the clips' sound",
 };
 
 /**

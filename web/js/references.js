@@ -63,6 +63,7 @@ export function labelFromFileName(fileName) {
  * @param {{name: string, type: string, size: number}} file
  */
 export function fileProblem(file) {
+  if (file.type.startsWith("audio/")) return `${file.name} is audio: add it as the film's music (Upload music, under Film).`;
   if (!CONTENT_TYPES.includes(/** @type {ContentType} */ (file.type))) return `${file.name} is not a PNG, JPEG or WebP image.`;
   if (file.size === 0) return `${file.name} is empty.`;
   if (file.size > MAX_BYTES) return `${file.name} is over 10 MB.`;

@@ -48,7 +48,7 @@ def until(condition: Callable[[], Any], what: str) -> Any:
 @pytest.fixture(scope="module")
 def filmed(stack: RunningStack) -> Iterator[tuple[str, str]]:
     """A user with a Sora key and a storyboard of five scenes: three with clips (one stale), one
-    failed, one being made (cancelled after the module's tests); and a film."""
+    failed, one being made (cancelled after the module's tests); and a crossfaded film with captions."""
     user = unique("axe")
 
     def call(method: str, path: str, payload: Any = None) -> Any:
@@ -58,13 +58,22 @@ def filmed(stack: RunningStack) -> Iterator[tuple[str, str]]:
 
     call("PUT", "/api/keys/openai", {"apiKey": "sk-local-0000000000000000wxyz"})
     scenes: list[dict[str, Any]] = [
-        {"id": "scene-1", "prompt": "Ada opens the lab door at dawn, light spilling over the benches"},
+        {
+            "id": "scene-1",
+            "prompt": "Ada opens the lab door at dawn, light spilling over the benches",
+            "caption": "Dawn at the lab",
+        },
         {
             "id": "scene-2",
             "prompt": "The prototype hums; sparks jump between the coils",
             "durationSeconds": 8,
         },
-        {"id": "scene-3", "prompt": "Ada watches the prototype lift off over the harbour"},
+        {
+            "id": "scene-3",
+            "prompt": "Ada watches the prototype lift off over the harbour",
+            "caption": "Lift-off",
+            "captionStartMs": 500,
+        },
         {"id": "scene-4", "prompt": "[fail] The prototype crashes into the sea"},
         {"id": "scene-5", "prompt": "[never] Ada waits on the pier"},
     ]
@@ -83,7 +92,9 @@ def filmed(stack: RunningStack) -> Iterator[tuple[str, str]]:
         return status == {**dict.fromkeys(("scene-1", "scene-2", "scene-3"), "completed"), **WANTED}
 
     until(clips_done, "three clips, a failed one and one being made")
-    film = call("POST", f"/api/storyboards/{board['id']}/compile", {"scenesOrder": ["scene-1", "scene-3"]})
+    crossfade = {"type": "crossfade", "durationMs": 500}
+    order = {"scenesOrder": ["scene-1", "scene-3"], "transition": crossfade}
+    film = call("POST", f"/api/storyboards/{board['id']}/compile", order)
     until(
         lambda: call("GET", f"/api/compiled-videos/{film['compiledVideoId']}")["status"] == "completed",
         "a film",
@@ -123,10 +134,13 @@ def show_editor(page: Page, board_id: str) -> None:
     page.goto(f"/storyboards/{board_id}")
     for n in (1, 2, 3):
         expect(page.get_by_label(f"Scene {n} clip", exact=True)).to_be_visible()
+    # Cards off screen are not rendered (content-visibility): scene 5 is below the fold at 375 px
+    page.get_by_label("Scene 5 progress").scroll_into_view_if_needed()
     expect(page.get_by_label("Scene 5 progress")).to_be_visible()
     expect(page.get_by_role("region", name="Reference images")).to_contain_text("No reference images yet.")
     expect(page.get_by_role("region", name="Spend today")).to_contain_text("spent or reserved")
     expect(film_region(page).get_by_label("Film 1", exact=True)).to_be_visible()
+    expect(film_region(page).get_by_label("Film 1", exact=True).locator("track")).to_have_count(1)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

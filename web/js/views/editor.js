@@ -127,9 +127,12 @@ class EditorView {
       api: ctx.api, saver, storyboardId: this.id,
       seconds: (scene) => scene.durationSeconds ?? this.generation.durationChoices()?.defaultSeconds ?? null,
       thumbnail: (sceneId) => this.clips.get(sceneId)?.job?.thumbnailUrl ?? null,
+      references: () => this.references?.references ?? null, // made just below
+      onMusicUploaded: (reference) => this.references.include(reference),
     });
     this.references = new ReferencesPanel({
-      api: ctx.api, saver, storyboardId: this.id, onChange: () => this.scenes.renderImages(),
+      api: ctx.api, saver, storyboardId: this.id,
+      onChange: () => { this.scenes.renderImages(); this.films.referencesChanged(); },
     });
     this.scenes = new ScenesEditor({
       saver,
@@ -286,6 +289,7 @@ class EditorView {
     const others = saver.state === "invalid" ? saver.problems.filter((p) => p.field !== "name") : [];
     replace(this.problems, others.length ? errorBox({ message: "These changes cannot be saved yet:" }) : null);
     if (others.length) /** @type {Element} */ (this.problems.firstChild).append(h("ul", {}, others.map((p) => h("li", {}, p.message))));
+    this.scenes.showRefusals(); // a caption the server refused, in its card
     if (saver.state === "gone") this.#showGone();
     else if (saver.state !== "conflict") replace(this.conflict);
   }

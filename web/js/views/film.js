@@ -6,7 +6,9 @@
 import { ApiError, RetryKey } from "../api.js";
 import { announce, h, newId, replace } from "../dom.js";
 import { describe, errorBox } from "../errors.js";
+import { musicLabel, transitionLabel } from "../filmcraft.js";
 import { Poller } from "../generation.js";
+import { FilmCraft } from "./craft.js";
 import { FilmTimeline } from "./timeline.js";
 
 /** @typedef {import("../api.js").Schemas["CompiledVideoOut"]} CompiledVideo */
@@ -34,8 +36,10 @@ export class FilmsPanel {
    * @param {string} options.storyboardId
    * @param {import("./timeline.js").TimelineSources["seconds"]} options.seconds
    * @param {import("./timeline.js").TimelineSources["thumbnail"]} options.thumbnail
+   * @param {() => import("../references.js").Reference[] | null} options.references the storyboard's (null until loaded)
+   * @param {(reference: import("../references.js").Reference) => void} options.onMusicUploaded
    */
-  constructor({ api, saver, storyboardId, seconds, thumbnail }) {
+  constructor({ api, saver, storyboardId, seconds, thumbnail, references, onMusicUploaded }) {
     this.api = api;
     this.saver = saver;
     this.storyboardId = storyboardId;
@@ -46,7 +50,13 @@ export class FilmsPanel {
     /** @type {Map<string, Poller<CompiledVideo>>} */
     this.pollers = new Map(); // film id -> Poller
     this.retryKey = new RetryKey();
-    this.timeline = new FilmTimeline({ scenes: () => this.saver.doc.scenes, seconds, thumbnail });
+    this.references = references;
+    this.craft = new FilmCraft({
+      api, storyboardId, references, onUploaded: onMusicUploaded, onChange: () => this.timeline.render(),
+    });
+    this.timeline = new FilmTimeline({
+      scenes: () => this.saver.doc.scenes, seconds, thumbnail, transition: () => this.craft.choices.transition,
+    });
     this.button = h("button", { type: "button", onclick: () => this.compile() }, "Compile film");
     this.problem = h("div", { class: "film-problem" });
     this.list = h("ol", { class: "films" });
@@ -55,7 +65,7 @@ export class FilmsPanel {
     this.root = h("section", { class: "films-section", "aria-labelledby": titleId },
       h("h2", { id: titleId }, "Film"),
       h("div", { class: "film-layout" },
-        h("div", { class: "film-make" }, this.timeline.root, h("div", { class: "actions" }, this.button), this.problem),
+        h("div", { class: "film-make" }, this.timeline.root, this.craft.root, h("div", { class: "actions" }, this.button), this.problem),
         h("div", { class: "film-list" }, h("h3", {}, "Films of this storyboard"), this.empty, this.list)));
   }
 
@@ -77,6 +87,16 @@ export class FilmsPanel {
 
   stop() {
     for (const poller of this.pollers.values()) poller.stop();
+    this.craft.stop();
+  }
+
+  /** The storyboard's references changed: the music choices follow, and films name their music. */
+  referencesChanged() {
+    this.craft.referencesChanged();
+    for (const film of this.films) {
+      const item = this.items.get(film.id);
+      if (item) this.#craftLine(item, film);
+    }
   }
 
   /** "Compile film": save, then ask for the film in the chosen order. */
@@ -87,8 +107,9 @@ export class FilmsPanel {
       const scenesOrder = this.timeline.scenesOrder;
       if (!scenesOrder.length) throw new Error("Include at least one scene in the film.");
       if (!(await this.saver.saveAll())) throw new Error(`Not compiled: ${this.saver.statusText}`);
-      const key = this.retryKey.for(scenesOrder);
-      const accepted = await this.api.compileFilm(this.storyboardId, scenesOrder, key);
+      const craft = this.craft.fields;
+      const key = this.retryKey.for({ scenesOrder, ...craft });
+      const accepted = await this.api.compileFilm(this.storyboardId, scenesOrder, key, craft);
       this.retryKey.settle();
       /** @type {Film} */
       const film = { id: accepted.compiledVideoId, status: accepted.status, progress: 0, scenesOrder: accepted.scenesOrder, createdAt: new Date().toISOString() };
@@ -159,7 +180,8 @@ export class FilmsPanel {
     if (!item) {
       item = h("li", { class: "film", dataset: { filmId: film.id } },
         h("h4", {}, `Film ${n}`), h("p", { class: "film-status", "aria-live": "polite" }),
-        h("progress", { max: "100", "aria-label": `Film ${n} progress` }), h("div", { class: "film-media" }));
+        h("progress", { max: "100", "aria-label": `Film ${n} progress` }), h("div", { class: "film-media" }),
+        h("p", { class: "film-craft-line hint" }));
       this.items.set(film.id, item);
     }
     const number = new Map(this.saver.doc.scenes.map((s, i) => [s.id, i + 1]));
@@ -174,7 +196,23 @@ export class FilmsPanel {
     progress.hidden = !ACTIVE.has(film.status);
     progress.value = film.progress ?? 0;
     if (film.status === "completed" && film.finalVideoUrl) this.#media(item, film, n);
+    this.#craftLine(item, film);
     return item;
+  }
+
+  /**
+   * Under the player: the film's transition and music ("Cut · No music").
+   * @param {HTMLLIElement} item
+   * @param {Film} film
+   */
+  #craftLine(item, film) {
+    const line = /** @type {HTMLElement} */ (item.querySelector(".film-craft-line"));
+    if (!film.transition && film.music === undefined) { // just asked for: the first poll tells
+      line.textContent = "";
+      return;
+    }
+    const label = film.music ? this.references()?.find((r) => r.id === film.music?.referenceId)?.label ?? null : null;
+    line.textContent = `${transitionLabel(film.transition)} between shots · ${musicLabel(film.music, label)}`;
   }
 
   /**
@@ -185,10 +223,20 @@ export class FilmsPanel {
   #media(item, film, n) {
     const slot = /** @type {HTMLElement} */ (item.querySelector(".film-media"));
     if (slot.querySelector("video")) return;
-    const video = h("video", { controls: true, preload: "metadata", playsinline: true, src: film.finalVideoUrl, "aria-label": `Film ${n}` });
-    // Presigned URLs expire: on a load error, fetch a fresh one once.
+    // Its captions: the WebVTT is on the bucket's origin, and a <track> from another origin
+    // loads only for a video fetched with CORS (the bucket allows GET from any origin). Films
+    // made here are captioned in the API's default language, English.
+    const track = film.captionsUrl
+      ? h("track", { kind: "captions", srclang: "en", label: "Captions", src: film.captionsUrl, default: true })
+      : null;
+    const video = h("video", {
+      controls: true, preload: "metadata", playsinline: true, crossorigin: track ? "anonymous" : null,
+      src: film.finalVideoUrl, "aria-label": `Film ${n}`,
+    }, track);
+    // Presigned URLs expire: on a load error, fetch fresh ones once.
     video.addEventListener("error", () => {
       this.api.film(film.id).then((fresh) => {
+        if (track && fresh.captionsUrl) track.src = fresh.captionsUrl;
         if (fresh.finalVideoUrl && fresh.finalVideoUrl !== video.src) video.src = fresh.finalVideoUrl;
       }).catch(() => {});
     }, { once: true });

@@ -109,6 +109,16 @@ export class ReferencesPanel {
   }
 
   /**
+   * A reference uploaded elsewhere on the page (music, from the film panel): listed here too.
+   * @param {Reference} reference ready
+   */
+  include(reference) {
+    this.references = [...(this.references ?? []).filter((r) => r.id !== reference.id), reference];
+    this.fill();
+    this.onChange();
+  }
+
+  /**
    * Files dropped or chosen: each one we can take is staged (label and kind to check), each
    * other one said why not.
    * @param {File[]} files

@@ -9,6 +9,7 @@ import { moved } from "../board.js";
 import { newScene } from "../document.js";
 import { announce, confirmDialog, h, newId, replace } from "../dom.js";
 import { idsOf } from "../references.js";
+import { fillCaption, showRefusals } from "./caption.js";
 import { BoardReorder } from "./reorder.js";
 import { sceneImages, sceneImagesWithoutReferences } from "./scene-images.js";
 
@@ -85,7 +86,14 @@ export class ScenesEditor {
     const n = this.scenes.length;
     this.count.textContent = `${n === 1 ? "1 shot" : `${n} shots`} · drag a card by its handle to reorder`;
     if (focus) /** @type {HTMLElement | null} */ (this.root.querySelector(focus))?.focus();
+    this.showRefusals();
     this.onChange();
+  }
+
+  /** Each card says whether the last save was refused for its caption. */
+  showRefusals() {
+    const problems = this.saver.state === "invalid" ? this.saver.problems : [];
+    showRefusals(this.list.querySelectorAll("[data-caption-slot]"), problems);
   }
 
   /** Only the scenes' image choices again (the references or the character's changed): the
@@ -231,8 +239,7 @@ export class ScenesEditor {
           duration,
           durationError),
         clip.modelLine),
-      // A place for the scene's caption, once films carry captions.
-      h("div", { class: "caption-slot", dataset: { captionSlot: scene.id } }),
+      this.#caption(scene, index),
       images,
       clip.problem,
       h("div", { class: "card-actions" },
@@ -241,6 +248,21 @@ export class ScenesEditor {
           tool("up", "Move up", () => this.move(scene.id, -1), index === 0),
           tool("down", "Move down", () => this.move(scene.id, 1), index === this.scenes.length - 1),
           tool("remove", "Remove", () => this.remove(scene.id), false))));
+  }
+
+  /**
+   * The scene's caption and its timing (caption.js), saved like any edit.
+   * @param {Scene} scene
+   * @param {number} index
+   */
+  #caption(scene, index) {
+    const slot = h("div", { class: "caption-slot", dataset: { captionSlot: scene.id } });
+    fillCaption(slot, {
+      scene, index,
+      seconds: scene.durationSeconds ?? this.durations()?.defaultSeconds ?? null,
+      edit: (change) => this.saver.edit((doc) => change(this.#scene(doc, scene.id))),
+    });
+    return slot;
   }
 
   /**

@@ -1,12 +1,13 @@
 // @ts-check
 // The film timeline: the shots in film order on a horizontal strip, each as wide as it is long,
-// the film's total length, and between two shots the place of their transition (a cut for
-// now). The film follows the board's order unless changed here: each shot moves earlier or
+// the film's total length, and between two shots their transition (the film panel's choice:
+// "Cut" or "Crossfade 0.5 s"). The film follows the board's order unless changed here: each shot moves earlier or
 // later and is left out or back in (buttons and checkboxes, so the keyboard works); "Use the
 // scenes' order" goes back.
 
 import { formatLength, timeline } from "../board.js";
 import { announce, h, newId, replace } from "../dom.js";
+import { filmLength, transitionLabel } from "../filmcraft.js";
 import { sceneText } from "../generation.js";
 
 /** @typedef {import("../document.js").Scene} Scene */
@@ -14,11 +15,13 @@ import { sceneText } from "../generation.js";
 /** @typedef {import("../board.js").Shot} Shot */
 /**
  * What the timeline reads from the editor: the scenes in board order, a scene's length in
- * seconds (null when unknown) and its clip's thumbnail (null without one).
+ * seconds (null when unknown), its clip's thumbnail (null without one) and the transition
+ * chosen between shots.
  * @typedef {object} TimelineSources
  * @property {() => Scene[]} scenes
  * @property {(scene: Scene) => number | null} seconds
  * @property {(sceneId: string) => string | null} thumbnail
+ * @property {() => import("../filmcraft.js").Transition} transition
  */
 
 /** @param {string} text */
@@ -76,7 +79,7 @@ export class FilmTimeline {
       (id) => this.sources.seconds(/** @type {Scene} */ (byId.get(id))));
     const unknown = line.unknown ? ` (${line.unknown === 1 ? "1 shot" : `${line.unknown} shots`} of unknown length not counted)` : "";
     replace(this.total,
-      h("strong", {}, formatLength(line.totalSeconds)),
+      h("strong", {}, filmLength(line.totalSeconds, line.count, this.sources.transition())),
       ` · ${line.count === 1 ? "1 shot" : `${line.count} shots`} in the film${unknown}`);
     // Entries are reconciled with the scenes: each one has its scene.
     this.strip.replaceChildren(...line.shots.map((shot, at) =>
@@ -102,10 +105,10 @@ export class FilmTimeline {
       onclick: () => this.#move(shot.id, delta),
     }, h("span", { "aria-hidden": "true" }, symbol), hidden(`${label} scene ${n}`));
     const thumbnail = this.sources.thumbnail(shot.id);
+    const transition = this.sources.transition();
     const item = h("li", { class: shot.included ? "shot" : "shot left-out", dataset: { filmSceneId: shot.id } },
-      // The transition between this shot and the one before it in the film: a cut until films
-      // have transitions; their control goes in this slot.
-      shot.after ? h("div", { class: "transition", dataset: { transition: "cut", from: shot.after, to: shot.id } }, "Cut") : null,
+      // The transition between this shot and the one before it in the film (chosen in the film panel).
+      shot.after ? h("div", { class: "transition", dataset: { transition: transition.type, from: shot.after, to: shot.id } }, transitionLabel(transition)) : null,
       h("div", { class: "shot-body" },
         h("div", { class: "shot-frame" },
           thumbnail ? h("img", { src: thumbnail, alt: "", loading: "lazy", decoding: "async" }) : null,

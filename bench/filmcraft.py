@@ -34,6 +34,7 @@ from videogen.films.cuts import CutPlan, plan_cuts
 from videogen.films.media.assemble import Span, assemble
 from videogen.films.media.clips import Signature, probe
 from videogen.films.media.music import lay_music
+from videogen.films.media.normalize import AUDIO_BIT_RATE
 from videogen.films.media.segment import keyframe_times, render_segment
 
 SECONDS = 8
@@ -140,6 +141,7 @@ def _audio_encode(film: Path, dst: Path) -> None:
     with av.open(str(film)) as inp, av.open(str(dst), "w", format="mp4") as out:
         ain = inp.streams.audio[0]
         enc = out.add_stream("aac", rate=ain.codec_context.sample_rate, layout=ain.codec_context.layout.name)
+        enc.codec_context.bit_rate = AUDIO_BIT_RATE  # the same encode as the film's new sound
         for frame in inp.decode(ain):
             frame.pts = None
             for packet in enc.encode(frame):

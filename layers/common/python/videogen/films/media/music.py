@@ -108,11 +108,11 @@ def _copy_and_mix(inp: Any, copied: dict[int, Any], ain: Any, bed: _Bed) -> None
         if packet.stream.index in copied:
             if packet.dts is None or (packet.stream.type == "subtitle" and bytes(packet) == EMPTY_TX3G):
                 continue  # a flush; or a gap between captions, which the muxer writes again itself
-            at = Fraction(packet.pts + packet.duration) * packet.time_base
+            video = packet.stream.type == "video"
+            if ain is None and video:  # a silent film: the music keeps up with the picture
+                bed.keep_up(float(packet.pts + packet.duration) * float(packet.time_base))
             packet.stream = copied[packet.stream.index]
             bed.out.mux(packet)
-            if ain is None and packet.stream.type == "video":
-                bed.keep_up(at)
             continue
         try:
             frames = packet.decode()
@@ -146,6 +146,7 @@ class _Bed:
         self.total = round(seconds * self.rate)
         self.offset = round(start * self.rate)
         self.written = 0
+        self.time_base = Fraction(1, self.rate)
         self.music = music
         first = self.music.peek()
         self.graph, self.film_in, self.music_in, self.sink = _mix_graph(
@@ -163,11 +164,12 @@ class _Bed:
         if self.film_in is None:
             return
         self.film_in.push(frame)
-        self.keep_up(Fraction(frame.pts) * frame.time_base + Fraction(frame.samples, frame.sample_rate))
+        self.keep_up((frame.time or 0.0) + frame.samples / frame.sample_rate)
 
-    def keep_up(self, seconds: Fraction) -> None:
-        """Feed the music up to just past ``seconds`` of the film, and encode what is ready."""
-        self.music.feed(self.music_in, seconds + Fraction(LEAD_SECONDS))
+    def keep_up(self, seconds: float) -> None:
+        """Feed the music up to just past ``seconds`` of the film, and encode what is ready.
+        (Floats: only how far ahead the music is fed depends on them, and this runs per frame.)"""
+        self.music.feed(self.music_in, seconds + LEAD_SECONDS)
         self._drain()
 
     def finish(self) -> None:
@@ -189,7 +191,7 @@ class _Bed:
                 self.done = True
                 return
             frame.pts = self.offset + self.written
-            frame.time_base = Fraction(1, self.rate)
+            frame.time_base = self.time_base
             self.written += frame.samples
             self.out.mux(self.stream.encode(frame))
 
@@ -255,25 +257,27 @@ class _Loop:
         self.head: Any = next(self.frames)
         self.rate = self.head.sample_rate
         self.shape = (self.rate, self.head.format.name, self.head.layout.name)
+        self.time_base = Fraction(1, self.rate)
         self.closed = False
 
     def peek(self) -> Any:
         return self.head
 
-    def feed(self, into: Any, until: Fraction | None) -> None:
+    def feed(self, into: Any, until: float | None) -> None:
         """Push frames into ``into`` until ``until`` seconds (all it needs with None), then its end."""
         if self.closed:
             return
-        limit = self.enough if until is None else min(until, self.enough)
-        while Fraction(self.given, self.rate) < limit:
+        enough = self.enough * self.rate  # samples, exact
+        limit = enough if until is None else min(until * self.rate, enough)
+        while self.given < limit:
             frame = self.head if self.head is not None else next(self.frames)
             self.head = None
             if (frame.sample_rate, frame.format.name, frame.layout.name) != self.shape:
                 raise MusicUnusable("the music changes its sample rate or format midway")
-            frame.pts, frame.time_base = self.given, Fraction(1, self.rate)
+            frame.pts, frame.time_base = self.given, self.time_base
             self.given += frame.samples
             into.push(frame)
-        if Fraction(self.given, self.rate) >= self.enough:
+        if self.given >= enough:
             into.push(None)
             self.close()
 

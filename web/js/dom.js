@@ -47,6 +47,35 @@ function append(el, children) {
   }
 }
 
+/**
+ * A zone files can be dropped on (class "drop-zone"; "dragging" while files hover over it):
+ * ``onFiles`` gets what was dropped, and the browser does not open it.
+ * @param {(files: File[]) => void} onFiles
+ * @param {unknown[]} children
+ * @returns {HTMLDivElement}
+ */
+export function dropZone(onFiles, ...children) {
+  const zone = h("div", {
+    class: "drop-zone",
+    ondragover: (event) => {
+      const { dataTransfer } = /** @type {DragEvent} */ (event);
+      if (!dataTransfer?.types.includes("Files")) return;
+      event.preventDefault(); // allows the drop
+      dataTransfer.dropEffect = "copy";
+      zone.classList.add("dragging");
+    },
+    ondragleave: () => { zone.classList.remove("dragging"); },
+    ondrop: (event) => {
+      zone.classList.remove("dragging");
+      const files = [.../** @type {DragEvent} */ (event).dataTransfer?.files ?? []];
+      if (!files.length) return;
+      event.preventDefault(); // the browser would open (or play) the file instead
+      onFiles(files);
+    },
+  }, ...children);
+  return zone;
+}
+
 let uid = 0;
 /**
  * A document-unique id for label/aria wiring.

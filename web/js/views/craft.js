@@ -6,7 +6,7 @@
 // choices are kept per storyboard in this browser (localStorage) and sent with Compile film.
 
 import { ApiError } from "../api.js";
-import { announce, h, newId, replace } from "../dom.js";
+import { announce, dropZone, h, newId, replace } from "../dom.js";
 import { describe, errorBox } from "../errors.js";
 import {
   CROSSFADE_MAX_MS, CROSSFADE_MIN_MS, compileFields, loadChoices, MUSIC_TYPES, musicProblem, musicType, saveChoices,
@@ -67,12 +67,7 @@ export class FilmCraft {
     });
     this.progress = h("progress", { max: "100", value: "0", hidden: true, "aria-label": "Uploading music" });
     this.problem = h("div", { class: "craft-problem" });
-    this.dropZone = h("div", {
-      class: "drop-zone",
-      ondragover: (event) => this.#dragOver(/** @type {DragEvent} */ (event)),
-      ondragleave: () => { this.dropZone.classList.remove("dragging"); },
-      ondrop: (event) => this.#drop(/** @type {DragEvent} */ (event)),
-    },
+    this.dropZone = dropZone((files) => this.upload(files[0]),
     h("label", { for: ids.file }, "Upload music"),
     h("p", { class: "hint", id: ids.fileHint }, "Drop an audio file here or choose it: MP3, AAC/M4A, WAV or Ogg, up to 20 MB and 10 minutes."),
     this.fileInput, this.progress);
@@ -165,23 +160,6 @@ export class FilmCraft {
     this.#set({ ...this.choices, music: null });
     this.music.focus();
     announce("No music under the film");
-  }
-
-  /** @param {DragEvent} event */
-  #dragOver(event) {
-    if (!event.dataTransfer?.types.includes("Files")) return;
-    event.preventDefault(); // allows the drop
-    event.dataTransfer.dropEffect = "copy";
-    this.dropZone.classList.add("dragging");
-  }
-
-  /** @param {DragEvent} event */
-  #drop(event) {
-    this.dropZone.classList.remove("dragging");
-    const file = event.dataTransfer?.files[0];
-    if (!file) return;
-    event.preventDefault(); // the browser would play the file instead
-    this.upload(file);
   }
 
   /**

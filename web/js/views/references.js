@@ -6,7 +6,7 @@
 // auto-save) and Delete. A file refused at any step leaves nothing listed.
 
 import { ApiError } from "../api.js";
-import { announce, confirmDialog, h, newId, replace } from "../dom.js";
+import { announce, confirmDialog, dropZone, h, newId, replace } from "../dom.js";
 import { describe, errorBox } from "../errors.js";
 import {
   choosable, CONTENT_TYPES, fileProblem, forgetReference, idsOf, isUsed, KINDS, kindLabel, labelFromFileName, MUSIC,
@@ -59,12 +59,7 @@ export class ReferencesPanel {
         this.fileInput.value = "";
       },
     });
-    this.dropZone = h("div", {
-      class: "drop-zone",
-      ondragover: (event) => this.#dragOver(/** @type {DragEvent} */ (event)),
-      ondragleave: () => { this.dropZone.classList.remove("dragging"); },
-      ondrop: (event) => this.#drop(/** @type {DragEvent} */ (event)),
-    },
+    this.dropZone = dropZone((files) => this.stage(files),
     h("label", { for: inputId }, "Add reference images"),
     h("p", { class: "hint", id: hintId },
       `Drop images here or choose them: PNG, JPEG or WebP, up to 10 MB each, ${MAX_PER_STORYBOARD} per storyboard.`),
@@ -150,22 +145,6 @@ export class ReferencesPanel {
       first.label.select();
       announce(`${this.staged.size === 1 ? "1 image" : `${this.staged.size} images`} ready to upload: check the label and kind`);
     }
-  }
-
-  /** @param {DragEvent} event */
-  #dragOver(event) {
-    if (!event.dataTransfer?.types.includes("Files")) return;
-    event.preventDefault(); // allows the drop
-    event.dataTransfer.dropEffect = "copy";
-    this.dropZone.classList.add("dragging");
-  }
-
-  /** @param {DragEvent} event */
-  #drop(event) {
-    this.dropZone.classList.remove("dragging");
-    if (!event.dataTransfer?.files.length) return;
-    event.preventDefault(); // the browser would open the file instead
-    this.stage([...event.dataTransfer.files]);
   }
 
   /**

@@ -23,7 +23,7 @@ from videogen.data.models import CompiledVideo
 from videogen.data.repositories import compiled_videos
 from videogen.films import segments
 from videogen.films.craft import Music
-from videogen.films.media.assemble import Film, assemble
+from videogen.films.media.assemble import Film, Span, assemble
 from videogen.films.media.captions import Captions
 from videogen.films.media.clips import ClipMismatch, FilmInvalid, MediaError, Signature
 from videogen.films.media.music import lay_music
@@ -40,13 +40,15 @@ def assemble_film(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
     if not isinstance(film, CompiledVideo):
         return film
     key = bucket.film_key(film.user_id, film.storyboard_id, film.id)
-    captions = segments.captions(film, ChosenClip.of(film))
+    clips = ChosenClip.of(film)
+    spans, shares = segments.spans(film, clips)
+    captions = segments.captions(film, clips)
     captions_key = bucket.captions_key(film.user_id, film.storyboard_id, film.id) if captions else None
     with tempfile.TemporaryDirectory(prefix="film-assemble-") as tmp:
         path = Path(tmp) / "film.mp4"
         try:
-            made, seconds = _make(film, path, captions)
-            size = _lay_music(film, path, Path(tmp) / "with-music.mp4") or made.size_bytes
+            made, seconds = _make(film, clips, (spans, shares), path, captions)
+            size = _lay_music(film, shares, path, Path(tmp) / "with-music.mp4") or made.size_bytes
         except FilmRefused as refused:
             return steps.fail(film.id, refused.message, "assemble")
         objects.upload_file(path, key, bucket.VIDEO_CONTENT_TYPE)
@@ -78,11 +80,17 @@ def assemble_film(steps: FilmSteps, film_id: uuid.UUID) -> Outcome:
     return "completed"
 
 
-def _make(film: CompiledVideo, path: Path, captions: Captions | None) -> tuple[Film, float]:
-    """Assemble and verify the film into ``path``: what was written and its length."""
-    clips = ChosenClip.of(film)
+def _make(
+    film: CompiledVideo,
+    clips: list[ChosenClip],
+    layout: tuple[list[Span], list[float]],
+    path: Path,
+    captions: Captions | None,
+) -> tuple[Film, float]:
+    """Assemble ``layout`` (the spans to copy, each shot's share of the length) into ``path``
+    and verify it: what was written and its length."""
+    spans, shares = layout
     target = Signature.from_json(json.dumps(film.target))
-    spans, shares = segments.spans(film, clips)
     try:
         made = assemble(spans, path, target, captions)
         seconds = verify(path, shares)
@@ -98,7 +106,7 @@ def _make(film: CompiledVideo, path: Path, captions: Captions | None) -> tuple[F
     return made, seconds
 
 
-def _lay_music(film: CompiledVideo, path: Path, scratch: Path) -> int | None:
+def _lay_music(film: CompiledVideo, shares: list[float], path: Path, scratch: Path) -> int | None:
     """With a music bed, replace the film at ``path`` with one whose sound has the music mixed
     in (the picture copied) and check it again; its size. None without music."""
     music = film.metadata_.get("music")
@@ -113,7 +121,7 @@ def _lay_music(film: CompiledVideo, path: Path, scratch: Path) -> int | None:
             volume_db=request.volume_db,
             duck=request.duck,
         )
-        verify(scratch, segments.spans(film, ChosenClip.of(film))[1])
+        verify(scratch, shares)
     except objects.ObjectMissing:
         raise FilmRefused(
             "its music is missing from storage (deleted since the film was asked for)"

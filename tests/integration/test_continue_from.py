@@ -24,7 +24,6 @@ from tests.integration.generation_support import USER, store_key
 from tests.support import FakeLambdaContext, invoke, load_function, sqs_event
 from tools.events import http_api_event
 from tools.queues import InMemoryQueueSender
-from videogen.api.resolver import api_handler
 from videogen.data.db import session_scope
 from videogen.data.models import ReferenceImage, Storyboard, VideoJob
 from videogen.films.compiler import FilmCompiler
@@ -101,16 +100,7 @@ def generate(board_id: uuid.UUID, scene: str, sender: InMemoryQueueSender[StepMe
 
 
 def generate_all(board_id: uuid.UUID, sender: InMemoryQueueSender[StepMessage], **body: Any) -> Any:
-    event = http_api_event(
-        "POST",
-        f"/api/storyboards/{board_id}/generate",
-        route_key="POST /api/storyboards/{id}/generate",
-        path_parameters={"id": str(board_id)},
-        headers={"content-type": "application/json"},
-        body=json.dumps({"provider": "veo"} | body),
-        sub=USER,
-    )
-    return invoke(api_handler(load_function("generate").build_app(sender=sender)), event)
+    return scene_images.generate_all(board_id, sender=sender, **body)
 
 
 def set_scenes(board_id: uuid.UUID, scenes: list[dict[str, Any]]) -> None:

@@ -309,7 +309,9 @@ def test_a_first_frame_reaches_each_provider_in_its_form_and_the_clip_starts_fro
     assert all(abs(a - b) <= 12 for a, b in zip(first_frame_colour(job.video_url or ""), RED, strict=True))
 
 
-def generate_all(board_id: uuid.UUID, provider: str = "veo", **body: Any) -> Any:
+def generate_all(
+    board_id: uuid.UUID, provider: str = "veo", *, sender: InMemoryQueueSender | None = None, **body: Any
+) -> Any:
     event = http_api_event(
         "POST",
         f"/api/storyboards/{board_id}/generate",
@@ -319,7 +321,7 @@ def generate_all(board_id: uuid.UUID, provider: str = "veo", **body: Any) -> Any
         body=json.dumps({"provider": provider} | body),
         sub=USER,
     )
-    app = load_function("generate").build_app(sender=InMemoryQueueSender())
+    app = load_function("generate").build_app(sender=sender or InMemoryQueueSender())
     return invoke(api_handler(app), event)
 
 

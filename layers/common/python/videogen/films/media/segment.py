@@ -193,52 +193,44 @@ class _Graph:
                 self.audio.link_nodes(*filters)
                 atails.append(filters[-1])
             self.inputs.append(_Input(part, container, vin, ain))
-        self.video_sink = self._crossfades(self.video, vtails, segment, name="xfade", sink="buffersink")
+        self.video_sink = self.video.add("buffersink")
+        self.video.link_nodes(_crossfades(self.video, vtails, segment, "xfade"), self.video_sink)
         self.video.configure()
         self.audio_sink = None
         if self.audio is not None and target.audio is not None and rate is not None:
-            self.audio_sink = self._crossfades(
-                self.audio, atails, segment, name="acrossfade", sink="abuffersink", rate=rate
-            )
             total = round(segment.seconds * rate)
-            trim = [
-                self.audio.add("apad", f"whole_len={total}"),
+            self.audio_sink = self.audio.add("abuffersink")
+            self.audio.link_nodes(
+                _crossfades(self.audio, atails, segment, "acrossfade", rate),
+                self.audio.add("apad", f"whole_len={total}"),  # exactly the picture's length
                 self.audio.add("atrim", f"end_sample={total}"),
-            ]
-            sink = self.audio.add("abuffersink")
-            self.audio.link_nodes(self.audio_sink, *trim, sink)
-            self.audio_sink = sink
+                self.audio_sink,
+            )
             self.audio.configure()
             self.audio.set_audio_frame_size(target.audio.frame_size)
-
-    @staticmethod
-    def _crossfades(
-        graph: Any, tails: list[Any], segment: Segment, *, name: str, sink: str, rate: int | None = None
-    ) -> Any:
-        """Link every chain into one through crossfades; the video's sink, or the audio's last node."""
-        overlap = segment.overlap
-        current, length = tails[0], segment.parts[0].seconds
-        for tail, part in zip(tails[1:], segment.parts[1:], strict=True):
-            if name == "xfade":
-                node = graph.add(
-                    name, f"transition=fade:duration={float(overlap)}:offset={float(length - overlap)}"
-                )
-            else:
-                node = graph.add(name, f"ns={round(overlap * (rate or 1))}:c1=tri:c2=tri")
-            current.link_to(node, 0, 0)
-            tail.link_to(node, 0, 1)
-            current, length = node, length + part.seconds - overlap
-        if name == "xfade":
-            out = graph.add(sink)
-            current.link_to(out)
-            return out
-        return current
 
     def pull_video(self) -> list[Any]:
         return _pull_all(self.video_sink)
 
     def pull_audio(self) -> list[Any]:
         return [] if self.audio_sink is None else _pull_all(self.audio_sink)
+
+
+def _crossfades(graph: Any, tails: list[Any], segment: Segment, name: str, rate: int = 1) -> Any:
+    """Link the parts' chains into one through ``name`` (``xfade``, or ``acrossfade`` at
+    ``rate``), each part laid over the one before for the overlap; the last node."""
+    overlap = segment.overlap
+    current, length = tails[0], segment.parts[0].seconds
+    for tail, part in zip(tails[1:], segment.parts[1:], strict=True):
+        if name == "xfade":
+            args = f"transition=fade:duration={float(overlap)}:offset={float(length - overlap)}"
+        else:
+            args = f"ns={round(overlap * rate)}:c1=tri:c2=tri"
+        node = graph.add(name, args)
+        current.link_to(node, 0, 0)
+        tail.link_to(node, 0, 1)
+        current, length = node, length + part.seconds - overlap
+    return current
 
 
 def _pull_all(sink: Any) -> list[Any]:

@@ -83,9 +83,10 @@ dev: $(STAMP)
 
 # Coverage of the layer, the functions, the local stack and the tooling (pyproject's
 # [tool.coverage]); `.venv/bin/coverage report` afterwards lists it per file.
-# On every core (pytest-xdist): each worker has its own PostgreSQL and moto server; the e2e tests run
-# as two groups, each on one worker with its own local stack (tests/e2e/conftest.py). The sam build
-# test is apart, in make test-infra. Ends with the 15 slowest tests and the coverage.
+# On pytest-xdist workers, two more than there are cores (tests/conftest.py): each worker has its own
+# PostgreSQL and moto server; the e2e tests run as four groups, each on one worker with its own local
+# stack (tests/e2e/conftest.py). The sam build test is apart, in make test-infra. Ends with the 15
+# slowest tests and the coverage.
 PYTEST_PARALLEL := -n auto --dist loadgroup
 test: $(STAMP) $(SAM_STAMP) chromium test-js
 	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not infra" --durations=15 --cov --cov-report=

@@ -247,13 +247,31 @@ def stack(stack_home: Path, stack_port: int) -> Iterator[RunningStack]:
         assert code == 0, running.output()
 
 
+E2E_GROUPS = {
+    "local-stack-faults": (
+        "test_faults.py",
+        "test_jobs_through_the_stack.py",
+        "test_references_through_the_stack.py",
+    ),
+    "local-stack-fuzz": ("test_fuzz.py", "test_films.py"),
+    "local-stack-restart": ("test_local_stack.py", "test_clips_and_films.py", "test_editor.py"),
+}
+"""The e2e files by group (about a quarter of the e2e time each); every other file (the rest of the
+browser tests) is in ``local-stack-browser``."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the marks into node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``--dist loadgroup``, as ``make test`` runs), the e2e tests run as two
+    """Under pytest-xdist (``--dist loadgroup``, as ``make test`` runs), the e2e tests run as four
     groups of about the same length, each on one worker with its own local stack (a PostgreSQL,
-    moto, fakes and a process per function): the schemathesis run and the browser tests, and the
-    rest. The unit and integration tests fill the workers meanwhile."""
+    moto, fakes and a process per function). Most of their time is spent waiting (on the fakes'
+    clock, on a stopped PostgreSQL, on Chromium), so ``make test`` runs a worker more than there
+    are cores, and the unit and integration tests fill the workers meanwhile."""
     e2e = Path(__file__).parent
     for item in items:
         if e2e in item.path.parents:
-            browser_or_fuzz = item.path.name == "test_fuzz.py" or item.path.parent.name == "browser"
-            item.add_marker(pytest.mark.xdist_group("local-stack-b" if browser_or_fuzz else "local-stack-a"))
+            group = next(
+                (name for name, files in E2E_GROUPS.items() if item.path.name in files),
+                "local-stack-browser",
+            )
+            item.add_marker(pytest.mark.xdist_group(group))

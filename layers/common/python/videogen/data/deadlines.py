@@ -76,26 +76,34 @@ class Watchdog:
                 _, token, connection = heapq.heappop(self._heap)
                 if self._armed.pop(token, None) is None:
                     continue  # disarmed in time
-            if _shut_down(connection):
+            sock = _socket_of(connection)
+            if sock is None:
+                continue
+            with sock:
+                # Counted before the cut: the thread it wakes may read the count at once.
                 self.cut += 1
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    self.cut -= 1  # already gone: nothing was cut
 
 
-def _shut_down(dbapi_connection: Any) -> bool:
-    """Shut the connection's socket down both ways; whether there was one to shut."""
+def _socket_of(dbapi_connection: Any) -> socket.socket | None:
+    """A socket on a duplicate of the connection's descriptor (closing it leaves the connection's
+    own open), or None when the connection has none."""
     try:
         fileno = dbapi_connection.fileno()
     except Exception:
-        return False
+        return None
     try:
         duplicate = os.dup(fileno)
     except OSError:
-        return False
-    with socket.socket(fileno=duplicate) as sock:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            return False
-    return True
+        return None
+    try:
+        return socket.socket(fileno=duplicate)
+    except OSError:
+        os.close(duplicate)
+        return None
 
 
 watchdog = Watchdog()

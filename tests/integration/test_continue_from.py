@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import av
@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from devstack.fakes import FakeVeoServer, ManualClock
 from tests.integration import test_scene_images as scene_images
 from tests.integration.generation_support import USER, store_key
-from tests.support import FakeLambdaContext, invoke, load_function, sqs_event
+from tests.support import FakeLambdaContext, invoke, load_event, load_function, sqs_event
 from tools.events import http_api_event
 from tools.queues import InMemoryQueueSender
 from videogen.data.db import session_scope
@@ -348,3 +348,55 @@ def test_a_lost_frame_step_comes_back_with_the_sweeper(board: Any):
     stack.drain()
 
     assert jobs()["s2"].status == "completed"
+
+
+def _sweep_after(board: Any, waited_seconds: int, s1_completed_seconds_ago: int) -> dict[str, Any]:
+    """The three shots made by generate-all ``waited_seconds`` ago, the first one completed
+    ``s1_completed_seconds_ago`` and the second one then submitted (processing); one sweep."""
+    assert generate_all(board.id, InMemoryQueueSender()).status == 202
+    made = jobs()
+    now = datetime.now(UTC)
+    with session_scope() as s:
+        s.execute(update(VideoJob).values(created_at=now - timedelta(seconds=waited_seconds)))
+        s.execute(
+            update(VideoJob)
+            .where(VideoJob.id == made["s1"].id)
+            .values(status="completed", completed_at=now - timedelta(seconds=s1_completed_seconds_ago))
+        )
+        s.execute(update(VideoJob).where(VideoJob.id == made["s2"].id).values(status="processing"))
+    worker = GenerationWorker(sender=InMemoryQueueSender(), frames=InMemoryQueueSender())
+    report: dict[str, Any] = load_function("sweeper").build_handler(worker)(
+        load_event("sweeper.scheduled"), FakeLambdaContext()
+    )
+    return report
+
+
+def test_a_chain_of_shots_made_one_after_another_is_not_held_to_one_shots_wait(board: Any):
+    # Given a generate-all made longer ago than a job may wait, whose first shot completed lately
+    max_wait = get_settings().generation_max_wait_seconds
+
+    report = _sweep_after(board, waited_seconds=max_wait + 600, s1_completed_seconds_ago=300)
+
+    # Then the second shot, made since, and the third, waiting on it, are still going
+    assert report["expired"] == 0
+    assert {scene: job.status for scene, job in jobs().items()} == {
+        "s1": "completed",
+        "s2": "processing",
+        "s3": "pending",
+    }
+
+
+def test_a_continuing_shot_still_going_a_whole_wait_after_the_previous_one_completed_fails(board: Any):
+    max_wait = get_settings().generation_max_wait_seconds
+
+    report = _sweep_after(board, waited_seconds=max_wait * 2, s1_completed_seconds_ago=max_wait + 60)
+
+    # The second shot is overdue from the first one's completion; the third, waiting on it, fails
+    assert report["expired"] == 1
+    after = jobs()
+    assert (after["s2"].status, after["s2"].error_message) == (
+        "failed",
+        "the provider did not finish within 60 minutes",
+    )
+    assert after["s3"].status == "failed"
+    assert "scene s2 " in (after["s3"].error_message or "")

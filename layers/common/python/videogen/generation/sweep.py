@@ -2,7 +2,8 @@
 processing forever, and a finished job is never touched.
 
 A sweep, oldest jobs first and at most ``sweep_batch_size`` of each kind: fails active jobs
-older than ``generation_max_wait_seconds``; runs recovery on jobs ``submitting`` past
+older than ``generation_max_wait_seconds`` (a shot continuing the previous one: counted from that
+shot's completion); runs recovery on jobs ``submitting`` past
 ``submit_stale_after_seconds``; re-queues the poll of jobs ``processing`` untouched for three
 maximum poll delays, and the submit of jobs ``pending`` past ``pending_stale_after_seconds``
 (their message was lost), and the provider cancel of cancelled jobs left unsettled as long
@@ -19,7 +20,8 @@ from datetime import datetime, timedelta
 
 from videogen.data.db import session_scope
 from videogen.data.models import ACTIVE_JOB_STATUSES, VideoJob
-from videogen.data.repositories import video_jobs
+from videogen.data.repositories import continuations, video_jobs
+from videogen.generation import waiting
 from videogen.generation.pacing import overdue_error
 from videogen.generation.steps import JobSteps, Outcome, log_fields
 from videogen.generation.submit import recover
@@ -78,12 +80,29 @@ def _expire_overdue(steps: JobSteps, now: datetime) -> int:
     config = steps.config
     deadline = now - timedelta(seconds=config.generation_max_wait_seconds)
     with session_scope() as s:
-        jobs = video_jobs.list_by_status(s, ACTIVE_JOB_STATUSES, limit=config.sweep_batch_size)
+        listed = video_jobs.list_by_status(s, ACTIVE_JOB_STATUSES, limit=config.sweep_batch_size)
+        jobs = [j for j in listed if j.created_at < deadline]
+        continuing = [j.id for j in jobs if waiting.continued_job_id(j) is not None]
+        continued = continuations.continued_states(s, continuing) if continuing else {}
     expired = 0
-    for job in (j for j in jobs if j.created_at < deadline):
+    for job in (j for j in jobs if _overdue(continued.get(j.id), deadline)):
         message = overdue_error(job.status, config.generation_max_wait_seconds)
         expired += steps.fail(job.id, (job.status,), message, "sweep") == "failed"
     return expired
+
+
+def _overdue(continued: continuations.ContinuedState | None, deadline: datetime) -> bool:
+    """Whether a job created before ``deadline`` is overdue. A job continuing the previous shot
+    (``continued``: that shot's status and completion) cannot start before that shot's clip is
+    made: its wait counts from then. While that shot is in flight its own deadline decides, and
+    its failure fails the jobs waiting on it; a chain of shots made one after another is not
+    held to one shot's wait."""
+    if continued is None:
+        return True
+    status, completed_at = continued
+    if status in ACTIVE_JOB_STATUSES:
+        return False
+    return completed_at is None or completed_at < deadline
 
 
 def _recover_stale(steps: JobSteps, updated_before: datetime) -> tuple[int, int]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, bindparam, cast, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from videogen.data.models import ACTIVE_JOB_STATUSES, ReferenceImage, VideoJob
 from videogen.data.statements import Runner, Statement, runner_for
@@ -90,6 +91,22 @@ def waiting_on(session: Session, job_id: uuid.UUID) -> list[uuid.UUID]:
         )
     )
     return list(rows.scalars())
+
+
+ContinuedState = tuple[str, datetime | None]
+"""The status of the job a continuing job continues, and when it completed."""
+
+
+def continued_states(session: Session, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, ContinuedState]:
+    """For each of ``job_ids`` that continues a job still stored: that job's status and when it
+    completed."""
+    previous = aliased(VideoJob)
+    rows = session.execute(
+        select(VideoJob.id, previous.status, previous.completed_at)
+        .join(previous, cast(previous.id, String) == _CONTINUES)
+        .where(VideoJob.id.in_(job_ids))
+    )
+    return {row.id: (row.status, row.completed_at) for row in rows}
 
 
 def fail_waiting_on(session: Session, job_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:

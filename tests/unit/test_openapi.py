@@ -204,3 +204,19 @@ def test_the_documented_if_match_pattern_is_the_rule_the_code_applies(value):
         applied = False
 
     assert documented == applied
+
+
+def test_a_references_kind_and_file_are_coupled_in_the_document_as_the_service_checks_them():
+    from videogen.references.music import AUDIO_TYPES  # noqa: PLC0415
+    from videogen.runtime.config import Settings  # noqa: PLC0415
+
+    schema = openapi.build_document()["components"]["schemas"]["ReferenceCreate"]
+    music, image = schema["then"]["properties"], schema["else"]["properties"]
+
+    assert schema["if"] == {"properties": {"kind": {"const": "music"}}}
+    assert set(music["contentType"]["enum"]) == AUDIO_TYPES
+    assert not set(image["contentType"]["enum"]) & AUDIO_TYPES
+    # the limits stated are the settings' defaults, which the service checks
+    assert image["sizeBytes"]["maximum"] == Settings.model_fields["reference_max_bytes"].default
+    music_max = Settings.model_fields["reference_music_max_bytes"].default
+    assert schema["properties"]["sizeBytes"]["maximum"] == music_max

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
 from videogen.api.schemas.storyboards import NOT_ONLY_WHITESPACE, RequestModel, WireModel
 
@@ -17,8 +18,20 @@ AudioType = Literal[
     "audio/mpeg", "audio/mp4", "audio/aac", "audio/x-m4a", "audio/wav", "audio/x-wav", "audio/ogg"
 ]
 MAX_MUSIC_BYTES = 20 * 1024 * 1024
-"""The settings' default ``reference_music_max_bytes`` (music, the larger limit): what the
-document states; an image's (``reference_max_bytes``, 10 MB) is checked when declared."""
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+"""The settings' defaults ``reference_music_max_bytes`` and ``reference_max_bytes``: what the
+document states (the service checks the settings' values)."""
+KIND_MATCHES_TYPE: JsonDict = {
+    "if": {"properties": {"kind": {"const": "music"}}},
+    "then": {"properties": {"contentType": {"enum": list(get_args(AudioType))}}},
+    "else": {
+        "properties": {
+            "contentType": {"enum": list(get_args(ImageType))},
+            "sizeBytes": {"maximum": MAX_IMAGE_BYTES},
+        }
+    },
+}
+"""The coupling of ``kind`` and the file, in JSON Schema's terms (the service checks it too: 400)."""
 
 
 class ReferenceCreate(RequestModel):
@@ -26,6 +39,8 @@ class ReferenceCreate(RequestModel):
     holds the browser to them). ``music`` is an audio file (MP3, AAC/M4A, WAV, Ogg; at most 20 MB
     and 10 minutes) for a film's music bed, never sent to a video model; every other kind is an
     image (PNG, JPEG, WebP; at most 10 MB)."""
+
+    model_config = ConfigDict(json_schema_extra=KIND_MATCHES_TYPE)
 
     kind: ReferenceKind
     label: Annotated[

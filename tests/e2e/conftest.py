@@ -265,8 +265,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``--dist loadgroup``, as ``make test`` runs), the e2e tests run as four
     groups of about the same length, each on one worker with its own local stack (a PostgreSQL,
     moto, fakes and a process per function). Most of their time is spent waiting (on the fakes'
-    clock, on a stopped PostgreSQL, on Chromium), so ``make test`` runs a worker more than there
-    are cores, and the unit and integration tests fill the workers meanwhile."""
+    clock, on a stopped PostgreSQL, on Chromium), so ``make test`` runs two workers more than there
+    are cores (tests/conftest.py), and the unit and integration tests fill the workers meanwhile."""
     e2e = Path(__file__).parent
     for item in items:
         if e2e in item.path.parents:

@@ -350,20 +350,21 @@ def test_a_lost_frame_step_comes_back_with_the_sweeper(board: Any):
     assert jobs()["s2"].status == "completed"
 
 
-def _sweep_after(board: Any, waited_seconds: int, s1_completed_seconds_ago: int) -> dict[str, Any]:
-    """The three shots made by generate-all ``waited_seconds`` ago, the first one completed
-    ``s1_completed_seconds_ago`` and the second one then submitted (processing); one sweep."""
+def _sweep_after(board: Any, waited_seconds: int, s1_completed_seconds_ago: int | None) -> dict[str, Any]:
+    """The three shots made by generate-all ``waited_seconds`` ago; the first one completed
+    ``s1_completed_seconds_ago`` and the second one then submitted (processing), or (None) the
+    first one still processing; one sweep."""
     assert generate_all(board.id, InMemoryQueueSender()).status == 202
     made = jobs()
     now = datetime.now(UTC)
+    first: dict[str, Any] = {"status": "processing"}
+    if s1_completed_seconds_ago is not None:
+        first = {"status": "completed", "completed_at": now - timedelta(seconds=s1_completed_seconds_ago)}
     with session_scope() as s:
         s.execute(update(VideoJob).values(created_at=now - timedelta(seconds=waited_seconds)))
-        s.execute(
-            update(VideoJob)
-            .where(VideoJob.id == made["s1"].id)
-            .values(status="completed", completed_at=now - timedelta(seconds=s1_completed_seconds_ago))
-        )
-        s.execute(update(VideoJob).where(VideoJob.id == made["s2"].id).values(status="processing"))
+        s.execute(update(VideoJob).where(VideoJob.id == made["s1"].id).values(**first))
+        if s1_completed_seconds_ago is not None:
+            s.execute(update(VideoJob).where(VideoJob.id == made["s2"].id).values(status="processing"))
     worker = GenerationWorker(sender=InMemoryQueueSender(), frames=InMemoryQueueSender())
     report: dict[str, Any] = load_function("sweeper").build_handler(worker)(
         load_event("sweeper.scheduled"), FakeLambdaContext()
@@ -400,3 +401,18 @@ def test_a_continuing_shot_still_going_a_whole_wait_after_the_previous_one_compl
     )
     assert after["s3"].status == "failed"
     assert "scene s2 " in (after["s3"].error_message or "")
+
+
+def test_an_overdue_first_shot_expires_and_fails_the_shots_waiting_on_it(board: Any):
+    max_wait = get_settings().generation_max_wait_seconds
+
+    report = _sweep_after(board, waited_seconds=max_wait + 60, s1_completed_seconds_ago=None)
+
+    assert report["expired"] == 1
+    after = jobs()
+    assert (after["s1"].status, after["s1"].error_message) == (
+        "failed",
+        "the provider did not finish within 60 minutes",
+    )
+    assert (after["s2"].status, after["s3"].status) == ("failed", "failed")
+    assert "scene s1 " in (after["s2"].error_message or "")

@@ -82,21 +82,23 @@ def _expire_overdue(steps: JobSteps, now: datetime) -> int:
     with session_scope() as s:
         listed = video_jobs.list_by_status(s, ACTIVE_JOB_STATUSES, limit=config.sweep_batch_size)
         jobs = [j for j in listed if j.created_at < deadline]
-        continuing = [j.id for j in jobs if waiting.continued_job_id(j) is not None]
-        continued = continuations.continued_states(s, continuing) if continuing else {}
+        previous = {j.id: p for j in jobs if (p := waiting.continued_job_id(j)) is not None}
+        continued = continuations.continued_states(s, set(previous.values())) if previous else {}
     expired = 0
-    for job in (j for j in jobs if _overdue(continued.get(j.id), deadline)):
+    for job in jobs:
+        if job.id in previous and not _overdue(continued.get(previous[job.id]), deadline):
+            continue
         message = overdue_error(job.status, config.generation_max_wait_seconds)
         expired += steps.fail(job.id, (job.status,), message, "sweep") == "failed"
     return expired
 
 
 def _overdue(continued: continuations.ContinuedState | None, deadline: datetime) -> bool:
-    """Whether a job created before ``deadline`` is overdue. A job continuing the previous shot
-    (``continued``: that shot's status and completion) cannot start before that shot's clip is
-    made: its wait counts from then. While that shot is in flight its own deadline decides, and
-    its failure fails the jobs waiting on it; a chain of shots made one after another is not
-    held to one shot's wait."""
+    """Whether a job created before ``deadline`` that continues the previous shot (``continued``:
+    that shot's status and completion, None when it is gone) is overdue. It cannot start before
+    that shot's clip is made: its wait counts from then. While that shot is in flight its own
+    deadline decides, and its failure fails the jobs waiting on it; a chain of shots made one
+    after another is not held to one shot's wait."""
     if continued is None:
         return True
     status, completed_at = continued

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, cast, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from videogen.data.models import ACTIVE_JOB_STATUSES, ReferenceImage, VideoJob
 from videogen.data.statements import Runner, Statement, runner_for
@@ -94,17 +94,13 @@ def waiting_on(session: Session, job_id: uuid.UUID) -> list[uuid.UUID]:
 
 
 ContinuedState = tuple[str, datetime | None]
-"""The status of the job a continuing job continues, and when it completed."""
+"""The status of a job another one continues, and when it completed."""
 
 
-def continued_states(session: Session, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, ContinuedState]:
-    """For each of ``job_ids`` that continues a job still stored: that job's status and when it
-    completed."""
-    previous = aliased(VideoJob)
+def continued_states(session: Session, job_ids: set[uuid.UUID]) -> dict[uuid.UUID, ContinuedState]:
+    """The status and completion of each of ``job_ids`` (jobs continued by others) still stored."""
     rows = session.execute(
-        select(VideoJob.id, previous.status, previous.completed_at)
-        .join(previous, cast(previous.id, String) == _CONTINUES)
-        .where(VideoJob.id.in_(job_ids))
+        select(VideoJob.id, VideoJob.status, VideoJob.completed_at).where(VideoJob.id.in_(job_ids))
     )
     return {row.id: (row.status, row.completed_at) for row in rows}
 

@@ -251,11 +251,13 @@ class _Loop:
 
     def __init__(self, source: Source, enough: Fraction) -> None:
         self.source = source
-        self.enough = enough
         self.given = 0  # samples, at the music's rate
         self.frames = self._passes()
         self.head: Any = next(self.frames)
         self.rate = self.head.sample_rate
+        # In whole samples: the count given is whole, so reaching ``enough`` exactly is reaching
+        # its ceiling; and the check runs per frame, where a Fraction's arithmetic is not free.
+        self.enough = math.ceil(enough * self.rate)
         self.shape = (self.rate, self.head.format.name, self.head.layout.name)
         self.time_base = Fraction(1, self.rate)
         self.closed = False
@@ -267,7 +269,7 @@ class _Loop:
         """Push frames into ``into`` until ``until`` seconds (all it needs with None), then its end."""
         if self.closed:
             return
-        enough = self.enough * self.rate  # samples, exact
+        enough = self.enough
         limit = enough if until is None else min(until * self.rate, enough)
         while self.given < limit:
             frame = self.head if self.head is not None else next(self.frames)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.events import http_api_event
 from tools.functions import FUNCTIONS, REPO, load_function
 from tools.harness import EVENTS, load_event, with_changes
 from tools.harness import LambdaContext as FakeLambdaContext
@@ -26,6 +27,7 @@ __all__ = [
     "invoke",
     "load_event",
     "load_function",
+    "route_event",
     "sqs_event",
     "sqs_record",
     "with_changes",
@@ -50,6 +52,21 @@ def invoke(handler: Any, event: dict[str, Any]) -> HttpResult:
         decoded = body
     headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
     return HttpResult(raw["statusCode"], decoded, headers, raw)
+
+
+def route_event(route: str, *, user: str, body: Any = None, **params: str) -> dict[str, Any]:
+    """The HTTP API event of ``route`` (``"GET /api/storyboards/{id}"``) with its path parameters
+    filled in, as ``user`` (the verified JWT's subject), with ``body`` sent as JSON."""
+    method, template = route.split(" ", 1)
+    return http_api_event(
+        method,
+        template.format(**params),
+        route_key=route,
+        path_parameters=params,
+        headers={"content-type": "application/json"} if body is not None else None,
+        body=None if body is None else json.dumps(body),
+        sub=user,
+    )
 
 
 def emf_documents(output: str) -> list[dict[str, Any]]:

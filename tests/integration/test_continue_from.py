@@ -21,8 +21,7 @@ from sqlalchemy import select, update
 from devstack.fakes import FakeVeoServer, ManualClock
 from tests.integration import test_scene_images as scene_images
 from tests.integration.generation_support import USER, store_key
-from tests.support import FakeLambdaContext, invoke, load_event, load_function, sqs_event
-from tools.events import http_api_event
+from tests.support import FakeLambdaContext, invoke, load_event, load_function, route_event, sqs_event
 from tools.queues import InMemoryQueueSender
 from videogen.data.db import session_scope
 from videogen.data.models import ReferenceImage, Storyboard, VideoJob
@@ -211,13 +210,7 @@ def test_the_derived_frame_is_reused_and_is_not_one_of_the_users_references(boar
     with session_scope() as s:
         derived = list(s.execute(select(ReferenceImage)).scalars())
     assert len(derived) == 1
-    listing = http_api_event(
-        "GET",
-        f"/api/storyboards/{board.id}/references",
-        route_key="GET /api/storyboards/{id}/references",
-        path_parameters={"id": str(board.id)},
-        sub=USER,
-    )
+    listing = route_event("GET /api/storyboards/{id}/references", user=USER, id=str(board.id))
     assert invoke(load_function("references").lambda_handler, listing).body["references"] == []
 
 
@@ -270,13 +263,7 @@ def test_regenerating_the_previous_shot_marks_the_continuing_one_stale(board: An
     stack.drain()
 
     def stale() -> dict[str, bool]:
-        event = http_api_event(
-            "GET",
-            f"/api/storyboards/{board.id}",
-            route_key="GET /api/storyboards/{id}",
-            path_parameters={"id": str(board.id)},
-            sub=USER,
-        )
+        event = route_event("GET /api/storyboards/{id}", user=USER, id=str(board.id))
         clips = invoke(load_function("storyboards").lambda_handler, event).body["storyboard"]["sceneClips"]
         return {c["sceneId"]: c["stale"] for c in clips if c.get("jobId")}
 
@@ -317,13 +304,7 @@ def test_cancelling_a_shot_fails_the_shot_waiting_on_it_at_once(board: Any):
     stack = Stack()
     assert generate_all(board.id, stack.generation, sceneIds=["s1", "s2"]).status == 202
     first = jobs()["s1"]
-    event = http_api_event(
-        "POST",
-        f"/api/video/jobs/{first.id}/cancel",
-        route_key="POST /api/video/jobs/{jobId}/cancel",
-        path_parameters={"jobId": str(first.id)},
-        sub=USER,
-    )
+    event = route_event("POST /api/video/jobs/{jobId}/cancel", user=USER, jobId=str(first.id))
 
     assert invoke(load_function("jobs").lambda_handler, event).status == 200
 

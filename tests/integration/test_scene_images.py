@@ -5,7 +5,6 @@ and reaches the provider in its documented form."""
 from __future__ import annotations
 
 import io
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -15,8 +14,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from tests.integration.generation_support import USER, store_key
-from tests.support import invoke, load_function
-from tools.events import http_api_event
+from tests.support import invoke, load_function, route_event
 from tools.queues import InMemoryQueueSender
 from videogen.api.resolver import api_handler
 from videogen.data.db import session_scope
@@ -94,13 +92,7 @@ def generate(
     **body: Any,
 ) -> Any:
     payload = {"storyboardId": str(board_id), "sceneId": scene, "provider": provider} | body
-    event = http_api_event(
-        "POST",
-        "/api/video/generate",
-        headers={"content-type": "application/json"},
-        body=json.dumps(payload),
-        sub=USER,
-    )
+    event = route_event("POST /api/video/generate", user=USER, body=payload)
     app = load_function("generate").build_app(sender=sender or InMemoryQueueSender())
     return invoke(api_handler(app), event)
 
@@ -220,13 +212,7 @@ def test_a_changed_reference_marks_the_clip_stale(board: Any, ready_reference: A
     detail = load_function("storyboards")
 
     def stale() -> bool:
-        event = http_api_event(
-            "GET",
-            f"/api/storyboards/{board.id}",
-            route_key="GET /api/storyboards/{id}",
-            path_parameters={"id": str(board.id)},
-            sub=USER,
-        )
+        event = route_event("GET /api/storyboards/{id}", user=USER, id=str(board.id))
         clips = invoke(detail.lambda_handler, event).body["storyboard"]["sceneClips"]
         return bool(clips[0]["stale"])
 
@@ -312,14 +298,8 @@ def test_a_first_frame_reaches_each_provider_in_its_form_and_the_clip_starts_fro
 def generate_all(
     board_id: uuid.UUID, provider: str = "veo", *, sender: InMemoryQueueSender | None = None, **body: Any
 ) -> Any:
-    event = http_api_event(
-        "POST",
-        f"/api/storyboards/{board_id}/generate",
-        route_key="POST /api/storyboards/{id}/generate",
-        path_parameters={"id": str(board_id)},
-        headers={"content-type": "application/json"},
-        body=json.dumps({"provider": provider} | body),
-        sub=USER,
+    event = route_event(
+        "POST /api/storyboards/{id}/generate", user=USER, body={"provider": provider} | body, id=str(board_id)
     )
     app = load_function("generate").build_app(sender=sender or InMemoryQueueSender())
     return invoke(api_handler(app), event)

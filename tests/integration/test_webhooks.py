@@ -26,8 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from devstack.fakes import FakeFalServer, FakeGeminiServer, ManualClock
 from devstack.fakes.records import Delivery
 from tests.integration.generation_support import USER, Pipeline, job_row, store_key
-from tests.support import invoke, load_function
-from tools.events import http_api_event
+from tests.integration.webhook_support import first_webhook, post_webhook
 from tools.queues import InMemoryQueueSender
 from videogen import catalog
 from videogen.generation.pacing import P95_OVER_TYPICAL
@@ -64,30 +63,11 @@ class Push:
 
     def finish(self, source: str) -> Delivery:
         """Let the provider finish every job; the first webhook it sent."""
-        self.clock.advance(SECONDS)
-        fake = self.fake(source)
-        fake.deliver_due()
-        deadline = time.monotonic() + 10
-        while not fake.webhook_deliveries and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return fake.webhook_deliveries[0]
+        return first_webhook(self.clock, self.fake(source), SECONDS)
 
     def post(self, delivery: Delivery, **changes: Any) -> Any:
         """The webhook function's answer to ``delivery`` (``url``, ``headers``, ``body`` replaced)."""
-        url = urlsplit(changes.get("url", delivery.url))
-        headers = {"content-type": "application/json"} | changes.get("headers", delivery.headers)
-        body = changes.get("body", delivery.body)
-        event = http_api_event(
-            "POST",
-            url.path,
-            route_key="POST /api/webhooks/{source}",
-            path_parameters={"source": url.path.rsplit("/", 1)[-1]},
-            query=dict(parse_qsl(url.query)),
-            headers={k.lower(): v for k, v in headers.items()},
-            body=body.decode("utf-8", errors="surrogateescape") if isinstance(body, bytes) else body,
-        )
-        webhooks = load_function("webhooks")
-        return invoke(webhooks.api_handler(webhooks.build_app(self.queue)), event)
+        return post_webhook(self.queue, delivery, **changes)
 
     def pushes(self) -> list[StepMessage]:
         return [sent.message for sent in self.queue.sent]

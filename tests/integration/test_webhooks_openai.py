@@ -26,8 +26,8 @@ from devstack.fakes import FakeSoraServer, ManualClock
 from devstack.fakes.records import Delivery
 from devstack.fakes.sora_webhooks import signed_headers
 from tests.integration.generation_support import Pipeline, job_row
+from tests.integration.webhook_support import first_webhook, post_webhook
 from tests.support import invoke, load_event, load_function, with_changes
-from tools.events import http_api_event
 from tools.queues import InMemoryQueueSender
 from videogen import catalog
 from videogen.data.db import session_scope
@@ -93,28 +93,10 @@ class Endpoint:
 
     def finish(self) -> Delivery:
         """Let the endpoint finish every job; the first webhook it sent."""
-        self.clock.advance(SECONDS)
-        self.sora.deliver_due()
-        deadline = time.monotonic() + 10
-        while not self.sora.webhook_deliveries and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self.sora.webhook_deliveries[0]
+        return first_webhook(self.clock, self.sora, SECONDS)
 
     def post(self, delivery: Delivery, **changes: Any) -> Any:
-        url = urlsplit(changes.get("url", delivery.url))
-        headers = changes.get("headers", delivery.headers)
-        body = changes.get("body", delivery.body)
-        event = http_api_event(
-            "POST",
-            url.path,
-            route_key="POST /api/webhooks/{source}",
-            path_parameters={"source": url.path.rsplit("/", 1)[-1]},
-            query=dict(parse_qsl(url.query)),
-            headers={k.lower(): v for k, v in ({"content-type": "application/json"} | headers).items()},
-            body=body.decode("utf-8", errors="surrogateescape") if isinstance(body, bytes) else body,
-        )
-        webhooks = load_function("webhooks")
-        return invoke(webhooks.api_handler(webhooks.build_app(self.queue)), event)
+        return post_webhook(self.queue, delivery, **changes)
 
     def signed(self, body: bytes, *, secret: str | None = None, at: int | None = None) -> dict[str, str]:
         stamp = int(time.time()) if at is None else at
